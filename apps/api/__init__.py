@@ -1,0 +1,31 @@
+"""The print and sign shop production-tracking API."""
+import os
+
+from flask import Flask
+
+from .config import PROJECT_ROOT, Config, load_env_file
+
+
+def create_app(test_config=None):
+    """Build the application: config, database, auth, blueprints, error handlers."""
+    if os.environ.get("APP_ENV", "development") == "development":
+        load_env_file(PROJECT_ROOT / ".env.dev")
+    config = Config.from_env()
+    for name, value in (test_config or {}).items():
+        setattr(config, name, value)
+    if not config.DATABASE_URL and not config.is_production:
+        from .embedded_pg import running_dev_url
+        config.DATABASE_URL = running_dev_url(config.DATA_DIR) or ""
+    config.validate()
+
+    app = Flask(__name__)
+    app.config.from_mapping(config.as_flask_config())
+    app.config["SECRET_KEY"] = config.JWT_SECRET_KEY
+
+    from . import cli, errors
+    from .resources import register_blueprints
+
+    errors.register_error_handlers(app)
+    register_blueprints(app)
+    cli.register_commands(app)
+    return app

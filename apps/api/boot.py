@@ -1,0 +1,101 @@
+"""`make run`: database (embedded unless DATABASE_URL), migrations, demo data, then gunicorn.
+
+Runs gunicorn as a child in the foreground; SIGINT/SIGTERM stop gunicorn and then the
+embedded PostgreSQL this script started, so nothing is left behind.
+"""
+import os
+import signal
+import subprocess
+import sys
+
+from . import migrate
+from .config import PROJECT_ROOT, Config, ConfigError, load_env_file
+from .embedded_pg import DEV_DATABASE, EmbeddedPostgres
+
+DEMO_JOBS = 3000
+DEMO_CUSTOMERS = 300
+
+
+def say(message):
+    print(f"[run] {message}", flush=True)
+
+
+def _start_embedded(config):
+    server = EmbeddedPostgres(config.DATA_DIR)
+    already_running = server.running_port() is not None
+    say(f"embedded PostgreSQL in {server.data_dir} ({'reusing the running server' if already_running else 'starting'})")
+    server.start()
+    server.create_database(DEV_DATABASE)
+    return server, (None if already_running else server)
+
+
+def _has_users(database_url):
+    import psycopg2
+
+    conn = psycopg2.connect(database_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM users)")
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _serve(env):
+    command = [sys.executable, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"),
+               "apps.api:create_app()"]
+    child = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
+
+    def forward(signum, _frame):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    return child.wait()
+
+
+def main():
+    """Bootstrap the database and serve in the foreground until stopped."""
+    if os.environ.get("APP_ENV", "development") == "development":
+        load_env_file(PROJECT_ROOT / ".env.dev")
+    try:
+        config = Config.from_env().validate()
+    except ConfigError as exc:
+        sys.exit(f"refusing to start: {exc}")
+
+    started_here = None
+    if config.DATABASE_URL:
+        database_url = config.DATABASE_URL
+        say("using DATABASE_URL")
+    elif config.is_production:
+        sys.exit("refusing to start: production needs DATABASE_URL")
+    else:
+        server, started_here = _start_embedded(config)
+        database_url = server.url(DEV_DATABASE)
+    try:
+        migrate.upgrade(database_url, log=lambda line: say(line))
+        if not config.is_production and not _has_users(database_url):
+            from .seed import seed
+
+            say(f"seeding demo data ({DEMO_CUSTOMERS} customers, {DEMO_JOBS} jobs)")
+            seed(database_url, jobs=DEMO_JOBS, customers=DEMO_CUSTOMERS,
+                 password=config.DEMO_PASSWORD, progress=say)
+        env = dict(os.environ, DATABASE_URL=database_url, APP_ENV=config.APP_ENV)
+        port = env.setdefault("PORT", "5000")
+        host = env.get("BIND", "127.0.0.1")
+        say(f"listening on http://{host}:{port}  (Ctrl-C stops everything)")
+        if not config.is_production:
+            say("log in: curl -s -X POST http://127.0.0.1:%s/api/auth/login "
+                "-H 'Content-Type: application/json' "
+                "-d '{\"username\": \"admin\", \"password\": \"%s\"}'" % (port, config.DEMO_PASSWORD))
+        code = _serve(env)
+    finally:
+        if started_here is not None:
+            say("stopping embedded PostgreSQL")
+            started_here.stop()
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The service's configuration: one object, read from the environment, validated at start."""
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Secrets that ship in examples and tutorials; production refuses them whatever their length.
+KNOWN_DEFAULT_SECRETS = {
+    "change-me", "changeme", "secret", "super-secret", "your-secret-key", "jwt-secret",
+    "dev-secret", "development-secret-key-not-for-production-use-0000",
+}
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(Exception):
+    """The environment does not describe a service that may start."""
+
+
+@dataclass
+class Config:
+    """Every setting the service reads, with its development default."""
+
+    APP_ENV: str = "development"
+    DATABASE_URL: str = ""
+    DATA_DIR: str = str(PROJECT_ROOT / ".data")
+    JWT_SECRET_KEY: str = ""
+    JWT_ACCESS_MINUTES: int = 15
+    JWT_REFRESH_DAYS: int = 30
+    DEMO_PASSWORD: str = "demo"
+    MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
+    # Pool (see pool.py)
+    DB_POOL_MIN_CONNECTIONS: int = 2
+    DB_POOL_MAX_CONNECTIONS: int = 10
+    DB_POOL_TIMEOUT: float = 5.0
+    DB_POOL_MAX_WAITING: int = 0
+    DB_POOL_MAX_LIFETIME: float = 3600.0
+    DB_POOL_MAX_IDLE: float = 600.0
+    DB_POOL_LEAK_THRESHOLD: float = 10.0
+    DB_CONNECT_TIMEOUT: int = 5
+    DB_STATEMENT_TIMEOUT_MS: int = 25000
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = 30000
+    # Cache (see cache.py)
+    CACHE_MAX_ENTRIES: int = 10000
+    CACHE_TTL_STATS: int = 30
+    CACHE_TTL_RECENT_JOBS: int = 60
+    CACHE_TTL_JOBS_BY_STATUS: int = 120
+    CACHE_TTL_JOBS_BY_MONTH: int = 300
+
+    @classmethod
+    def from_env(cls, environ=None):
+        """Build the config from `environ` (default os.environ), converting types."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field in fields(cls):
+            raw = environ.get(field.name)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[field.name] = field.type(raw) if field.type is not str else raw
+            except ValueError:
+                raise ConfigError(f"{field.name}={raw!r} is not a valid {field.type.__name__}")
+        return cls(**values)
+
+    @property
+    def is_production(self):
+        return self.APP_ENV == "production"
+
+    def validate(self):
+        """Raise ConfigError with a one-line reason when the service must not start."""
+        if self.APP_ENV not in ("development", "test", "production"):
+            raise ConfigError(f"APP_ENV must be development, test or production, not {self.APP_ENV!r}")
+        if self.DB_POOL_MIN_CONNECTIONS < 0 or self.DB_POOL_MAX_CONNECTIONS < max(1, self.DB_POOL_MIN_CONNECTIONS):
+            raise ConfigError("DB_POOL_MAX_CONNECTIONS must be >= 1 and >= DB_POOL_MIN_CONNECTIONS")
+        if not self.is_production:
+            return self
+        if not self.DATABASE_URL:
+            raise ConfigError("production needs DATABASE_URL (postgresql://user:pass@host:5432/db)")
+        secret = self.JWT_SECRET_KEY
+        if not secret:
+            raise ConfigError("production needs JWT_SECRET_KEY (generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        if secret.lower() in KNOWN_DEFAULT_SECRETS or "not-for-production" in secret.lower():
+            raise ConfigError("JWT_SECRET_KEY is a known default value; generate a random one")
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"JWT_SECRET_KEY is {len(secret.encode())} bytes; production needs at least {MIN_SECRET_BYTES}")
+        return self
+
+    def as_flask_config(self):
+        """Return the settings as a dict for `app.config`."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def load_env_file(path, environ=None):
+    """Copy KEY=VALUE lines of `path` into `environ` where the key is not set yet."""
+    environ = os.environ if environ is None else environ
+    path = Path(path)
+    if not path.exists():
+        return
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))

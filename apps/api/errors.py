@@ -1,0 +1,94 @@
+"""Every failure a client can cause becomes an RFC 9457 problem document."""
+import logging
+
+import psycopg2
+from flask import current_app, json
+from werkzeug.exceptions import HTTPException
+
+from .pool import PoolError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE = "about:blank"
+RETRY_AFTER_SECONDS = 1
+
+
+class ApiError(Exception):
+    """An error with an HTTP status that a client can act on."""
+
+    def __init__(self, status, detail, title=None, errors=None, headers=None):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.title = title
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class ValidationError(ApiError):
+    """A body or query parameter failed validation (per-field `errors`)."""
+
+    def __init__(self, errors, status=422, detail="The request has invalid values."):
+        super().__init__(status, detail, errors=errors)
+
+
+def problem(status, detail, title=None, errors=None, headers=None):
+    """Build a problem+json response."""
+    from http import HTTPStatus
+
+    body = {
+        "type": PROBLEM_TYPE,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    response = current_app.response_class(json.dumps(body), status=status,
+                                          mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _handle_api_error(exc):
+    return problem(exc.status, exc.detail, exc.title, exc.errors, exc.headers)
+
+
+def _handle_http_exception(exc):
+    headers = dict(exc.get_headers()) if exc.code == 405 else {}
+    headers.pop("Content-Type", None)
+    return problem(exc.code, exc.description, exc.name, headers=headers)
+
+
+def _handle_pool_error(exc):
+    log.warning("database pool unavailable: %s", exc)
+    return problem(503, "The database is busy; retry shortly.", "Service Unavailable",
+                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def _handle_database_error(exc):
+    if isinstance(exc, psycopg2.errors.QueryCanceled):
+        log.warning("statement timeout: %s", exc)
+        return problem(503, "The query took too long and was cancelled; retry shortly.",
+                       "Service Unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        log.warning("database unavailable: %s", exc)
+        return problem(503, "The database is unavailable; retry shortly.", "Service Unavailable",
+                       headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return _handle_unexpected(exc)
+
+
+def _handle_unexpected(exc):
+    log.exception("unhandled error")
+    detail = repr(exc) if current_app.debug else "An unexpected error occurred."
+    return problem(500, detail)
+
+
+def register_error_handlers(app):
+    """Turn every exception into problem+json."""
+    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(PoolError, _handle_pool_error)
+    app.register_error_handler(psycopg2.Error, _handle_database_error)
+    app.register_error_handler(Exception, _handle_unexpected)
