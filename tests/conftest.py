@@ -194,3 +194,36 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+class AuthActions:
+    """Make tokens for the demo users without a login round trip (scrypt is slow on purpose)."""
+
+    def __init__(self, app, database_url):
+        self.app = app
+        conn = psycopg2.connect(database_url)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("SELECT username, id, role FROM users")
+                self.users = {name: (user_id, role) for name, user_id, role in cur.fetchall()}
+        finally:
+            conn.close()
+
+    def user_id(self, username):
+        return self.users[username][0]
+
+    def token(self, username, refresh=False):
+        from flask_jwt_extended import create_access_token, create_refresh_token
+
+        user_id, role = self.users[username]
+        make = create_refresh_token if refresh else create_access_token
+        with self.app.app_context():
+            return make(identity=str(user_id), additional_claims={"role": role})
+
+    def headers(self, username, refresh=False):
+        return {"Authorization": f"Bearer {self.token(username, refresh)}"}
+
+
+@pytest.fixture
+def auth(app, database_url):
+    return AuthActions(app, database_url)

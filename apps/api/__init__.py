@@ -18,13 +18,15 @@ def create_app(test_config=None):
         config.DATABASE_URL = running_dev_url(config.DATA_DIR) or ""
     config.validate()
 
-    app = Flask(__name__)
-    app.config.from_mapping(config.as_flask_config())
-    app.config["SECRET_KEY"] = config.JWT_SECRET_KEY
-
-    from . import cli, errors
+    from . import auth, cli, errors
+    from .jsonio import IsoJSONProvider
     from .resources import register_blueprints
 
+    app = Flask(__name__)
+    app.json = IsoJSONProvider(app)
+    app.config.from_mapping(config.as_flask_config())
+    app.config["SECRET_KEY"] = config.JWT_SECRET_KEY
+    auth.init_app(app)
     errors.register_error_handlers(app)
     register_blueprints(app)
     cli.register_commands(app)

@@ -67,7 +67,32 @@ def _handle_pool_error(exc):
                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+# Constraint violations a client can cause: (status, what to say).
+_CONSTRAINT_ANSWERS = (
+    (psycopg2.errors.UniqueViolation, 409, "A record with this value already exists."),
+    (psycopg2.errors.RestrictViolation, 409, "The record is still referenced by other records."),
+    (psycopg2.errors.ForeignKeyViolation, 422, "A referenced record does not exist."),
+    (psycopg2.errors.CheckViolation, 422, "A value is not allowed."),
+    (psycopg2.errors.NotNullViolation, 422, "A required value is missing."),
+    (psycopg2.DataError, 422, "A value has the wrong form or size."),
+)
+
+
+def _constraint_problem(exc):
+    for error_class, status, detail in _CONSTRAINT_ANSWERS:
+        if isinstance(exc, error_class):
+            diag = getattr(exc, "diag", None)
+            constraint = getattr(diag, "constraint_name", None) if diag else None
+            field = getattr(diag, "column_name", None) if diag else None
+            errors = [{"field": field or constraint or "body", "message": detail}]
+            return problem(status, detail, errors=errors)
+    return None
+
+
 def _handle_database_error(exc):
+    answer = _constraint_problem(exc)
+    if answer is not None:
+        return answer
     if isinstance(exc, psycopg2.errors.QueryCanceled):
         log.warning("statement timeout: %s", exc)
         return problem(503, "The query took too long and was cancelled; retry shortly.",

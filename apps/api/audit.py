@@ -1,0 +1,38 @@
+"""The audit trail: every write records who, what, when, the changed fields and the client IP."""
+from flask import g, has_request_context, request
+from psycopg2.extras import Json
+
+INSERT_AUDIT = """
+    INSERT INTO audit_logs (user_id, action, entity, entity_id, changes, ip)
+    VALUES (%(user_id)s, %(action)s, %(entity)s, %(entity_id)s, %(changes)s, %(ip)s)
+"""
+
+
+def client_ip():
+    """Return the client's address (ProxyFix, when configured, has already applied X-Forwarded-For)."""
+    return request.remote_addr if has_request_context() else None
+
+
+def record(cur, action, entity, entity_id=None, changes=None, user_id=None):
+    """Write one audit row inside the caller's transaction."""
+    cur.execute(INSERT_AUDIT, {
+        "user_id": user_id if user_id is not None else g.get("user_id"),
+        "action": action, "entity": entity, "entity_id": entity_id,
+        "changes": Json(_jsonable(changes or {})), "ip": client_ip(),
+    })
+
+
+def changed_fields(before, after):
+    """Return {field: {"old", "new"}} for the fields whose value differs."""
+    return {key: {"old": _jsonable(before.get(key)), "new": _jsonable(value)}
+            for key, value in after.items() if before.get(key) != value}
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,15 @@
+"""GET /api/openapi.json: the machine-readable contract."""
+from flask import Blueprint, current_app
+
+from ..openapi import build_document
+
+bp = Blueprint("openapi", __name__, url_prefix="/api")
+
+
+@bp.get("/openapi.json")
+def get_openapi():
+    """Return the OpenAPI 3.1 document of this API."""
+    document = current_app.extensions.get("openapi_document")
+    if document is None:
+        document = current_app.extensions["openapi_document"] = build_document(current_app)
+    return document
