@@ -3,12 +3,14 @@ import atexit
 import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2.extras
 from flask import current_app, g
 
+from .logs import add_db_time
 from .pool import ConnectionPool
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -61,11 +63,24 @@ def close_all_pools():
 atexit.register(close_all_pools)
 
 
+def current_pool_stats():
+    """Return the statistics of this process's first open pool, or None when none is open."""
+    pid = os.getpid()
+    for (_, owner_pid), found in list(_pools.items()):
+        if owner_pid == pid:
+            return found.stats()
+    return None
+
+
 @contextmanager
 def connection():
     """Borrow a pooled connection for one transaction: commit on success, roll back on error."""
-    with get_pool().connection() as conn:
-        yield conn
+    started = time.perf_counter()
+    try:
+        with get_pool().connection() as conn:
+            yield conn
+    finally:
+        add_db_time((time.perf_counter() - started) * 1000)
 
 
 @contextmanager

@@ -1,0 +1,90 @@
+"""Prometheus metrics, aggregated over every gunicorn worker (prometheus-client multi-process mode).
+
+gunicorn.conf.py points PROMETHEUS_MULTIPROC_DIR at a fresh directory before the workers start;
+without it (tests, flask run) the metrics are this process's own.
+"""
+import os
+import threading
+import time
+
+from flask import g, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"])
+LATENCY = Histogram("http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"],
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+RATE_LIMITED = Counter("rate_limit_rejections_total", "Requests refused with 429", ["rule"])
+# Per-worker numbers summed over the live workers.
+POOL = Gauge("db_pool", "Connection pool statistics (summed over live workers)", ["stat"],
+             multiprocess_mode="livesum")
+CACHE = Gauge("cache", "Per-user cache statistics (summed over live workers)", ["stat"],
+              multiprocess_mode="livesum")
+LISTENER_RECONNECTS = Gauge("cache_listener_reconnects", "LISTEN connection reconnects (summed over live workers)",
+                            multiprocess_mode="livesum")
+
+POOL_STATS = ("pool_size", "pool_available", "requests_waiting", "requests_num", "requests_queued",
+              "requests_wait_ms", "requests_errors", "connections_num", "connections_errors",
+              "connections_lost", "returns_bad", "leaks_detected")
+CACHE_STATS = ("hits", "misses", "evictions", "total_entries")
+REFRESH_SECONDS = 1.0
+_last_refresh = [0.0]
+_refresh_lock = threading.Lock()
+
+
+def count_rate_limited(rule):
+    """Count one 429 answer for `rule`."""
+    RATE_LIMITED.labels(rule=rule).inc()
+
+
+def refresh_gauges(pool_stats=None, cache_stats=None, listener_reconnects=None):
+    """Copy this worker's pool and cache statistics into the gauges."""
+    for name in POOL_STATS:
+        if pool_stats and name in pool_stats:
+            POOL.labels(stat=name).set(pool_stats[name])
+    for name in CACHE_STATS:
+        if cache_stats and name in cache_stats:
+            CACHE.labels(stat=name).set(cache_stats[name])
+    if listener_reconnects is not None:
+        LISTENER_RECONNECTS.set(listener_reconnects)
+
+
+def _sources_of_stats():
+    """Return (pool stats, cache stats, listener reconnects) of this worker, as far as they exist."""
+    from . import db
+
+    pool_stats = db.current_pool_stats()
+    return pool_stats, None, None
+
+
+def _observe(response):
+    route = request.url_rule.rule if request.url_rule else "unmatched"
+    started = g.get("request_started")
+    if started is not None:
+        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+    now = time.monotonic()
+    if now - _last_refresh[0] >= REFRESH_SECONDS and _refresh_lock.acquire(blocking=False):
+        try:
+            _last_refresh[0] = now
+            refresh_gauges(*_sources_of_stats())
+        finally:
+            _refresh_lock.release()
+    return response
+
+
+def exposition():
+    """Return (body, content type) of every worker's metrics."""
+    refresh_gauges(*_sources_of_stats())
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def init_app(app):
+    """Count and time every request of `app`."""
+    app.after_request(_observe)
