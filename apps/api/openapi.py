@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 document, built from the URL map and the views' validation models."""
 import re
 
+from pydantic import BaseModel, create_model
+
 from .auth import ROLES
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -42,11 +44,13 @@ def _query_parameters(components, model):
             for name, prop in schema.get("properties", {}).items()]
 
 
-def _success(method, view):
+def _success(method, view, components):
     status = getattr(view, "success_status", None) or {"POST": 201, "DELETE": 204}.get(method, 200)
     if status == 204:
         return str(status), {"description": "Done"}
     schema = getattr(view, "response_schema", None) or {"type": "object"}
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        schema = _add_model(components, schema)
     return str(status), {"description": "Success", "content": {"application/json": {"schema": schema}}}
 
 
@@ -67,10 +71,13 @@ def _operation(rule, method, view, components):
     if body_model is not None:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": _add_model(components, body_model)}}}
-    status, success = _success(method, view)
+    status, success = _success(method, view, components)
     operation["responses"][status] = success
     for extra_status, description in getattr(view, "extra_responses", {}).items():
         operation["responses"][str(extra_status)] = {"description": description}
+        if int(extra_status) >= 400:  # errors are problem+json whatever their status
+            operation["responses"][str(extra_status)]["content"] = {
+                "application/problem+json": {"schema": PROBLEM}}
     errors = ERROR_STATUSES if role else {k: ERROR_STATUSES[k] for k in PUBLIC_ERRORS}
     for code, description in errors.items():
         operation["responses"].setdefault(code, {
@@ -107,8 +114,24 @@ def build_document(app):
     }
 
 
+class Pagination(BaseModel):
+    """The `pagination` object of every list."""
+
+    page: int
+    per_page: int
+    total: int
+    pages: int
+    has_next: bool
+    has_prev: bool
+
+
+def page_model(model):
+    """Return the response model of a paginated list of `model` ({"items", "pagination"})."""
+    return create_model(f"{model.__name__}Page", items=(list[model], ...), pagination=(Pagination, ...))
+
+
 def documented(status=None, schema=None, responses=None):
-    """Attach OpenAPI details to a view: its success status, response schema, extra responses."""
+    """Attach OpenAPI details to a view: success status, response schema (dict or pydantic model), extra responses."""
 
     def decorator(view):
         if status is not None:
