@@ -18,7 +18,9 @@ def create_app(test_config=None):
         config.DATABASE_URL = running_dev_url(config.DATA_DIR) or ""
     config.validate()
 
-    from . import auth, cli, errors
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from . import auth, cli, compression, errors, logs, metrics
     from .jsonio import IsoJSONProvider
     from .resources import register_blueprints
 
@@ -26,8 +28,15 @@ def create_app(test_config=None):
     app.json = IsoJSONProvider(app)
     app.config.from_mapping(config.as_flask_config())
     app.config["SECRET_KEY"] = config.JWT_SECRET_KEY
+    if config.TRUSTED_PROXY_COUNT:
+        # Behind N load balancers: take the client address and scheme from their X-Forwarded-* headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUSTED_PROXY_COUNT,
+                                x_proto=config.TRUSTED_PROXY_COUNT)
     auth.init_app(app)
     errors.register_error_handlers(app)
+    compression.init_app(app)
+    metrics.init_app(app)
+    logs.init_app(app)
     register_blueprints(app)
     cli.register_commands(app)
     return app

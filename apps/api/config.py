@@ -40,6 +40,16 @@ class Config:
     DB_CONNECT_TIMEOUT: int = 5
     DB_STATEMENT_TIMEOUT_MS: int = 25000
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = 30000
+    # Operations (see logs.py, metrics.py, ratelimit.py)
+    LOG_LEVEL: str = "INFO"
+    SLOW_REQUEST_MS: int = 500
+    METRICS_TOKEN: str = ""
+    TRUSTED_PROXY_COUNT: int = 0
+    RATE_LIMITS_ENABLED: bool = True
+    RATE_LIMIT_LOGIN_IP: str = "30/60"
+    RATE_LIMIT_LOGIN_USER: str = "10/300"
+    RATE_LIMIT_IMPORT: str = "10/60"
+    RATE_LIMIT_LISTS: str = "600/60"
     # Cache (see cache.py)
     CACHE_MAX_ENTRIES: int = 10000
     CACHE_TTL_STATS: int = 30
@@ -57,7 +67,7 @@ class Config:
             if raw is None or raw == "":
                 continue
             try:
-                values[field.name] = field.type(raw) if field.type is not str else raw
+                values[field.name] = _convert(field.type, raw)
             except ValueError:
                 raise ConfigError(f"{field.name}={raw!r} is not a valid {field.type.__name__}")
         return cls(**values)
@@ -72,8 +82,14 @@ class Config:
             raise ConfigError(f"APP_ENV must be development, test or production, not {self.APP_ENV!r}")
         if self.DB_POOL_MIN_CONNECTIONS < 0 or self.DB_POOL_MAX_CONNECTIONS < max(1, self.DB_POOL_MIN_CONNECTIONS):
             raise ConfigError("DB_POOL_MAX_CONNECTIONS must be >= 1 and >= DB_POOL_MIN_CONNECTIONS")
+        for name in ("RATE_LIMIT_LOGIN_IP", "RATE_LIMIT_LOGIN_USER", "RATE_LIMIT_IMPORT", "RATE_LIMIT_LISTS"):
+            hits, _, window = getattr(self, name).partition("/")
+            if not (hits.isdigit() and window.isdigit() and int(hits) > 0 and int(window) > 0):
+                raise ConfigError(f"{name} must look like HITS/SECONDS, e.g. 10/60")
         if not self.is_production:
             return self
+        if os.environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes", "on"):
+            raise ConfigError("production refuses FLASK_DEBUG: the debugger runs arbitrary code")
         if not self.DATABASE_URL:
             raise ConfigError("production needs DATABASE_URL (postgresql://user:pass@host:5432/db)")
         secret = self.JWT_SECRET_KEY
@@ -88,6 +104,16 @@ class Config:
     def as_flask_config(self):
         """Return the settings as a dict for `app.config`."""
         return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def _convert(kind, raw):
+    if kind is bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(raw)
+    return raw if kind is str else kind(raw)
 
 
 def load_env_file(path, environ=None):

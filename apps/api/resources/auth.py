@@ -8,6 +8,7 @@ from ..db import Queries, cursor
 from ..errors import ApiError
 from ..openapi import documented
 from ..passwords import verify_password
+from ..ratelimit import rate_limited
 from ..validation import Body, Text, accepts
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
@@ -28,6 +29,8 @@ def _tokens_for(user):
 
 @bp.post("/login")
 @documented(status=200, responses={401: "Bad credentials"})
+@rate_limited("login", "RATE_LIMIT_LOGIN_IP", by="ip")
+@rate_limited("login", "RATE_LIMIT_LOGIN_USER", by="login_username")
 @accepts(body=LoginBody)
 def login(body):
     """Exchange a username and password for an access and a refresh token."""

@@ -1,0 +1,28 @@
+"""GET /metrics: Prometheus text format for every worker, protected by a token or loopback."""
+import hmac
+
+from flask import Blueprint, Response, current_app, request
+
+from ..errors import ApiError
+from ..metrics import exposition
+
+bp = Blueprint("metrics", __name__)
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def _authorized():
+    token = current_app.config["METRICS_TOKEN"]
+    if token:
+        presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        return hmac.compare_digest(presented.encode(), token.encode())
+    return request.remote_addr in LOOPBACK
+
+
+@bp.get("/metrics")
+def get_metrics():
+    """Return the Prometheus metrics (Bearer METRICS_TOKEN, or from loopback when no token is set)."""
+    if not _authorized():
+        raise ApiError(403, "Metrics need 'Authorization: Bearer <METRICS_TOKEN>' (or a loopback client "
+                            "when METRICS_TOKEN is unset).")
+    body, content_type = exposition()
+    return Response(body, content_type=content_type)

@@ -1,0 +1,108 @@
+"""Request ids, Server-Timing, gzip, rate limits and /metrics, in one process."""
+import gzip
+import json
+import logging
+
+import pytest
+
+from apps.api import create_app
+from apps.api.logs import JsonFormatter
+from tests.conftest import app_config
+
+
+def test_request_id_is_generated_and_echoed(client):
+    generated = client.get("/api/health").headers["X-Request-ID"]
+    assert len(generated) == 32
+    echoed = client.get("/api/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
+    assert echoed == "abc-123"
+    # A hostile id (newlines, huge) is replaced, not logged.
+    replaced = client.get("/api/health", headers={"X-Request-ID": "x\u2028" + "y" * 500}).headers["X-Request-ID"]
+    assert replaced != "x" and len(replaced) == 32
+
+
+def test_server_timing_reports_db_time(client, auth):
+    header = client.get("/api/auth/me", headers=auth.headers("viewer")).headers["Server-Timing"]
+    parts = dict(part.strip().split(";dur=") for part in header.split(","))
+    assert set(parts) == {"db", "cache", "total"}
+    assert float(parts["db"]) > 0 and float(parts["total"]) >= float(parts["db"])
+
+
+def test_request_log_line_is_json_with_request_id(client, caplog):
+    caplog.set_level(logging.INFO, logger="apps.api.request")
+    client.get("/api/health", headers={"X-Request-ID": "req-42"})
+    record = [r for r in caplog.records if r.name == "apps.api.request"][-1]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["route"] == "/api/health" and line["status"] == 200 and line["method"] == "GET"
+    assert line["duration_ms"] >= 0
+
+
+def test_slow_request_is_a_warning(database_url, caplog):
+    app = create_app(app_config(database_url, SLOW_REQUEST_MS=0))
+    caplog.set_level(logging.INFO, logger="apps.api.request")
+    app.test_client().get("/api/health")
+    assert [r.levelname for r in caplog.records if r.name == "apps.api.request"] == ["WARNING"]
+
+
+def test_login_password_is_never_logged(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    client.post("/api/auth/login", json={"username": "admin", "password": "sup3r-s3cret-pw"})
+    assert "sup3r-s3cret-pw" not in caplog.text
+
+
+def test_large_json_is_gzipped_when_accepted(client):
+    plain = client.get("/api/openapi.json")
+    assert "Content-Encoding" not in plain.headers and len(plain.data) > 1024
+    zipped = client.get("/api/openapi.json", headers={"Accept-Encoding": "gzip, deflate"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(zipped.data)) == plain.get_json()
+    small = client.get("/api/health", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in small.headers
+
+
+def test_login_is_rate_limited_per_username(database_url):
+    app = create_app(app_config(database_url, RATE_LIMIT_LOGIN_USER="3/300"))
+    client = app.test_client()
+    statuses = [client.post("/api/auth/login", json={"username": "Admin", "password": "wrong"}).status_code
+                for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    response = client.post("/api/auth/login", json={"username": "admin", "password": "demo"})
+    assert response.status_code == 429, "the correct password does not bypass the limit"
+    assert 1 <= int(response.headers["Retry-After"]) <= 300
+    assert response.mimetype == "application/problem+json"
+    other = client.post("/api/auth/login", json={"username": "viewer", "password": "demo"})
+    assert other.status_code == 200
+
+
+def test_login_is_rate_limited_per_ip(database_url):
+    app = create_app(app_config(database_url, RATE_LIMIT_LOGIN_IP="2/60"))
+    client = app.test_client()
+    statuses = [client.post("/api/auth/login", json={"username": f"u{i}", "password": "x"}).status_code
+                for i in range(3)]
+    assert statuses == [401, 401, 429]
+
+
+def test_metrics_from_loopback_without_token(client):
+    client.get("/api/health")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert 'http_requests_total{method="GET",route="/api/health",status="200"}' in response.get_data(as_text=True)
+
+
+def test_metrics_need_the_token_when_set(database_url):
+    client = create_app(app_config(database_url, METRICS_TOKEN="m" * 32)).test_client()
+    assert client.get("/metrics").status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32}).status_code == 200
+
+
+def test_metrics_refuse_remote_clients_without_token(client):
+    response = client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("value", ["10", "ten/60", "0/60"])
+def test_bad_rate_limit_setting_is_refused(database_url, value):
+    from apps.api.config import ConfigError
+
+    with pytest.raises(ConfigError, match="RATE_LIMIT_LOGIN_IP"):
+        create_app(app_config(database_url, RATE_LIMIT_LOGIN_IP=value))
