@@ -1,31 +1,85 @@
-"""gunicorn settings, read from the environment (see .env.production.template)."""
+"""gunicorn settings, read from the environment (every variable is in .env.production.template)."""
 import multiprocessing
 import os
+import shutil
+import sys
+import tempfile
 
-_host = os.environ.get("BIND", "127.0.0.1")
-bind = f"{_host}:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
+_env = os.environ.get
+app_env = _env("APP_ENV", "development")
+
+_host = _env("BIND", "127.0.0.1")
+bind = f"{_host}:{_env('PORT', '5000')}"
+workers = int(_env("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+worker_class = _env("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(_env("GUNICORN_THREADS", "4"))
+timeout = int(_env("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(_env("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(_env("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then (memory fragmentation), staggered so they don't all restart at once.
+max_requests = int(_env("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = int(_env("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
+# The app writes one JSON line per request itself (apps/api/logs.py); gunicorn's access log is extra.
+accesslog = _env("GUNICORN_ACCESS_LOG", "") or None
 errorlog = "-"
-# Never share the pool's sockets between workers: each worker opens its own after fork.
+# Never share the pool's sockets between workers: each worker opens its own pool and LISTEN
+# connection after fork, on first use.
 preload_app = False
-
-
-def worker_exit(server, worker):
-    """Close this worker's database pools before it exits."""
-    from apps.api.db import close_all_pools
-
-    close_all_pools()
 
 # gunicorn's control socket lives at one fixed path per user; several instances on one host
 # (tests, blue/green) would fight over it. Off unless GUNICORN_CONTROL_SOCKET names a path.
 control_socket_disable = "GUNICORN_CONTROL_SOCKET" not in os.environ
 if not control_socket_disable:
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+
+# Prometheus multi-process mode: every worker writes its metrics into this directory and /metrics
+# (answered by any worker) adds them up. Set before any worker imports prometheus_client.
+if not _env("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="printshop-metrics-")
+    _own_metrics_dir = True
+else:
+    _own_metrics_dir = False
+
+
+def _warn(message):
+    print(f"[gunicorn.conf] WARNING: {message}", file=sys.stderr, flush=True)
+
+
+def on_starting(server):
+    """Check settings that would hurt under load, and start with an empty metrics directory."""
+    metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(metrics_dir, exist_ok=True)
+    for name in os.listdir(metrics_dir):
+        os.remove(os.path.join(metrics_dir, name))
+    pool_max = int(_env("DB_POOL_MAX_CONNECTIONS", "10"))
+    per_worker = threads if worker_class == "gthread" else 1
+    if pool_max < per_worker:
+        _warn(f"DB_POOL_MAX_CONNECTIONS={pool_max} < {per_worker} threads per worker: requests will wait "
+              "for connections; raise DB_POOL_MAX_CONNECTIONS or lower GUNICORN_THREADS")
+    statement_timeout_s = int(_env("DB_STATEMENT_TIMEOUT_MS", "25000")) / 1000
+    if statement_timeout_s >= timeout:
+        _warn(f"DB_STATEMENT_TIMEOUT_MS ({statement_timeout_s:.0f} s) is not below GUNICORN_TIMEOUT ({timeout} s): "
+              "a slow query gets the worker killed instead of a clean 503")
+    if app_env == "development" and _host not in ("127.0.0.1", "localhost", "::1"):
+        _warn(f"DEVELOPMENT MODE BOUND TO {_host}: demo users with the password 'demo' are reachable "
+              "from the network. Use APP_ENV=production for anything but your own machine.")
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges from the metrics."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker):
+    """Close this worker's database pools and LISTEN connection before it exits."""
+    from apps.api.db import close_all_pools
+
+    close_all_pools()
+
+
+def on_exit(server):
+    """Remove the metrics directory this config created."""
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
