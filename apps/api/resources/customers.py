@@ -1,0 +1,193 @@
+"""Customers: search, create, read, update, delete, and the bulk import upsert keyed on email."""
+from datetime import datetime
+
+from flask import Blueprint
+from pydantic import BaseModel, Field
+
+from .. import audit
+from ..auth import require_role
+from ..db import Queries, cursor
+from ..errors import ApiError, ValidationError
+from ..listing import page_of
+from ..openapi import documented, page_model
+from ..validation import Body, Email, Name, PageQuery, Text, accepts
+
+bp = Blueprint("customers", __name__, url_prefix="/api/customers")
+queries = Queries("customers.sql")
+
+EDITABLE = ("name", "email", "phone", "company", "notes")
+MAX_IMPORT_ROWS = 10_000
+
+
+class Customer(BaseModel):
+    """A customer as the API answers it."""
+
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    company: str | None
+    notes: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerQuery(PageQuery):
+    q: Text(200) | None = Field(None, description="Substring of name, email or phone (case-insensitive)")
+
+
+class CustomerBody(Body):
+    name: Name
+    email: Email | None = None
+    phone: Text(50) | None = None
+    company: Text(200) | None = None
+    notes: Text(10000) | None = None
+
+
+class CustomerPatch(Body):
+    # `name` may be omitted but not null; the others may be set to null to clear them.
+    name: Name = None
+    email: Email | None = None
+    phone: Text(50) | None = None
+    company: Text(200) | None = None
+    notes: Text(10000) | None = None
+
+
+class ImportRow(Body):
+    name: Name
+    email: Email
+    phone: Text(50) | None = None
+    company: Text(200) | None = None
+    notes: Text(10000) | None = None
+
+
+class ImportBody(Body):
+    customers: list[ImportRow] = Field(min_length=1, max_length=MAX_IMPORT_ROWS)
+
+
+class ImportResult(BaseModel):
+    """What a bulk import did."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def _search_pattern(q):
+    """Return an ILIKE pattern matching `q` as a literal substring, or None for no search."""
+    if not q:
+        return None
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _not_found(customer_id):
+    return ApiError(404, f"Customer {customer_id} does not exist.")
+
+
+@bp.get("")
+@documented(schema=page_model(Customer))
+@require_role("viewer")
+@accepts(query=CustomerQuery)
+def list_customers(query):
+    """List customers by name, optionally searching name, email and phone."""
+    params = {"pattern": _search_pattern(query.q)}
+    with cursor() as cur:
+        return page_of(cur, queries.count_customers, queries.list_customers, params, query)
+
+
+@bp.post("")
+@documented(schema=Customer, responses={409: "A customer with this email already exists"})
+@require_role("manager")
+@accepts(body=CustomerBody)
+def create_customer(body):
+    """Create a customer."""
+    with cursor() as cur:
+        cur.execute(queries.insert_customer, body.model_dump())
+        customer = cur.fetchone()
+        audit.record(cur, "create", "customers", customer["id"],
+                     audit.changed_fields({}, {key: customer[key] for key in EDITABLE}))
+    return customer, 201, {"Location": f"/api/customers/{customer['id']}"}
+
+
+@bp.get("/<int:customer_id>")
+@documented(schema=Customer)
+@require_role("viewer")
+def get_customer(customer_id):
+    """Return one customer."""
+    with cursor() as cur:
+        cur.execute(queries.get_customer, {"id": customer_id})
+        customer = cur.fetchone()
+    if customer is None:
+        raise _not_found(customer_id)
+    return customer
+
+
+@bp.patch("/<int:customer_id>")
+@documented(schema=Customer, responses={409: "A customer with this email already exists"})
+@require_role("manager")
+@accepts(body=CustomerPatch)
+def update_customer(customer_id, body):
+    """Change some of a customer's fields (null clears an optional field)."""
+    changes = body.model_dump(include=body.model_fields_set)
+    with cursor() as cur:
+        cur.execute(queries.lock_customer, {"id": customer_id})
+        before = cur.fetchone()
+        if before is None:
+            raise _not_found(customer_id)
+        changed = audit.changed_fields(before, changes)
+        if not changed:
+            return before
+        cur.execute(queries.update_customer, {**{key: before[key] for key in EDITABLE}, **changes,
+                                               "id": customer_id})
+        customer = cur.fetchone()
+        audit.record(cur, "update", "customers", customer_id, changed)
+    return customer
+
+
+@bp.delete("/<int:customer_id>")
+@documented(responses={409: "The customer still has jobs"})
+@require_role("manager")
+def delete_customer(customer_id):
+    """Delete a customer that has no jobs."""
+    with cursor() as cur:
+        cur.execute(queries.delete_customer, {"id": customer_id})
+        deleted = cur.fetchone()
+        if deleted is None:
+            raise _not_found(customer_id)
+        audit.record(cur, "delete", "customers", customer_id,
+                     audit.changed_fields({key: deleted[key] for key in EDITABLE}, dict.fromkeys(EDITABLE)))
+    return "", 204
+
+
+def _duplicate_emails(rows):
+    """Return a validation error per row whose email an earlier row of the payload already has."""
+    first_index, errors = {}, []
+    for index, row in enumerate(rows):
+        if row.email in first_index:
+            errors.append({"field": f"customers.{index}.email",
+                           "message": f"duplicates customers.{first_index[row.email]}.email"})
+        else:
+            first_index[row.email] = index
+    return errors
+
+
+@bp.post("/import")
+@documented(status=200, schema=ImportResult)
+@require_role("manager")
+@accepts(body=ImportBody)
+def import_customers(body):
+    """Upsert up to 10,000 customers keyed on email in one statement; all rows valid or nothing written."""
+    rows = body.customers
+    duplicates = _duplicate_emails(rows)
+    if duplicates:
+        raise ValidationError(duplicates, detail="Some rows repeat an email of an earlier row.")
+    columns = {"names": "name", "emails": "email", "phones": "phone", "companies": "company", "notes": "notes"}
+    params = {param: [getattr(row, field) for row in rows] for param, field in columns.items()}
+    with cursor() as cur:
+        cur.execute(queries.import_customers, params)
+        counts = cur.fetchone()
+        result = {"inserted": counts["inserted"], "updated": counts["updated"],
+                  "unchanged": len(rows) - counts["inserted"] - counts["updated"]}
+        audit.record(cur, "import", "customers", None, dict(result, rows=len(rows)))
+    return result

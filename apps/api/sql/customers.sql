@@ -1,0 +1,73 @@
+-- Customers: search, CRUD and the bulk import upsert.
+-- `pattern` is NULL for "no search", else an ILIKE pattern with % and _ escaped ('%' || q || '%');
+-- psycopg2 binds it client-side, so the planner sees the literal and uses the trigram indexes.
+
+-- name: count-customers
+-- How many customers match the search.
+SELECT count(*) AS total
+FROM customers
+WHERE %(pattern)s::text IS NULL
+   OR name ILIKE %(pattern)s OR email ILIKE %(pattern)s OR phone ILIKE %(pattern)s;
+
+-- name: list-customers
+-- One page of the matching customers, by name.
+SELECT id, name, email, phone, company, notes, created_at, updated_at
+FROM customers
+WHERE %(pattern)s::text IS NULL
+   OR name ILIKE %(pattern)s OR email ILIKE %(pattern)s OR phone ILIKE %(pattern)s
+ORDER BY name, id
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: get-customer
+-- One customer by id.
+SELECT id, name, email, phone, company, notes, created_at, updated_at
+FROM customers WHERE id = %(id)s;
+
+-- name: lock-customer
+-- One customer by id, locked until the transaction ends (read-modify-write of PATCH).
+SELECT id, name, email, phone, company, notes, created_at, updated_at
+FROM customers WHERE id = %(id)s
+FOR UPDATE;
+
+-- name: insert-customer
+-- Create a customer.
+INSERT INTO customers (name, email, phone, company, notes)
+VALUES (%(name)s, %(email)s, %(phone)s, %(company)s, %(notes)s)
+RETURNING id, name, email, phone, company, notes, created_at, updated_at;
+
+-- name: update-customer
+-- Replace a customer's editable fields.
+UPDATE customers
+SET name = %(name)s, email = %(email)s, phone = %(phone)s, company = %(company)s, notes = %(notes)s
+WHERE id = %(id)s
+RETURNING id, name, email, phone, company, notes, created_at, updated_at;
+
+-- name: delete-customer
+-- Delete a customer (a RESTRICT foreign key refuses it while jobs reference it).
+DELETE FROM customers WHERE id = %(id)s
+RETURNING id, name, email, phone, company, notes;
+
+-- name: import-customers
+-- Upsert many customers keyed on email in one statement; omitted (NULL) optional fields keep their value.
+-- A row identical to the stored one is left alone (no write, updated_at kept) and counted in neither.
+WITH incoming AS (
+    SELECT *
+    FROM unnest(%(names)s::text[], %(emails)s::text[], %(phones)s::text[],
+                %(companies)s::text[], %(notes)s::text[])
+         AS row (name, email, phone, company, notes)
+), upserted AS (
+    INSERT INTO customers AS c (name, email, phone, company, notes)
+    SELECT name, email, phone, company, notes FROM incoming
+    ON CONFLICT (email) DO UPDATE
+    SET name = EXCLUDED.name,
+        phone = COALESCE(EXCLUDED.phone, c.phone),
+        company = COALESCE(EXCLUDED.company, c.company),
+        notes = COALESCE(EXCLUDED.notes, c.notes)
+    WHERE (c.name, c.phone, c.company, c.notes) IS DISTINCT FROM
+          (EXCLUDED.name, COALESCE(EXCLUDED.phone, c.phone), COALESCE(EXCLUDED.company, c.company),
+           COALESCE(EXCLUDED.notes, c.notes))
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted) AS inserted,
+       count(*) FILTER (WHERE NOT inserted) AS updated
+FROM upserted;
