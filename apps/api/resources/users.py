@@ -1,0 +1,160 @@
+"""Users, for admins: create with a hashed password, list, read, change, deactivate."""
+from datetime import datetime
+from typing import Annotated, Literal
+
+from flask import Blueprint, g
+from pydantic import AfterValidator, BaseModel, StringConstraints
+
+from .. import audit
+from ..auth import ROLES, forget_token_state, require_role
+from ..db import Queries, cursor
+from ..errors import ApiError
+from ..listing import page_of
+from ..openapi import documented, page_model
+from ..passwords import hash_password
+from ..validation import Body, Email, PageQuery, Text, _no_nul, accepts
+
+bp = Blueprint("users", __name__, url_prefix="/api/users")
+queries = Queries("users.sql")
+
+EDITABLE = ("full_name", "email", "role", "is_active")
+Role = Literal[ROLES]
+Username = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+
+
+# Passwords are taken as typed: no stripping; long enough to matter, short enough to hash cheaply.
+Password = Annotated[str, StringConstraints(min_length=8, max_length=1024), AfterValidator(_no_nul)]
+
+
+class User(BaseModel):
+    """A user as the API answers it (never the password hash)."""
+
+    id: int
+    username: str
+    full_name: str
+    email: str | None
+    role: Role
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserQuery(PageQuery):
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserBody(Body):
+    username: Username
+    password: Password
+    role: Role
+    full_name: Text(200) = ""
+    email: Email | None = None
+    is_active: bool = True
+
+
+class UserPatch(Body):
+    # Omitted fields keep their value; only `email` may be set to null.
+    full_name: Text(200) = None
+    email: Email | None = None
+    role: Role = None
+    is_active: bool = None
+    password: Password = None
+
+
+def _not_found(user_id):
+    return ApiError(404, f"User {user_id} does not exist.")
+
+
+def _refuse_self_lockout(user_id, role, is_active):
+    """Refuse to let the calling admin demote or deactivate themselves (someone must stay admin)."""
+    if user_id == g.user_id and (role != "admin" or not is_active):
+        raise ApiError(409, "Admins cannot demote or deactivate themselves; ask another admin.")
+
+
+@bp.get("")
+@documented(schema=page_model(User))
+@require_role("admin")
+@accepts(query=UserQuery)
+def list_users(query):
+    """List users by username, optionally filtered by role and active state."""
+    params = {"role": query.role, "is_active": query.is_active}
+    with cursor() as cur:
+        return page_of(cur, queries.count_users, queries.list_users, params, query)
+
+
+@bp.post("")
+@documented(schema=User, responses={409: "The username or email is taken"})
+@require_role("admin")
+@accepts(body=UserBody)
+def create_user(body):
+    """Create a user; the password is stored as a salted scrypt hash."""
+    fields = body.model_dump(exclude={"password"})
+    with cursor() as cur:
+        cur.execute(queries.insert_user, dict(fields, password_hash=hash_password(body.password)))
+        user = cur.fetchone()
+        audit.record(cur, "create", "users", user["id"], audit.changed_fields({}, fields))
+    return user, 201, {"Location": f"/api/users/{user['id']}"}
+
+
+@bp.get("/<int:user_id>")
+@documented(schema=User)
+@require_role("admin")
+def get_user(user_id):
+    """Return one user."""
+    with cursor() as cur:
+        cur.execute(queries.get_user, {"id": user_id})
+        user = cur.fetchone()
+    if user is None:
+        raise _not_found(user_id)
+    return user
+
+
+def _save(cur, before, changes, password=None, action="update"):
+    """Write `changes` (and a new password) over `before`; audit and return the user."""
+    changed = audit.changed_fields(before, changes)
+    if not changed and password is None:
+        return before
+    after = {**{key: before[key] for key in EDITABLE}, **changes}
+    cur.execute(queries.update_user, dict(after, id=before["id"],
+                                          password_hash=hash_password(password) if password else None))
+    user = cur.fetchone()
+    if password is not None:
+        changed["password"] = "changed"
+    audit.record(cur, action, "users", before["id"], changed)
+    return user
+
+
+@bp.patch("/<int:user_id>")
+@documented(schema=User, responses={409: "The email is taken, or an admin tried to demote or deactivate themselves"})
+@require_role("admin")
+@accepts(body=UserPatch)
+def update_user(user_id, body):
+    """Change a user's name, email, role, active state or password."""
+    changes = body.model_dump(include=body.model_fields_set - {"password"})
+    with cursor() as cur:
+        cur.execute(queries.lock_user, {"id": user_id})
+        before = cur.fetchone()
+        if before is None:
+            raise _not_found(user_id)
+        _refuse_self_lockout(user_id, changes.get("role", before["role"]),
+                             changes.get("is_active", before["is_active"]))
+        user = _save(cur, before, changes, password=body.password)
+    forget_token_state()  # a demoted or deactivated user's tokens stop here at once, elsewhere within 1 s
+    return user
+
+
+@bp.delete("/<int:user_id>")
+@documented(responses={409: "An admin tried to deactivate themselves"})
+@require_role("admin")
+def delete_user(user_id):
+    """Deactivate a user (soft delete: the row, its username and its audit trail stay; PATCH is_active to undo)."""
+    with cursor() as cur:
+        cur.execute(queries.lock_user, {"id": user_id})
+        before = cur.fetchone()
+        if before is None:
+            raise _not_found(user_id)
+        _refuse_self_lockout(user_id, before["role"], False)
+        _save(cur, before, {"is_active": False}, action="delete")
+    forget_token_state()
+    return "", 204

@@ -1,0 +1,42 @@
+-- Users (admin only). password_hash never leaves this file's statements except to be written.
+
+-- name: count-users
+-- How many users match the filters (NULL means "any").
+SELECT count(*) AS total
+FROM users
+WHERE (%(role)s::text IS NULL OR role = %(role)s)
+  AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s);
+
+-- name: list-users
+-- One page of the matching users, by username.
+SELECT id, username, full_name, email, role, is_active, created_at, updated_at
+FROM users
+WHERE (%(role)s::text IS NULL OR role = %(role)s)
+  AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)
+ORDER BY username
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: get-user
+-- One user by id.
+SELECT id, username, full_name, email, role, is_active, created_at, updated_at
+FROM users WHERE id = %(id)s;
+
+-- name: lock-user
+-- One user by id, locked until the transaction ends (read-modify-write of PATCH and DELETE).
+SELECT id, username, full_name, email, role, is_active, created_at, updated_at
+FROM users WHERE id = %(id)s
+FOR UPDATE;
+
+-- name: insert-user
+-- Create a user with an already hashed password.
+INSERT INTO users (username, full_name, email, role, is_active, password_hash)
+VALUES (%(username)s, %(full_name)s, %(email)s, %(role)s, %(is_active)s, %(password_hash)s)
+RETURNING id, username, full_name, email, role, is_active, created_at, updated_at;
+
+-- name: update-user
+-- Replace a user's editable fields; a NULL password_hash keeps the current password.
+UPDATE users
+SET full_name = %(full_name)s, email = %(email)s, role = %(role)s, is_active = %(is_active)s,
+    password_hash = COALESCE(%(password_hash)s, password_hash)
+WHERE id = %(id)s
+RETURNING id, username, full_name, email, role, is_active, created_at, updated_at;
