@@ -1,0 +1,217 @@
+"""Jobs with their steps: any role reads, a manager creates, changes and deletes."""
+from datetime import date
+from typing import Literal
+
+from flask import Blueprint, g
+from psycopg2 import sql
+from pydantic import Field
+
+from .. import audit
+from ..auth import require_role
+from ..db import Queries, cursor
+from ..errors import ApiError, ValidationError
+from ..listing import page_of
+from ..openapi import documented
+from ..validation import Body, Id, Name, PageQuery, Text, accepts
+from .steps import MAX_STEPS, STEP_SCHEMA, StepIn, insert_steps, reference_errors
+from .steps import queries as step_queries
+
+bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
+queries = Queries("jobs.sql")
+
+JobStatus = Literal["draft", "active", "in_progress", "on_hold", "completed", "cancelled"]
+Priority = Literal["low", "normal", "high", "urgent"]
+# The legal manual transitions; anything else is 409. Steps also move a job: the first started
+# step makes a draft or active job in_progress, the last completed or skipped one makes it completed.
+JOB_TRANSITIONS = {
+    "draft": {"active", "in_progress", "cancelled"},
+    "active": {"draft", "in_progress", "on_hold", "cancelled"},
+    "in_progress": {"on_hold", "completed", "cancelled"},
+    "on_hold": {"active", "in_progress", "cancelled"},
+    "completed": set(),
+    "cancelled": {"draft"},
+}
+FIELDS = ("customer_id", "title", "description", "status", "priority", "due_date")
+DIRECTIONS = {"asc": sql.SQL("ASC"), "desc": sql.SQL("DESC")}
+
+JOB_SCHEMA = {
+    "type": "object",
+    "required": ["id", "job_number", "customer_id", "customer_name", "title", "status", "priority",
+                 "due_date", "steps"],
+    "properties": {
+        "id": {"type": "integer"}, "job_number": {"type": "string"}, "customer_id": {"type": "integer"},
+        "customer_name": {"type": "string"}, "title": {"type": "string"},
+        "description": {"type": ["string", "null"]}, "status": {"type": "string", "enum": list(JOB_TRANSITIONS)},
+        "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"]},
+        "due_date": {"type": ["string", "null"], "format": "date"},
+        "created_by": {"type": ["integer", "null"]}, "is_overdue": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "steps": {"type": "array", "items": STEP_SCHEMA},
+    },
+}
+PAGE_SCHEMA = {"type": "object", "required": ["items", "pagination"],
+               "properties": {"items": {"type": "array", "items": JOB_SCHEMA},
+                              "pagination": {"type": "object"}}}
+
+
+class JobListQuery(PageQuery):
+    """Filters and order of the job list (overdue=false keeps the jobs that are not overdue)."""
+
+    status: JobStatus | None = None
+    customer_id: Id | None = None
+    overdue: bool | None = None
+    q: Text(200) | None = Field(None, description="Substring of the job number or title, any case")
+    sort: Literal["created_at", "due_date"] = "created_at"
+    order: Literal["asc", "desc"] = Field("desc", description="Jobs without a due date come last")
+
+
+class JobCreate(Body):
+    """A job and its steps in order (each step's step_order is its position, from 1)."""
+
+    customer_id: Id
+    title: Name
+    description: Text(10000) | None = None
+    status: Literal["draft", "active"] = "draft"
+    priority: Priority = "normal"
+    due_date: date | None = None
+    steps: list[StepIn] = Field(default_factory=list, max_length=MAX_STEPS)
+
+
+class JobPatch(Body):
+    """Change a job; status follows the legal-transition table (409 otherwise)."""
+
+    # Omitted means unchanged; only description and due_date may be null (the other types have no None).
+    customer_id: Id = None
+    title: Name = None
+    description: Text(10000) | None = None
+    status: JobStatus = None
+    priority: Priority = None
+    due_date: date | None = None
+
+
+def _like_pattern(text):
+    """Return an ILIKE pattern matching `text` anywhere, its %, _ and \\ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _order_by(query):
+    direction = DIRECTIONS[query.order]
+    nulls = sql.SQL(" NULLS LAST") if query.sort == "due_date" else sql.SQL("")
+    return sql.SQL("{column} {direction}{nulls}, j.id {direction}").format(
+        column=sql.Identifier("j", query.sort), direction=direction, nulls=nulls)
+
+
+@bp.get("")
+@documented(schema=PAGE_SCHEMA)
+@require_role("viewer")
+@accepts(query=JobListQuery)
+def list_jobs(query):
+    """List jobs with their steps, filtered by status, customer, overdue and `q`, newest first."""
+    params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
+              "pattern": _like_pattern(query.q) if query.q else None}
+    list_sql = sql.SQL(queries.list_jobs).format(order_by=_order_by(query))
+    with cursor() as cur:
+        return page_of(cur, queries.count_jobs, list_sql, params, query)
+
+
+def _get_job(cur, job_id):
+    cur.execute(queries.get_job, {"job_id": job_id})
+    job = cur.fetchone()
+    if job is None:
+        raise ApiError(404, "No job has this id.")
+    return job
+
+
+def _lock_job(cur, job_id):
+    cur.execute(queries.lock_job, {"job_id": job_id})
+    job = cur.fetchone()
+    if job is None:
+        raise ApiError(404, "No job has this id.")
+    return job
+
+
+def _customer_errors(cur, customer_id):
+    cur.execute(queries.customer_exists, {"customer_id": customer_id})
+    if cur.fetchone()["found"]:
+        return []
+    return [{"field": "customer_id", "message": f"no customer has id {customer_id}"}]
+
+
+@bp.get("/<int:job_id>")
+@documented(schema=JOB_SCHEMA)
+@require_role("viewer")
+def get_job(job_id):
+    """Return one job with its steps and its customer's name."""
+    with cursor() as cur:
+        return _get_job(cur, job_id)
+
+
+@bp.post("")
+@documented(schema=JOB_SCHEMA)
+@require_role("manager")
+@accepts(body=JobCreate)
+def create_job(body):
+    """Create a job and its steps in one transaction (a failing step leaves no job behind)."""
+    steps = [step.model_dump() for step in body.steps]
+    with cursor() as cur:
+        errors = _customer_errors(cur, body.customer_id)
+        errors += reference_errors(cur, [(f"steps.{index}.", step) for index, step in enumerate(steps)])
+        if errors:
+            raise ValidationError(errors)
+        fields = body.model_dump(exclude={"steps"})
+        cur.execute(queries.insert_job, dict(fields, created_by=g.user_id))
+        created = cur.fetchone()
+        insert_steps(cur, created["id"], body.steps, first_order=1)
+        audit.record(cur, "create", "jobs", created["id"], audit.changed_fields(
+            {}, dict(fields, job_number=created["job_number"], steps=steps or None)))
+        job = _get_job(cur, created["id"])
+    return job, 201
+
+
+def _check_transition(cur, job_id, old, new):
+    if new == old:
+        return
+    if new not in JOB_TRANSITIONS[old]:
+        allowed = ", ".join(sorted(JOB_TRANSITIONS[old])) or "none"
+        raise ApiError(409, f"A {old} job cannot become {new} (allowed: {allowed}).")
+    if new == "completed":
+        cur.execute(step_queries.count_open_steps, {"job_id": job_id})
+        if cur.fetchone()["open"]:
+            raise ApiError(409, "The job still has pending or in-progress steps; complete or skip them first.")
+
+
+@bp.patch("/<int:job_id>")
+@documented(schema=JOB_SCHEMA, responses={409: "Illegal status transition"})
+@require_role("manager")
+@accepts(body=JobPatch)
+def update_job(job_id, body):
+    """Change a job's title, description, status, priority, due date or customer."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    with cursor() as cur:
+        before = _lock_job(cur, job_id)
+        if "customer_id" in changes:
+            errors = _customer_errors(cur, changes["customer_id"])
+            if errors:
+                raise ValidationError(errors)
+        if "status" in changes:
+            _check_transition(cur, job_id, before["status"], changes["status"])
+        changed = audit.changed_fields(before, changes)
+        if changed:
+            params = {name: changes.get(name) for name in FIELDS}
+            params.update({f"set_{name}": name in changes for name in FIELDS}, job_id=job_id)
+            cur.execute(queries.update_job, params)
+            audit.record(cur, "update", "jobs", job_id, changed)
+        return _get_job(cur, job_id)
+
+
+@bp.delete("/<int:job_id>")
+@require_role("manager")
+def delete_job(job_id):
+    """Delete a job with its steps."""
+    with cursor() as cur:
+        before = _lock_job(cur, job_id)
+        cur.execute(queries.delete_job, {"job_id": job_id})
+        audit.record(cur, "delete", "jobs", job_id, audit.changed_fields(before, dict.fromkeys(before)))
+    return "", 204

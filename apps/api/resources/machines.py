@@ -1,0 +1,139 @@
+"""Machines of the shop floor: any role reads, a manager writes."""
+from typing import Literal
+
+from flask import Blueprint
+
+from .. import audit
+from ..auth import require_role
+from ..db import Queries, cursor
+from ..errors import ApiError, ValidationError
+from ..listing import page_of
+from ..openapi import documented
+from ..validation import Body, Id, PageQuery, Text, accepts
+
+bp = Blueprint("machines", __name__, url_prefix="/api/machines")
+queries = Queries("machines.sql")
+
+MachineStatus = Literal["active", "idle", "maintenance", "offline"]
+FIELDS = ("name", "machine_type", "process_id", "status", "is_active")
+
+MACHINE_SCHEMA = {
+    "type": "object", "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
+    "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "machine_type": {"type": "string"},
+        "process_id": {"type": ["integer", "null"]},
+        "status": {"type": "string", "enum": ["active", "idle", "maintenance", "offline"]},
+        "is_active": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+PAGE_SCHEMA = {"type": "object", "required": ["items", "pagination"],
+               "properties": {"items": {"type": "array", "items": MACHINE_SCHEMA},
+                              "pagination": {"type": "object"}}}
+
+
+class MachineListQuery(PageQuery):
+    status: MachineStatus | None = None
+    process_id: Id | None = None
+    is_active: bool | None = None
+
+
+class MachineCreate(Body):
+    name: Text(100, 1)
+    machine_type: Text(100, 1)
+    process_id: Id | None = None
+    status: MachineStatus = "idle"
+    is_active: bool = True
+
+
+class MachinePatch(Body):
+    # Omitted means unchanged; only process_id may be null (the other types have no None).
+    name: Text(100, 1) = None
+    machine_type: Text(100, 1) = None
+    process_id: Id | None = None
+    status: MachineStatus = None
+    is_active: bool = None
+
+
+@bp.get("")
+@documented(schema=PAGE_SCHEMA)
+@require_role("viewer")
+@accepts(query=MachineListQuery)
+def list_machines(query):
+    """List machines by name, filtered by status, process or active flag."""
+    params = query.model_dump(include={"status", "process_id", "is_active"})
+    with cursor() as cur:
+        return page_of(cur, queries.count_machines, queries.list_machines, params, query)
+
+
+@bp.get("/<int:machine_id>")
+@documented(schema=MACHINE_SCHEMA)
+@require_role("viewer")
+def get_machine(machine_id):
+    """Return one machine."""
+    with cursor() as cur:
+        cur.execute(queries.get_machine, {"machine_id": machine_id})
+        return _found(cur.fetchone())
+
+
+@bp.post("")
+@documented(schema=MACHINE_SCHEMA, responses={409: "The name is taken"})
+@require_role("manager")
+@accepts(body=MachineCreate)
+def create_machine(body):
+    """Create a machine."""
+    with cursor() as cur:
+        _check_process(cur, body.process_id)
+        cur.execute(queries.insert_machine, body.model_dump())
+        machine = cur.fetchone()
+        audit.record(cur, "create", "machines", machine["id"], audit.changed_fields({}, body.model_dump()))
+    return machine, 201
+
+
+@bp.patch("/<int:machine_id>")
+@documented(schema=MACHINE_SCHEMA, responses={409: "The name is taken"})
+@require_role("manager")
+@accepts(body=MachinePatch)
+def update_machine(machine_id, body):
+    """Change a machine's name, type, process, status or active flag."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    with cursor() as cur:
+        cur.execute(queries.lock_machine, {"machine_id": machine_id})
+        before = _found(cur.fetchone())
+        if not changes:
+            return before
+        if "process_id" in changes:
+            _check_process(cur, changes["process_id"])
+        params = {name: changes.get(name) for name in FIELDS}
+        params.update({f"set_{name}": name in changes for name in FIELDS}, machine_id=machine_id)
+        cur.execute(queries.update_machine, params)
+        machine = cur.fetchone()
+        audit.record(cur, "update", "machines", machine_id, audit.changed_fields(before, changes))
+    return machine
+
+
+@bp.delete("/<int:machine_id>")
+@require_role("manager")
+def delete_machine(machine_id):
+    """Delete a machine (steps that used it keep their history without it)."""
+    with cursor() as cur:
+        cur.execute(queries.lock_machine, {"machine_id": machine_id})
+        before = _found(cur.fetchone())
+        cur.execute(queries.delete_machine, {"machine_id": machine_id})
+        audit.record(cur, "delete", "machines", machine_id, audit.changed_fields(before, dict.fromkeys(before)))
+    return "", 204
+
+
+def _check_process(cur, process_id):
+    if process_id is None:
+        return
+    cur.execute(queries.process_exists, {"process_id": process_id})
+    if not cur.fetchone()["found"]:
+        raise ValidationError([{"field": "process_id", "message": f"no process has id {process_id}"}])
+
+
+def _found(row):
+    if row is None:
+        raise ApiError(404, "No machine has this id.")
+    return row

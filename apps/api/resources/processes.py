@@ -1,0 +1,199 @@
+"""Production processes (any role reads, admin writes) and which roles may execute each."""
+from typing import Annotated
+
+import psycopg2
+from flask import Blueprint
+from pydantic import Field
+from werkzeug.routing import BaseConverter
+
+from .. import audit
+from ..auth import ROLES, require_role
+from ..db import Queries, cursor
+from ..errors import ApiError, ValidationError
+from ..listing import page_of
+from ..openapi import documented
+from ..validation import Body, Id, PageQuery, Text, accepts
+
+bp = Blueprint("processes", __name__, url_prefix="/api")
+queries = Queries("processes.sql")
+
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Order = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+PROCESS_SCHEMA = {"type": "object", "required": ["id", "code", "name", "default_order", "is_active"],
+                  "properties": {"id": {"type": "integer"}, "code": {"type": "string"},
+                                 "name": {"type": "string"}, "default_order": {"type": "integer"},
+                                 "is_active": {"type": "boolean"},
+                                 "created_at": {"type": "string", "format": "date-time"},
+                                 "updated_at": {"type": "string", "format": "date-time"}}}
+PAGE_SCHEMA = {"type": "object", "required": ["items", "pagination"],
+               "properties": {"items": {"type": "array", "items": PROCESS_SCHEMA},
+                              "pagination": {"type": "object"}}}
+PERMISSIONS_SCHEMA = {
+    "type": "object", "required": ["role", "process_ids", "permissions"],
+    "properties": {
+        "role": {"type": "string", "enum": list(ROLES)},
+        "process_ids": {"type": "array", "items": {"type": "integer"}},
+        "permissions": {"type": "array", "items": {"type": "object", "properties": {
+            "process_id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
+            "is_active": {"type": "boolean"}, "can_execute": {"type": "boolean"}}}},
+    },
+}
+
+
+class RoleConverter(BaseConverter):
+    """Match one of the four role names in a URL (anything else is a 404)."""
+
+    regex = "|".join(ROLES)
+
+
+# The converter must be known before the first rule that uses it is added to the app's URL map.
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("role", RoleConverter))
+
+
+class ProcessListQuery(PageQuery):
+    is_active: bool | None = None
+
+
+class ProcessCreate(Body):
+    code: Code
+    name: Text(100, 1)
+    default_order: Order
+    is_active: bool = True
+
+
+class ProcessPatch(Body):
+    # Omitted means unchanged; none of these may be null (the types have no None).
+    code: Code = None
+    name: Text(100, 1) = None
+    default_order: Order = None
+    is_active: bool = None
+
+
+class PermissionsBody(Body):
+    """The complete set of processes the role may execute; every other process is denied."""
+
+    process_ids: list[Id] = Field(max_length=1000)
+
+
+@bp.get("/processes")
+@documented(schema=PAGE_SCHEMA)
+@require_role("viewer")
+@accepts(query=ProcessListQuery)
+def list_processes(query):
+    """List processes in production order, optionally only active or inactive ones."""
+    with cursor() as cur:
+        return page_of(cur, queries.count_processes, queries.list_processes,
+                       {"is_active": query.is_active}, query)
+
+
+@bp.get("/processes/<int:process_id>")
+@documented(schema=PROCESS_SCHEMA)
+@require_role("viewer")
+def get_process(process_id):
+    """Return one process."""
+    with cursor() as cur:
+        cur.execute(queries.get_process, {"process_id": process_id})
+        return _found(cur.fetchone())
+
+
+@bp.post("/processes")
+@documented(schema=PROCESS_SCHEMA, responses={409: "The code is taken"})
+@require_role("admin")
+@accepts(body=ProcessCreate)
+def create_process(body):
+    """Create a process."""
+    with cursor() as cur:
+        cur.execute(queries.insert_process, body.model_dump())
+        process = cur.fetchone()
+        audit.record(cur, "create", "processes", process["id"],
+                     audit.changed_fields({}, body.model_dump()))
+    return process, 201
+
+
+@bp.patch("/processes/<int:process_id>")
+@documented(schema=PROCESS_SCHEMA, responses={409: "The code is taken"})
+@require_role("admin")
+@accepts(body=ProcessPatch)
+def update_process(process_id, body):
+    """Change a process's code, name, order or active flag."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    with cursor() as cur:
+        cur.execute(queries.lock_process, {"process_id": process_id})
+        before = _found(cur.fetchone())
+        if not changes:
+            return before
+        cur.execute(queries.update_process, dict(dict.fromkeys(ProcessPatch.model_fields), **changes,
+                                                 process_id=process_id))
+        process = cur.fetchone()
+        audit.record(cur, "update", "processes", process_id, audit.changed_fields(before, changes))
+    return process
+
+
+@bp.delete("/processes/<int:process_id>")
+@documented(responses={409: "Job steps still use the process"})
+@require_role("admin")
+def delete_process(process_id):
+    """Delete a process that no job step uses (deactivate it otherwise)."""
+    with cursor() as cur:
+        cur.execute(queries.lock_process, {"process_id": process_id})
+        before = _found(cur.fetchone())
+        cur.execute(queries.count_process_steps, {"process_id": process_id})
+        if cur.fetchone()["steps"]:
+            raise ApiError(409, "Job steps use this process; set is_active to false instead.")
+        try:
+            cur.execute(queries.delete_process, {"process_id": process_id})
+        except psycopg2.errors.ForeignKeyViolation:
+            # A step was added between the check and the delete.
+            raise ApiError(409, "Job steps use this process; set is_active to false instead.")
+        audit.record(cur, "delete", "processes", process_id,
+                     audit.changed_fields(before, dict.fromkeys(before)))
+    return "", 204
+
+
+@bp.get("/roles/<role:role>/permissions")
+@documented(schema=PERMISSIONS_SCHEMA)
+@require_role("viewer")
+def get_role_permissions(role):
+    """Return, for every process, whether the role may execute its steps."""
+    with cursor() as cur:
+        return _permissions(cur, role)
+
+
+@bp.put("/roles/<role:role>/permissions")
+@documented(status=200, schema=PERMISSIONS_SCHEMA)
+@require_role("admin")
+@accepts(body=PermissionsBody)
+def replace_role_permissions(role, body):
+    """Replace the set of processes the role may execute (`process_ids`; duplicates count once)."""
+    process_ids = sorted(set(body.process_ids))
+    with cursor() as cur:
+        cur.execute(queries.lock_role_permissions, {"role": role})
+        cur.execute(queries.find_processes, {"process_ids": process_ids})
+        known = {row["id"] for row in cur.fetchall()}
+        unknown = [{"field": f"process_ids.{index}", "message": f"no process has id {process_id}"}
+                   for index, process_id in enumerate(body.process_ids) if process_id not in known]
+        if unknown:
+            raise ValidationError(unknown)
+        before = _permissions(cur, role)["process_ids"]
+        params = {"role": role, "process_ids": process_ids}
+        cur.execute(queries.delete_role_permissions, params)
+        cur.execute(queries.grant_role_permissions, params)
+        after = _permissions(cur, role)
+        if before != after["process_ids"]:
+            changes = audit.changed_fields({"process_ids": before}, {"process_ids": after["process_ids"]})
+            audit.record(cur, "update", "role_permissions", None, dict(changes, role=role))
+    return after
+
+
+def _permissions(cur, role):
+    cur.execute(queries.get_role_permissions, {"role": role})
+    permissions = cur.fetchall()
+    allowed = [row["process_id"] for row in permissions if row["can_execute"]]
+    return {"role": role, "process_ids": allowed, "permissions": permissions}
+
+
+def _found(row):
+    if row is None:
+        raise ApiError(404, "No process has this id.")
+    return row

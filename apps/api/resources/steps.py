@@ -1,0 +1,250 @@
+"""Job steps: list and add a job's steps, start, complete, skip and assign one step."""
+from typing import Literal
+
+from flask import Blueprint, g
+from psycopg2.extras import Json
+
+from .. import audit
+from ..auth import has_role, require_role
+from ..db import Queries, cursor
+from ..errors import ApiError, ValidationError
+from ..listing import page_of
+from ..openapi import documented
+from ..validation import Body, Id, Name, PageQuery, accepts
+
+bp = Blueprint("steps", __name__, url_prefix="/api")
+queries = Queries("steps.sql")
+
+MAX_STEPS = 100
+# What a step's status may become; anything else is 409.
+STEP_TRANSITIONS = {"pending": {"in_progress", "skipped"}, "in_progress": {"completed", "skipped"},
+                    "completed": set(), "skipped": set()}
+# Steps are worked on only while their job is open for work; closed jobs take no changes at all.
+WORKING_JOB = ("draft", "active", "in_progress")
+CLOSED_JOB = ("completed", "cancelled")
+
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+STEP_SCHEMA = {
+    "type": "object",
+    "required": ["id", "job_id", "step_order", "process_id", "name", "status", "assigned_to", "machine_id"],
+    "properties": {
+        "id": {"type": "integer"}, "job_id": {"type": "integer"}, "step_order": {"type": "integer"},
+        "process_id": {"type": "integer"}, "name": {"type": "string"},
+        "status": {"type": "string", "enum": list(STEP_TRANSITIONS)},
+        "assigned_to": {"type": ["integer", "null"]}, "machine_id": {"type": ["integer", "null"]},
+        "started_at": _TIME, "completed_at": _TIME, "created_at": _TIME, "updated_at": _TIME,
+        "job_status": {"type": "string", "description": "The job's status after the change (PATCH only)."},
+    },
+}
+PAGE_SCHEMA = {"type": "object", "required": ["items", "pagination"],
+               "properties": {"items": {"type": "array", "items": STEP_SCHEMA},
+                              "pagination": {"type": "object"}}}
+
+
+class StepIn(Body):
+    """A new step; without a name it takes its process's name."""
+
+    process_id: Id
+    name: Name | None = None
+    assigned_to: Id | None = None
+    machine_id: Id | None = None
+
+
+class StepPatch(Body):
+    """Start, complete or skip a step (its operator or a manager); assign it (a manager)."""
+
+    # Omitted means unchanged; status may not be null (the type has no None), the others may.
+    status: Literal["in_progress", "completed", "skipped"] = None
+    assigned_to: Id | None = None
+    machine_id: Id | None = None
+
+
+def _rows_by_id(cur, statement, ids):
+    if not ids:
+        return {}
+    cur.execute(statement, {"ids": sorted(ids)})
+    return {row["id"]: row for row in cur.fetchall()}
+
+
+def reference_errors(cur, steps, new=True):
+    """Return 422 field errors for (prefix, step) pairs naming unknown, inactive or unfit records."""
+    def ids(key):
+        return {step[key] for _, step in steps if step.get(key) is not None}
+
+    processes = _rows_by_id(cur, queries.find_processes, ids("process_id")) if new else {}
+    assignees = _rows_by_id(cur, queries.find_assignees, ids("assigned_to"))
+    machines = _rows_by_id(cur, queries.find_machines, ids("machine_id"))
+    errors = []
+    for prefix, step in steps:
+        process_id, user_id, machine_id = step["process_id"], step.get("assigned_to"), step.get("machine_id")
+        if new and process_id not in processes:
+            errors.append({"field": f"{prefix}process_id", "message": f"no process has id {process_id}"})
+        elif new and not processes[process_id]["is_active"]:
+            errors.append({"field": f"{prefix}process_id", "message": f"process {process_id} is inactive"})
+        elif user_id is not None and user_id not in assignees:
+            errors.append({"field": f"{prefix}assigned_to", "message": f"no active user has id {user_id}"})
+        elif user_id is not None and process_id not in assignees[user_id]["process_ids"]:
+            errors.append({"field": f"{prefix}assigned_to",
+                           "message": f"user {user_id}'s role may not execute process {process_id}"})
+        if machine_id is not None and machine_id not in machines:
+            errors.append({"field": f"{prefix}machine_id", "message": f"no machine in service has id {machine_id}"})
+    return errors
+
+
+def insert_steps(cur, job_id, steps, first_order):
+    """Insert `steps` (StepIn) as the job's steps from `first_order` on and notify their assignees."""
+    payload = [dict(step.model_dump(), step_order=first_order + index) for index, step in enumerate(steps)]
+    if not payload:
+        return []
+    cur.execute(queries.insert_steps, {"job_id": job_id, "steps": Json(payload)})
+    rows = sorted(cur.fetchall(), key=lambda row: row["step_order"])
+    cur.execute(queries.notify_assignees, {"step_ids": [row["id"] for row in rows]})
+    return rows
+
+
+@bp.get("/jobs/<int:job_id>/steps")
+@documented(schema=PAGE_SCHEMA)
+@require_role("viewer")
+@accepts(query=PageQuery)
+def list_job_steps(job_id, query):
+    """List a job's steps in order."""
+    with cursor() as cur:
+        cur.execute(queries.get_job_status, {"job_id": job_id})
+        if cur.fetchone() is None:
+            raise ApiError(404, "No job has this id.")
+        return page_of(cur, queries.count_job_steps, queries.list_job_steps, {"job_id": job_id}, query)
+
+
+@bp.post("/jobs/<int:job_id>/steps")
+@documented(schema=STEP_SCHEMA, responses={409: "The job is completed or cancelled, or has 100 steps"})
+@require_role("manager")
+@accepts(body=StepIn)
+def add_job_step(job_id, body):
+    """Append a step to a job (notifying its assignee)."""
+    with cursor() as cur:
+        cur.execute(queries.lock_job, {"job_id": job_id})
+        job = cur.fetchone()
+        if job is None:
+            raise ApiError(404, "No job has this id.")
+        errors = reference_errors(cur, [("", body.model_dump())])
+        if errors:
+            raise ValidationError(errors)
+        if job["status"] in CLOSED_JOB:
+            raise ApiError(409, f"The job is {job['status']}; it takes no new steps.")
+        cur.execute(queries.next_step_order, {"job_id": job_id})
+        step_order = cur.fetchone()["step_order"]
+        if step_order > MAX_STEPS:
+            raise ApiError(409, f"A job has at most {MAX_STEPS} steps.")
+        step = insert_steps(cur, job_id, [body], step_order)[0]
+        audit.record(cur, "create", "job_steps", step["id"], audit.changed_fields({}, {
+            key: step[key] for key in ("job_id", "step_order", "process_id", "name", "assigned_to",
+                                       "machine_id")}))
+    return step, 201
+
+
+@bp.get("/steps/<int:step_id>")
+@documented(schema=STEP_SCHEMA)
+@require_role("viewer")
+def get_step(step_id):
+    """Return one step."""
+    with cursor() as cur:
+        cur.execute(queries.get_step, {"step_id": step_id})
+        step = cur.fetchone()
+    if step is None:
+        raise ApiError(404, "No step has this id.")
+    return step
+
+
+def _lock_step(cur, step_id):
+    """Lock the step's job, then the step (always in this order); 404 when either is gone."""
+    cur.execute(queries.lock_job_of_step, {"step_id": step_id})
+    job = cur.fetchone()
+    cur.execute(queries.lock_step, {"step_id": step_id})
+    step = cur.fetchone()
+    if job is None or step is None:
+        raise ApiError(404, "No step has this id.")
+    return job, step
+
+
+def _check_may_execute(cur, job, step, status):
+    if not has_role("manager") and step["assigned_to"] != g.user_id:
+        raise ApiError(403, "Only the step's assigned operator or a manager may change its status.")
+    cur.execute(queries.role_may_execute, {"role": g.role, "process_id": step["process_id"]})
+    if not cur.fetchone()["allowed"]:
+        raise ApiError(403, f"The {g.role} role may not execute steps of process {step['process_id']}.")
+    if status not in STEP_TRANSITIONS[step["status"]]:
+        raise ApiError(409, f"A {step['status']} step cannot become {status}.")
+    if job["status"] not in WORKING_JOB:
+        raise ApiError(409, f"The job is {job['status']}; its steps cannot change status.")
+
+
+def _set_job_status(cur, job, status):
+    cur.execute(queries.set_job_status, {"job_id": job["id"], "status": status})
+    audit.record(cur, "update", "jobs", job["id"], {"status": {"old": job["status"], "new": status}})
+    return status
+
+
+def _follow_job(cur, job, step_status):
+    """Move the job along: a started step makes it in_progress, the last closed step completed."""
+    if step_status == "in_progress":
+        if job["status"] in ("draft", "active"):
+            return _set_job_status(cur, job, "in_progress")
+        return job["status"]
+    cur.execute(queries.count_open_steps, {"job_id": job["id"]})
+    counts = cur.fetchone()
+    if counts["open"] == 0 and counts["total"] > 0 and job["status"] not in CLOSED_JOB + ("on_hold",):
+        return _set_job_status(cur, job, "completed")
+    return job["status"]
+
+
+@bp.patch("/steps/<int:step_id>")
+@documented(schema=STEP_SCHEMA, responses={409: "Illegal status transition, or the job is not open"})
+@require_role("operator")
+@accepts(body=StepPatch)
+def update_step(step_id, body):
+    """Start, complete or skip a step (its operator or a manager) and assign it (a manager)."""
+    sent = body.model_fields_set
+    assigning = sent & {"assigned_to", "machine_id"}
+    with cursor() as cur:
+        job, step = _lock_step(cur, step_id)
+        if assigning and not has_role("manager"):
+            raise ApiError(403, "Only a manager assigns steps to operators and machines.")
+        if "status" in sent:
+            _check_may_execute(cur, job, step, body.status)
+        if assigning:
+            if job["status"] in CLOSED_JOB:
+                raise ApiError(409, f"The job is {job['status']}; its steps cannot be reassigned.")
+            errors = reference_errors(cur, [("", dict(step, **{key: getattr(body, key) for key in assigning}))],
+                                      new=False)
+            if errors:
+                raise ValidationError(errors)
+        if not sent:
+            return dict(step, job_status=job["status"])
+        cur.execute(queries.update_step, {
+            "step_id": step_id, "status": body.status,
+            "set_assigned_to": "assigned_to" in sent, "assigned_to": body.assigned_to,
+            "set_machine_id": "machine_id" in sent, "machine_id": body.machine_id})
+        after = cur.fetchone()
+        changes = audit.changed_fields(step, {key: after[key] for key in (
+            "status", "assigned_to", "machine_id", "started_at", "completed_at")})
+        audit.record(cur, "update", "job_steps", step_id, changes)
+        if after["assigned_to"] is not None and after["assigned_to"] != step["assigned_to"]:
+            cur.execute(queries.notify_assignees, {"step_ids": [step_id]})
+        job_status = _follow_job(cur, job, body.status) if "status" in sent else job["status"]
+    return dict(after, job_status=job_status)
+
+
+@bp.delete("/steps/<int:step_id>")
+@documented(responses={409: "The job is completed or cancelled"})
+@require_role("manager")
+def delete_step(step_id):
+    """Delete a step (a job left with only finished steps becomes completed)."""
+    with cursor() as cur:
+        job, step = _lock_step(cur, step_id)
+        if job["status"] in CLOSED_JOB:
+            raise ApiError(409, f"The job is {job['status']}; its steps cannot be removed.")
+        cur.execute(queries.delete_step, {"step_id": step_id})
+        audit.record(cur, "delete", "job_steps", step_id, audit.changed_fields(step, dict.fromkeys(step)))
+        if job["status"] == "in_progress":
+            _follow_job(cur, job, "deleted")
+    return "", 204

@@ -1,0 +1,106 @@
+-- Jobs: a customer's order, produced through ordered steps. A job is read with its steps and its
+-- customer's name in one statement (LEFT JOIN LATERAL + json_agg), never one query per job.
+-- "Overdue" means open (not completed or cancelled) with a due date before today in UTC.
+
+-- name: count-jobs
+-- How many jobs match the list filters (status, customer, overdue, q over job number and title).
+SELECT count(*) AS total
+FROM jobs j
+WHERE (%(status)s::text IS NULL OR j.status = %(status)s)
+  AND (%(customer_id)s::bigint IS NULL OR j.customer_id = %(customer_id)s)
+  AND (%(overdue)s::boolean IS NOT TRUE
+       OR (j.status NOT IN ('completed', 'cancelled') AND j.due_date < (now() AT TIME ZONE 'UTC')::date))
+  AND (%(overdue)s::boolean IS NOT FALSE
+       OR j.status IN ('completed', 'cancelled') OR j.due_date IS NULL
+       OR j.due_date >= (now() AT TIME ZONE 'UTC')::date)
+  AND (%(pattern)s::text IS NULL OR j.job_number ILIKE %(pattern)s OR j.title ILIKE %(pattern)s);
+
+-- name: list-jobs
+-- One page of jobs with their steps in order; {order_by} is composed from a whitelist by the caller.
+-- The page is cut first, so the steps of only that page's jobs are aggregated.
+SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.description,
+       j.status, j.priority, j.due_date, j.created_by, j.created_at, j.updated_at,
+       COALESCE(j.status NOT IN ('completed', 'cancelled')
+                AND j.due_date < (now() AT TIME ZONE 'UTC')::date, false) AS is_overdue,
+       COALESCE(s.steps, '[]'::json) AS steps
+FROM (
+    SELECT j.*
+    FROM jobs j
+    WHERE (%(status)s::text IS NULL OR j.status = %(status)s)
+      AND (%(customer_id)s::bigint IS NULL OR j.customer_id = %(customer_id)s)
+      AND (%(overdue)s::boolean IS NOT TRUE
+           OR (j.status NOT IN ('completed', 'cancelled') AND j.due_date < (now() AT TIME ZONE 'UTC')::date))
+      AND (%(overdue)s::boolean IS NOT FALSE
+           OR j.status IN ('completed', 'cancelled') OR j.due_date IS NULL
+           OR j.due_date >= (now() AT TIME ZONE 'UTC')::date)
+      AND (%(pattern)s::text IS NULL OR j.job_number ILIKE %(pattern)s OR j.title ILIKE %(pattern)s)
+    ORDER BY {order_by}
+    LIMIT %(limit)s OFFSET %(offset)s
+) j
+JOIN customers c ON c.id = j.customer_id
+LEFT JOIN LATERAL (
+    SELECT json_agg(json_build_object(
+               'id', st.id, 'job_id', st.job_id, 'step_order', st.step_order,
+               'process_id', st.process_id, 'name', st.name, 'status', st.status,
+               'assigned_to', st.assigned_to, 'machine_id', st.machine_id,
+               'started_at', st.started_at, 'completed_at', st.completed_at,
+               'created_at', st.created_at, 'updated_at', st.updated_at)
+           ORDER BY st.step_order) AS steps
+    FROM job_steps st
+    WHERE st.job_id = j.id
+) s ON true
+ORDER BY {order_by};
+
+-- name: get-job
+-- One job with its steps in order and its customer's name.
+SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.description,
+       j.status, j.priority, j.due_date, j.created_by, j.created_at, j.updated_at,
+       COALESCE(j.status NOT IN ('completed', 'cancelled')
+                AND j.due_date < (now() AT TIME ZONE 'UTC')::date, false) AS is_overdue,
+       COALESCE(s.steps, '[]'::json) AS steps
+FROM jobs j
+JOIN customers c ON c.id = j.customer_id
+LEFT JOIN LATERAL (
+    SELECT json_agg(json_build_object(
+               'id', st.id, 'job_id', st.job_id, 'step_order', st.step_order,
+               'process_id', st.process_id, 'name', st.name, 'status', st.status,
+               'assigned_to', st.assigned_to, 'machine_id', st.machine_id,
+               'started_at', st.started_at, 'completed_at', st.completed_at,
+               'created_at', st.created_at, 'updated_at', st.updated_at)
+           ORDER BY st.step_order) AS steps
+    FROM job_steps st
+    WHERE st.job_id = j.id
+) s ON true
+WHERE j.id = %(job_id)s;
+
+-- name: lock-job
+-- A job's own columns, locked until the transaction ends (step changes lock it too).
+SELECT id, job_number, customer_id, title, description, status, priority, due_date
+FROM jobs WHERE id = %(job_id)s
+FOR UPDATE;
+
+-- name: customer-exists
+-- Whether a customer id is known.
+SELECT EXISTS (SELECT 1 FROM customers WHERE id = %(customer_id)s) AS found;
+
+-- name: insert-job
+-- A new job; its number comes from the column default (a sequence: unique under concurrency).
+INSERT INTO jobs (customer_id, title, description, status, priority, due_date, created_by)
+VALUES (%(customer_id)s, %(title)s, %(description)s, %(status)s, %(priority)s, %(due_date)s,
+        %(created_by)s)
+RETURNING id, job_number;
+
+-- name: update-job
+-- Change the given fields (set_* says which were sent, since description and due_date may become NULL).
+UPDATE jobs SET
+    customer_id = CASE WHEN %(set_customer_id)s THEN %(customer_id)s::bigint ELSE customer_id END,
+    title = CASE WHEN %(set_title)s THEN %(title)s ELSE title END,
+    description = CASE WHEN %(set_description)s THEN %(description)s ELSE description END,
+    status = CASE WHEN %(set_status)s THEN %(status)s ELSE status END,
+    priority = CASE WHEN %(set_priority)s THEN %(priority)s ELSE priority END,
+    due_date = CASE WHEN %(set_due_date)s THEN %(due_date)s::date ELSE due_date END
+WHERE id = %(job_id)s;
+
+-- name: delete-job
+-- Remove a job; its steps and their notifications go with it.
+DELETE FROM jobs WHERE id = %(job_id)s;

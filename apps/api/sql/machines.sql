@@ -1,0 +1,55 @@
+-- Machines of the shop floor (printers, cutters, vans), each optionally tied to one process.
+
+-- name: count-machines
+-- How many machines match the list filters.
+SELECT count(*) AS total
+FROM machines
+WHERE (%(status)s::text IS NULL OR status = %(status)s)
+  AND (%(process_id)s::bigint IS NULL OR process_id = %(process_id)s)
+  AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s);
+
+-- name: list-machines
+-- One page of machines by name.
+SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at
+FROM machines
+WHERE (%(status)s::text IS NULL OR status = %(status)s)
+  AND (%(process_id)s::bigint IS NULL OR process_id = %(process_id)s)
+  AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)
+ORDER BY name, id
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: get-machine
+-- One machine by id.
+SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at
+FROM machines WHERE id = %(machine_id)s;
+
+-- name: lock-machine
+-- One machine by id, locked against concurrent changes until the transaction ends.
+SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at
+FROM machines WHERE id = %(machine_id)s
+FOR UPDATE;
+
+-- name: process-exists
+-- Whether a process id is known (a machine's process must be).
+SELECT EXISTS (SELECT 1 FROM processes WHERE id = %(process_id)s) AS found;
+
+-- name: insert-machine
+-- A new machine.
+INSERT INTO machines (name, machine_type, process_id, status, is_active)
+VALUES (%(name)s, %(machine_type)s, %(process_id)s, %(status)s, %(is_active)s)
+RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at;
+
+-- name: update-machine
+-- Change the given fields (set_* says which were sent, since process_id may become NULL).
+UPDATE machines SET
+    name = CASE WHEN %(set_name)s THEN %(name)s ELSE name END,
+    machine_type = CASE WHEN %(set_machine_type)s THEN %(machine_type)s ELSE machine_type END,
+    process_id = CASE WHEN %(set_process_id)s THEN %(process_id)s::bigint ELSE process_id END,
+    status = CASE WHEN %(set_status)s THEN %(status)s ELSE status END,
+    is_active = CASE WHEN %(set_is_active)s THEN %(is_active)s::boolean ELSE is_active END
+WHERE id = %(machine_id)s
+RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at;
+
+-- name: delete-machine
+-- Remove a machine; steps that used it keep their history without it (ON DELETE SET NULL).
+DELETE FROM machines WHERE id = %(machine_id)s;

@@ -1,0 +1,118 @@
+-- Job steps: one production process of a job, started, completed or skipped by an operator.
+-- Every step change locks its job row first, so concurrent changes of one job's steps serialize
+-- and the job's automatic transitions (in_progress, completed) are never lost.
+
+-- name: count-job-steps
+-- How many steps a job has.
+SELECT count(*) AS total FROM job_steps WHERE job_id = %(job_id)s;
+
+-- name: list-job-steps
+-- One page of a job's steps in order.
+SELECT id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
+       started_at, completed_at, created_at, updated_at
+FROM job_steps
+WHERE job_id = %(job_id)s
+ORDER BY step_order
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: get-step
+-- One step by id.
+SELECT id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
+       started_at, completed_at, created_at, updated_at
+FROM job_steps WHERE id = %(step_id)s;
+
+-- name: get-job-status
+-- Whether a job exists, and its status.
+SELECT id, status FROM jobs WHERE id = %(job_id)s;
+
+-- name: lock-job
+-- A job row, locked until the transaction ends (always taken before any of its steps' rows).
+SELECT id, status FROM jobs WHERE id = %(job_id)s FOR UPDATE;
+
+-- name: lock-job-of-step
+-- The job a step belongs to, locked until the transaction ends.
+SELECT j.id, j.status
+FROM jobs j
+WHERE j.id = (SELECT job_id FROM job_steps WHERE id = %(step_id)s)
+FOR UPDATE;
+
+-- name: lock-step
+-- One step by id, locked (after its job) until the transaction ends.
+SELECT id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
+       started_at, completed_at, created_at, updated_at
+FROM job_steps WHERE id = %(step_id)s
+FOR UPDATE;
+
+-- name: next-step-order
+-- The position after a job's last step (call with the job locked).
+SELECT COALESCE(max(step_order), 0) + 1 AS step_order FROM job_steps WHERE job_id = %(job_id)s;
+
+-- name: find-processes
+-- Which of the given processes exist, and whether they are active.
+SELECT id, is_active FROM processes WHERE id = ANY(%(ids)s::bigint[]);
+
+-- name: find-assignees
+-- Which of the given users are active, with the processes their role may execute.
+SELECT u.id,
+       ARRAY(SELECT r.process_id FROM role_process_permissions r
+             WHERE r.role = u.role AND r.can_execute) AS process_ids
+FROM users u
+WHERE u.id = ANY(%(ids)s::bigint[]) AND u.is_active;
+
+-- name: find-machines
+-- Which of the given machines exist and are in service.
+SELECT id FROM machines WHERE id = ANY(%(ids)s::bigint[]) AND is_active;
+
+-- name: role-may-execute
+-- Whether a role may execute steps of a process.
+SELECT EXISTS (
+    SELECT 1 FROM role_process_permissions
+    WHERE role = %(role)s AND process_id = %(process_id)s AND can_execute
+) AS allowed;
+
+-- name: insert-steps
+-- A job's new steps from a JSON array; a step without a name takes its process's name.
+INSERT INTO job_steps (job_id, step_order, process_id, name, assigned_to, machine_id)
+SELECT %(job_id)s, x.step_order, x.process_id, COALESCE(x.name, p.name), x.assigned_to, x.machine_id
+FROM json_to_recordset(%(steps)s::json)
+     AS x (step_order integer, process_id bigint, name text, assigned_to bigint, machine_id bigint)
+LEFT JOIN processes p ON p.id = x.process_id
+ORDER BY x.step_order
+RETURNING id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
+          started_at, completed_at, created_at, updated_at;
+
+-- name: notify-assignees
+-- Tell each assigned operator about their step ('step_assigned'), in the assigning transaction.
+INSERT INTO notifications (user_id, kind, message, job_id, step_id)
+SELECT st.assigned_to, 'step_assigned',
+       left('You were assigned step ' || st.step_order || ' "' || st.name || '" of '
+            || j.job_number || ': ' || j.title, 1000),
+       j.id, st.id
+FROM job_steps st
+JOIN jobs j ON j.id = st.job_id
+WHERE st.id = ANY(%(step_ids)s::bigint[]) AND st.assigned_to IS NOT NULL;
+
+-- name: update-step
+-- Change a step's status (stamping started_at or completed_at), assignee and machine.
+UPDATE job_steps SET
+    status = COALESCE(%(status)s, status),
+    started_at = CASE WHEN %(status)s = 'in_progress' THEN now() ELSE started_at END,
+    completed_at = CASE WHEN %(status)s = 'completed' THEN now() ELSE completed_at END,
+    assigned_to = CASE WHEN %(set_assigned_to)s THEN %(assigned_to)s::bigint ELSE assigned_to END,
+    machine_id = CASE WHEN %(set_machine_id)s THEN %(machine_id)s::bigint ELSE machine_id END
+WHERE id = %(step_id)s
+RETURNING id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
+          started_at, completed_at, created_at, updated_at;
+
+-- name: count-open-steps
+-- How many of a job's steps are still pending or in progress, and how many it has.
+SELECT count(*) FILTER (WHERE status IN ('pending', 'in_progress')) AS open, count(*) AS total
+FROM job_steps WHERE job_id = %(job_id)s;
+
+-- name: set-job-status
+-- Move a job to a status (the caller holds the job's row lock and checked the transition).
+UPDATE jobs SET status = %(status)s WHERE id = %(job_id)s;
+
+-- name: delete-step
+-- Remove a step.
+DELETE FROM job_steps WHERE id = %(step_id)s;
