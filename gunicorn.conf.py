@@ -4,6 +4,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 _env = os.environ.get
 app_env = _env("APP_ENV", "development")
@@ -41,6 +42,11 @@ else:
     _own_metrics_dir = False
 
 
+# Seconds between SIGTERM and the graceful stop, while /api/health/ready answers 503 (see lifecycle.py).
+drain_seconds = float(_env("GRACEFUL_DRAIN_SECONDS", "0"))
+os.environ["PRINTSHOP_DRAIN_FILE"] = os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "draining")
+
+
 def _warn(message):
     print(f"[gunicorn.conf] WARNING: {message}", file=sys.stderr, flush=True)
 
@@ -50,7 +56,7 @@ def on_starting(server):
     metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     os.makedirs(metrics_dir, exist_ok=True)
     for name in os.listdir(metrics_dir):
-        os.remove(os.path.join(metrics_dir, name))
+        os.remove(os.path.join(metrics_dir, name))  # also a drain marker left by a previous run
     pool_max = int(_env("DB_POOL_MAX_CONNECTIONS", "10"))
     per_worker = threads if worker_class == "gthread" else 1
     if pool_max < per_worker:
@@ -63,6 +69,20 @@ def on_starting(server):
     if app_env == "development" and _host not in ("127.0.0.1", "localhost", "::1"):
         _warn(f"DEVELOPMENT MODE BOUND TO {_host}: demo users with the password 'demo' are reachable "
               "from the network. Use APP_ENV=production for anything but your own machine.")
+
+
+def when_ready(server):
+    """Make SIGTERM drain first: readiness 503 for `drain_seconds`, then the usual graceful stop."""
+    graceful_stop = server.handle_term
+
+    def handle_term():
+        if drain_seconds > 0:
+            open(os.environ["PRINTSHOP_DRAIN_FILE"], "w").close()
+            server.log.info("draining for %.1f s before stopping (readiness is 503)", drain_seconds)
+            time.sleep(drain_seconds)
+        graceful_stop()
+
+    server.handle_term = handle_term
 
 
 def child_exit(server, worker):

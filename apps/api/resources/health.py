@@ -3,6 +3,7 @@ from flask import Blueprint
 
 from ..db import get_pool
 from ..errors import problem
+from ..lifecycle import draining
 
 bp = Blueprint("health", __name__, url_prefix="/api/health")
 
@@ -16,6 +17,8 @@ def get_liveness():
 @bp.get("/ready")
 def get_readiness():
     """Answer 200 when a pooled connection answers SELECT 1, else 503."""
+    if draining():
+        return problem(503, "This server is draining before a stop.", headers={"Retry-After": "1"})
     try:
         with get_pool().connection() as conn, conn.cursor() as cur:
             cur.execute("SELECT 1")
