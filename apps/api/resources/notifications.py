@@ -1,0 +1,102 @@
+"""The caller's own notifications: list (optionally unread only), read one, mark read."""
+from datetime import datetime
+from typing import Literal
+
+from flask import Blueprint, g
+from pydantic import BaseModel, Field
+
+from .. import audit
+from ..auth import require_role
+from ..db import Queries, cursor
+from ..errors import ApiError
+from ..listing import page_of
+from ..openapi import documented, page_model
+from ..validation import PageQuery, accepts
+
+bp = Blueprint("notifications", __name__, url_prefix="/api/notifications")
+queries = Queries("notifications.sql")
+
+
+class Notification(BaseModel):
+    """A notification as its owner sees it."""
+
+    id: int
+    kind: Literal["step_assigned", "job_status", "system"]
+    message: str
+    job_id: int | None
+    step_id: int | None
+    is_read: bool
+    created_at: datetime
+
+
+class NotificationQuery(PageQuery):
+    unread: bool = Field(False, description="true: only notifications not read yet")
+
+
+class MarkedAll(BaseModel):
+    """How many notifications were marked read."""
+
+    marked: int
+
+
+def _not_found(notification_id):
+    # The same answer whether the id is unknown or another user's: ids do not leak.
+    return ApiError(404, f"Notification {notification_id} does not exist.")
+
+
+@bp.get("")
+@documented(schema=page_model(Notification))
+@require_role("viewer")
+@accepts(query=NotificationQuery)
+def list_notifications(query):
+    """List the caller's notifications, newest first."""
+    params = {"user_id": g.user_id, "unread": query.unread}
+    with cursor() as cur:
+        return page_of(cur, queries.count_notifications, queries.list_notifications, params, query)
+
+
+@bp.get("/<int:notification_id>")
+@documented(schema=Notification)
+@require_role("viewer")
+def get_notification(notification_id):
+    """Return one of the caller's notifications."""
+    with cursor() as cur:
+        cur.execute(queries.get_notification, {"id": notification_id, "user_id": g.user_id})
+        notification = cur.fetchone()
+    if notification is None:
+        raise _not_found(notification_id)
+    return notification
+
+
+@bp.post("/<int:notification_id>/read")
+@documented(status=200, schema=Notification)
+@require_role("viewer")
+def mark_read(notification_id):
+    """Mark one of the caller's notifications read (again is harmless)."""
+    params = {"id": notification_id, "user_id": g.user_id}
+    with cursor() as cur:
+        cur.execute(queries.lock_notification, params)
+        notification = cur.fetchone()
+        if notification is None:
+            raise _not_found(notification_id)
+        if notification["is_read"]:
+            return notification
+        cur.execute(queries.mark_notification_read, params)
+        notification = cur.fetchone()
+        audit.record(cur, "update", "notifications", notification_id,
+                     {"is_read": {"old": False, "new": True}})
+    return notification
+
+
+@bp.post("/read-all")
+@documented(status=200, schema=MarkedAll)
+@require_role("viewer")
+def mark_all_read():
+    """Mark every unread notification of the caller read."""
+    with cursor() as cur:
+        cur.execute(queries.mark_all_notifications_read, {"user_id": g.user_id})
+        marked = cur.fetchone()["marked"]
+        if marked:
+            audit.record(cur, "update", "notifications", None,
+                         {"is_read": {"old": False, "new": True}, "marked": marked})
+    return {"marked": marked}

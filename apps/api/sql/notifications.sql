@@ -1,0 +1,41 @@
+-- Notifications: every statement is scoped to the owner, so another user's id is simply "not found".
+
+-- name: count-notifications
+-- How many of the owner's notifications match (all, or only unread).
+SELECT count(*) AS total
+FROM notifications
+WHERE user_id = %(user_id)s AND (NOT %(unread)s OR NOT is_read);
+
+-- name: list-notifications
+-- One page of the owner's notifications, newest first.
+SELECT id, kind, message, job_id, step_id, is_read, created_at
+FROM notifications
+WHERE user_id = %(user_id)s AND (NOT %(unread)s OR NOT is_read)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: get-notification
+-- One of the owner's notifications.
+SELECT id, kind, message, job_id, step_id, is_read, created_at
+FROM notifications WHERE id = %(id)s AND user_id = %(user_id)s;
+
+-- name: lock-notification
+-- One of the owner's notifications, locked until the transaction ends.
+SELECT id, kind, message, job_id, step_id, is_read, created_at
+FROM notifications WHERE id = %(id)s AND user_id = %(user_id)s
+FOR UPDATE;
+
+-- name: mark-notification-read
+-- Mark one of the owner's notifications read.
+UPDATE notifications SET is_read = true
+WHERE id = %(id)s AND user_id = %(user_id)s
+RETURNING id, kind, message, job_id, step_id, is_read, created_at;
+
+-- name: mark-all-notifications-read
+-- Mark every unread notification of the owner read; answer how many changed.
+WITH marked AS (
+    UPDATE notifications SET is_read = true
+    WHERE user_id = %(user_id)s AND NOT is_read
+    RETURNING id
+)
+SELECT count(*) AS marked FROM marked;
