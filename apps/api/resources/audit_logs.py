@@ -1,0 +1,63 @@
+"""The audit trail for admins: read-only, filterable, newest first."""
+from datetime import datetime
+from typing import Any, Literal
+
+from flask import Blueprint
+from pydantic import BaseModel
+
+from ..auth import require_role
+from ..db import Queries, cursor
+from ..errors import ApiError
+from ..listing import page_of
+from ..openapi import documented, page_model
+from ..validation import Id, PageQuery, Text, accepts
+
+bp = Blueprint("audit_logs", __name__, url_prefix="/api/audit-logs")
+queries = Queries("audit_logs.sql")
+
+Action = Literal["create", "update", "delete", "import", "login", "logout"]
+
+
+class AuditLog(BaseModel):
+    """One recorded write: who, what, when, the changed fields and the client IP."""
+
+    id: int
+    user_id: int | None
+    username: str | None
+    action: Action
+    entity: str
+    entity_id: int | None
+    changes: dict[str, Any]
+    ip: str | None
+    created_at: datetime
+
+
+class AuditLogQuery(PageQuery):
+    entity: Text(50, 1) | None = None
+    entity_id: Id | None = None
+    user_id: Id | None = None
+    action: Action | None = None
+
+
+@bp.get("")
+@documented(schema=page_model(AuditLog))
+@require_role("admin")
+@accepts(query=AuditLogQuery)
+def list_audit_logs(query):
+    """List audit rows newest first, filtered by entity, entity id, user and action."""
+    params = query.model_dump(include={"entity", "entity_id", "user_id", "action"})
+    with cursor() as cur:
+        return page_of(cur, queries.count_audit_logs, queries.list_audit_logs, params, query)
+
+
+@bp.get("/<int:audit_log_id>")
+@documented(schema=AuditLog)
+@require_role("admin")
+def get_audit_log(audit_log_id):
+    """Return one audit row."""
+    with cursor() as cur:
+        cur.execute(queries.get_audit_log, {"id": audit_log_id})
+        row = cur.fetchone()
+    if row is None:
+        raise ApiError(404, f"Audit log {audit_log_id} does not exist.")
+    return row
