@@ -167,7 +167,7 @@ def create_job(body):
         audit.record(cur, "create", "jobs", created["id"], audit.changed_fields(
             {}, dict(fields, job_number=created["job_number"], steps=steps or None)))
         job = _get_job(cur, created["id"])
-    return job, 201
+    return job, 201, {"Location": f"/api/jobs/{job['id']}"}
 
 
 def _check_transition(cur, job_id, old, new):

@@ -88,7 +88,7 @@ def create_machine(body):
         cur.execute(queries.insert_machine, body.model_dump())
         machine = cur.fetchone()
         audit.record(cur, "create", "machines", machine["id"], audit.changed_fields({}, body.model_dump()))
-    return machine, 201
+    return machine, 201, {"Location": f"/api/machines/{machine['id']}"}
 
 
 @bp.patch("/<int:machine_id>")

@@ -108,7 +108,7 @@ def create_process(body):
         process = cur.fetchone()
         audit.record(cur, "create", "processes", process["id"],
                      audit.changed_fields({}, body.model_dump()))
-    return process, 201
+    return process, 201, {"Location": f"/api/processes/{process['id']}"}
 
 
 @bp.patch("/processes/<int:process_id>")

@@ -139,7 +139,7 @@ def add_job_step(job_id, body):
         audit.record(cur, "create", "job_steps", step["id"], audit.changed_fields({}, {
             key: step[key] for key in ("job_id", "step_order", "process_id", "name", "assigned_to",
                                        "machine_id")}))
-    return step, 201
+    return step, 201, {"Location": f"/api/steps/{step['id']}"}
 
 
 @bp.get("/steps/<int:step_id>")
