@@ -26,6 +26,10 @@ def pool_kwargs(config):
         min_size=config["DB_POOL_MIN_CONNECTIONS"],
         max_size=config["DB_POOL_MAX_CONNECTIONS"],
         timeout=config["DB_POOL_TIMEOUT"],
+        max_waiting=config["DB_POOL_MAX_WAITING"],
+        max_lifetime=config["DB_POOL_MAX_LIFETIME"],
+        max_idle=config["DB_POOL_MAX_IDLE"],
+        leak_threshold=config["DB_POOL_LEAK_THRESHOLD"],
         connect_timeout=config["DB_CONNECT_TIMEOUT"],
         application_name=f"printshop-api-{os.getpid()}",
         options=(f"-c statement_timeout={config['DB_STATEMENT_TIMEOUT_MS']}"

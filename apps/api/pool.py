@@ -1,70 +1,405 @@
-"""The connection pool: the only module that touches psycopg2.pool.
+"""The connection pool: psycopg2's ThreadedConnectionPool made to wait, heal and report.
 
-A thin wrapper for now; see issue 3 for the hardening (bounded wait,
-health checks, lifetimes, statistics).
+The bare pool keeps the books (which connections exist, which are lent out). This module decides
+who gets one and when: requests wait in FIFO order up to a deadline, connections are opened
+outside every lock, checked after idling, recycled by age and idleness, watched for leaks, and
+never used from a forked child. It is the only module that imports psycopg2.pool.
 """
+import logging
 import os
+import random
 import threading
+import time
+import weakref
+from collections import deque
 from contextlib import contextmanager
 
 import psycopg2
 from psycopg2 import pool as pg_pool
 
+from .pool_base import (Counters, Info, Loan, PoolClosed, PoolError, PoolForkError, PoolTimeout, Probe,
+                        TooManyRequests, Waiter, answers, broken, caller_location, detach, reset)
 
-class PoolError(Exception):
-    """The pool cannot hand out a connection."""
+__all__ = ["ConnectionPool", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError"]
+
+log = logging.getLogger(__name__)
+
+CHECK_IDLE_AFTER = 0.5   # HikariCP's rule: check a connection that idled longer than this
+LIFETIME_JITTER = 0.05   # expire up to 5 % early, so connections opened together don't expire together
+BACKOFF_FIRST, BACKOFF_MAX = 0.05, 0.25  # between failed connects; the cap bounds recovery time
+_SLOT = object()         # a grant to open a new connection in a reserved slot
+_live_pools = weakref.WeakSet()
 
 
-class PoolTimeout(PoolError):
-    """No connection became free within the timeout."""
+class _Slots(pg_pool.ThreadedConnectionPool):
+    """The bare pool as bookkeeper: it never connects, and keeps every healthy connection returned."""
+
+    def __init__(self, max_size):
+        super().__init__(0, max_size)  # minconn 0: opens nothing here, under its lock
+        self.minconn = max_size        # its putconn closes whatever is above minconn: keep them all
+
+    def _connect(self, key=None):
+        raise AssertionError("ConnectionPool opens connections itself, outside the lock")
+
+    def lend_new(self, conn):
+        """Book a connection opened outside the lock as lent out."""
+        with self._lock:
+            key = self._getkey()
+            self._used[key] = conn
+            self._rused[id(conn)] = key
+
+    def keep_idle(self, conn):
+        """Book a connection opened outside the lock as idle."""
+        with self._lock:
+            self._pool.append(conn)
+
+    def take_idle(self, conn):
+        """Remove one idle connection from the books (the caller closes it)."""
+        with self._lock:
+            self._pool.remove(conn)
+
+    def idle(self):
+        return list(self._pool)
+
+    def lent(self):
+        return list(self._used.values())
+
+
+def _forever(seconds):
+    return seconds if seconds and seconds > 0 else float("inf")
 
 
 class ConnectionPool:
-    """A ThreadedConnectionPool that opens per process and hands out connections."""
+    """A bounded, self-healing pool of psycopg2 connections for one process."""
 
-    def __init__(self, dsn, min_size=2, max_size=10, timeout=5.0, name="api", **conn_kwargs):
-        self.dsn = dsn
-        self.min_size = min_size
-        self.max_size = max_size
-        self.timeout = timeout
-        self.name = name
-        self.conn_kwargs = conn_kwargs
+    def __init__(self, dsn, min_size=2, max_size=10, timeout=5.0, *, max_waiting=0, max_lifetime=3600.0,
+                 max_idle=600.0, leak_threshold=10.0, check_idle_after=CHECK_IDLE_AFTER, name="api",
+                 **conn_kwargs):
+        if max_size < 1 or not 0 <= min_size <= max_size:
+            raise ValueError(f"need 0 <= min_size ({min_size}) <= max_size ({max_size}) and max_size >= 1")
+        self.dsn, self.name, self.conn_kwargs = dsn, name, conn_kwargs
+        self.min_size, self.max_size, self.timeout, self.max_waiting = min_size, max_size, timeout, max_waiting
+        self.max_lifetime, self.max_idle = _forever(max_lifetime), _forever(max_idle)
+        self.leak_threshold, self.check_idle_after = _forever(leak_threshold), check_idle_after
         self.pid = os.getpid()
+        self.counters = Counters()
         self._lock = threading.Lock()
-        self._pool = pg_pool.ThreadedConnectionPool(min_size, max_size, dsn, **conn_kwargs)
+        self._slots = _Slots(max_size)
+        self._info, self._loans, self._waiters = {}, {}, deque()
+        self._connecting = 0
+        self._closed = False
+        self._probe = Probe(dsn, conn_kwargs)
+        self._stop = threading.Event()
+        self._tick = min(1.0, max(0.05, min(self.leak_threshold, self.max_idle, self.max_lifetime) / 4))
+        self._maintainer = threading.Thread(target=self._maintain, name=f"pool-{name}", daemon=True)
+        self._maintainer.start()
+        _live_pools.add(self)
 
-    def getconn(self):
-        """Borrow a connection."""
+    # --- borrowing -------------------------------------------------------------------------
+
+    def getconn(self, timeout=None):
+        """Borrow a connection, waiting in FIFO order up to `timeout` seconds (default: the pool's)."""
+        self._check_pid()
+        started = time.monotonic()
+        timeout = self.timeout if timeout is None else timeout
+        with self._lock:
+            if self._closed:
+                raise PoolClosed(f"pool {self.name} is closed")
+            self.counters.requests_num += 1
+            grant = None if self._waiters else self._grant_locked()
+            if grant is None:
+                if self.max_waiting and len(self._waiters) >= self.max_waiting:
+                    self.counters.error(started)
+                    raise TooManyRequests(f"{len(self._waiters)} requests already wait for a connection")
+                waiter = Waiter()
+                self._waiters.append(waiter)
+                self.counters.requests_queued += 1
+        if grant is None:
+            grant = self._wait(waiter, started, timeout)
+        conn = self._ready(grant, started + timeout)
+        loan = Loan(time.monotonic(), caller_location())
+        with self._lock:
+            self._loans[id(conn)] = loan
+            self.counters.acquired(loan.since - started)
+        return conn
+
+    def _grant_locked(self):
+        """Take an idle connection or reserve a free slot to open one in; None when all are lent."""
+        if self._slots._pool:
+            return self._slots.getconn()
+        if self._size_locked() < self.max_size:
+            self._connecting += 1
+            return _SLOT
+        return None
+
+    def _size_locked(self):
+        return len(self._slots._pool) + len(self._slots._used) + self._connecting
+
+    def _dispatch_locked(self):
+        """Hand idle connections and free slots to the waiters, first come first served."""
+        while self._waiters:
+            grant = self._grant_locked()
+            if grant is None:
+                return
+            waiter = self._waiters.popleft()
+            waiter.grant = grant
+            waiter.event.set()
+
+    def _wait(self, waiter, started, timeout):
+        waiter.event.wait(max(0.0, started + timeout - time.monotonic()))
+        with self._lock:
+            self.counters.waited(time.monotonic() - started)
+            if waiter.grant is None:
+                self._waiters.remove(waiter)
+                self.counters.error(started)
+        if isinstance(waiter.grant, PoolError):
+            raise waiter.grant
+        if waiter.grant is None:
+            raise PoolTimeout(f"no connection free within {timeout:g} s ({self.max_size} lent out)")
+        return waiter.grant
+
+    def _ready(self, grant, deadline):
+        """Turn a grant into a usable connection: open one in a reserved slot, or vet an idle one."""
+        while grant is not _SLOT:
+            reason = self._unfit(grant)
+            if reason is None:
+                return grant
+            grant.close()
+            with self._lock:
+                if self._closed:
+                    raise PoolClosed(f"pool {self.name} is closed")
+                self._forget_locked(grant, reason)
+                grant = self._grant_locked()  # our freed slot guarantees a grant
+                self._dispatch_locked()
+        return self._open(deadline)
+
+    def _unfit(self, conn):
+        """Say why an idle connection must not be handed out (None when it may)."""
+        now = time.monotonic()
+        info = self._info[id(conn)]
+        if now >= info.expires_at:
+            return "expired"
+        if now - info.idle_since > self.max_idle:
+            return "idle"
+        if now - info.idle_since > self.check_idle_after and not answers(conn):
+            return "lost"
+        return None
+
+    def _open(self, deadline):
+        """Open a connection in a reserved slot, retrying with backoff until `deadline`."""
+        delay = BACKOFF_FIRST
+        while True:
+            try:
+                conn = self._connect()
+            except psycopg2.Error as exc:
+                if deadline - time.monotonic() <= delay:
+                    with self._lock:
+                        self._connecting -= 1
+                        self.counters.error(time.monotonic())
+                        self._dispatch_locked()
+                    raise PoolTimeout(f"could not connect to the database: {str(exc).strip()}") from exc
+                time.sleep(delay * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            with self._lock:
+                self._connecting -= 1
+                if not self._closed:
+                    self._slots.lend_new(conn)
+                    return conn
+                self._info.pop(id(conn), None)
+            conn.close()
+            raise PoolClosed(f"pool {self.name} closed while connecting")
+
+    def _connect(self):
+        """Open one connection, outside any lock, and count it."""
+        started = time.monotonic()
         try:
-            return self._pool.getconn()
-        except pg_pool.PoolError as exc:
-            raise PoolTimeout(str(exc)) from exc
+            conn = psycopg2.connect(self.dsn, **self.conn_kwargs)
+        except psycopg2.Error:
+            with self._lock:
+                self.counters.connected(started, failed=True)
+            raise
+        now = time.monotonic()
+        with self._lock:
+            self.counters.connected(started)
+            lifetime = self.max_lifetime * (1 - random.uniform(0, LIFETIME_JITTER))
+            self._info[id(conn)] = Info(now + lifetime, now)
+        return conn
+
+    def _forget_locked(self, conn, reason):
+        """Drop a closed connection from the books, counting why."""
+        self._info.pop(id(conn), None)
+        self._slots.putconn(conn, close=True)
+        self.counters.discarded(reason)
+
+    # --- returning -------------------------------------------------------------------------
 
     def putconn(self, conn, close=False):
-        """Give a borrowed connection back."""
-        self._pool.putconn(conn, close=close or conn.closed != 0)
+        """Give a borrowed connection back: roll back what it left open, close it if broken or old."""
+        self._check_pid()
+        with self._lock:
+            loan = self._loans.pop(id(conn), None)
+        if loan is None:
+            log.warning("ignored the return of a connection that is not lent out (returned twice?) at %s",
+                        caller_location())
+            return
+        now = time.monotonic()
+        reason = "bad" if close or not reset(conn) else None
+        if reason is None and now >= self._info[id(conn)].expires_at:
+            reason = "expired"
+        if reason:
+            conn.close()
+        with self._lock:
+            self.counters.usage_ms += (now - loan.since) * 1000
+            if self._closed:
+                conn.close()
+            elif reason:
+                self._forget_locked(conn, reason)
+            else:
+                self._info[id(conn)].idle_since = now
+                self._slots.putconn(conn)
+            self._dispatch_locked()
+        if loan.reported:
+            log.warning("connection borrowed at %s came back after %.1f s", loan.where, now - loan.since)
 
     @contextmanager
-    def connection(self):
-        """Borrow a connection for a block: commit on success, roll back on error, always return it."""
-        conn = self.getconn()
-        broken = False
+    def connection(self, timeout=None):
+        """Borrow a connection for a block: commit on success, roll back on error, always give it back."""
+        conn = self.getconn(timeout)
         try:
             with conn:
                 yield conn
-        except psycopg2.OperationalError:
-            broken = True
-            raise
         finally:
-            self.putconn(conn, close=broken)
+            self.putconn(conn, close=broken(conn))
+
+    # --- probing, statistics, closing --------------------------------------------------------
+
+    def probe(self, query="SELECT 1", timeout=None):
+        """Run `query` on a dedicated connection that requests never borrow; return its first row."""
+        self._check_pid()
+        return self._probe.run(query, self.timeout if timeout is None else timeout)
 
     def stats(self):
-        """Return the pool's counters."""
-        used = len(self._pool._used)
-        idle = len(self._pool._pool)
-        return {"pool_min": self.min_size, "pool_max": self.max_size,
-                "pool_size": used + idle, "pool_available": idle}
+        """Return the statistics: psycopg_pool's names, always present and zero-filled, plus extras."""
+        now = time.monotonic()
+        with self._lock:
+            idle, lent = len(self._slots._pool), len(self._slots._used)
+            numbers = self.counters.snapshot(now)
+            numbers.update(
+                pool_min=self.min_size, pool_max=self.max_size, pool_size=idle + lent + self._connecting,
+                pool_available=idle, pool_in_use=lent, connections_opening=self._connecting,
+                requests_waiting=len(self._waiters),
+                leaks_open=sum(now - loan.since > self.leak_threshold for loan in self._loans.values()))
+        numbers.update(pid=self.pid, age_s=round(now - self.counters.started, 3))
+        return numbers
+
+    def leaks(self):
+        """Return the loans held longer than the leak threshold: where, by which thread, how long."""
+        now = time.monotonic()
+        with self._lock:
+            loans = list(self._loans.values())
+        return [{"where": loan.where, "thread": loan.thread, "held_s": round(now - loan.since, 1)}
+                for loan in loans if now - loan.since > self.leak_threshold]
 
     def close(self):
-        """Close every connection."""
-        self._pool.closeall()
+        """Close every connection and refuse new requests; in a forked child, let go of them instead."""
+        if os.getpid() != self.pid:
+            self._detach()
+            return
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                waiter.grant = PoolClosed(f"pool {self.name} is closed")
+                waiter.event.set()
+        self._stop.set()
+        if self._maintainer is not threading.current_thread():
+            self._maintainer.join(5)
+        self._slots.closeall()
+        self._probe.close()
+
+    def _check_pid(self):
+        if os.getpid() != self.pid:
+            message = (f"pool {self.name!r} was opened in process {self.pid} and cannot serve process "
+                       f"{os.getpid()}: open pools after fork (gunicorn without --preload; db.get_pool does)")
+            log.error(message)
+            raise PoolForkError(message)
+
+    def _detach(self):
+        for conn in self._slots.idle() + self._slots.lent() + [self._probe.conn]:
+            detach(conn)
+
+    # --- maintenance (one daemon thread) -----------------------------------------------------
+
+    def _maintain(self):
+        while not self._stop.wait(self._tick):
+            try:
+                self._report_leaks()
+                self._shrink()
+                self._fill()
+            except Exception:  # never let the maintenance thread die
+                log.exception("pool %s maintenance failed", self.name)
+
+    def _report_leaks(self):
+        now = time.monotonic()
+        with self._lock:
+            fresh = [loan for loan in self._loans.values()
+                     if not loan.reported and now - loan.since > self.leak_threshold]
+            for loan in fresh:
+                loan.reported = True
+                self.counters.leaks_detected += 1
+        for loan in fresh:
+            log.warning("possible connection leak: borrowed at %s by thread %s, held %.1f s (threshold %g s)",
+                        loan.where, loan.thread, now - loan.since, self.leak_threshold)
+
+    def _shrink(self):
+        """Close idle connections past their lifetime, and those idle too long above the minimum."""
+        now = time.monotonic()
+        victims = []
+        with self._lock:
+            size = self._size_locked()
+            for conn in self._slots.idle():  # oldest returned first: the pool lends the newest
+                info = self._info[id(conn)]
+                if now >= info.expires_at:
+                    victims.append((conn, "expired"))
+                elif now - info.idle_since > self.max_idle and size - len(victims) > self.min_size:
+                    victims.append((conn, "idle"))
+            for conn, reason in victims:
+                self._slots.take_idle(conn)
+                self._info.pop(id(conn), None)
+                self.counters.discarded(reason)
+        for conn, _ in victims:
+            conn.close()
+
+    def _fill(self):
+        """Open connections one at a time up to the minimum; stop at the first failure (no storm)."""
+        while True:
+            with self._lock:
+                if self._closed or self._size_locked() >= self.min_size:
+                    return
+                self._connecting += 1
+            try:
+                conn = self._connect()
+            except psycopg2.Error:
+                conn = None
+            with self._lock:
+                self._connecting -= 1
+                kept = conn is not None and not self._closed
+                if kept:
+                    self._slots.keep_idle(conn)
+                self._dispatch_locked()
+            if not kept:
+                if conn is not None:
+                    conn.close()
+                return
+
+
+def _detach_after_fork():
+    for pool in list(_live_pools):
+        if pool.pid != os.getpid():
+            pool._detach()
+
+
+os.register_at_fork(after_in_child=_detach_after_fork)

@@ -1,11 +1,51 @@
-"""Liveness and readiness: what a load balancer asks."""
-from flask import Blueprint
+"""Liveness, readiness and the database pool's health: what load balancers and operators ask."""
+import os
+import time
 
-from ..db import get_pool
-from ..errors import problem
+import psycopg2
+from flask import Blueprint, current_app
+from pydantic import BaseModel, ConfigDict
+
+from ..auth import require_role
+from ..db import Queries, connection, get_pool
+from ..errors import RETRY_AFTER_SECONDS, problem
 from ..lifecycle import draining
+from ..openapi import documented
+from ..pool import PoolError
 
 bp = Blueprint("health", __name__, url_prefix="/api/health")
+queries = Queries("health.sql")
+
+BUSY_SHARE = 0.8     # more of the pool in use than this: degraded
+QUEUED_SHARE = 0.1   # more requests than this waited for a connection: the pool is too small
+SERVER_KEYS = ("server_version", "max_connections", "reserved_connections", "connections")
+_RETRY = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+class PoolStats(BaseModel):
+    """The contract's pool keys; every statistic of the pool (psycopg_pool's names and more) besides."""
+
+    model_config = ConfigDict(extra="allow")
+    min_connections: int
+    max_connections: int
+    available: int
+    in_use: int
+    total: int
+
+
+class DbHealth(BaseModel):
+    status: str
+    pool_stats: PoolStats
+    server: dict
+    warnings: list[str]
+    recommendations: list[str]
+
+
+class DbTest(BaseModel):
+    status: str
+    query_ms: float
+    acquire_ms: float
+    server_version: str
 
 
 @bp.get("")
@@ -16,14 +56,112 @@ def get_liveness():
 
 @bp.get("/ready")
 def get_readiness():
-    """Answer 200 when a pooled connection answers SELECT 1, else 503."""
+    """Answer 200 when PostgreSQL answers on the pool's probe connection (never a request's), else 503."""
     if draining():
         return problem(503, "This server is draining before a stop.", headers={"Retry-After": "1"})
     try:
-        with get_pool().connection() as conn, conn.cursor() as cur:
-            cur.execute("SELECT 1")
-            cur.fetchone()
-    except Exception as exc:  # any failure means "not ready"; the reason goes to the client
-        return problem(503, f"The database is not reachable: {type(exc).__name__}",
-                       headers={"Retry-After": "1"})
+        get_pool().probe(queries.check_ready)
+    except (PoolError, psycopg2.Error) as exc:
+        return problem(503, f"The database is not reachable: {type(exc).__name__}", headers=_RETRY)
     return {"status": "ready"}
+
+
+@bp.get("/db")
+@documented(schema=DbHealth)
+@require_role("viewer")
+def get_db_health():
+    """Report the pool's health (healthy, degraded, unhealthy), statistics, warnings and recommendations."""
+    pool = get_pool()
+    try:
+        server = dict(zip(SERVER_KEYS, pool.probe(queries.get_server_limits)))
+    except (PoolError, psycopg2.Error) as exc:
+        server = {"error": type(exc).__name__}
+    stats = pool.stats()
+    status, warnings = _judge(stats, server, pool.leaks())
+    pool_stats = dict(min_connections=stats["pool_min"], max_connections=stats["pool_max"],
+                      available=stats["pool_available"], in_use=stats["pool_in_use"],
+                      total=stats["pool_size"], **stats)
+    return {"status": status, "pool_stats": pool_stats, "server": server, "warnings": warnings,
+            "recommendations": _recommend(stats, server, current_app.config)}
+
+
+@bp.get("/db/test")
+@documented(schema=DbTest, responses={503: "The round trip failed"})
+@require_role("viewer")
+def get_db_test():
+    """Run a real round trip on a pooled connection; report how long getting it and the query took."""
+    started = time.perf_counter()
+    try:
+        with connection() as conn, conn.cursor() as cur:
+            acquired = time.perf_counter()
+            cur.execute(queries.get_server_version)
+            (server_version,) = cur.fetchone()
+            answered = time.perf_counter()
+    except (PoolError, psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        return problem(503, f"The database round trip failed: {type(exc).__name__}.", headers=_RETRY)
+    return {"status": "ok", "query_ms": round((answered - acquired) * 1000, 3),
+            "acquire_ms": round((acquired - started) * 1000, 3), "server_version": server_version}
+
+
+def _judge(stats, server, leaks):
+    """Return (status, warnings): unhealthy when no connection can be had, degraded when strained."""
+    unhealthy, warnings = [], []
+    if "error" in server:
+        unhealthy.append(f"PostgreSQL does not answer ({server['error']}): requests get 503 until it is back")
+    if stats["pool_in_use"] >= stats["pool_max"] and stats["requests_waiting"] and stats["errors_recent"]:
+        unhealthy.append(f"all {stats['pool_max']} connections are lent out and requests time out waiting")
+    if stats["requests_waiting"]:
+        warnings.append(f"{stats['requests_waiting']} requests wait for a connection")
+    if stats["errors_recent"]:
+        warnings.append(f"{stats['errors_recent']} pool errors in the last minute "
+                        "(requests without a connection, failed connects, lost connections)")
+    if stats["pool_in_use"] > BUSY_SHARE * stats["pool_max"]:
+        warnings.append(f"{stats['pool_in_use']} of {stats['pool_max']} connections in use")
+    for leak in leaks:
+        warnings.append(f"possible leak: connection borrowed at {leak['where']} by thread {leak['thread']} "
+                        f"held {leak['held_s']} s")
+    status = "unhealthy" if unhealthy else "degraded" if warnings else "healthy"
+    return status, unhealthy + warnings
+
+
+def _env_int(name, default):
+    try:
+        return int(os.environ.get(name) or default)
+    except ValueError:
+        return default
+
+
+def _recommend(stats, server, config):
+    """Return concrete configuration changes that the statistics call for."""
+    advice = []
+    pool_max = stats["pool_max"]
+    threads = _env_int("GUNICORN_THREADS", 4)  # gunicorn.conf.py's default
+    if pool_max < threads:
+        advice.append(f"pool max {pool_max} < {threads} threads per worker: raise DB_POOL_MAX_CONNECTIONS "
+                      f"to {threads} (or lower GUNICORN_THREADS)")
+    workers = _env_int("WEB_CONCURRENCY", 1)
+    if "max_connections" in server:
+        room = server["max_connections"] - server["reserved_connections"]
+        need = workers * (pool_max + 1)
+        if need > room:
+            advice.append(f"{workers} workers x (pool max {pool_max} + 1 probe) = {need} connections > "
+                          f"{room} the server allows (max_connections - superuser_reserved_connections): "
+                          "lower DB_POOL_MAX_CONNECTIONS or WEB_CONCURRENCY, or put PgBouncer in front")
+    if stats["requests_num"] >= 20 and stats["requests_queued"] > QUEUED_SHARE * stats["requests_num"]:
+        share = round(100 * stats["requests_queued"] / stats["requests_num"])
+        advice.append(f"{share} % of requests waited for a connection (longest {stats['requests_wait_max_ms']:.0f}"
+                      " ms): raise DB_POOL_MAX_CONNECTIONS if the server has room, or shorten transactions")
+    if stats["requests_errors"]:
+        advice.append(f"{stats['requests_errors']} requests got no connection within DB_POOL_TIMEOUT="
+                      f"{config['DB_POOL_TIMEOUT']:g} s: see the warnings above for why")
+    if stats["leaks_detected"]:
+        advice.append(f"{stats['leaks_detected']} connections were held longer than DB_POOL_LEAK_THRESHOLD="
+                      f"{config['DB_POOL_LEAK_THRESHOLD']:g} s (the log names where each was borrowed): "
+                      "keep transactions short and never hold a connection across slow work")
+    if stats["connections_lost"]:
+        advice.append(f"{stats['connections_lost']} idle connections were found dead: if PostgreSQL did not "
+                      "restart, a firewall or proxy drops idle connections; set DB_POOL_MAX_IDLE below its timeout")
+    if config["DB_STATEMENT_TIMEOUT_MS"] >= _env_int("GUNICORN_TIMEOUT", 30) * 1000:
+        advice.append("DB_STATEMENT_TIMEOUT_MS is not below GUNICORN_TIMEOUT: lower it, so a slow query is "
+                      "cancelled before gunicorn kills the worker")
+    return advice

@@ -1,0 +1,217 @@
+"""What the pool (pool.py) is built from: its errors, its records, its counters, connection checks."""
+import os
+import sys
+import threading
+import time
+from collections import deque
+
+import psycopg2
+from psycopg2 import extensions as ext
+
+PERCENTILE_WINDOW = 1000  # acquire times kept for the percentiles
+RECENT_WINDOW = 60.0      # seconds an error stays "recent"
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Frames of these files are plumbing: a leak report names the first frame outside them.
+_PLUMBING = (os.sep + os.path.join("apps", "api", "pool.py"), os.sep + os.path.join("apps", "api", "pool_base.py"),
+             os.sep + os.path.join("apps", "api", "db.py"), os.sep + "contextlib.py")
+
+
+class PoolError(Exception):
+    """The pool cannot hand out a connection."""
+
+
+class PoolTimeout(PoolError):
+    """No connection became available within the timeout."""
+
+
+class TooManyRequests(PoolError):
+    """Too many requests already wait for a connection."""
+
+
+class PoolClosed(PoolError):
+    """The pool is closed."""
+
+
+class PoolForkError(PoolError):
+    """The pool was used in a process other than the one that created it."""
+
+
+class Info:
+    """When a pooled connection expires, and since when it idles."""
+
+    __slots__ = ("expires_at", "idle_since")
+
+    def __init__(self, expires_at, idle_since):
+        self.expires_at, self.idle_since = expires_at, idle_since
+
+
+class Loan:
+    """One lent connection: since when, where it was borrowed, by which thread, whether reported."""
+
+    __slots__ = ("since", "where", "thread", "reported")
+
+    def __init__(self, since, where):
+        self.since, self.where, self.thread = since, where, threading.current_thread().name
+        self.reported = False
+
+
+class Waiter:
+    """A request in the queue; the pool sets `grant` and the event when its turn comes."""
+
+    __slots__ = ("event", "grant")
+
+    def __init__(self):
+        self.event, self.grant = threading.Event(), None
+
+
+class Probe:
+    """A dedicated connection for health probes, never lent to requests; one probe at a time."""
+
+    def __init__(self, dsn, conn_kwargs):
+        self.dsn, self.conn_kwargs, self.conn = dsn, conn_kwargs, None
+        self._lock = threading.Lock()
+
+    def run(self, query, timeout):
+        """Run `query` and return its first row, reconnecting once when the kept connection went stale."""
+        if not self._lock.acquire(timeout=timeout):
+            raise PoolTimeout("another probe is still running")
+        try:
+            for _ in range(2):
+                fresh = self.conn is None or self.conn.closed
+                if fresh:
+                    self.conn = psycopg2.connect(self.dsn, **self.conn_kwargs)
+                    self.conn.autocommit = True
+                try:
+                    with self.conn.cursor() as cur:
+                        cur.execute(query)
+                        return cur.fetchone()
+                except psycopg2.Error:
+                    self.conn.close()
+                    if fresh:
+                        raise
+        finally:
+            self._lock.release()
+
+    def close(self):
+        """Close the probe connection, if open."""
+        if self.conn is not None:
+            self.conn.close()
+
+
+class Counters:
+    """The pool's counters (psycopg_pool's names plus extras), updated under the pool's lock."""
+
+    NAMES = ("requests_num", "requests_queued", "requests_wait_ms", "requests_wait_max_ms", "requests_errors",
+             "usage_ms", "returns_bad", "connections_num", "connections_ms", "connections_errors",
+             "connections_lost", "connections_expired", "connections_idle_closed", "leaks_detected")
+    _DISCARDED = {"lost": "connections_lost", "expired": "connections_expired",
+                  "idle": "connections_idle_closed", "bad": "returns_bad"}
+
+    def __init__(self):
+        for name in self.NAMES:
+            setattr(self, name, 0)
+        self.started = time.monotonic()
+        self._acquire_ms = deque(maxlen=PERCENTILE_WINDOW)
+        self._errors_at = deque(maxlen=10_000)
+
+    def acquired(self, seconds):
+        """Record how long one getconn took."""
+        self._acquire_ms.append(seconds * 1000)
+
+    def waited(self, seconds):
+        """Record how long one request waited in the queue."""
+        self.requests_wait_ms += seconds * 1000
+        self.requests_wait_max_ms = max(self.requests_wait_max_ms, seconds * 1000)
+
+    def error(self, at):
+        """Record a request that got no connection."""
+        self.requests_errors += 1
+        self._errors_at.append(at)
+
+    def connected(self, started, failed=False):
+        """Record one connection attempt that began at `started`."""
+        now = time.monotonic()
+        self.connections_num += 1
+        self.connections_ms += (now - started) * 1000
+        if failed:
+            self.connections_errors += 1
+            self._errors_at.append(now)
+
+    def discarded(self, reason):
+        """Record a connection closed for `reason` (lost, expired, idle or bad)."""
+        name = self._DISCARDED[reason]
+        setattr(self, name, getattr(self, name) + 1)
+        if reason == "lost":
+            self._errors_at.append(time.monotonic())
+
+    def snapshot(self, now):
+        """Return the counters, acquire-time percentiles and recent errors as a dict."""
+        numbers = {name: round(getattr(self, name), 3) for name in self.NAMES}
+        samples = sorted(self._acquire_ms)
+        for rank in (50, 95, 99):
+            at = min(len(samples) - 1, -(-rank * len(samples) // 100) - 1)
+            numbers[f"acquire_ms_p{rank}"] = round(samples[at], 3) if samples else 0
+        while self._errors_at and self._errors_at[0] < now - RECENT_WINDOW:
+            self._errors_at.popleft()
+        numbers["errors_recent"] = len(self._errors_at)
+        return numbers
+
+
+def caller_location():
+    """Return "file:line" of the nearest frame outside the pool and the database helpers."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.endswith(_PLUMBING):
+        frame = frame.f_back
+    if frame is None:
+        return "unknown"
+    filename = frame.f_code.co_filename
+    if filename.startswith(_ROOT + os.sep):
+        filename = filename[len(_ROOT) + 1:]
+    return f"{filename}:{frame.f_lineno}"
+
+
+def answers(conn):
+    """Tell whether an idle connection answers a round trip (one SELECT 1, outside a transaction)."""
+    if conn.closed or conn.info.transaction_status != ext.TRANSACTION_STATUS_IDLE:
+        return False
+    try:
+        conn.autocommit = True  # client-side switch: no BEGIN, so one round trip and nothing to end
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+        conn.autocommit = False
+        return True
+    except psycopg2.Error:
+        return False
+
+
+def broken(conn):
+    """Tell whether a connection is closed or lost its server."""
+    return conn.closed != 0 or conn.info.transaction_status == ext.TRANSACTION_STATUS_UNKNOWN
+
+
+def reset(conn):
+    """Roll back whatever a returned connection left open; tell whether it can be lent again."""
+    if broken(conn):
+        return False
+    status = conn.info.transaction_status
+    if status == ext.TRANSACTION_STATUS_IDLE:
+        return True
+    if status == ext.TRANSACTION_STATUS_ACTIVE:  # a command still runs: nothing safe to do but close
+        return False
+    try:
+        conn.rollback()
+        return True
+    except psycopg2.Error:
+        return False
+
+
+def detach(conn):
+    """Point this process's copy of a connection's socket at /dev/null (after fork: the socket is
+    the parent's, and closing it here would end the parent's session)."""
+    if conn is None or conn.closed:
+        return
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        os.dup2(devnull, conn.fileno())
+    finally:
+        os.close(devnull)
