@@ -94,8 +94,10 @@ def child_exit(server, worker):
 
 def worker_exit(server, worker):
     """Close this worker's database pools and LISTEN connection before it exits."""
+    from apps.api.cache import close_all_caches
     from apps.api.db import close_all_pools
 
+    close_all_caches()
     close_all_pools()
 
 

@@ -14,6 +14,7 @@ from apps.api import create_app, migrate
 from apps.api.embedded_pg import EmbeddedPostgres
 from apps.api.seed import seed_users
 from apps.api.db import close_all_pools
+from apps.api.cache import close_all_caches
 
 TEST_DB = "printshop_test"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -184,6 +185,7 @@ def app(database_url):
     application = create_app(app_config(database_url))
     application.testing = True
     yield application
+    close_all_caches()  # the response cache's LISTEN thread and connection (apps/api/cache.py)
 
 
 @pytest.fixture

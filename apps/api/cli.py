@@ -4,6 +4,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
+from .dashboard_cli import dashboard_cli
 from .seed import seed
 
 db_cli = AppGroup("db", help="Apply and list schema migrations.")
@@ -56,3 +57,4 @@ def register_commands(app):
     """Attach the CLI commands to `app`."""
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_command)
+    app.cli.add_command(dashboard_cli)

@@ -1,0 +1,54 @@
+"""The response cache seen from outside: this worker's statistics, and a clear that reaches every worker."""
+import logging
+
+from flask import Blueprint, g, request
+
+from ..auth import require_role
+from ..cache import get_cache
+from ..db import Queries, cursor
+from ..openapi import documented
+from ..validation import Body, Query, Text, accepts, parse_body
+
+bp = Blueprint("cache_admin", __name__, url_prefix="/api/health/cache")
+queries = Queries("cache.sql")
+log = logging.getLogger(__name__)
+
+
+class CacheQuery(Query):
+    prefix: Text(200) = ""
+
+
+class ClearBody(Body):
+    prefix: Text(200) = ""
+
+
+@bp.get("")
+@documented(schema={"type": "object", "properties": {"status": {"type": "string"}, "cache_stats": {
+    "type": "object", "description": "Entries (total, active, expired) under `prefix`, hits, misses, "
+    "evictions, hit rate, per-route counts, and the answering worker's pid, boot time and listener state."}}})
+@require_role("viewer")
+@accepts(query=CacheQuery)
+def get_cache_stats(query):
+    """Return the answering worker's cache statistics, for keys under `prefix` (keys start with the path)."""
+    return {"status": "ok", "cache_stats": get_cache().stats(query.prefix)}
+
+
+@bp.post("/clear")
+@documented(status=200, schema={"type": "object", "properties": {
+    "status": {"type": "string"}, "cleared": {"type": "integer"}, "prefix": {"type": "string"}}})
+@require_role("admin")
+def clear_cache():
+    """Drop cached answers under `prefix` (all when absent) in every worker of every instance, within 1 s.
+
+    The body is optional. `cleared` counts the entries this worker dropped; the others drop theirs when
+    the notification reaches their listener.
+    """
+    body = parse_body(ClearBody) if request.get_data() else ClearBody()
+    with cursor() as cur:
+        cur.execute(queries.notify_invalidate, {"prefix": body.prefix})
+    cleared = get_cache().invalidate(body.prefix)
+    log.info("cache cleared by user %s: prefix %r, %d entries here", g.user_id, body.prefix, cleared)
+    return {"status": "ok", "cleared": cleared, "prefix": body.prefix}
+
+
+clear_cache.body_model = ClearBody  # documented in OpenAPI although it is optional

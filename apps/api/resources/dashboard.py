@@ -1,0 +1,117 @@
+"""The dashboard: counts, recent jobs and charts, each cached per user (see cache.py)."""
+from datetime import date, datetime, timezone
+
+from flask import Blueprint, g
+from pydantic import Field
+
+from ..auth import require_role
+from ..cache import cached_per_user
+from ..db import Queries, cursor
+from ..openapi import documented
+from ..validation import Query, accepts
+
+bp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard")
+queries = Queries("dashboard.sql")
+
+JOB_STATUSES = ("draft", "active", "in_progress", "on_hold", "completed", "cancelled")
+TASK_STATUSES = ("pending", "in_progress", "completed")
+MACHINE_STATUSES = ("active", "idle", "maintenance", "offline")
+USER_COUNTS = ("admins", "managers", "operators", "viewers", "active")
+
+
+def _counts(keys):
+    return {"type": "object", "required": list(keys), "properties": {key: {"type": "integer"} for key in keys}}
+
+
+STATS_SCHEMA = {"type": "object", "properties": {
+    "jobs": _counts(JOB_STATUSES + ("total", "overdue")), "tasks": _counts(TASK_STATUSES),
+    "machines": _counts(MACHINE_STATUSES), "users": _counts(USER_COUNTS)}}
+CHART_SCHEMA = {"type": "object", "properties": {
+    "labels": {"type": "array", "items": {"type": "string"}},
+    "values": {"type": "array", "items": {"type": "integer"}}}}
+RECENT_JOB_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "job_number": {"type": "string"}, "title": {"type": "string"},
+    "status": {"type": "string", "enum": list(JOB_STATUSES)}, "customer_name": {"type": "string"},
+    "due_date": {"type": ["string", "null"], "format": "date"},
+    "created_at": {"type": "string", "format": "date-time"}}}
+RECENT_JOBS_SCHEMA = {"type": "object", "properties": {"items": {"type": "array", "items": RECENT_JOB_SCHEMA}}}
+
+
+class RecentJobsQuery(Query):
+    limit: int = Field(10, ge=1, le=100)
+
+
+class JobsByMonthQuery(Query):
+    months: int = Field(12, ge=1, le=120)
+
+
+def today_utc():
+    """Return today's date in UTC (computed once per request, passed to SQL as a parameter)."""
+    return datetime.now(timezone.utc).date()
+
+
+def _pick(counts, keys):
+    counts = counts or {}
+    return {key: counts.get(key, 0) for key in keys}
+
+
+@bp.get("/stats")
+@documented(schema=STATS_SCHEMA)
+@require_role("viewer")
+@cached_per_user(ttl="CACHE_TTL_STATS")
+def get_stats():
+    """Return job, task (the caller's own steps), machine and user counts."""
+    with cursor() as cur:
+        cur.execute(queries.get_stats, {"today": today_utc(), "user_id": g.user_id})
+        row = cur.fetchone()
+    jobs = _pick(row["jobs"], JOB_STATUSES)
+    jobs.update(total=sum(jobs.values()), overdue=row["overdue"])
+    return {"jobs": jobs, "tasks": _pick(row["tasks"], TASK_STATUSES),
+            "machines": _pick(row["machines"], MACHINE_STATUSES), "users": _pick(row["users"], USER_COUNTS)}
+
+
+@bp.get("/recent-jobs")
+@documented(schema=RECENT_JOBS_SCHEMA)
+@require_role("viewer")
+@accepts(query=RecentJobsQuery)
+@cached_per_user(ttl="CACHE_TTL_RECENT_JOBS")
+def list_recent_jobs(query):
+    """Return the newest jobs with their customer's name, newest first."""
+    with cursor() as cur:
+        cur.execute(queries.list_recent_jobs, {"limit": query.limit})
+        return {"items": cur.fetchall()}
+
+
+@bp.get("/chart/jobs-by-status")
+@documented(schema=CHART_SCHEMA)
+@require_role("viewer")
+@cached_per_user(ttl="CACHE_TTL_JOBS_BY_STATUS")
+def get_jobs_by_status():
+    """Return the number of jobs in each status, in workflow order."""
+    with cursor() as cur:
+        cur.execute(queries.count_jobs_by_status)
+        counts = {row["status"]: row["n"] for row in cur.fetchall()}
+    return {"labels": list(JOB_STATUSES), "values": [counts.get(status, 0) for status in JOB_STATUSES]}
+
+
+def last_months(count, today):
+    """Return the first days of the `count` months up to and including today's, oldest first."""
+    months = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+@bp.get("/chart/jobs-by-month")
+@documented(schema=CHART_SCHEMA)
+@require_role("viewer")
+@accepts(query=JobsByMonthQuery)
+@cached_per_user(ttl="CACHE_TTL_JOBS_BY_MONTH")
+def get_jobs_by_month(query):
+    """Return the number of jobs created in each of the last `months` months (UTC), oldest first."""
+    with cursor() as cur:
+        cur.execute(queries.count_jobs_by_month, {"months": last_months(query.months, today_utc())})
+        rows = cur.fetchall()
+    return {"labels": [row["month"].strftime("%Y-%m") for row in rows], "values": [row["n"] for row in rows]}

@@ -1,0 +1,91 @@
+-- The dashboard: counts from the counter tables the triggers of migrations/0003 keep, so no statement
+-- here grows with the number of jobs or steps; machines and users are small and counted directly.
+
+-- name: get-stats
+-- Every count of GET /api/dashboard/stats in one statement; today is computed once by the caller.
+WITH job_counts AS (
+    SELECT jsonb_object_agg(status, n) AS counts FROM dashboard_job_counts
+), overdue AS (
+    SELECT coalesce(sum(n), 0) AS n FROM dashboard_open_due_counts WHERE due_date < %(today)s
+), task_counts AS (
+    SELECT jsonb_object_agg(status, n) AS counts FROM dashboard_step_counts
+    WHERE assigned_to = %(user_id)s
+), machine_counts AS (
+    SELECT jsonb_object_agg(status, n) AS counts
+    FROM (SELECT status, count(*) AS n FROM machines WHERE is_active GROUP BY status) m
+), user_counts AS (
+    SELECT count(*) FILTER (WHERE role = 'admin') AS admins,
+           count(*) FILTER (WHERE role = 'manager') AS managers,
+           count(*) FILTER (WHERE role = 'operator') AS operators,
+           count(*) FILTER (WHERE role = 'viewer') AS viewers,
+           count(*) FILTER (WHERE is_active) AS active
+    FROM users
+)
+SELECT job_counts.counts AS jobs, overdue.n AS overdue, task_counts.counts AS tasks,
+       machine_counts.counts AS machines, to_jsonb(user_counts) AS users
+FROM job_counts, overdue, task_counts, machine_counts, user_counts;
+
+-- name: get-stats-naive
+-- The same numbers straight from the base tables: one CTE of COUNT(*) FILTER over jobs and job_steps.
+-- Not served; the benchmark measures it and the tests compare the counters with it.
+WITH job_counts AS (
+    SELECT count(*) FILTER (WHERE status = 'draft') AS draft,
+           count(*) FILTER (WHERE status = 'active') AS active,
+           count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
+           count(*) FILTER (WHERE status = 'on_hold') AS on_hold,
+           count(*) FILTER (WHERE status = 'completed') AS completed,
+           count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+           count(*) AS total,
+           count(*) FILTER (WHERE status NOT IN ('completed', 'cancelled') AND due_date < %(today)s) AS overdue
+    FROM jobs
+), task_counts AS (
+    SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
+           count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
+           count(*) FILTER (WHERE status = 'completed') AS completed
+    FROM job_steps WHERE assigned_to = %(user_id)s
+), machine_counts AS (
+    SELECT count(*) FILTER (WHERE status = 'active') AS active,
+           count(*) FILTER (WHERE status = 'idle') AS idle,
+           count(*) FILTER (WHERE status = 'maintenance') AS maintenance,
+           count(*) FILTER (WHERE status = 'offline') AS offline
+    FROM machines WHERE is_active
+), user_counts AS (
+    SELECT count(*) FILTER (WHERE role = 'admin') AS admins,
+           count(*) FILTER (WHERE role = 'manager') AS managers,
+           count(*) FILTER (WHERE role = 'operator') AS operators,
+           count(*) FILTER (WHERE role = 'viewer') AS viewers,
+           count(*) FILTER (WHERE is_active) AS active
+    FROM users
+)
+SELECT to_jsonb(job_counts) AS jobs, to_jsonb(task_counts) AS tasks,
+       to_jsonb(machine_counts) AS machines, to_jsonb(user_counts) AS users
+FROM job_counts, task_counts, machine_counts, user_counts;
+
+-- name: list-recent-jobs
+-- The newest jobs with their customer's name (idx_jobs_created_at: a short index scan, whatever the size).
+SELECT j.id, j.job_number, j.title, j.status, c.name AS customer_name, j.due_date, j.created_at
+FROM jobs j
+JOIN customers c ON c.id = j.customer_id
+ORDER BY j.created_at DESC, j.id DESC
+LIMIT %(limit)s;
+
+-- name: count-jobs-by-status
+-- Jobs per status, from the counters.
+SELECT status, n FROM dashboard_job_counts;
+
+-- name: count-jobs-by-month
+-- Jobs created in each of the given months (first days, UTC), 0 for a month without jobs.
+SELECT m.month, coalesce(c.n, 0) AS n
+FROM unnest(%(months)s::date[]) AS m (month)
+LEFT JOIN dashboard_job_months c ON c.month = m.month
+ORDER BY m.month;
+
+-- name: list-counter-drift
+-- Counters that disagree with a recount from the base tables (see the dashboard_counter_drift view).
+SELECT counter, status, day, user_id, expected, actual
+FROM dashboard_counter_drift
+ORDER BY counter, status, day, user_id;
+
+-- name: rebuild-counters
+-- Recount every counter from the base tables (writers wait meanwhile); returns how many were wrong.
+SELECT dashboard_rebuild_counters() AS wrong;
