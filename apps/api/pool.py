@@ -87,6 +87,7 @@ class ConnectionPool:
         self._slots = _Slots(max_size)
         self._info, self._loans, self._waiters = {}, {}, deque()
         self._connecting = 0
+        self._suspect_before = 0.0  # idle connections returned before this are checked whatever their idle time
         self._closed = False
         self._probe = Probe(dsn, conn_kwargs)
         self._stop = threading.Event()
@@ -181,7 +182,8 @@ class ConnectionPool:
             return "expired"
         if now - info.idle_since > self.max_idle:
             return "idle"
-        if now - info.idle_since > self.check_idle_after and not answers(conn):
+        suspect = info.idle_since < self._suspect_before or now - info.idle_since > self.check_idle_after
+        if suspect and not answers(conn):
             return "lost"
         return None
 
@@ -231,6 +233,8 @@ class ConnectionPool:
         self._info.pop(id(conn), None)
         self._slots.putconn(conn, close=True)
         self.counters.discarded(reason)
+        if reason in ("lost", "bad"):  # the server may have restarted: vet every idle connection once
+            self._suspect_before = time.monotonic()
 
     # --- returning -------------------------------------------------------------------------
 
@@ -334,13 +338,15 @@ class ConnectionPool:
     # --- maintenance (one daemon thread) -----------------------------------------------------
 
     def _maintain(self):
-        while not self._stop.wait(self._tick):
+        while True:  # the first round right away: the minimum is warm before the first request
             try:
                 self._report_leaks()
                 self._shrink()
                 self._fill()
             except Exception:  # never let the maintenance thread die
                 log.exception("pool %s maintenance failed", self.name)
+            if self._stop.wait(self._tick):
+                return
 
     def _report_leaks(self):
         now = time.monotonic()
