@@ -46,7 +46,7 @@ def test_create_user_hashes_the_password_and_never_returns_it(client, auth, db):
     ({"username": "has space"}, "username"), ({"username": ""}, "username"),
     ({"password": "short"}, "password"), ({"password": "x" * 1025}, "password"),
     ({"role": "superuser"}, "role"), ({"email": "nope"}, "email"), ({"password_hash": "x" * 30}, "password_hash"),
-    ({"is_active": "perhaps"}, "is_active"),
+    ({"is_active": "perhaps"}, "is_active"), ({"is_active": 0}, "is_active"),
 ])
 def test_create_validation_writes_nothing(client, auth, db, override, field):
     response = client.post("/api/users", json={**NEW_USER, **override}, headers=auth.headers("admin"))

@@ -69,7 +69,8 @@ def _operation(rule, method, view, components):
         operation["parameters"] += _query_parameters(components, query_model)
     body_model = getattr(view, "body_model", None)
     if body_model is not None:
-        operation["requestBody"] = {"required": True, "content": {
+        # A view that also takes no body at all says so with `view.body_required = False`.
+        operation["requestBody"] = {"required": getattr(view, "body_required", True), "content": {
             "application/json": {"schema": _add_model(components, body_model)}}}
     status, success = _success(method, view, components)
     operation["responses"][status] = success

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from flask import Blueprint, g
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, StrictBool, StringConstraints
 
 from .. import audit
 from ..auth import ROLES, forget_token_state, require_role
@@ -50,7 +50,7 @@ class UserBody(Body):
     role: Role
     full_name: Text(200) = ""
     email: Email | None = None
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class UserPatch(Body):
@@ -58,7 +58,7 @@ class UserPatch(Body):
     full_name: Text(200) = None
     email: Email | None = None
     role: Role = None
-    is_active: bool = None
+    is_active: StrictBool = None
     password: Password = None
 
 
