@@ -18,7 +18,8 @@ import psycopg2
 from psycopg2 import pool as pg_pool
 
 from .pool_base import (Counters, Info, Loan, PoolClosed, PoolError, PoolForkError, PoolTimeout, Probe,
-                        TooManyRequests, Waiter, answers, broken, caller_location, detach, reset)
+                        TooManyRequests, Waiter, answers, borrower_frame, broken, caller_location, detach,
+                        reset)
 
 __all__ = ["ConnectionPool", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError"]
 
@@ -29,6 +30,7 @@ LIFETIME_JITTER = 0.05   # expire up to 5 % early, so connections opened togethe
 BACKOFF_FIRST, BACKOFF_MAX = 0.05, 0.25  # between failed connects; the cap bounds recovery time
 _SLOT = object()         # a grant to open a new connection in a reserved slot
 _live_pools = weakref.WeakSet()
+_process_id = os.getpid()  # kept current by the fork hook below: no getpid() call per checkout
 
 
 class _Slots(pg_pool.ThreadedConnectionPool):
@@ -118,7 +120,7 @@ class ConnectionPool:
         if grant is None:
             grant = self._wait(waiter, started, timeout)
         conn = self._ready(grant, started + timeout)
-        loan = Loan(time.monotonic(), caller_location())
+        loan = Loan(time.monotonic(), borrower_frame())
         with self._lock:
             self._loans[id(conn)] = loan
             self.counters.acquired(loan.since - started)
@@ -325,7 +327,7 @@ class ConnectionPool:
         self._probe.close()
 
     def _check_pid(self):
-        if os.getpid() != self.pid:
+        if _process_id != self.pid:
             message = (f"pool {self.name!r} was opened in process {self.pid} and cannot serve process "
                        f"{os.getpid()}: open pools after fork (gunicorn without --preload; db.get_pool does)")
             log.error(message)
@@ -403,6 +405,8 @@ class ConnectionPool:
 
 
 def _detach_after_fork():
+    global _process_id
+    _process_id = os.getpid()
     for pool in list(_live_pools):
         if pool.pid != os.getpid():
             pool._detach()

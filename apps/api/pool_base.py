@@ -48,11 +48,25 @@ class Info:
 class Loan:
     """One lent connection: since when, where it was borrowed, by which thread, whether reported."""
 
-    __slots__ = ("since", "where", "thread", "reported")
+    __slots__ = ("since", "_code", "_line", "_thread", "reported")
 
-    def __init__(self, since, where):
-        self.since, self.where, self.thread = since, where, threading.current_thread().name
-        self.reported = False
+    def __init__(self, since, frame):
+        self.since, self._code, self._line = since, frame.f_code if frame else None, frame.f_lineno if frame else 0
+        self._thread, self.reported = threading.current_thread(), False
+
+    @property
+    def where(self):
+        """Return "file:line" of the borrower (formatted only when someone asks)."""
+        if self._code is None:
+            return "unknown"
+        filename = self._code.co_filename
+        if filename.startswith(_ROOT + os.sep):
+            filename = filename[len(_ROOT) + 1:]
+        return f"{filename}:{self._line}"
+
+    @property
+    def thread(self):
+        return self._thread.name
 
 
 class Waiter:
@@ -157,17 +171,17 @@ class Counters:
         return numbers
 
 
-def caller_location():
-    """Return "file:line" of the nearest frame outside the pool and the database helpers."""
+def borrower_frame():
+    """Return the nearest frame outside the pool and the database helpers (None if there is none)."""
     frame = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.endswith(_PLUMBING):
         frame = frame.f_back
-    if frame is None:
-        return "unknown"
-    filename = frame.f_code.co_filename
-    if filename.startswith(_ROOT + os.sep):
-        filename = filename[len(_ROOT) + 1:]
-    return f"{filename}:{frame.f_lineno}"
+    return frame
+
+
+def caller_location():
+    """Return "file:line" of the nearest frame outside the pool and the database helpers."""
+    return Loan(0.0, borrower_frame()).where
 
 
 def answers(conn):

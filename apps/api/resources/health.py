@@ -142,11 +142,12 @@ def _recommend(stats, server, config):
     workers = _env_int("WEB_CONCURRENCY", 1)
     if "max_connections" in server:
         room = server["max_connections"] - server["reserved_connections"]
-        need = workers * (pool_max + 1)
+        need = workers * (pool_max + 2)
         if need > room:
-            advice.append(f"{workers} workers x (pool max {pool_max} + 1 probe) = {need} connections > "
-                          f"{room} the server allows (max_connections - superuser_reserved_connections): "
-                          "lower DB_POOL_MAX_CONNECTIONS or WEB_CONCURRENCY, or put PgBouncer in front")
+            advice.append(f"{workers} workers x (pool max {pool_max} + 1 probe + 1 listener) = {need} "
+                          f"connections > {room} the server allows (max_connections - "
+                          "superuser_reserved_connections): lower DB_POOL_MAX_CONNECTIONS or WEB_CONCURRENCY, "
+                          "or put PgBouncer in front")
     if stats["requests_num"] >= 20 and stats["requests_queued"] > QUEUED_SHARE * stats["requests_num"]:
         share = round(100 * stats["requests_queued"] / stats["requests_num"])
         advice.append(f"{share} % of requests waited for a connection (longest {stats['requests_wait_max_ms']:.0f}"
