@@ -355,5 +355,7 @@ def test_connections_carry_the_session_settings(app):
         cur.execute("SELECT current_setting('application_name'), current_setting('statement_timeout'), "
                     "current_setting('idle_in_transaction_session_timeout'), current_setting('TimeZone')")
         name, statement_timeout, idle_timeout, zone = cur.fetchone()
+        client_side = conn.info.dsn_parameters
+    assert client_side["connect_timeout"] == "5" and client_side["tcp_user_timeout"] == "5000"
     assert name == f"printshop-api-{os.getpid()}"
     assert statement_timeout == "25s" and idle_timeout == "30s" and zone == "UTC"

@@ -31,6 +31,10 @@ def pool_kwargs(config):
         max_idle=config["DB_POOL_MAX_IDLE"],
         leak_threshold=config["DB_POOL_LEAK_THRESHOLD"],
         connect_timeout=config["DB_CONNECT_TIMEOUT"],
+        # A server that vanished without closing the socket: unacknowledged data (a health check,
+        # a query) fails after the connect timeout, idle connections are probed by TCP keepalives.
+        tcp_user_timeout=config["DB_CONNECT_TIMEOUT"] * 1000,
+        keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
         application_name=f"printshop-api-{os.getpid()}",
         options=(f"-c statement_timeout={config['DB_STATEMENT_TIMEOUT_MS']}"
                  f" -c idle_in_transaction_session_timeout={config['DB_IDLE_IN_TRANSACTION_TIMEOUT_MS']}"
