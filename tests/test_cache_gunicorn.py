@@ -1,0 +1,205 @@
+"""The cache under real gunicorn: 4 workers plus a second instance on the same database stay coherent."""
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+import psycopg2
+import pytest
+
+from apps.api.dashboard_cli import counter_drift
+from tests.support.gunicorn import GunicornServer
+from tests.test_dashboard import add_customer, add_job
+
+pytestmark = pytest.mark.slow
+STATS = "/api/dashboard/stats"
+
+
+@pytest.fixture(scope="module")
+def servers(test_database):
+    """Instance A with 4 workers and instance B with 2, both on the test database."""
+    url = test_database[0]
+    with GunicornServer(url, workers=4) as first, GunicornServer(url, workers=2) as second:
+        yield first, second
+
+
+def _batch(server, path, headers, count=8):
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _: server.request("GET", path, headers=headers), range(count)))
+
+
+def each_worker(server, headers, prefix="/api/dashboard/", until=lambda stats: True, timeout=10.0):
+    """Ask every worker of `server` for its cache stats until `until(stats)` held once for each; return them."""
+    workers, seen = set(server.worker_pids()), {}
+    deadline = time.monotonic() + timeout
+    while set(seen) != workers and time.monotonic() < deadline:
+        # Concurrent requests on fresh connections: busy workers leave the next ones to the others.
+        for status, _, body in _batch(server, f"/api/health/cache?prefix={prefix}", headers):
+            assert status == 200, body
+            stats = body["cache_stats"]
+            if until(stats):
+                seen[stats["pid"]] = stats
+    assert set(seen) == workers, f"workers {sorted(workers - set(seen))} never answered as expected"
+    return seen
+
+
+@pytest.fixture
+def workers(servers, database_url, db, auth):
+    """Both instances with empty caches (the test reset does not notify), and a way to warm them."""
+    with db.cursor() as cur:
+        cur.execute("SELECT pg_notify('cache_invalidate', '')")
+    viewer = auth.headers("viewer")
+    for server in servers:
+        each_worker(server, viewer, "", until=lambda stats: stats["total_entries"] == 0)
+
+    def warm(path=STATS, user="admin"):
+        """Request `path` until every worker of both instances holds it."""
+        for server in servers:
+            deadline = time.monotonic() + 10
+            while True:
+                assert all(status == 200 for status, _, _ in _batch(server, path, auth.headers(user), 16))
+                stats = each_worker(server, viewer, path)
+                if all(s["total_entries"] >= 1 for s in stats.values()) or time.monotonic() > deadline:
+                    break
+            assert all(s["total_entries"] >= 1 for s in stats.values()), "a worker never cached the answer"
+
+    return warm
+
+
+def assert_every_worker_dropped(servers, auth, since, prefix="/api/dashboard/"):
+    """Every worker of both instances holds nothing under `prefix`, dropped within 1 s of `since`."""
+    for server in servers:
+        stats = each_worker(server, auth.headers("viewer"), prefix, until=lambda s: s["total_entries"] == 0)
+        for pid, worker in stats.items():
+            delivered = datetime.fromisoformat(worker["listener"]["last_delivery_at"])
+            assert since <= delivered <= since + timedelta(seconds=1), f"worker {pid} dropped its entries late"
+
+
+def totals_seen(server, auth, count=16):
+    return {body["jobs"]["total"] for status, _, body in _batch(server, STATS, auth.headers("admin"), count)}
+
+
+def test_a_clear_reaches_every_worker_of_both_instances_within_a_second(servers, workers, auth):
+    workers()
+    since = datetime.now(timezone.utc)
+    status, _, body = servers[1].request("POST", "/api/health/cache/clear", headers=auth.headers("admin"))
+    assert status == 200 and body["status"] == "ok"
+    assert_every_worker_dropped(servers, auth, since)
+
+
+def test_an_api_write_reaches_every_worker_within_a_second(servers, workers, auth, db):
+    customer = add_customer(db)
+    workers()
+    assert all(totals_seen(server, auth) == {0} for server in servers)
+    since = datetime.now(timezone.utc)
+    status, _, body = servers[1].request("POST", "/api/jobs", headers=auth.headers("manager"),
+                                         body={"customer_id": customer, "title": "Window decals"})
+    assert status == 201, body
+    assert_every_worker_dropped(servers, auth, since)
+    assert all(totals_seen(server, auth) == {1} for server in servers)
+
+
+def test_a_write_in_plain_sql_reaches_the_dashboard_of_every_worker(servers, workers, auth, db):
+    customer = add_customer(db)
+    workers()
+    since = datetime.now(timezone.utc)
+    add_job(db, customer, "on_hold")
+    assert_every_worker_dropped(servers, auth, since)
+    for server in servers:
+        answers = _batch(server, STATS, auth.headers("admin"), 16)
+        assert {body["jobs"]["on_hold"] for _, _, body in answers} == {1}
+
+
+def test_a_user_never_gets_another_users_entry(servers, workers, auth, db):
+    customer, op1, op2 = add_customer(db), auth.user_id("operator1"), auth.user_id("operator2")
+    add_job(db, customer, "active", steps=[(op1, "pending"), (op1, "pending"), (op2, "pending")])
+    expected = {"operator1": 2, "operator2": 1, "viewer": 0}
+    headers = {user: auth.headers(user) for user in expected}
+
+    def ask(n):
+        user = list(expected)[n % 3]
+        status, reply_headers, body = servers[n % 2].request("GET", STATS, headers=headers[user])
+        return user, reply_headers["X-Cache"], body["tasks"]["pending"]
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(ask, range(120)))
+    assert all(pending == expected[user] for user, _, pending in answers)
+    assert any(cache == "HIT" for _, cache, _ in answers)
+
+
+def _stats_query_calls(pg_server, database_url):
+    conn = psycopg2.connect(pg_server.admin_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d "
+                        "ON d.oid = s.dbid WHERE d.datname = %s AND s.query LIKE %s",
+                        (database_url.rsplit("/", 1)[1], "%dashboard_open_due_counts WHERE due_date <%"))
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_burst_on_a_cold_key_queries_once_per_worker(servers, workers, auth, pg_server, database_url):
+    try:
+        pg_server.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        before = _stats_query_calls(pg_server, database_url)
+    except psycopg2.Error as exc:
+        pytest.skip(f"pg_stat_statements is not available on this server: {exc}")
+    server, headers, viewer = servers[0], auth.headers("manager"), auth.headers("viewer")
+
+    def loads():  # the counters add up over the module's tests: compare before and after
+        return {pid: worker["by_prefix"].get(STATS, {}).get("loads", 0)
+                for pid, worker in each_worker(server, viewer, STATS).items()}
+
+    loads_before, barrier = loads(), threading.Barrier(50)
+
+    def ask(_):
+        barrier.wait()
+        return server.request("GET", STATS, headers=headers)
+
+    with ThreadPoolExecutor(50) as pool:
+        answers = list(pool.map(ask, range(50)))
+    assert {status for status, _, _ in answers} == {200}
+    assert len({str(body) for _, _, body in answers}) == 1
+    per_worker = {pid: count - loads_before[pid] for pid, count in loads().items()}
+    assert all(count <= 1 for count in per_worker.values()), per_worker
+    misses = sum(1 for _, reply_headers, _ in answers if reply_headers["X-Cache"] == "MISS")
+    assert misses == sum(per_worker.values()) <= len(per_worker)
+    assert _stats_query_calls(pg_server, database_url) - before == misses
+
+
+def test_eight_concurrent_api_writers_on_both_instances(servers, workers, auth, db, database_url):
+    customer = add_customer(db)
+    with db.cursor() as cur:
+        cur.execute("SELECT id FROM processes WHERE code = 'print'")
+        process = cur.fetchone()[0]
+    operators = [auth.user_id(f"operator{n}") for n in range(1, 6)]
+    manager, failures = auth.headers("manager"), []
+    workers()
+
+    def write(n):
+        server = servers[n % 2]
+        for _ in range(3):
+            steps = [{"process_id": process, "assigned_to": operators[(n + i) % 5]} for i in range(3)]
+            status, _, job = server.request("POST", "/api/jobs", headers=manager, body={
+                "customer_id": customer, "title": f"Writer {n}", "status": "active", "steps": steps})
+            if status != 201:
+                failures.append(job)
+                continue
+            for step, step_status in zip(job["steps"], ("in_progress", "skipped")):
+                status, _, body = server.request("PATCH", f"/api/steps/{step['id']}", headers=manager,
+                                                 body={"status": step_status})
+                if status != 200:
+                    failures.append(body)
+            if n % 2:
+                status, _, body = server.request("DELETE", f"/api/jobs/{job['id']}", headers=manager)
+                if status != 204:
+                    failures.append(body)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, range(8)))
+    assert failures == []
+    assert counter_drift(database_url) == []
+    time.sleep(1.0)  # the contract's bound for every worker to drop what the writes changed
+    assert all(totals_seen(server, auth, 24) == {12} for server in servers)
