@@ -9,7 +9,9 @@ import pytest
 
 from apps.api import create_app
 from apps.api.auth import ROLE_RANK
-from tests.conftest import app_config
+from apps.api.cache import close_all_caches
+from apps.api.db import close_all_pools
+from tests.conftest import AuthActions, app_config, reset_database
 
 PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health"), ("GET", "/api/health/ready"),
           ("GET", "/api/openapi.json")}
@@ -44,6 +46,19 @@ def _routes():
 ROUTES = list(_routes())
 
 
+@pytest.fixture(scope="module")
+def gate(test_database):
+    """One app, client and token maker for the whole table: no allowed call here changes a real row, so the
+    database is reset once (per route it would cost most of this module's time)."""
+    url, tables, sequences = test_database
+    reset_database(url, tables, sequences)
+    app = create_app(app_config(url))
+    app.testing = True
+    yield app, app.test_client(), AuthActions(app, url)
+    close_all_caches()
+    close_all_pools()
+
+
 def _url(app, method, rule_text):
     [rule] = [rule for rule in app.url_map.iter_rules() if rule.rule == rule_text and method in rule.methods]
     values = {name: SAMPLE_ARGUMENTS.get(type(converter).__name__, "x")
@@ -71,7 +86,8 @@ def test_every_api_route_is_covered():
 
 
 @pytest.mark.parametrize("method, rule, view", ROUTES, ids=[f"{m} {r}" for m, r, _ in ROUTES])
-def test_role_gate(client, auth, app, method, rule, view):
+def test_role_gate(gate, method, rule, view):
+    app, client, auth = gate
     required = getattr(view, "required_role", None)
     if rule.startswith("/api/") and (method, rule) not in PUBLIC:
         assert required in ROLE_RANK, f"{method} {rule} has no role check"
