@@ -214,6 +214,7 @@ def _titles(client, auth, query):
     ("q=50%25_", ["due later 50%_off"]),
     ("q=e_b", []),
     ("q=%25", ["due later 50%_off"]),
+    ("q=%5C", []),
     ("sort=due_date&order=asc", ["late banner", "late but done", "cancelled late", "due later 50%_off",
                                  "no due date"]),
     ("sort=due_date&order=desc", ["due later 50%_off", "cancelled late", "late but done", "late banner",

@@ -85,7 +85,10 @@ class JobPatch(Body):
     customer_id: Id = None
     title: Name = None
     description: Text(10000) | None = None
-    status: JobStatus = None
+    status: JobStatus = Field(None, description=(
+        "Legal changes (else 409): draft -> active, in_progress, cancelled; active -> draft, in_progress, "
+        "on_hold, cancelled; in_progress -> on_hold, completed (only with no open steps), cancelled; "
+        "on_hold -> active, in_progress, cancelled; cancelled -> draft; completed is final."))
     priority: Priority = None
     due_date: date | None = None
 

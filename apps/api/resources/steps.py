@@ -3,6 +3,7 @@ from typing import Literal
 
 from flask import Blueprint, g
 from psycopg2.extras import Json
+from pydantic import Field
 
 from .. import audit
 from ..auth import has_role, require_role
@@ -54,7 +55,10 @@ class StepPatch(Body):
     """Start, complete or skip a step (its operator or a manager); assign it (a manager)."""
 
     # Omitted means unchanged; status may not be null (the type has no None), the others may.
-    status: Literal["in_progress", "completed", "skipped"] = None
+    status: Literal["in_progress", "completed", "skipped"] = Field(None, description=(
+        "pending -> in_progress (start) -> completed; pending or in_progress -> skipped; else 409. "
+        "Only while the job is draft, active or in_progress. The first start moves the job to "
+        "in_progress, closing its last open step moves it to completed."))
     assigned_to: Id | None = None
     machine_id: Id | None = None
 
