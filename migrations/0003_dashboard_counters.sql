@@ -2,66 +2,48 @@
 -- or ten million, whoever writes (the API, a script, psql).
 --
 -- How: statement-level triggers with transition tables turn each statement into a few aggregated deltas
--- (a 10,000-row UPDATE gives one delta per counter it moves, not 10,000 row updates). The deltas are parked
--- per transaction in dashboard_pending and applied at commit by a deferred trigger, every counter table in
--- one fixed order and every key in ORDER BY order. Applying at commit rather than per statement matters:
--- a transaction that writes a job and then a step, and another that writes a step and then a job, would
--- otherwise lock counter rows in opposite orders and deadlock; and hot rows (the 'draft' count) stay
--- locked only for the instant of the commit instead of for the whole transaction.
+-- (a 10,000-row UPDATE gives one delta per counter it moves, not 10,000 row updates). A transaction parks
+-- its deltas in its own dashboard_pending row, and a deferred trigger applies them once, at commit, in one
+-- statement that updates the counter rows in key order. Applying at commit rather than per statement
+-- matters: a transaction that writes a job and then a step, and another that writes a step and then a job
+-- (PATCH /api/steps does), would otherwise lock counter rows in opposite orders and deadlock; and a hot
+-- row (the 'draft' count) stays locked for the instant of a commit instead of a whole transaction.
 -- The same triggers pg_notify('cache_invalidate', <cache key prefix>) so every API worker drops the
--- dashboard answers a write changed (see apps/api/listener.py).
+-- dashboard answers a write changed (apps/api/listener.py); the notification is delivered at commit.
 
-CREATE TABLE dashboard_job_counts (
-    status text PRIMARY KEY
-           CHECK (status IN ('draft', 'active', 'in_progress', 'on_hold', 'completed', 'cancelled')),
-    n      bigint NOT NULL DEFAULT 0
-);
-INSERT INTO dashboard_job_counts (status)
-VALUES ('draft'), ('active'), ('in_progress'), ('on_hold'), ('completed'), ('cancelled');
-
--- Open jobs (not completed or cancelled) per due date: the overdue count is the sum before today.
-CREATE TABLE dashboard_open_due_counts (
-    due_date date PRIMARY KEY,
-    n        bigint NOT NULL
-);
-
--- Jobs per month of created_at, in UTC: the jobs-by-month chart.
-CREATE TABLE dashboard_job_months (
-    month date PRIMARY KEY CHECK (extract(day FROM month) = 1),
-    n     bigint NOT NULL
-);
-
--- Assigned steps per assignee and status: the caller's tasks. No foreign key: a deleted user's steps
--- are set to NULL (ON DELETE SET NULL), which the triggers count down to 0 anyway.
-CREATE TABLE dashboard_step_counts (
-    assigned_to bigint NOT NULL,
-    status      text NOT NULL CHECK (status IN ('pending', 'in_progress', 'completed', 'skipped')),
-    n           bigint NOT NULL,
-    PRIMARY KEY (assigned_to, status)
-);
-
--- Deltas of transactions that have not committed yet; each transaction only ever sees and deletes its own.
--- Unlogged: a row lives from a statement to its own commit, and a crash discards those transactions anyway.
-CREATE UNLOGGED TABLE dashboard_pending (
-    txid    bigint NOT NULL,
+-- Every counter in one table, so a transaction's deltas land in one ordered statement.
+-- Unused key columns hold '' / '-infinity' / 0 (NULL cannot be part of a primary key).
+CREATE TABLE dashboard_counts (
     counter text NOT NULL CHECK (counter IN ('job_status', 'open_due', 'job_month', 'step')),
-    status  text,
-    day     date,
-    user_id bigint,
-    n       bigint NOT NULL
+    -- job_status: jobs per status; step: assigned steps per status and assignee
+    status  text NOT NULL DEFAULT '',
+    -- open_due: open jobs (not completed or cancelled) per due date; job_month: jobs per month (UTC)
+    day     date NOT NULL DEFAULT '-infinity',
+    -- step: the assignee (no foreign key: a deleted user's steps are set to NULL, counted down to 0)
+    user_id bigint NOT NULL DEFAULT 0,
+    n       bigint NOT NULL,
+    PRIMARY KEY (counter, status, day, user_id)
 );
-CREATE INDEX idx_dashboard_pending_txid ON dashboard_pending (txid);
+
+CREATE TYPE dashboard_delta AS (counter text, status text, day date, user_id bigint, n bigint);
+
+-- The deltas of transactions that have not committed yet, one row per transaction, each seen only by
+-- its own. Unlogged: a row lives from a statement to its own commit, and a crash discards those anyway.
+CREATE UNLOGGED TABLE dashboard_pending (
+    txid   bigint PRIMARY KEY,
+    deltas dashboard_delta[] NOT NULL
+);
 
 -- The counters one job contributes to: its status, its due date while open, its month of creation (UTC).
 CREATE FUNCTION dashboard_job_keys(job_status text, job_due date, job_created timestamptz)
 RETURNS TABLE (counter text, status text, day date)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT 'job_status', job_status, NULL::date
+    SELECT 'job_status', job_status, '-infinity'::date
     UNION ALL
-    SELECT 'open_due', NULL, job_due
+    SELECT 'open_due', '', job_due
     WHERE job_due IS NOT NULL AND job_status NOT IN ('completed', 'cancelled')
     UNION ALL
-    SELECT 'job_month', NULL, date_trunc('month', job_created AT TIME ZONE 'UTC')::date
+    SELECT 'job_month', '', date_trunc('month', job_created AT TIME ZONE 'UTC')::date
 $$;
 
 -- Park the deltas of one statement on jobs, and tell the API workers which answers it changed.
@@ -71,24 +53,33 @@ DECLARE
     parked bigint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO dashboard_pending (txid, counter, status, day, n)
-        SELECT txid_current(), k.counter, k.status, k.day, count(*)
-        FROM new_rows r, dashboard_job_keys(r.status, r.due_date, r.created_at) k
-        GROUP BY k.counter, k.status, k.day;
+        INSERT INTO dashboard_pending AS p (txid, deltas)
+        SELECT txid_current(), array_agg(ROW(counter, status, day, 0, n)::dashboard_delta)
+        FROM (SELECT k.counter, k.status, k.day, count(*) AS n
+              FROM new_rows r, dashboard_job_keys(r.status, r.due_date, r.created_at) k
+              GROUP BY k.counter, k.status, k.day) d
+        HAVING count(*) > 0
+        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO dashboard_pending (txid, counter, status, day, n)
-        SELECT txid_current(), k.counter, k.status, k.day, -count(*)
-        FROM old_rows r, dashboard_job_keys(r.status, r.due_date, r.created_at) k
-        GROUP BY k.counter, k.status, k.day;
+        INSERT INTO dashboard_pending AS p (txid, deltas)
+        SELECT txid_current(), array_agg(ROW(counter, status, day, 0, -n)::dashboard_delta)
+        FROM (SELECT k.counter, k.status, k.day, count(*) AS n
+              FROM old_rows r, dashboard_job_keys(r.status, r.due_date, r.created_at) k
+              GROUP BY k.counter, k.status, k.day) d
+        HAVING count(*) > 0
+        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
     ELSE
-        INSERT INTO dashboard_pending (txid, counter, status, day, n)
-        SELECT txid_current(), k.counter, k.status, k.day, sum(r.sign)
-        FROM (SELECT 1 AS sign, status, due_date, created_at FROM new_rows
-              UNION ALL
-              SELECT -1, status, due_date, created_at FROM old_rows) r,
-             dashboard_job_keys(r.status, r.due_date, r.created_at) k
-        GROUP BY k.counter, k.status, k.day
-        HAVING sum(r.sign) <> 0;
+        INSERT INTO dashboard_pending AS p (txid, deltas)
+        SELECT txid_current(), array_agg(ROW(counter, status, day, 0, n)::dashboard_delta)
+        FROM (SELECT k.counter, k.status, k.day, sum(r.sign) AS n
+              FROM (SELECT 1 AS sign, status, due_date, created_at FROM new_rows
+                    UNION ALL
+                    SELECT -1, status, due_date, created_at FROM old_rows) r,
+                   dashboard_job_keys(r.status, r.due_date, r.created_at) k
+              GROUP BY k.counter, k.status, k.day
+              HAVING sum(r.sign) <> 0) d
+        HAVING count(*) > 0
+        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
     END IF;
     GET DIAGNOSTICS parked = ROW_COUNT;
     IF parked > 0 THEN
@@ -108,24 +99,31 @@ DECLARE
     parked bigint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO dashboard_pending (txid, counter, user_id, status, n)
-        SELECT txid_current(), 'step', assigned_to, status, count(*)
-        FROM new_rows WHERE assigned_to IS NOT NULL
-        GROUP BY assigned_to, status;
+        INSERT INTO dashboard_pending AS p (txid, deltas)
+        SELECT txid_current(), array_agg(ROW('step', status, '-infinity', assigned_to, n)::dashboard_delta)
+        FROM (SELECT assigned_to, status, count(*) AS n FROM new_rows
+              WHERE assigned_to IS NOT NULL GROUP BY assigned_to, status) d
+        HAVING count(*) > 0
+        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO dashboard_pending (txid, counter, user_id, status, n)
-        SELECT txid_current(), 'step', assigned_to, status, -count(*)
-        FROM old_rows WHERE assigned_to IS NOT NULL
-        GROUP BY assigned_to, status;
+        INSERT INTO dashboard_pending AS p (txid, deltas)
+        SELECT txid_current(), array_agg(ROW('step', status, '-infinity', assigned_to, -n)::dashboard_delta)
+        FROM (SELECT assigned_to, status, count(*) AS n FROM old_rows
+              WHERE assigned_to IS NOT NULL GROUP BY assigned_to, status) d
+        HAVING count(*) > 0
+        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
     ELSE
-        INSERT INTO dashboard_pending (txid, counter, user_id, status, n)
-        SELECT txid_current(), 'step', r.assigned_to, r.status, sum(r.sign)
-        FROM (SELECT 1 AS sign, assigned_to, status FROM new_rows
-              UNION ALL
-              SELECT -1, assigned_to, status FROM old_rows) r
-        WHERE r.assigned_to IS NOT NULL
-        GROUP BY r.assigned_to, r.status
-        HAVING sum(r.sign) <> 0;
+        INSERT INTO dashboard_pending AS p (txid, deltas)
+        SELECT txid_current(), array_agg(ROW('step', status, '-infinity', assigned_to, n)::dashboard_delta)
+        FROM (SELECT r.assigned_to, r.status, sum(r.sign) AS n
+              FROM (SELECT 1 AS sign, assigned_to, status FROM new_rows
+                    UNION ALL
+                    SELECT -1, assigned_to, status FROM old_rows) r
+              WHERE r.assigned_to IS NOT NULL
+              GROUP BY r.assigned_to, r.status
+              HAVING sum(r.sign) <> 0) d
+        HAVING count(*) > 0
+        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
     END IF;
     GET DIAGNOSTICS parked = ROW_COUNT;
     IF parked > 0 THEN
@@ -135,57 +133,36 @@ BEGIN
 END;
 $$;
 
--- At commit: apply this transaction's parked deltas, table by table in a fixed order, keys in order.
+-- At commit: apply this transaction's deltas in one statement, counter rows in key order.
 CREATE FUNCTION dashboard_apply_pending() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    deltas dashboard_pending[];
 BEGIN
     WITH parked AS (
-        DELETE FROM dashboard_pending WHERE txid = txid_current()
-        RETURNING counter, status, day, user_id, n
+        DELETE FROM dashboard_pending WHERE txid = txid_current() RETURNING deltas
     )
-    SELECT array_agg(ROW(NULL, counter, status, day, user_id, total)::dashboard_pending)
-    INTO deltas
-    FROM (SELECT counter, status, day, user_id, sum(n) AS total
-          FROM parked
-          GROUP BY counter, status, day, user_id
-          HAVING sum(n) <> 0) s;
-    IF deltas IS NULL THEN
-        RETURN NULL;  -- an earlier firing in this transaction applied them all
-    END IF;
-    INSERT INTO dashboard_job_counts AS c (status, n)
-    SELECT d.status, d.n FROM unnest(deltas) d WHERE d.counter = 'job_status' ORDER BY d.status
-    ON CONFLICT (status) DO UPDATE SET n = c.n + excluded.n;
-    INSERT INTO dashboard_open_due_counts AS c (due_date, n)
-    SELECT d.day, d.n FROM unnest(deltas) d WHERE d.counter = 'open_due' ORDER BY d.day
-    ON CONFLICT (due_date) DO UPDATE SET n = c.n + excluded.n;
-    INSERT INTO dashboard_job_months AS c (month, n)
-    SELECT d.day, d.n FROM unnest(deltas) d WHERE d.counter = 'job_month' ORDER BY d.day
-    ON CONFLICT (month) DO UPDATE SET n = c.n + excluded.n;
-    INSERT INTO dashboard_step_counts AS c (assigned_to, status, n)
-    SELECT d.user_id, d.status, d.n FROM unnest(deltas) d WHERE d.counter = 'step'
-    ORDER BY d.user_id, d.status
-    ON CONFLICT (assigned_to, status) DO UPDATE SET n = c.n + excluded.n;
+    INSERT INTO dashboard_counts AS c (counter, status, day, user_id, n)
+    SELECT d.counter, d.status, d.day, d.user_id, sum(d.n)
+    FROM parked, unnest(parked.deltas) AS d
+    GROUP BY d.counter, d.status, d.day, d.user_id
+    HAVING sum(d.n) <> 0
+    ORDER BY d.counter, d.status, d.day, d.user_id
+    ON CONFLICT (counter, status, day, user_id) DO UPDATE SET n = c.n + excluded.n;
     RETURN NULL;
 END;
 $$;
 
--- TRUNCATE has no transition table: reset the counters of the truncated table (and drop this
--- transaction's parked deltas for them). TRUNCATE holds an exclusive lock, so no other writer is in flight.
+-- TRUNCATE has no transition table: reset the counters of the truncated table, and drop this
+-- transaction's parked deltas for them. TRUNCATE holds an exclusive lock: no other writer is in flight.
 CREATE FUNCTION dashboard_table_truncated() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    reset text[] := CASE WHEN TG_TABLE_NAME = 'jobs' THEN '{job_status,open_due,job_month}'::text[]
+                         ELSE '{step}'::text[] END;
 BEGIN
-    IF TG_TABLE_NAME = 'jobs' THEN
-        DELETE FROM dashboard_pending
-        WHERE txid = txid_current() AND counter IN ('job_status', 'open_due', 'job_month');
-        UPDATE dashboard_job_counts SET n = 0 WHERE n <> 0;
-        DELETE FROM dashboard_open_due_counts;
-        DELETE FROM dashboard_job_months;
-    ELSE
-        DELETE FROM dashboard_pending WHERE txid = txid_current() AND counter = 'step';
-        DELETE FROM dashboard_step_counts;
-    END IF;
+    UPDATE dashboard_pending
+    SET deltas = ARRAY(SELECT d FROM unnest(deltas) d WHERE d.counter <> ALL (reset))
+    WHERE txid = txid_current();
+    DELETE FROM dashboard_counts WHERE counter = ANY (reset);
     PERFORM pg_notify('cache_invalidate', '/api/dashboard/');
     RETURN NULL;
 END;
@@ -221,7 +198,7 @@ CREATE TRIGGER dashboard_steps_delete AFTER DELETE ON job_steps
 CREATE TRIGGER dashboard_steps_truncate AFTER TRUNCATE ON job_steps
     FOR EACH STATEMENT EXECUTE FUNCTION dashboard_table_truncated();
 
--- Fires once per parked row, at commit; the first firing applies everything, the others find nothing.
+-- Fires once per transaction (later statements update the same pending row), at commit.
 CREATE CONSTRAINT TRIGGER dashboard_pending_apply AFTER INSERT ON dashboard_pending
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION dashboard_apply_pending();
 
@@ -233,14 +210,14 @@ CREATE TRIGGER dashboard_customers_notify AFTER UPDATE OF name ON customers
     FOR EACH STATEMENT EXECUTE FUNCTION dashboard_notify('/api/dashboard/recent-jobs');
 
 -- Every count recomputed from the base tables, written independently of the triggers above so that
--- `flask dashboard verify` can catch a mistake in either.
+-- `flask dashboard verify` can catch a mistake in either; one pass over jobs, one over job_steps.
 CREATE VIEW dashboard_expected_counts AS
 SELECT CASE WHEN grouping(j.status) = 0 THEN 'job_status'
             WHEN grouping(j.open_due) = 0 THEN 'open_due'
             ELSE 'job_month' END AS counter,
-       j.status,
-       coalesce(j.open_due, j.month) AS day,
-       NULL::bigint AS user_id,
+       coalesce(j.status, '') AS status,
+       coalesce(j.open_due, j.month, '-infinity') AS day,
+       0::bigint AS user_id,
        count(*) AS n
 FROM (SELECT status,
              CASE WHEN status IN ('completed', 'cancelled') THEN NULL ELSE due_date END AS open_due,
@@ -249,61 +226,43 @@ FROM (SELECT status,
 GROUP BY GROUPING SETS ((j.status), (j.open_due), (j.month))
 HAVING grouping(j.open_due) = 1 OR j.open_due IS NOT NULL
 UNION ALL
-SELECT 'step', status, NULL, assigned_to, count(*)
+SELECT 'step', status, '-infinity', assigned_to, count(*)
 FROM job_steps WHERE assigned_to IS NOT NULL
 GROUP BY assigned_to, status;
 
--- The counter tables in the same shape (zero rows left behind by deletes are not counts).
-CREATE VIEW dashboard_actual_counts AS
-SELECT 'job_status' AS counter, status, NULL::date AS day, NULL::bigint AS user_id, n
-FROM dashboard_job_counts WHERE n <> 0
-UNION ALL
-SELECT 'open_due', NULL, due_date, NULL, n FROM dashboard_open_due_counts WHERE n <> 0
-UNION ALL
-SELECT 'job_month', NULL, month, NULL, n FROM dashboard_job_months WHERE n <> 0
-UNION ALL
-SELECT 'step', status, NULL, assigned_to, n FROM dashboard_step_counts WHERE n <> 0;
-
--- Counters that disagree with the base tables (empty when all is well).
+-- Counters that disagree with the base tables (empty when all is well; a 0 row counts as absent).
 CREATE VIEW dashboard_counter_drift AS
 SELECT counter, status, day, user_id, sum(expected) AS expected, sum(actual) AS actual
 FROM (SELECT counter, status, day, user_id, n AS expected, 0 AS actual FROM dashboard_expected_counts
       UNION ALL
-      SELECT counter, status, day, user_id, 0, n FROM dashboard_actual_counts) c
+      SELECT counter, status, day, user_id, 0, n FROM dashboard_counts) c
 GROUP BY counter, status, day, user_id
 HAVING sum(expected) <> sum(actual);
 
--- Recompute every counter from the base tables; return how many were wrong. Writers wait meanwhile.
+-- Recount every counter from the base tables; return how many were wrong. Writers wait meanwhile.
 CREATE FUNCTION dashboard_rebuild_counters() RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-    expected dashboard_pending[];
+    expected dashboard_delta[];
     wrong bigint;
 BEGIN
     LOCK TABLE jobs, job_steps IN SHARE MODE;
-    SELECT array_agg(ROW(NULL, counter, status, day, user_id, n)::dashboard_pending)
+    SELECT coalesce(array_agg(ROW(counter, status, day, user_id, n)::dashboard_delta), '{}')
     INTO expected FROM dashboard_expected_counts;
-    expected := coalesce(expected, '{}');
     SELECT count(*) INTO wrong FROM (
-        SELECT counter, status, day, user_id
+        SELECT 1
         FROM (SELECT counter, status, day, user_id, n AS e, 0 AS a FROM unnest(expected)
               UNION ALL
-              SELECT counter, status, day, user_id, 0, n FROM dashboard_actual_counts) c
+              SELECT counter, status, day, user_id, 0, n FROM dashboard_counts) c
         GROUP BY counter, status, day, user_id
         HAVING sum(e) <> sum(a)) w;
-    UPDATE dashboard_job_counts c
-    SET n = coalesce((SELECT d.n FROM unnest(expected) d
-                      WHERE d.counter = 'job_status' AND d.status = c.status), 0);
-    DELETE FROM dashboard_open_due_counts;
-    INSERT INTO dashboard_open_due_counts (due_date, n)
-    SELECT day, n FROM unnest(expected) WHERE counter = 'open_due' ORDER BY day;
-    DELETE FROM dashboard_job_months;
-    INSERT INTO dashboard_job_months (month, n)
-    SELECT day, n FROM unnest(expected) WHERE counter = 'job_month' ORDER BY day;
-    DELETE FROM dashboard_step_counts;
-    INSERT INTO dashboard_step_counts (assigned_to, status, n)
-    SELECT user_id, status, n FROM unnest(expected) WHERE counter = 'step' ORDER BY user_id, status;
-    PERFORM pg_notify('cache_invalidate', '/api/dashboard/');
+    IF wrong > 0 THEN
+        DELETE FROM dashboard_counts;
+        INSERT INTO dashboard_counts (counter, status, day, user_id, n)
+        SELECT counter, status, day, user_id, n FROM unnest(expected)
+        ORDER BY counter, status, day, user_id;
+        PERFORM pg_notify('cache_invalidate', '/api/dashboard/');
+    END IF;
     RETURN wrong;
 END;
 $$;

@@ -134,7 +134,7 @@ def _stats_query_calls(pg_server, database_url):
         with conn.cursor() as cur:
             cur.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d "
                         "ON d.oid = s.dbid WHERE d.datname = %s AND s.query LIKE %s",
-                        (database_url.rsplit("/", 1)[1], "%dashboard_open_due_counts WHERE due_date <%"))
+                        (database_url.rsplit("/", 1)[1], "%overdue.n AS overdue%"))
             return cur.fetchone()[0]
     finally:
         conn.close()

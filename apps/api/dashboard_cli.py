@@ -38,12 +38,10 @@ def rebuild_counters(database_url):
 
 def describe(drift):
     """Return one line about a drifted counter."""
-    key = drift["status"] or ""
-    if drift["day"] is not None:
-        key = drift["day"].strftime("%Y-%m" if drift["counter"] == "job_month" else "%Y-%m-%d")
-    if drift["user_id"] is not None:
-        key = f"user {drift['user_id']} {drift['status']}"
-    return f"  {drift['counter']:<10} {key:<24} counted {drift['actual']:>10,}  actual {drift['expected']:>10,}"
+    counter = drift["counter"]
+    key = {"job_status": drift["status"], "open_due": f"due {drift['day']:%Y-%m-%d}",
+           "job_month": f"{drift['day']:%Y-%m}", "step": f"user {drift['user_id']} {drift['status']}"}[counter]
+    return f"  {counter:<10} {key:<24} counted {drift['actual']:>10,}  actual {drift['expected']:>10,}"
 
 
 def _database_url():

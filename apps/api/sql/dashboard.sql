@@ -4,12 +4,13 @@
 -- name: get-stats
 -- Every count of GET /api/dashboard/stats in one statement; today is computed once by the caller.
 WITH job_counts AS (
-    SELECT jsonb_object_agg(status, n) AS counts FROM dashboard_job_counts
+    SELECT jsonb_object_agg(status, n) AS counts FROM dashboard_counts WHERE counter = 'job_status'
 ), overdue AS (
-    SELECT coalesce(sum(n), 0) AS n FROM dashboard_open_due_counts WHERE due_date < %(today)s
+    SELECT coalesce(sum(n), 0) AS n FROM dashboard_counts
+    WHERE counter = 'open_due' AND status = '' AND day < %(today)s
 ), task_counts AS (
-    SELECT jsonb_object_agg(status, n) AS counts FROM dashboard_step_counts
-    WHERE assigned_to = %(user_id)s
+    SELECT jsonb_object_agg(status, n) AS counts FROM dashboard_counts
+    WHERE counter = 'step' AND user_id = %(user_id)s
 ), machine_counts AS (
     SELECT jsonb_object_agg(status, n) AS counts
     FROM (SELECT status, count(*) AS n FROM machines WHERE is_active GROUP BY status) m
@@ -71,13 +72,14 @@ LIMIT %(limit)s;
 
 -- name: count-jobs-by-status
 -- Jobs per status, from the counters.
-SELECT status, n FROM dashboard_job_counts;
+SELECT status, n FROM dashboard_counts WHERE counter = 'job_status';
 
 -- name: count-jobs-by-month
 -- Jobs created in each of the given months (first days, UTC), 0 for a month without jobs.
 SELECT m.month, coalesce(c.n, 0) AS n
 FROM unnest(%(months)s::date[]) AS m (month)
-LEFT JOIN dashboard_job_months c ON c.month = m.month
+LEFT JOIN dashboard_counts c
+       ON c.counter = 'job_month' AND c.status = '' AND c.day = m.month AND c.user_id = 0
 ORDER BY m.month;
 
 -- name: list-counter-drift
