@@ -21,6 +21,7 @@ from cachetools import Cache, TLRUCache
 from flask import current_app, g, request
 
 from .listener import Listener
+from .logs import add_cache_time
 
 # Waiters give up on a flight after this long and compute the answer themselves.
 FLIGHT_WAIT_SECONDS = 30.0
@@ -244,6 +245,14 @@ def close_all_caches():
 atexit.register(close_all_caches)
 
 
+def current_cache_stats():
+    """Return the statistics of this process's first open cache, or None when none is open."""
+    for cache in list(_open_caches):
+        if cache.pid == os.getpid():
+            return cache.stats()
+    return None
+
+
 def cache_key(route, user_id, role, query_items):
     """Return the key of `route` for this user and role with the query parameters sorted."""
     return f"{route}|user={user_id}|role={role}|{urlencode(sorted(query_items))}"
@@ -276,11 +285,16 @@ def cached_per_user(ttl):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
+            started, in_view = time.perf_counter(), [0.0]
             seconds = current_app.config[ttl] if isinstance(ttl, str) else ttl
             key = cache_key(request.path, g.user_id, g.role, _query_items(kwargs.get("query")))
 
             def load():
-                answer = view(*args, **kwargs)
+                view_started = time.perf_counter()
+                try:
+                    answer = view(*args, **kwargs)
+                finally:
+                    in_view[0] += time.perf_counter() - view_started
                 if isinstance(answer, (dict, list)):
                     return current_app.json.dumps(answer).encode()
                 raise Uncacheable(current_app.make_response(answer))
@@ -289,6 +303,8 @@ def cached_per_user(ttl):
                 entry, outcome = get_cache().fetch(key, request.path, seconds, load)
             except Uncacheable as answer:
                 return current_app.response_class(answer.body, status=answer.status, headers=answer.headers)
+            finally:
+                add_cache_time((time.perf_counter() - started - in_view[0]) * 1000)
             return _respond(entry, outcome)
 
         wrapper.cache_ttl = ttl
