@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, built from the URL map and the views' validation models."""
+import inspect
 import re
 
 from pydantic import BaseModel, create_model
@@ -55,7 +56,7 @@ def _success(method, view, components):
 
 
 def _operation(rule, method, view, components):
-    doc = (view.__doc__ or rule.endpoint).strip().splitlines()[0]
+    doc, _, details = inspect.cleandoc(view.__doc__ or rule.endpoint).partition("\n")
     role = getattr(view, "required_role", None)
     operation = {"operationId": f"{rule.endpoint}.{method.lower()}", "summary": doc,
                  "tags": [rule.endpoint.split(".")[0]], "parameters": [], "responses": {}}
@@ -83,12 +84,15 @@ def _operation(rule, method, view, components):
     for code, description in errors.items():
         operation["responses"].setdefault(code, {
             "description": description, "content": {"application/problem+json": {"schema": PROBLEM}}})
+    details = details.strip()  # the docstring past its first line documents behaviour worth knowing
     if role:
         operation["security"] = [{"bearerAuth": []}]
         operation["x-required-role"] = role
-        operation["description"] = f"Needs the `{role}` role or higher."
+        details = f"{details}\n\nNeeds the `{role}` role or higher.".lstrip()
     else:
         operation["security"] = []
+    if details:
+        operation["description"] = details
     return operation
 
 

@@ -90,7 +90,10 @@ def _not_found(customer_id):
 @require_role("viewer")
 @accepts(query=CustomerQuery)
 def list_customers(query):
-    """List customers by name, optionally searching name, email and phone."""
+    """List customers by name, optionally searching name, email and phone.
+
+    `q` matches a case-insensitive substring of name, email or phone; `%` and `_` in it are literal.
+    """
     params = {"pattern": _search_pattern(query.q)}
     with cursor() as cur:
         return page_of(cur, queries.count_customers, queries.list_customers, params, query)
@@ -128,7 +131,11 @@ def get_customer(customer_id):
 @require_role("manager")
 @accepts(body=CustomerPatch)
 def update_customer(customer_id, body):
-    """Change some of a customer's fields (null clears an optional field)."""
+    """Change some of a customer's fields.
+
+    Omitted fields keep their value; null clears an optional field (`name` cannot be null).
+    A request that changes nothing answers the customer and records nothing.
+    """
     changes = body.model_dump(include=body.model_fields_set)
     with cursor() as cur:
         cur.execute(queries.lock_customer, {"id": customer_id})
@@ -177,7 +184,13 @@ def _duplicate_emails(rows):
 @require_role("manager")
 @accepts(body=ImportBody)
 def import_customers(body):
-    """Upsert up to 10,000 customers keyed on email in one statement; all rows valid or nothing written."""
+    """Upsert up to 10,000 customers keyed on email in one statement; all rows valid or nothing written.
+
+    Every row needs `name` and `email`. Invalid rows are reported by index (`customers.3.email`), and so are
+    emails repeated within the payload (compared lower-cased); then nothing is written. A row whose email
+    exists updates that customer: `name` is replaced, optional fields that are omitted or null keep their
+    stored value. Rows identical to the stored customer are counted as `unchanged` and not rewritten.
+    """
     rows = body.customers
     duplicates = _duplicate_emails(rows)
     if duplicates:

@@ -59,7 +59,10 @@ def list_notifications(query):
 @documented(schema=Notification)
 @require_role("viewer")
 def get_notification(notification_id):
-    """Return one of the caller's notifications."""
+    """Return one of the caller's notifications.
+
+    Another user's notification is a 404, exactly like an unknown id, so ids do not leak.
+    """
     with cursor() as cur:
         cur.execute(queries.get_notification, {"id": notification_id, "user_id": g.user_id})
         notification = cur.fetchone()

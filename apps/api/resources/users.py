@@ -130,7 +130,11 @@ def _save(cur, before, changes, password=None, action="update"):
 @require_role("admin")
 @accepts(body=UserPatch)
 def update_user(user_id, body):
-    """Change a user's name, email, role, active state or password."""
+    """Change a user's name, email, role, active state or password.
+
+    A role change or deactivation ends the user's current tokens. Admins cannot demote or deactivate
+    themselves (409), so at least one active admin always remains.
+    """
     changes = body.model_dump(include=body.model_fields_set - {"password"})
     with cursor() as cur:
         cur.execute(queries.lock_user, {"id": user_id})
@@ -148,7 +152,12 @@ def update_user(user_id, body):
 @documented(responses={409: "An admin tried to deactivate themselves"})
 @require_role("admin")
 def delete_user(user_id):
-    """Deactivate a user (soft delete: the row, its username and its audit trail stay; PATCH is_active to undo)."""
+    """Deactivate a user (a soft delete).
+
+    The row stays, with its username, its audit trail and the jobs it created; its tokens stop working and it
+    can no longer log in. `GET` still shows it (`is_active: false`); `PATCH {"is_active": true}` undoes it.
+    Deleting an inactive user again is a 204 that changes nothing. Admins cannot delete themselves (409).
+    """
     with cursor() as cur:
         cur.execute(queries.lock_user, {"id": user_id})
         before = cur.fetchone()
