@@ -19,7 +19,7 @@ from psycopg2 import pool as pg_pool
 
 from .pool_base import (Counters, Info, Loan, PoolClosed, PoolError, PoolForkError, PoolTimeout, Probe,
                         TooManyRequests, Waiter, answers, borrower_frame, broken, caller_location, detach,
-                        reset)
+                        forever, reset)
 
 __all__ = ["ConnectionPool", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError"]
 
@@ -60,16 +60,6 @@ class _Slots(pg_pool.ThreadedConnectionPool):
         with self._lock:
             self._pool.remove(conn)
 
-    def idle(self):
-        return list(self._pool)
-
-    def lent(self):
-        return list(self._used.values())
-
-
-def _forever(seconds):
-    return seconds if seconds and seconds > 0 else float("inf")
-
 
 class ConnectionPool:
     """A bounded, self-healing pool of psycopg2 connections for one process."""
@@ -81,8 +71,8 @@ class ConnectionPool:
             raise ValueError(f"need 0 <= min_size ({min_size}) <= max_size ({max_size}) and max_size >= 1")
         self.dsn, self.name, self.conn_kwargs = dsn, name, conn_kwargs
         self.min_size, self.max_size, self.timeout, self.max_waiting = min_size, max_size, timeout, max_waiting
-        self.max_lifetime, self.max_idle = _forever(max_lifetime), _forever(max_idle)
-        self.leak_threshold, self.check_idle_after = _forever(leak_threshold), check_idle_after
+        self.max_lifetime, self.max_idle = forever(max_lifetime), forever(max_idle)
+        self.leak_threshold, self.check_idle_after = forever(leak_threshold), check_idle_after
         self.pid = os.getpid()
         self.counters = Counters()
         self._lock = threading.Lock()
@@ -97,8 +87,6 @@ class ConnectionPool:
         self._maintainer = threading.Thread(target=self._maintain, name=f"pool-{name}", daemon=True)
         self._maintainer.start()
         _live_pools.add(self)
-
-    # --- borrowing -------------------------------------------------------------------------
 
     def getconn(self, timeout=None):
         """Borrow a connection, waiting in FIFO order up to `timeout` seconds (default: the pool's)."""
@@ -238,8 +226,6 @@ class ConnectionPool:
         if reason in ("lost", "bad"):  # the server may have restarted: vet every idle connection once
             self._suspect_before = time.monotonic()
 
-    # --- returning -------------------------------------------------------------------------
-
     def putconn(self, conn, close=False):
         """Give a borrowed connection back: roll back what it left open, close it if broken or old."""
         self._check_pid()
@@ -277,8 +263,6 @@ class ConnectionPool:
                 yield conn
         finally:
             self.putconn(conn, close=broken(conn))
-
-    # --- probing, statistics, closing --------------------------------------------------------
 
     def probe(self, query="SELECT 1", timeout=None):
         """Run `query` on a dedicated connection that requests never borrow; return its first row."""
@@ -334,10 +318,8 @@ class ConnectionPool:
             raise PoolForkError(message)
 
     def _detach(self):
-        for conn in self._slots.idle() + self._slots.lent() + [self._probe.conn]:
+        for conn in [*self._slots._pool, *self._slots._used.values(), self._probe.conn]:
             detach(conn)
-
-    # --- maintenance (one daemon thread) -----------------------------------------------------
 
     def _maintain(self):
         while True:  # the first round right away: the minimum is warm before the first request
@@ -368,7 +350,7 @@ class ConnectionPool:
         victims = []
         with self._lock:
             size = self._size_locked()
-            for conn in self._slots.idle():  # oldest returned first: the pool lends the newest
+            for conn in list(self._slots._pool):  # oldest returned first: the pool lends the newest
                 info = self._info[id(conn)]
                 if now >= info.expires_at:
                     victims.append((conn, "expired"))

@@ -184,6 +184,11 @@ def caller_location():
     return Loan(0.0, borrower_frame()).where
 
 
+def forever(seconds):
+    """Return `seconds`, or infinity when it is zero or negative (the setting is off)."""
+    return seconds if seconds and seconds > 0 else float("inf")
+
+
 def answers(conn):
     """Tell whether an idle connection answers a round trip (one SELECT 1, outside a transaction)."""
     if conn.closed or conn.info.transaction_status != ext.TRANSACTION_STATUS_IDLE:
