@@ -146,7 +146,8 @@ def test_the_pool_heals_after_the_server_restarts(make_pool, private_pg):
     outcomes = [run_select(pool) for _ in range(3)]
     assert outcomes[1:] == [None, None] and outcomes[0] in (None, "OperationalError", "InterfaceError")
     stats = pool.stats()
-    assert stats["connections_lost"] + stats["returns_bad"] == 2 and stats["requests_errors"] == 0
+    # Both old connections were dead; one or both were met (the refill may lend a fresh one first).
+    assert stats["connections_lost"] + stats["returns_bad"] >= 1 and stats["requests_errors"] == 0
     assert eventually(lambda: pool.stats()["pool_available"] >= 2)
 
 
