@@ -1,4 +1,4 @@
-"""JSON out: ISO 8601 dates and times (Flask's default is the HTTP date format)."""
+"""JSON out: ISO 8601 dates and times (Flask's default is the HTTP date format); JSON in: never a crash."""
 import datetime
 import decimal
 
@@ -17,3 +17,10 @@ class IsoJSONProvider(DefaultJSONProvider):
         if isinstance(value, decimal.Decimal):
             return int(value) if value == value.to_integral_value() else float(value)
         return DefaultJSONProvider.default(value)
+
+    def loads(self, s, **kwargs):
+        """Parse JSON; a document nested too deeply for the parser is malformed input (400), not a crash."""
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None

@@ -27,7 +27,7 @@ class Limit:
 def hit(bucket, limit):
     """Count one hit for `bucket`; raise a 429 ApiError when it is over `limit`."""
     with connection() as conn, conn.cursor() as cur:
-        cur.execute(queries.hit_bucket, {"bucket": bucket[:300], "window": limit.window})
+        cur.execute(queries.hit_bucket, {"bucket": _storable(bucket)[:300], "window": limit.window})
         hits, seconds_left = cur.fetchone()
         if random.randrange(PURGE_EVERY) == 0:
             cur.execute(queries.purge_old_windows)
@@ -38,6 +38,11 @@ def hit(bucket, limit):
         retry_after = max(1, math.ceil(seconds_left))
         raise ApiError(429, f"Too many requests; retry in {retry_after} s.",
                        headers={"Retry-After": str(retry_after)})
+
+
+def _storable(text):
+    """Return `text` as PostgreSQL text can hold it: NULs and lone surrogates escaped (a key from raw input)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def _login_username():
