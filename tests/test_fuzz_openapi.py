@@ -30,8 +30,6 @@ CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.cont
 # Remove an entry once its view is fixed; the full check then guards it.
 ACCEPTS_UNDOCUMENTED_INPUT = {
     "POST /api/health/cache/clear": "the body is optional; cache_admin.clear_cache should set body_required=False",
-    "POST /api/machines": "is_active takes 0/1 (pydantic lax bool); StrictBool would refuse them as documented",
-    "POST /api/processes": "is_active takes 0/1 (pydantic lax bool); StrictBool would refuse them as documented",
 }
 CALLERS = ("viewer", "admin")
 SETTINGS = dict(deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))

@@ -2,6 +2,7 @@
 from typing import Literal
 
 from flask import Blueprint
+from pydantic import StrictBool
 
 from .. import audit
 from ..auth import require_role
@@ -44,7 +45,7 @@ class MachineCreate(Body):
     machine_type: Text(100, 1)
     process_id: Id | None = None
     status: MachineStatus = "idle"
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class MachinePatch(Body):
@@ -53,7 +54,7 @@ class MachinePatch(Body):
     machine_type: Text(100, 1) = None
     process_id: Id | None = None
     status: MachineStatus = None
-    is_active: bool = None
+    is_active: StrictBool = None
 
 
 @bp.get("")

@@ -3,7 +3,7 @@ from typing import Annotated
 
 import psycopg2
 from flask import Blueprint
-from pydantic import Field
+from pydantic import Field, StrictBool
 from werkzeug.routing import BaseConverter
 
 from .. import audit
@@ -59,7 +59,7 @@ class ProcessCreate(Body):
     code: Code
     name: Text(100, 1)
     default_order: Order
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class ProcessPatch(Body):
@@ -67,7 +67,7 @@ class ProcessPatch(Body):
     code: Code = None
     name: Text(100, 1) = None
     default_order: Order = None
-    is_active: bool = None
+    is_active: StrictBool = None
 
 
 class PermissionsBody(Body):
