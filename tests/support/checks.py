@@ -1,0 +1,58 @@
+"""What the reliability and security tests check afterwards: every worker's pool, and every table's rows."""
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from psycopg2 import sql
+
+# Tables whose rows a refused request may legitimately change: a refused login still counts against its
+# rate limits (that is the point of them).
+COUNTERS_OF_REFUSALS = ("rate_limits",)
+
+
+def each_worker_db_health(server, headers, until=lambda body: True, timeout=15.0):
+    """Ask every worker of `server` for GET /api/health/db until `until(body)` held once for each.
+
+    Return {worker pid: body}; fail when some worker never answered so. Concurrent requests on fresh
+    connections spread over the workers (a busy worker leaves the next connection to the others).
+    """
+    workers, seen, last = set(server.worker_pids()), {}, {}
+    deadline = time.monotonic() + timeout
+    while set(seen) != workers and time.monotonic() < deadline:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: server.request("GET", "/api/health/db", headers=headers),
+                                    range(8)))
+        for status, _, body in answers:
+            if status != 200:
+                continue
+            pid = body["pool_stats"]["pid"]
+            last[pid] = body
+            if until(body):
+                seen[pid] = body
+        if set(seen) != workers:
+            time.sleep(0.1)
+    assert set(seen) == workers, f"workers {sorted(workers - set(seen))} never answered as expected: {last}"
+    return seen
+
+
+def pool_idle(body):
+    """Tell whether a GET /api/health/db answer shows no connection lent out and nobody waiting."""
+    stats = body["pool_stats"]
+    return stats["in_use"] == 0 and stats["requests_waiting"] == 0
+
+
+def fingerprint(conn, exclude=COUNTERS_OF_REFUSALS):
+    """Return {table: (row count, md5 of its rows in a fixed order)} for every table of the public schema."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+        tables = [row[0] for row in cur.fetchall() if row[0] not in exclude]
+        prints = {}
+        for table in tables:
+            cur.execute(sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) "
+                                "FROM {} AS t").format(sql.Identifier(table)))
+            prints[table] = cur.fetchone()
+    return prints
+
+
+def changed_tables(before, after):
+    """Return the tables whose fingerprint differs."""
+    return sorted(table for table in set(before) | set(after) if before.get(table) != after.get(table))
