@@ -21,7 +21,8 @@ _token_state_lock = threading.Lock()
 
 TOKEN_STATE_SQL = """
     SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = %(jti)s) AS revoked,
-           (SELECT role FROM users WHERE id = %(user_id)s AND is_active) AS role
+           (SELECT role FROM users
+            WHERE id = %(user_id)s AND is_active AND tokens_valid_after <= to_timestamp(%(issued_at)s)) AS role
 """
 
 
@@ -79,7 +80,7 @@ def _verification_failed(header, payload):
 
 @jwt.token_in_blocklist_loader
 def _is_revoked(header, payload):
-    """Refuse revoked tokens, and tokens of users who are deactivated or whose role changed."""
+    """Refuse revoked tokens, and tokens of users who are deactivated, changed role or changed password."""
     from .db import connection
 
     jti = payload.get("jti")
@@ -92,7 +93,7 @@ def _is_revoked(header, payload):
         except (TypeError, ValueError):
             return True
         with connection() as conn, conn.cursor() as cur:
-            cur.execute(TOKEN_STATE_SQL, {"jti": jti, "user_id": user_id})
+            cur.execute(TOKEN_STATE_SQL, {"jti": jti, "user_id": user_id, "issued_at": payload.get("iat", 0)})
             revoked, role = cur.fetchone()
         state = revoked or role is None or role != payload.get("role")
         with _token_state_lock:

@@ -34,9 +34,12 @@ VALUES (%(username)s, %(full_name)s, %(email)s, %(role)s, %(is_active)s, %(passw
 RETURNING id, username, full_name, email, role, is_active, created_at, updated_at;
 
 -- name: update-user
--- Replace a user's editable fields; a NULL password_hash keeps the current password.
+-- Replace a user's editable fields; a NULL password_hash keeps the current password,
+-- a new one also ends every token issued before it.
 UPDATE users
 SET full_name = %(full_name)s, email = %(email)s, role = %(role)s, is_active = %(is_active)s,
-    password_hash = COALESCE(%(password_hash)s, password_hash)
+    password_hash = COALESCE(%(password_hash)s, password_hash),
+    tokens_valid_after = CASE WHEN %(password_hash)s IS NULL THEN tokens_valid_after
+                              ELSE date_trunc('second', now()) END
 WHERE id = %(id)s
 RETURNING id, username, full_name, email, role, is_active, created_at, updated_at;
