@@ -2,18 +2,18 @@
 -- or ten million, whoever writes (the API, a script, psql).
 --
 -- How: statement-level triggers with transition tables turn each statement into a few aggregated deltas
--- (a 10,000-row UPDATE gives one delta per counter it moves, not 10,000 row updates). A transaction parks
--- its deltas in its own dashboard_pending row, and a deferred trigger applies them once, at commit, in one
--- statement that updates the counter rows in key order. Applying at commit rather than per statement
--- matters: a transaction that writes a job and then a step, and another that writes a step and then a job
--- (PATCH /api/steps does), would otherwise lock counter rows in opposite orders and deadlock; and a hot
--- row (the 'draft' count) stays locked for the instant of a commit instead of a whole transaction.
+-- (a 10,000-row UPDATE gives one delta row per counter it moves, not 10,000 counter updates) and append
+-- them to dashboard_count_deltas. Writers only ever insert: no writer locks or waits for a counter row,
+-- so concurrent writers cannot deadlock on counters whatever order they write jobs and steps in (PATCH
+-- /api/steps writes a step and then its job; POST /api/jobs a job and then its steps), and a hot count
+-- (the 'draft' jobs) never serializes them. Readers add the deltas to dashboard_count_base (the view
+-- dashboard_counts). Now and then (one statement in 50, at random) a writer folds the committed deltas
+-- into the base rows: one compactor at a time (a try-lock, so nobody waits), base rows in key order.
 -- The same triggers pg_notify('cache_invalidate', <cache key prefix>) so every API worker drops the
 -- dashboard answers a write changed (apps/api/listener.py); the notification is delivered at commit.
 
--- Every counter in one table, so a transaction's deltas land in one ordered statement.
--- Unused key columns hold '' / '-infinity' / 0 (NULL cannot be part of a primary key).
-CREATE TABLE dashboard_counts (
+-- Key columns a counter does not use hold '' / '-infinity' / 0 (NULL cannot be part of a primary key).
+CREATE TABLE dashboard_count_base (
     counter text NOT NULL CHECK (counter IN ('job_status', 'open_due', 'job_month', 'step')),
     -- job_status: jobs per status; step: assigned steps per status and assignee
     status  text NOT NULL DEFAULT '',
@@ -25,14 +25,50 @@ CREATE TABLE dashboard_counts (
     PRIMARY KEY (counter, status, day, user_id)
 );
 
-CREATE TYPE dashboard_delta AS (counter text, status text, day date, user_id bigint, n bigint);
+-- What statements added or removed since the last compaction. Its heap churns (every delta is deleted
+-- again), so readers and the compactor go through the index, which skips dead entries, and vacuum comes
+-- after a few hundred dead rows rather than 20 % of the table.
+CREATE TABLE dashboard_count_deltas (
+    counter text NOT NULL,
+    status  text NOT NULL,
+    day     date NOT NULL,
+    user_id bigint NOT NULL,
+    n       bigint NOT NULL
+) WITH (autovacuum_vacuum_threshold = 200, autovacuum_vacuum_scale_factor = 0);
+CREATE INDEX idx_dashboard_count_deltas_key ON dashboard_count_deltas (counter, status, day, user_id);
 
--- The deltas of transactions that have not committed yet, one row per transaction, each seen only by
--- its own. Unlogged: a row lives from a statement to its own commit, and a crash discards those anyway.
-CREATE UNLOGGED TABLE dashboard_pending (
-    txid   bigint PRIMARY KEY,
-    deltas dashboard_delta[] NOT NULL
-);
+-- The counts now: base plus deltas (filters on the key columns reach both tables).
+CREATE VIEW dashboard_counts AS
+SELECT counter, status, day, user_id, sum(n)::bigint AS n
+FROM (SELECT counter, status, day, user_id, n FROM dashboard_count_base
+      UNION ALL
+      SELECT counter, status, day, user_id, n FROM dashboard_count_deltas) c
+GROUP BY counter, status, day, user_id;
+
+-- Fold the committed deltas into the base rows. Skipped when another transaction is compacting (never
+-- wait: the caller is a writer) and outside READ COMMITTED (a snapshot could then see deltas that a
+-- later compactor already folded).
+CREATE FUNCTION dashboard_compact_counts() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed'
+       OR NOT pg_try_advisory_xact_lock(7402117005) THEN
+        RETURN;
+    END IF;
+    WITH moved AS (
+        DELETE FROM dashboard_count_deltas
+        WHERE counter = ANY ('{job_status,open_due,job_month,step}')  -- every delta, found by the index
+        RETURNING counter, status, day, user_id, n
+    )
+    INSERT INTO dashboard_count_base AS c (counter, status, day, user_id, n)
+    SELECT counter, status, day, user_id, sum(n) FROM moved
+    GROUP BY counter, status, day, user_id
+    HAVING sum(n) <> 0
+    ORDER BY counter, status, day, user_id
+    ON CONFLICT (counter, status, day, user_id) DO UPDATE SET n = c.n + excluded.n;
+    DELETE FROM dashboard_count_base WHERE n = 0;
+END;
+$$;
 
 -- The counters one job contributes to: its status, its due date while open, its month of creation (UTC).
 CREATE FUNCTION dashboard_job_keys(job_status text, job_due date, job_created timestamptz)
@@ -46,44 +82,38 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT 'job_month', '', date_trunc('month', job_created AT TIME ZONE 'UTC')::date
 $$;
 
--- Park the deltas of one statement on jobs, and tell the API workers which answers it changed.
+-- Append the deltas of one statement on jobs, and tell the API workers which answers it changed.
 CREATE FUNCTION dashboard_jobs_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    parked bigint;
+    added bigint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO dashboard_pending AS p (txid, deltas)
-        SELECT txid_current(), array_agg(ROW(counter, status, day, 0, n)::dashboard_delta)
-        FROM (SELECT k.counter, k.status, k.day, count(*) AS n
-              FROM new_rows r, dashboard_job_keys(r.status, r.due_date, r.created_at) k
-              GROUP BY k.counter, k.status, k.day) d
-        HAVING count(*) > 0
-        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
+        INSERT INTO dashboard_count_deltas (counter, status, day, user_id, n)
+        SELECT k.counter, k.status, k.day, 0, count(*)
+        FROM new_rows r, dashboard_job_keys(r.status, r.due_date, r.created_at) k
+        GROUP BY k.counter, k.status, k.day;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO dashboard_pending AS p (txid, deltas)
-        SELECT txid_current(), array_agg(ROW(counter, status, day, 0, -n)::dashboard_delta)
-        FROM (SELECT k.counter, k.status, k.day, count(*) AS n
-              FROM old_rows r, dashboard_job_keys(r.status, r.due_date, r.created_at) k
-              GROUP BY k.counter, k.status, k.day) d
-        HAVING count(*) > 0
-        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
+        INSERT INTO dashboard_count_deltas (counter, status, day, user_id, n)
+        SELECT k.counter, k.status, k.day, 0, -count(*)
+        FROM old_rows r, dashboard_job_keys(r.status, r.due_date, r.created_at) k
+        GROUP BY k.counter, k.status, k.day;
     ELSE
-        INSERT INTO dashboard_pending AS p (txid, deltas)
-        SELECT txid_current(), array_agg(ROW(counter, status, day, 0, n)::dashboard_delta)
-        FROM (SELECT k.counter, k.status, k.day, sum(r.sign) AS n
-              FROM (SELECT 1 AS sign, status, due_date, created_at FROM new_rows
-                    UNION ALL
-                    SELECT -1, status, due_date, created_at FROM old_rows) r,
-                   dashboard_job_keys(r.status, r.due_date, r.created_at) k
-              GROUP BY k.counter, k.status, k.day
-              HAVING sum(r.sign) <> 0) d
-        HAVING count(*) > 0
-        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
+        INSERT INTO dashboard_count_deltas (counter, status, day, user_id, n)
+        SELECT k.counter, k.status, k.day, 0, sum(r.sign)
+        FROM (SELECT 1 AS sign, status, due_date, created_at FROM new_rows
+              UNION ALL
+              SELECT -1, status, due_date, created_at FROM old_rows) r,
+             dashboard_job_keys(r.status, r.due_date, r.created_at) k
+        GROUP BY k.counter, k.status, k.day
+        HAVING sum(r.sign) <> 0;
     END IF;
-    GET DIAGNOSTICS parked = ROW_COUNT;
-    IF parked > 0 THEN
+    GET DIAGNOSTICS added = ROW_COUNT;
+    IF added > 0 THEN
         PERFORM pg_notify('cache_invalidate', '/api/dashboard/');
+        IF random() < 0.02 THEN
+            PERFORM dashboard_compact_counts();
+        END IF;
     ELSIF TG_OP = 'UPDATE' AND EXISTS (SELECT FROM new_rows) THEN
         -- No count moved, but a title, number, customer or due date shown in the recent jobs may have.
         PERFORM pg_notify('cache_invalidate', '/api/dashboard/recent-jobs');
@@ -92,77 +122,53 @@ BEGIN
 END;
 $$;
 
--- Park the deltas of one statement on job_steps (assigned steps only: the dashboard counts the caller's).
+-- Append the deltas of one statement on job_steps (assigned steps only: the dashboard counts the caller's).
 CREATE FUNCTION dashboard_steps_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    parked bigint;
+    added bigint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO dashboard_pending AS p (txid, deltas)
-        SELECT txid_current(), array_agg(ROW('step', status, '-infinity', assigned_to, n)::dashboard_delta)
-        FROM (SELECT assigned_to, status, count(*) AS n FROM new_rows
-              WHERE assigned_to IS NOT NULL GROUP BY assigned_to, status) d
-        HAVING count(*) > 0
-        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
+        INSERT INTO dashboard_count_deltas (counter, status, day, user_id, n)
+        SELECT 'step', status, '-infinity', assigned_to, count(*)
+        FROM new_rows WHERE assigned_to IS NOT NULL
+        GROUP BY assigned_to, status;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO dashboard_pending AS p (txid, deltas)
-        SELECT txid_current(), array_agg(ROW('step', status, '-infinity', assigned_to, -n)::dashboard_delta)
-        FROM (SELECT assigned_to, status, count(*) AS n FROM old_rows
-              WHERE assigned_to IS NOT NULL GROUP BY assigned_to, status) d
-        HAVING count(*) > 0
-        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
+        INSERT INTO dashboard_count_deltas (counter, status, day, user_id, n)
+        SELECT 'step', status, '-infinity', assigned_to, -count(*)
+        FROM old_rows WHERE assigned_to IS NOT NULL
+        GROUP BY assigned_to, status;
     ELSE
-        INSERT INTO dashboard_pending AS p (txid, deltas)
-        SELECT txid_current(), array_agg(ROW('step', status, '-infinity', assigned_to, n)::dashboard_delta)
-        FROM (SELECT r.assigned_to, r.status, sum(r.sign) AS n
-              FROM (SELECT 1 AS sign, assigned_to, status FROM new_rows
-                    UNION ALL
-                    SELECT -1, assigned_to, status FROM old_rows) r
-              WHERE r.assigned_to IS NOT NULL
-              GROUP BY r.assigned_to, r.status
-              HAVING sum(r.sign) <> 0) d
-        HAVING count(*) > 0
-        ON CONFLICT (txid) DO UPDATE SET deltas = p.deltas || excluded.deltas;
+        INSERT INTO dashboard_count_deltas (counter, status, day, user_id, n)
+        SELECT 'step', r.status, '-infinity', r.assigned_to, sum(r.sign)
+        FROM (SELECT 1 AS sign, assigned_to, status FROM new_rows
+              UNION ALL
+              SELECT -1, assigned_to, status FROM old_rows) r
+        WHERE r.assigned_to IS NOT NULL
+        GROUP BY r.assigned_to, r.status
+        HAVING sum(r.sign) <> 0;
     END IF;
-    GET DIAGNOSTICS parked = ROW_COUNT;
-    IF parked > 0 THEN
+    GET DIAGNOSTICS added = ROW_COUNT;
+    IF added > 0 THEN
         PERFORM pg_notify('cache_invalidate', '/api/dashboard/stats');
+        IF random() < 0.02 THEN
+            PERFORM dashboard_compact_counts();
+        END IF;
     END IF;
     RETURN NULL;
 END;
 $$;
 
--- At commit: apply this transaction's deltas in one statement, counter rows in key order.
-CREATE FUNCTION dashboard_apply_pending() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    WITH parked AS (
-        DELETE FROM dashboard_pending WHERE txid = txid_current() RETURNING deltas
-    )
-    INSERT INTO dashboard_counts AS c (counter, status, day, user_id, n)
-    SELECT d.counter, d.status, d.day, d.user_id, sum(d.n)
-    FROM parked, unnest(parked.deltas) AS d
-    GROUP BY d.counter, d.status, d.day, d.user_id
-    HAVING sum(d.n) <> 0
-    ORDER BY d.counter, d.status, d.day, d.user_id
-    ON CONFLICT (counter, status, day, user_id) DO UPDATE SET n = c.n + excluded.n;
-    RETURN NULL;
-END;
-$$;
-
--- TRUNCATE has no transition table: reset the counters of the truncated table, and drop this
--- transaction's parked deltas for them. TRUNCATE holds an exclusive lock: no other writer is in flight.
+-- TRUNCATE has no transition table: reset the counters of the truncated table. TRUNCATE is for
+-- maintenance windows: it waits for the writers of its table, and a compaction in flight waits for it.
 CREATE FUNCTION dashboard_table_truncated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     reset text[] := CASE WHEN TG_TABLE_NAME = 'jobs' THEN '{job_status,open_due,job_month}'::text[]
                          ELSE '{step}'::text[] END;
 BEGIN
-    UPDATE dashboard_pending
-    SET deltas = ARRAY(SELECT d FROM unnest(deltas) d WHERE d.counter <> ALL (reset))
-    WHERE txid = txid_current();
-    DELETE FROM dashboard_counts WHERE counter = ANY (reset);
+    DELETE FROM dashboard_count_deltas WHERE counter = ANY (reset);
+    DELETE FROM dashboard_count_base WHERE counter = ANY (reset);
     PERFORM pg_notify('cache_invalidate', '/api/dashboard/');
     RETURN NULL;
 END;
@@ -198,10 +204,6 @@ CREATE TRIGGER dashboard_steps_delete AFTER DELETE ON job_steps
 CREATE TRIGGER dashboard_steps_truncate AFTER TRUNCATE ON job_steps
     FOR EACH STATEMENT EXECUTE FUNCTION dashboard_table_truncated();
 
--- Fires once per transaction (later statements update the same pending row), at commit.
-CREATE CONSTRAINT TRIGGER dashboard_pending_apply AFTER INSERT ON dashboard_pending
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION dashboard_apply_pending();
-
 CREATE TRIGGER dashboard_users_notify AFTER INSERT OR DELETE OR UPDATE OF role, is_active OR TRUNCATE ON users
     FOR EACH STATEMENT EXECUTE FUNCTION dashboard_notify('/api/dashboard/stats');
 CREATE TRIGGER dashboard_machines_notify AFTER INSERT OR DELETE OR UPDATE OF status, is_active OR TRUNCATE
@@ -230,9 +232,9 @@ SELECT 'step', status, '-infinity', assigned_to, count(*)
 FROM job_steps WHERE assigned_to IS NOT NULL
 GROUP BY assigned_to, status;
 
--- Counters that disagree with the base tables (empty when all is well; a 0 row counts as absent).
+-- Counters that disagree with the base tables (empty when all is well; a 0 count is an absent one).
 CREATE VIEW dashboard_counter_drift AS
-SELECT counter, status, day, user_id, sum(expected) AS expected, sum(actual) AS actual
+SELECT counter, status, day, user_id, sum(expected)::bigint AS expected, sum(actual)::bigint AS actual
 FROM (SELECT counter, status, day, user_id, n AS expected, 0 AS actual FROM dashboard_expected_counts
       UNION ALL
       SELECT counter, status, day, user_id, 0, n FROM dashboard_counts) c
@@ -243,24 +245,25 @@ HAVING sum(expected) <> sum(actual);
 CREATE FUNCTION dashboard_rebuild_counters() RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-    expected dashboard_delta[];
     wrong bigint;
 BEGIN
     LOCK TABLE jobs, job_steps IN SHARE MODE;
-    SELECT coalesce(array_agg(ROW(counter, status, day, user_id, n)::dashboard_delta), '{}')
-    INTO expected FROM dashboard_expected_counts;
+    PERFORM pg_advisory_xact_lock(7402117005);  -- no compaction meanwhile
+    CREATE TEMP TABLE dashboard_rebuilt ON COMMIT DROP AS SELECT * FROM dashboard_expected_counts;
     SELECT count(*) INTO wrong FROM (
         SELECT 1
-        FROM (SELECT counter, status, day, user_id, n AS e, 0 AS a FROM unnest(expected)
+        FROM (SELECT counter, status, day, user_id, n AS e, 0 AS a FROM dashboard_rebuilt
               UNION ALL
               SELECT counter, status, day, user_id, 0, n FROM dashboard_counts) c
         GROUP BY counter, status, day, user_id
         HAVING sum(e) <> sum(a)) w;
+    DELETE FROM dashboard_count_deltas;
+    DELETE FROM dashboard_count_base;
+    INSERT INTO dashboard_count_base (counter, status, day, user_id, n)
+    SELECT counter, status, day, user_id, n FROM dashboard_rebuilt
+    ORDER BY counter, status, day, user_id;
+    DROP TABLE dashboard_rebuilt;
     IF wrong > 0 THEN
-        DELETE FROM dashboard_counts;
-        INSERT INTO dashboard_counts (counter, status, day, user_id, n)
-        SELECT counter, status, day, user_id, n FROM unnest(expected)
-        ORDER BY counter, status, day, user_id;
         PERFORM pg_notify('cache_invalidate', '/api/dashboard/');
     END IF;
     RETURN wrong;

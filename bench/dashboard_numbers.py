@@ -1,0 +1,223 @@
+"""The dashboard's numbers: uncached stats at 10k and N jobs beside the naive CTE, and what the counters cost writes.
+
+    .venv/bin/python bench/dashboard_numbers.py [--jobs 1000000] [--repeat 30] [--pairs 40]
+
+Uses its own embedded PostgreSQL in a temp dir (or BENCH_DATABASE_URL's server), seeds with the project's
+generator, and prints markdown tables of medians. Trigger cost: the same writes, each in its own transaction
+(so the work done at commit counts), with the dashboard triggers enabled and disabled alternately, with
+durable commits and again with synchronous_commit off (the triggers' CPU cost without the WAL flush).
+"""
+import argparse
+import itertools
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg2  # noqa: E402
+from psycopg2 import sql  # noqa: E402
+
+from apps.api import migrate  # noqa: E402
+from apps.api.db import Queries  # noqa: E402
+from apps.api.embedded_pg import EmbeddedPostgres  # noqa: E402
+from apps.api.resources.dashboard import last_months  # noqa: E402
+from apps.api.seed import seed  # noqa: E402
+
+queries = Queries("dashboard.sql")
+DASHBOARD_TRIGGERS = {"jobs": ("dashboard_jobs_insert", "dashboard_jobs_update", "dashboard_jobs_delete"),
+                      "job_steps": ("dashboard_steps_insert", "dashboard_steps_update", "dashboard_steps_delete")}
+BULK_ROWS = 10_000
+
+
+def say(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def database_server():
+    """Yield a function dbname -> URL: BENCH_DATABASE_URL's server, or an embedded one in a temp dir."""
+    given = os.environ.get("BENCH_DATABASE_URL")
+    if given:
+        yield lambda dbname: f"{given.rsplit('/', 1)[0]}/{dbname}"
+        return
+    work = Path(tempfile.mkdtemp(prefix="printshop-bench-dashboard-"))
+    server = EmbeddedPostgres(work / "data").start()  # durable settings, unlike the tests' fast ones
+    try:
+        yield server.url
+    finally:
+        server.stop(mode="fast")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def seeded_database(server_url, jobs):
+    """Create, migrate and seed a database with `jobs` jobs; return (url, seconds the seed took)."""
+    name = f"bench_dashboard_{jobs}"
+    admin = psycopg2.connect(server_url("postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.close()
+    url = server_url(name)
+    migrate.upgrade(url, log=lambda line: None)
+    say(f"seeding {jobs:,} jobs, {max(100, jobs // 10):,} customers")
+    return url, seed(url, jobs=jobs, customers=max(100, jobs // 10), seed_value=1, progress=lambda line: None)
+
+
+def median_ms(run, repeat, warmup=1):
+    """Run `run` warmup + repeat times; return the median milliseconds of the timed runs."""
+    for _ in range(warmup):
+        run()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def ms(value):
+    return f"{value:.3f}" if value < 1 else f"{value:.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def read_numbers(url, repeat, naive_repeat):
+    """Return {name: median ms} of the dashboard's read queries on the database at `url`."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    today = datetime.now(timezone.utc).date()
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM users WHERE username = 'operator1'")
+        params = {"today": today, "user_id": cur.fetchone()[0]}
+    def query(statement, params=None):
+        def run():
+            with conn.cursor() as cur:
+                cur.execute(statement, params)
+                cur.fetchall()
+        return run
+
+    numbers = {
+        "stats (counters, one CTE)": median_ms(query(queries.get_stats, params), repeat),
+        "stats (naive CTE over jobs and job_steps)": median_ms(query(queries.get_stats_naive, params), naive_repeat),
+        "recent jobs (limit 10)": median_ms(query(queries.list_recent_jobs, {"limit": 10}), repeat),
+        "jobs by status": median_ms(query(queries.count_jobs_by_status), repeat),
+        "jobs by month (12)": median_ms(query(queries.count_jobs_by_month, {"months": last_months(12, today)}), repeat),
+    }
+    conn.close()
+    return numbers
+
+
+def _set_triggers(cur, enabled):
+    clause = sql.SQL("ENABLE TRIGGER {}") if enabled else sql.SQL("DISABLE TRIGGER {}")
+    for table, triggers in DASHBOARD_TRIGGERS.items():
+        clauses = sql.SQL(", ").join(clause.format(sql.Identifier(trigger)) for trigger in triggers)
+        cur.execute(sql.SQL("ALTER TABLE {} ").format(sql.Identifier(table)) + clauses)
+
+
+def _samples(cur, write, pairs, per_toggle):
+    """Time `write` with the triggers on and off, alternating `pairs` times; return {enabled: [ms]}."""
+    samples = {True: [], False: []}
+    for pair in range(pairs):
+        for enabled in ((True, False) if pair % 2 == 0 else (False, True)):
+            _set_triggers(cur, enabled)
+            write()  # untimed: the first statement after an ALTER plans afresh
+            for _ in range(per_toggle):
+                started = time.perf_counter()
+                write()
+                samples[enabled].append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def write_numbers(url, pairs):
+    """Return [(write, commit mode, ms without triggers, ms with triggers)], medians of alternating runs."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True  # one transaction per write: the counters are applied at commit
+    cur = conn.cursor()
+    cur.execute("SELECT min(id) FROM customers")
+    customer = cur.fetchone()[0]
+    cur.execute("SELECT max(id) FROM jobs")
+    newest = cur.fetchone()[0]
+    cur.execute("SELECT id FROM job_steps WHERE status = 'pending' AND assigned_to IS NOT NULL "
+                "ORDER BY id DESC LIMIT 1")
+    step = cur.fetchone()[0]
+    flip = itertools.cycle([True, False])
+
+    def insert_job():
+        cur.execute("INSERT INTO jobs (customer_id, title, status, due_date) "
+                    "VALUES (%s, 'Bench job', 'draft', current_date + 7)", (customer,))
+
+    def update_job():
+        cur.execute("UPDATE jobs SET status = %s WHERE id = %s", ("on_hold" if next(flip) else "active", newest))
+
+    def update_step():
+        cur.execute("UPDATE job_steps SET status = %s, started_at = now() WHERE id = %s",
+                    ("in_progress" if next(flip) else "pending", step))
+
+    def bulk_update():
+        cur.execute("UPDATE jobs SET status = CASE status WHEN 'active' THEN 'on_hold' "
+                    "WHEN 'on_hold' THEN 'active' ELSE status END WHERE id > %s", (newest - BULK_ROWS,))
+
+    results = []
+    try:
+        # Durable commits as in production, then without waiting for the WAL flush: the CPU cost alone.
+        for mode in ("on", "off"):
+            cur.execute("SELECT set_config('synchronous_commit', %s, false)", (mode,))
+            for name, write, runs, per_toggle in [
+                    ("insert one job", insert_job, pairs, 5), ("update one job's status", update_job, pairs, 5),
+                    ("update one step's status", update_step, pairs, 5),
+                    (f"update {BULK_ROWS:,} jobs' status (one statement)", bulk_update, max(2, pairs // 8), 1)]:
+                samples = _samples(cur, write, runs, per_toggle)
+                results.append((name, mode, statistics.median(samples[False]), statistics.median(samples[True])))
+    finally:
+        _set_triggers(cur, True)
+        cur.execute("DELETE FROM jobs WHERE title = 'Bench job'")
+        cur.execute("SELECT dashboard_rebuild_counters()")  # the runs without triggers left drift
+    conn.close()
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1_000_000, help="jobs in the large data set")
+    parser.add_argument("--repeat", type=int, default=30, help="timed runs per read query")
+    parser.add_argument("--pairs", type=int, default=40, help="on/off alternations per single-row write")
+    args = parser.parse_args()
+    sizes = [10_000, args.jobs]
+    reads, seeded = {}, {}
+    with database_server() as server_url:
+        for jobs in sizes:
+            url, seeded[jobs] = seeded_database(server_url, jobs)
+            say(f"measuring reads at {jobs:,} jobs")
+            reads[jobs] = read_numbers(url, args.repeat, naive_repeat=max(3, args.repeat // 5))
+        say(f"measuring writes at {args.jobs:,} jobs")
+        writes = write_numbers(url, args.pairs)
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SHOW server_version")
+            version = cur.fetchone()[0]
+    print(f"\nDashboard numbers, {datetime.now(timezone.utc):%Y-%m-%d}, PostgreSQL {version}, "
+          f"{platform.machine()} with {len(os.sched_getaffinity(0))} cores; medians in ms.\n")
+    print(f"Seeding (with the counter rebuild): {', '.join(f'{jobs:,} jobs in {seeded[jobs]:.1f} s' for jobs in sizes)}.\n")
+    print(f"| query (uncached) | {' | '.join(f'{jobs:,} jobs' for jobs in sizes)} |")
+    print(f"|---|{'---:|' * len(sizes)}")
+    for name in reads[sizes[0]]:
+        print(f"| {name} | {' | '.join(ms(reads[jobs][name]) for jobs in sizes)} |")
+    counters, naive = "stats (counters, one CTE)", "stats (naive CTE over jobs and job_steps)"
+    print(f"| naive / counters | {' | '.join(f'{reads[jobs][naive] / reads[jobs][counters]:.0f}x' for jobs in sizes)} |")
+    print(f"\n| write at {args.jobs:,} jobs, each its own transaction | synchronous_commit | without triggers "
+          "| with triggers | difference |")
+    print("|---|---|---:|---:|---:|")
+    for name, mode, without, with_triggers in writes:
+        print(f"| {name} | {mode} | {ms(without)} | {ms(with_triggers)} | "
+              f"{(with_triggers - without) * 1000:+,.0f} µs ({(with_triggers / without - 1) * 100:+.0f} %) |")
+
+
+if __name__ == "__main__":
+    main()
