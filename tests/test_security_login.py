@@ -1,0 +1,94 @@
+"""Login attacks: brute force and spraying are rate limited whatever the attacker varies, and a login
+answers an unknown user exactly like a wrong password (same status, same words, comparable time).
+
+tests/test_operations.py checks the plain per-username and per-address limits, and
+tests/test_production_gunicorn.py that they hold across workers; this adds what an attacker would try.
+"""
+import statistics
+import time
+
+import pytest
+
+from apps.api import create_app
+from tests.conftest import DEMO_PASSWORD, app_config
+
+LOGIN = "/api/auth/login"
+
+
+def login(client, username, password, forwarded_for=None):
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return client.post(LOGIN, json={"username": username, "password": password}, headers=headers)
+
+
+def make_client(database_url, **settings):
+    return create_app(app_config(database_url, **settings)).test_client()
+
+
+def test_spraying_many_usernames_from_one_address_is_limited_and_a_forged_header_changes_nothing(database_url):
+    # Not behind a proxy (TRUSTED_PROXY_COUNT=0): X-Forwarded-For is the client's own words, ignored.
+    client = make_client(database_url, RATE_LIMIT_LOGIN_IP="5/60")
+    statuses = [login(client, f"user{n}", "Winter2026!", forwarded_for=f"203.0.113.{n}").status_code
+                for n in range(8)]
+    assert statuses == [401] * 5 + [429] * 3
+    refused = login(client, "admin", DEMO_PASSWORD, forwarded_for="198.51.100.1")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1, "the right password too"
+
+
+def test_behind_a_proxy_only_the_address_the_proxy_saw_counts(database_url):
+    # The proxy appends the address it saw; what the client put before it is the client's own words.
+    client = make_client(database_url, RATE_LIMIT_LOGIN_IP="5/60", TRUSTED_PROXY_COUNT=1)
+    statuses = [login(client, f"user{n}", "x", forwarded_for=f"10.0.0.{n}, 198.51.100.7").status_code
+                for n in range(7)]
+    assert statuses == [401] * 5 + [429] * 2
+    assert login(client, "user9", "x", forwarded_for="198.51.100.8").status_code == 401  # another client
+
+
+def test_one_account_attacked_from_many_addresses_is_limited_however_the_name_is_spelled(database_url):
+    client = make_client(database_url, RATE_LIMIT_LOGIN_USER="4/300", TRUSTED_PROXY_COUNT=1)
+    spellings = ["manager", "Manager", " MANAGER", "manager ", "mAnAgEr", "manager"]
+    statuses = [login(client, name, "guess", forwarded_for=f"198.51.100.{n}").status_code
+                for n, name in enumerate(spellings)]
+    assert statuses == [401] * 4 + [429] * 2
+    assert login(client, "manager", DEMO_PASSWORD, forwarded_for="198.51.100.99").status_code == 429
+    assert login(client, "viewer", DEMO_PASSWORD, forwarded_for="198.51.100.99").status_code == 200
+
+
+def test_the_limit_treats_unknown_and_known_usernames_alike(database_url):
+    """A 429 that came only for real accounts would tell which accounts exist."""
+    client = make_client(database_url, RATE_LIMIT_LOGIN_USER="3/300")
+    for username in ("viewer", "no-such-user"):
+        assert [login(client, username, "guess").status_code for _ in range(4)] == [401, 401, 401, 429]
+
+
+def test_refusals_do_not_tell_which_part_was_wrong(database_url, db):
+    with db.cursor() as cur:
+        cur.execute("UPDATE users SET is_active = false WHERE username = 'operator5'")
+    client = make_client(database_url, RATE_LIMITS_ENABLED=False)
+    answers = [login(client, *credentials) for credentials in
+               (("no-such-user", DEMO_PASSWORD), ("admin", "wrong"), ("operator5", DEMO_PASSWORD))]
+    assert {answer.status_code for answer in answers} == {401}
+    assert len({answer.get_data() for answer in answers}) == 1
+    assert len({answer.headers.get("WWW-Authenticate") for answer in answers}) == 1
+
+
+@pytest.mark.slow
+def test_an_unknown_user_costs_as_much_time_as_a_wrong_password(database_url, db):
+    """No user enumeration by timing: both paths verify one scrypt hash. Medians of interleaved tries, so
+    the machine's load falls on both alike; the bounds (0.5..2) catch a missing hash (about 50x faster)."""
+    with db.cursor() as cur:
+        cur.execute("UPDATE users SET is_active = false WHERE username = 'operator5'")
+    client = make_client(database_url, RATE_LIMITS_ENABLED=False)
+    kinds = {"unknown user": ("no-such-user", "guess"), "wrong password": ("admin", "guess"),
+             "inactive user": ("operator5", DEMO_PASSWORD)}
+    times = {kind: [] for kind in kinds}
+    for attempt in range(11):
+        for kind, credentials in kinds.items():
+            started = time.perf_counter()
+            assert login(client, *credentials).status_code == 401
+            if attempt:  # one warm-up round
+                times[kind].append(time.perf_counter() - started)
+    medians = {kind: statistics.median(samples) for kind, samples in times.items()}
+    ratios = {kind: medians[kind] / medians["wrong password"] for kind in kinds}
+    print(f"\n[measured] login timing medians (ms): "
+          f"{ {kind: round(value * 1000, 1) for kind, value in medians.items()} }, ratios {ratios}", flush=True)
+    assert all(0.5 <= ratio <= 2.0 for ratio in ratios.values()), ratios
