@@ -106,3 +106,15 @@ def test_bad_rate_limit_setting_is_refused(database_url, value):
 
     with pytest.raises(ConfigError, match="RATE_LIMIT_LOGIN_IP"):
         create_app(app_config(database_url, RATE_LIMIT_LOGIN_IP=value))
+
+
+def test_import_and_lists_are_rate_limited_per_user(database_url, auth):
+    app = create_app(app_config(database_url, RATE_LIMIT_IMPORT="1/60", RATE_LIMIT_LISTS="2/60"))
+    client = app.test_client()
+    manager = auth.headers("manager")
+    body = {"customers": [{"name": "A", "email": "a@example.com"}]}
+    assert client.post("/api/customers/import", json=body, headers=manager).status_code == 200
+    assert client.post("/api/customers/import", json=body, headers=manager).status_code == 429
+    assert [client.get("/api/jobs", headers=manager).status_code for _ in range(3)] == [200, 200, 429]
+    # Another user has a budget of their own.
+    assert client.get("/api/jobs", headers=auth.headers("viewer")).status_code == 200

@@ -10,6 +10,7 @@ from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
 from ..listing import page_of
 from ..openapi import documented, page_model
+from ..ratelimit import rate_limited
 from ..validation import Body, Email, Name, PageQuery, Text, accepts
 
 bp = Blueprint("customers", __name__, url_prefix="/api/customers")
@@ -88,6 +89,7 @@ def _not_found(customer_id):
 @bp.get("")
 @documented(schema=page_model(Customer))
 @require_role("viewer")
+@rate_limited("customers-list", "RATE_LIMIT_LISTS", by="user")
 @accepts(query=CustomerQuery)
 def list_customers(query):
     """List customers by name, optionally searching name, email and phone.
@@ -182,6 +184,7 @@ def _duplicate_emails(rows):
 @bp.post("/import")
 @documented(status=200, schema=ImportResult)
 @require_role("manager")
+@rate_limited("import", "RATE_LIMIT_IMPORT", by="user")
 @accepts(body=ImportBody)
 def import_customers(body):
     """Upsert up to 10,000 customers keyed on email in one statement; all rows valid or nothing written.

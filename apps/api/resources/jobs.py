@@ -12,6 +12,7 @@ from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
 from ..listing import page_of
 from ..openapi import documented
+from ..ratelimit import rate_limited
 from ..validation import Body, Id, Name, PageQuery, Text, accepts
 from .steps import MAX_STEPS, STEP_SCHEMA, StepIn, insert_steps, reference_errors
 from .steps import queries as step_queries
@@ -109,6 +110,7 @@ def _order_by(query):
 @bp.get("")
 @documented(schema=PAGE_SCHEMA)
 @require_role("viewer")
+@rate_limited("jobs-list", "RATE_LIMIT_LISTS", by="user")
 @accepts(query=JobListQuery)
 def list_jobs(query):
     """List jobs with their steps, filtered by status, customer, overdue and `q`, newest first."""
