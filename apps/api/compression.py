@@ -27,4 +27,8 @@ def init_app(app):
             return response
         response.set_data(gzip.compress(body, compresslevel=5))
         response.headers["Content-Encoding"] = "gzip"
+        etag = response.headers.get("ETag")
+        if etag and not etag.startswith("W/"):
+            # The bytes changed, the meaning did not: a strong validator becomes a weak one.
+            response.headers["ETag"] = f"W/{etag}"
         return response
