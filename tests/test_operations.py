@@ -118,3 +118,29 @@ def test_import_and_lists_are_rate_limited_per_user(database_url, auth):
     assert [client.get("/api/jobs", headers=manager).status_code for _ in range(3)] == [200, 200, 429]
     # Another user has a budget of their own.
     assert client.get("/api/jobs", headers=auth.headers("viewer")).status_code == 200
+
+
+def test_unpooled_mode_connects_per_request_and_keeps_nothing_open(database_url, auth, db):
+    from apps.api import db as app_db
+
+    app = create_app(app_config(database_url, DB_POOL_MODE="none"))
+    client = app.test_client()
+
+    def sessions():
+        with db.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND application_name LIKE 'printshop-api-%%'")
+            return cur.fetchone()[0]
+
+    before = sessions()
+    for _ in range(3):
+        assert client.get("/api/auth/me", headers=auth.headers("viewer")).status_code == 200
+    assert app_db.current_pool_stats() is None
+    assert sessions() == before
+
+
+def test_unknown_pool_mode_is_refused(database_url):
+    from apps.api.config import ConfigError
+
+    with pytest.raises(ConfigError, match="DB_POOL_MODE"):
+        create_app(app_config(database_url, DB_POOL_MODE="sometimes"))

@@ -29,7 +29,8 @@ class Config:
     JWT_REFRESH_DAYS: int = 30
     DEMO_PASSWORD: str = "demo"
     MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
-    # Pool (see pool.py)
+    # Pool (see pool.py). DB_POOL_MODE=none connects per request: only for the benchmark's comparison.
+    DB_POOL_MODE: str = "pool"
     DB_POOL_MIN_CONNECTIONS: int = 2
     DB_POOL_MAX_CONNECTIONS: int = 10
     DB_POOL_TIMEOUT: float = 5.0
@@ -80,6 +81,8 @@ class Config:
         """Raise ConfigError with a one-line reason when the service must not start."""
         if self.APP_ENV not in ("development", "test", "production"):
             raise ConfigError(f"APP_ENV must be development, test or production, not {self.APP_ENV!r}")
+        if self.DB_POOL_MODE not in ("pool", "none"):
+            raise ConfigError("DB_POOL_MODE must be pool or none")
         if self.DB_POOL_MIN_CONNECTIONS < 0 or self.DB_POOL_MAX_CONNECTIONS < max(1, self.DB_POOL_MIN_CONNECTIONS):
             raise ConfigError("DB_POOL_MAX_CONNECTIONS must be >= 1 and >= DB_POOL_MIN_CONNECTIONS")
         for name in ("RATE_LIMIT_LOGIN_IP", "RATE_LIMIT_LOGIN_USER", "RATE_LIMIT_IMPORT", "RATE_LIMIT_LISTS"):

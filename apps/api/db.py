@@ -7,6 +7,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg2
 import psycopg2.extras
 from flask import current_app, g
 
@@ -85,10 +86,30 @@ def connection():
     """Borrow a pooled connection for one transaction: commit on success, roll back on error."""
     started = time.perf_counter()
     try:
-        with get_pool().connection() as conn:
-            yield conn
+        if current_app.config["DB_POOL_MODE"] == "none":
+            with _unpooled_connection() as conn:
+                yield conn
+        else:
+            with get_pool().connection() as conn:
+                yield conn
     finally:
         add_db_time((time.perf_counter() - started) * 1000)
+
+
+# Pool arguments that are not connection arguments.
+_POOL_ONLY = ("min_size", "max_size", "timeout", "max_waiting", "max_lifetime", "max_idle", "leak_threshold")
+
+
+@contextmanager
+def _unpooled_connection():
+    """Open a connection for one transaction and close it after (DB_POOL_MODE=none: the benchmark's twin)."""
+    kwargs = {k: v for k, v in pool_kwargs(current_app.config).items() if k not in _POOL_ONLY}
+    conn = psycopg2.connect(current_app.config["DATABASE_URL"], **kwargs)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()
 
 
 @contextmanager
