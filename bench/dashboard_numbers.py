@@ -110,6 +110,8 @@ def read_numbers(url, repeat, naive_repeat):
         "recent jobs (limit 10)": median_ms(query(queries.list_recent_jobs, {"limit": 10}), repeat),
         "jobs by status": median_ms(query(queries.count_jobs_by_status), repeat),
         "jobs by month (12)": median_ms(query(queries.count_jobs_by_month, {"months": last_months(12, today)}), repeat),
+        "recount every counter (dashboard verify)": median_ms(query(queries.list_counter_drift), 1),
+        "rebuild every counter (dashboard rebuild)": median_ms(query(queries.rebuild_counters), 1),
     }
     conn.close()
     return numbers
@@ -173,7 +175,7 @@ def write_numbers(url, pairs):
             for name, write, runs, per_toggle in [
                     ("insert one job", insert_job, pairs, 5), ("update one job's status", update_job, pairs, 5),
                     ("update one step's status", update_step, pairs, 5),
-                    (f"update {BULK_ROWS:,} jobs' status (one statement)", bulk_update, max(2, pairs // 8), 1)]:
+                    (f"update {BULK_ROWS:,} jobs' status (one statement)", bulk_update, max(2, pairs // 4), 1)]:
                 samples = _samples(cur, write, runs, per_toggle)
                 results.append((name, mode, statistics.median(samples[False]), statistics.median(samples[True])))
     finally:
