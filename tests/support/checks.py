@@ -9,22 +9,21 @@ from psycopg2 import sql
 COUNTERS_OF_REFUSALS = ("rate_limits",)
 
 
-def each_worker_db_health(server, headers, until=lambda body: True, timeout=15.0):
-    """Ask every worker of `server` for GET /api/health/db until `until(body)` held once for each.
+def each_worker(server, path, headers, pid_of, until=lambda body: True, timeout=15.0):
+    """GET `path` from every worker of `server` until `until(body)` held once for each; return {pid: body}.
 
-    Return {worker pid: body}; fail when some worker never answered so. Concurrent requests on fresh
-    connections spread over the workers (a busy worker leaves the next connection to the others).
+    `pid_of(body)` names the worker that answered. Concurrent requests on fresh connections spread over
+    the workers (a busy worker leaves the next connection to the others); fail when one never answered so.
     """
     workers, seen, last = set(server.worker_pids()), {}, {}
     deadline = time.monotonic() + timeout
     while set(seen) != workers and time.monotonic() < deadline:
         with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(lambda _: server.request("GET", "/api/health/db", headers=headers),
-                                    range(8)))
+            answers = list(pool.map(lambda _: server.request("GET", path, headers=headers), range(8)))
         for status, _, body in answers:
             if status != 200:
                 continue
-            pid = body["pool_stats"]["pid"]
+            pid = pid_of(body)
             last[pid] = body
             if until(body):
                 seen[pid] = body
@@ -32,6 +31,11 @@ def each_worker_db_health(server, headers, until=lambda body: True, timeout=15.0
             time.sleep(0.1)
     assert set(seen) == workers, f"workers {sorted(workers - set(seen))} never answered as expected: {last}"
     return seen
+
+
+def each_worker_db_health(server, headers, until=lambda body: True, timeout=15.0):
+    """Return {worker pid: GET /api/health/db answer} once `until(answer)` held for every worker."""
+    return each_worker(server, "/api/health/db", headers, lambda body: body["pool_stats"]["pid"], until, timeout)
 
 
 def pool_idle(body):
