@@ -85,6 +85,11 @@ def world(test_database):
         cur.execute("INSERT INTO users (username, role, password_hash, is_active) SELECT 'gone_admin', 'admin', "
                     "password_hash, false FROM users WHERE username = 'admin' RETURNING id")
         gone_admin = cur.fetchone()[0]
+        # An admin whose password changed a minute ago: tokens issued before that are dead.
+        cur.execute("INSERT INTO users (username, role, password_hash, tokens_valid_after) SELECT 'new_pw_admin', "
+                    "'admin', password_hash, now() - interval '1 minute' FROM users WHERE username = 'admin' "
+                    "RETURNING id, extract(epoch FROM tokens_valid_after)::bigint")
+        new_pw_admin, password_changed_at = cur.fetchone()
     ids = {"customer_id": customer, "job_id": job, "step_id": step, "machine_id": machine, "process_id": process,
            "notification_id": notification, "audit_log_id": audit_log, "user_id": auth.user_id("operator2"),
            "role": "operator"}
@@ -103,6 +108,9 @@ def world(test_database):
         tokens = forged_tokens(admin, viewer, kind)
         tokens["revoked"] = revoked[kind]
         tokens["deactivated user"] = signed(claims_for(gone_admin, "admin", token_type=kind))
+        before = password_changed_at - 30
+        tokens["issued before a password change"] = signed(claims_for(new_pw_admin, "admin", token_type=kind,
+                                                                      iat=before, nbf=before))
         headers.update({f"{name} ({kind})": f"Bearer {token}" for name, token in tokens.items()})
     yield app, app.test_client(), auth, conn, ids, headers
     conn.close()
