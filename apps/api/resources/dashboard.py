@@ -19,13 +19,17 @@ MACHINE_STATUSES = ("active", "idle", "maintenance", "offline")
 USER_COUNTS = ("admins", "managers", "operators", "viewers", "active")
 
 
-def _counts(keys):
-    return {"type": "object", "required": list(keys), "properties": {key: {"type": "integer"} for key in keys}}
+def _counts(keys, description):
+    return {"type": "object", "description": description, "required": list(keys),
+            "properties": {key: {"type": "integer"} for key in keys}}
 
 
 STATS_SCHEMA = {"type": "object", "properties": {
-    "jobs": _counts(JOB_STATUSES + ("total", "overdue")), "tasks": _counts(TASK_STATUSES),
-    "machines": _counts(MACHINE_STATUSES), "users": _counts(USER_COUNTS)}}
+    "jobs": _counts(JOB_STATUSES + ("total", "overdue"),
+                    "Jobs per status; overdue: not completed or cancelled, due before today (UTC)."),
+    "tasks": _counts(TASK_STATUSES, "The caller's own assigned steps per status."),
+    "machines": _counts(MACHINE_STATUSES, "Machines in service (is_active) per status."),
+    "users": _counts(USER_COUNTS, "Users per role, deactivated ones included; active: the active users.")}}
 CHART_SCHEMA = {"type": "object", "properties": {
     "labels": {"type": "array", "items": {"type": "string"}},
     "values": {"type": "array", "items": {"type": "integer"}}}}
