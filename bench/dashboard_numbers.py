@@ -11,82 +11,26 @@ import argparse
 import itertools
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import database_server, ms, query_timer, say, seeded_database, timed  # noqa: E402
 
 import psycopg2  # noqa: E402
 from psycopg2 import sql  # noqa: E402
 
-from apps.api import migrate  # noqa: E402
 from apps.api.db import Queries  # noqa: E402
-from apps.api.embedded_pg import EmbeddedPostgres  # noqa: E402
 from apps.api.resources.dashboard import last_months  # noqa: E402
-from apps.api.seed import seed  # noqa: E402
 
 queries = Queries("dashboard.sql")
 DASHBOARD_TRIGGERS = {"jobs": ("dashboard_jobs_insert", "dashboard_jobs_update", "dashboard_jobs_delete"),
                       "job_steps": ("dashboard_steps_insert", "dashboard_steps_update", "dashboard_steps_delete")}
 BULK_ROWS = 10_000
-
-
-def say(message):
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-@contextmanager
-def database_server():
-    """Yield a function dbname -> URL: BENCH_DATABASE_URL's server, or an embedded one in a temp dir."""
-    given = os.environ.get("BENCH_DATABASE_URL")
-    if given:
-        yield lambda dbname: f"{given.rsplit('/', 1)[0]}/{dbname}"
-        return
-    work = Path(tempfile.mkdtemp(prefix="printshop-bench-dashboard-"))
-    server = EmbeddedPostgres(work / "data").start()  # durable settings, unlike the tests' fast ones
-    try:
-        yield server.url
-    finally:
-        server.stop(mode="fast")
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def seeded_database(server_url, jobs):
-    """Create, migrate and seed a database with `jobs` jobs; return (url, seconds the seed took)."""
-    name = f"bench_dashboard_{jobs}"
-    admin = psycopg2.connect(server_url("postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    admin.close()
-    url = server_url(name)
-    migrate.upgrade(url, log=lambda line: None)
-    say(f"seeding {jobs:,} jobs, {max(100, jobs // 10):,} customers")
-    return url, seed(url, jobs=jobs, customers=max(100, jobs // 10), seed_value=1, progress=lambda line: None)
-
-
-def median_ms(run, repeat, warmup=1):
-    """Run `run` warmup + repeat times; return the median milliseconds of the timed runs."""
-    for _ in range(warmup):
-        run()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
-def ms(value):
-    return f"{value:.3f}" if value < 1 else f"{value:.1f}" if value < 100 else f"{value:,.0f}"
 
 
 def read_numbers(url, repeat, naive_repeat):
@@ -97,21 +41,17 @@ def read_numbers(url, repeat, naive_repeat):
     with conn.cursor() as cur:
         cur.execute("SELECT id FROM users WHERE username = 'operator1'")
         params = {"today": today, "user_id": cur.fetchone()[0]}
-    def query(statement, params=None):
-        def run():
-            with conn.cursor() as cur:
-                cur.execute(statement, params)
-                cur.fetchall()
-        return run
+    def median(statement, params=None, repeat=repeat):
+        return timed(query_timer(conn, statement, params), repeat)[0]
 
     numbers = {
-        "stats (counters, one CTE)": median_ms(query(queries.get_stats, params), repeat),
-        "stats (naive CTE over jobs and job_steps)": median_ms(query(queries.get_stats_naive, params), naive_repeat),
-        "recent jobs (limit 10)": median_ms(query(queries.list_recent_jobs, {"limit": 10}), repeat),
-        "jobs by status": median_ms(query(queries.count_jobs_by_status), repeat),
-        "jobs by month (12)": median_ms(query(queries.count_jobs_by_month, {"months": last_months(12, today)}), repeat),
-        "recount every counter (dashboard verify)": median_ms(query(queries.list_counter_drift), 1),
-        "rebuild every counter (dashboard rebuild)": median_ms(query(queries.rebuild_counters), 1),
+        "stats (counters, one CTE)": median(queries.get_stats, params),
+        "stats (naive CTE over jobs and job_steps)": median(queries.get_stats_naive, params, naive_repeat),
+        "recent jobs (limit 10)": median(queries.list_recent_jobs, {"limit": 10}),
+        "jobs by status": median(queries.count_jobs_by_status),
+        "jobs by month (12)": median(queries.count_jobs_by_month, {"months": last_months(12, today)}),
+        "recount every counter (dashboard verify)": median(queries.list_counter_drift, repeat=1),
+        "rebuild every counter (dashboard rebuild)": median(queries.rebuild_counters, repeat=1),
     }
     conn.close()
     return numbers
@@ -196,7 +136,7 @@ def main():
     reads, seeded = {}, {}
     with database_server() as server_url:
         for jobs in sizes:
-            url, seeded[jobs] = seeded_database(server_url, jobs)
+            url, seeded[jobs] = seeded_database(server_url, f"bench_dashboard_{jobs}", jobs)
             say(f"measuring reads at {jobs:,} jobs")
             reads[jobs] = read_numbers(url, args.repeat, naive_repeat=max(3, args.repeat // 5))
         say(f"measuring writes at {args.jobs:,} jobs")
