@@ -261,3 +261,43 @@ def test_a_clear_reaches_another_worker_through_the_database(client, auth, probe
     assert client.post("/api/health/cache/clear", headers=auth.headers("admin")).status_code == 200
     assert wait_for(lambda: get_cache(other).stats()["total_entries"] == 0)
     assert get(other_client, auth, "/api/dashboard/stats").headers["X-Cache"] == "MISS"
+
+
+def test_cache_can_be_bypassed_for_the_benchmark(database_url, auth):
+    from apps.api import create_app
+    from tests.conftest import app_config
+
+    client = create_app(app_config(database_url, CACHE_ENABLED=False)).test_client()
+    headers = auth.headers("operator1")
+    answers = [client.get("/api/dashboard/stats", headers=headers) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [a.headers["X-Cache"] for a in answers] == ["BYPASS", "BYPASS"]
+
+
+def test_without_single_flight_every_concurrent_miss_loads(database_url):
+    import threading
+
+    from apps.api.cache import ResponseCache
+
+    cache = ResponseCache(100, database_url, single_flight=False).start()
+    gate, loads = threading.Barrier(4), []
+
+    def load():
+        loads.append(1)
+        time.sleep(0.2)  # a slow query: the other requests arrive while it runs
+        return b'{"n": 1}'
+
+    def request():
+        gate.wait()
+        cache.fetch("/k|user=1", "/k", 30, load)
+
+    try:
+        threads = [threading.Thread(target=request) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(loads) == 4, "without single flight, every concurrent miss loads"
+        assert cache.fetch("/k|user=1", "/k", 30, load)[1] == "HIT"
+    finally:
+        cache.close()

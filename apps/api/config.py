@@ -53,6 +53,9 @@ class Config:
     RATE_LIMIT_LISTS: str = "600/60"
     # Cache (see cache.py)
     CACHE_MAX_ENTRIES: int = 10000
+    # Off only for the benchmark's naive twins: no cache at all, or no single flight on a miss.
+    CACHE_ENABLED: bool = True
+    CACHE_SINGLE_FLIGHT: bool = True
     CACHE_TTL_STATS: int = 30
     CACHE_TTL_RECENT_JOBS: int = 60
     CACHE_TTL_JOBS_BY_STATUS: int = 120

@@ -52,10 +52,11 @@ def refresh_gauges(pool_stats=None, cache_stats=None, listener_reconnects=None):
 
 def _sources_of_stats():
     """Return (pool stats, cache stats, listener reconnects) of this worker, as far as they exist."""
-    from . import db
+    from . import cache, db
 
-    pool_stats = db.current_pool_stats()
-    return pool_stats, None, None
+    cache_stats = cache.current_cache_stats()
+    reconnects = cache_stats["listener"]["reconnects"] if cache_stats else None
+    return db.current_pool_stats(), cache_stats, reconnects
 
 
 def _observe(response):
