@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-requirements
+BENCH_STAMP := $(VENV)/.installed-bench-requirements
 
-.PHONY: run test bench seed clean-data
+.PHONY: run test bench clean-data
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,11 +15,20 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@cp requirements.txt $(STAMP)
 
+$(BENCH_STAMP): bench/requirements.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@cp bench/requirements.txt $(BENCH_STAMP)
+
 run: $(STAMP)
 	$(BIN)/python -m apps.api.boot
 
-test: $(STAMP)
+# The suite also runs the benchmark's harness once on a tiny data set (tests/test_bench_harness.py).
+test: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# BENCH_QUICK=1 for a smoke run (50,000 jobs); BENCH_JOBS to change the scale; BENCH_ARGS for bench/run.py.
+bench: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean-data:
 	rm -rf .data

@@ -90,9 +90,12 @@ def ensure_wrk():
     if found:
         return found
     say("wrk is missing: installing it with apt-get (Debian package 'wrk')")
-    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, timeout=300)
-    found = shutil.which("wrk")
+    for command in (["apt-get", "install", "-y", "-q", "wrk"], ["apt-get", "update", "-q"],
+                    ["apt-get", "install", "-y", "-q", "wrk"]):
+        subprocess.run(command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+        found = shutil.which("wrk")
+        if found:
+            return found
     if not found:
         raise RuntimeError("wrk is not installed and apt-get could not install it")
     return found

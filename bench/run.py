@@ -1,0 +1,116 @@
+"""The benchmark: every optimisation of the original report against its naive twin, in one run.
+
+    make bench                      # BENCH_JOBS=1000000 (about 20 minutes on 2 cores)
+    BENCH_QUICK=1 make bench        # 50,000 jobs, shorter runs (a few minutes)
+    .venv/bin/python bench/run.py --jobs 200000 --out /tmp/results
+
+Writes bench/results/<date>.md and bench/results/<date>.png (or into --out).
+"""
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402  (puts the project root on sys.path)
+import http_pairs  # noqa: E402
+import report  # noqa: E402
+import sql_pairs  # noqa: E402
+from harness import database_server, say, seeded_database  # noqa: E402
+
+
+def settings(args):
+    """Return the run's sizes and repeat counts from the arguments and environment."""
+    quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
+    jobs = args.jobs or int(os.environ.get("BENCH_JOBS", 50_000 if quick else 1_000_000))
+    return {
+        "quick": quick, "jobs": jobs,
+        "sizes": sorted({min(10_000, jobs), min(100_000, jobs), jobs}),
+        "search_customers": args.customers or (max(1000, jobs) if quick else 1_000_000),
+        "repeat": args.repeat or (7 if quick else 15),
+        "wrk_seconds": args.seconds or (2 if quick else 5),
+        "wrk_repeats": 1 if quick else 3,
+        "burst_rounds": 2 if quick else 5,
+        "skip_http": args.skip_http,
+    }
+
+
+def machine(url):
+    """Describe where this ran."""
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SHOW server_version")
+        version = cur.fetchone()[0]
+    conn.close()
+    return (f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+            f"PostgreSQL {version}")
+
+
+def run(config):
+    """Measure every pair; return (rows, facts)."""
+    rows, facts = [], {}
+    with database_server() as server_url:
+        urls, seed_seconds = {}, {}
+        for size in config["sizes"]:
+            urls[size], seed_seconds[size] = seeded_database(server_url, f"bench_{size}", size)
+        big = urls[config["jobs"]]
+        facts["machine"] = machine(big)
+        facts["seed"] = ", ".join(f"{size:,} jobs in {seconds:.0f} s" for size, seconds in seed_seconds.items())
+        say("in-process pairs")
+        rows += sql_pairs.pool_rows(big, config["repeat"])
+        scaling, project_ms = sql_pairs.stats_scaling(urls, config["repeat"])
+        rows += scaling
+        smallest, largest = min(project_ms), max(project_ms)
+        facts["o1"] = (f"project stats query at {largest:,} jobs / at {smallest:,} jobs = "
+                       f"{project_ms[largest] / project_ms[smallest]:.2f} (goal <= 1.5)")
+        rows.append(sql_pairs.four_queries_vs_cte(big, config["repeat"]))
+        rows.append(sql_pairs.month_chart(big, config["repeat"]))
+        rows += sql_pairs.index_migration(big, config["repeat"])
+        rows += sql_pairs.trigger_cost(big, config["repeat"])
+        search_url, _ = seeded_database(server_url, "bench_search", 0, customers=config["search_customers"])
+        rows += sql_pairs.customer_search(search_url, config["repeat"])
+        if not config["skip_http"]:
+            say("HTTP pairs (gunicorn + wrk)")
+            seconds, repeats = config["wrk_seconds"], config["wrk_repeats"]
+            rows.append(http_pairs.ceiling_vs_cached(big, seconds, repeats))
+            rows.append(http_pairs.pool_vs_connect(big, seconds, repeats))
+            rows += http_pairs.single_flight(big, config["burst_rounds"])
+            rows += http_pairs.worker_models(big, seconds, repeats)
+    return rows, facts
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="50,000 jobs and short runs (or BENCH_QUICK=1)")
+    parser.add_argument("--jobs", type=int, help="largest data set (or BENCH_JOBS; default 1,000,000)")
+    parser.add_argument("--customers", type=int, help="customers for the search pair")
+    parser.add_argument("--repeat", type=int, help="timed repeats per in-process measurement")
+    parser.add_argument("--seconds", type=int, help="seconds per wrk run")
+    parser.add_argument("--skip-http", action="store_true", help="only the in-process pairs")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results"))
+    args = parser.parse_args(argv)
+    config = settings(args)
+    started = time.monotonic()
+    rows, facts = run(config)
+    facts["took"] = f"{time.monotonic() - started:.0f} s"
+    facts["command"] = " ".join(["python bench/run.py", *(argv if argv is not None else sys.argv[1:])]) + (
+        " (BENCH_QUICK=1)" if os.environ.get("BENCH_QUICK") == "1" else "")
+    facts["when"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"{date.today()}{'-quick' if config['quick'] else ''}"
+    markdown = report.markdown(rows, facts, config)
+    stem.with_suffix(".md").write_text(markdown)
+    report.chart(rows, stem.with_suffix(".png"))
+    print(markdown)
+    say(f"wrote {stem}.md and {stem}.png in {facts['took']}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
