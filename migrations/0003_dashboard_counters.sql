@@ -79,6 +79,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT 'open_due', '', job_due
     WHERE job_due IS NOT NULL AND job_status NOT IN ('completed', 'cancelled')
     UNION ALL
+    -- All open jobs with a due date in one row: overdue = this - those due today or later, a sum over
+    -- the days ahead only, however many years of history lie behind.
+    SELECT 'open_due', 'total', '-infinity'::date
+    WHERE job_due IS NOT NULL AND job_status NOT IN ('completed', 'cancelled')
+    UNION ALL
     SELECT 'job_month', '', date_trunc('month', job_created AT TIME ZONE 'UTC')::date
 $$;
 
@@ -212,7 +217,8 @@ CREATE TRIGGER dashboard_customers_notify AFTER UPDATE OF name ON customers
     FOR EACH STATEMENT EXECUTE FUNCTION dashboard_notify('/api/dashboard/recent-jobs');
 
 -- Every count recomputed from the base tables, written independently of the triggers above so that
--- `flask dashboard verify` can catch a mistake in either; one pass over jobs, one over job_steps.
+-- `flask dashboard verify` can catch a mistake in either; one pass over jobs, one over job_steps, and
+-- the open jobs' total from the partial index of open jobs.
 CREATE VIEW dashboard_expected_counts AS
 SELECT CASE WHEN grouping(j.status) = 0 THEN 'job_status'
             WHEN grouping(j.open_due) = 0 THEN 'open_due'
@@ -227,6 +233,10 @@ FROM (SELECT status,
       FROM jobs) j
 GROUP BY GROUPING SETS ((j.status), (j.open_due), (j.month))
 HAVING grouping(j.open_due) = 1 OR j.open_due IS NOT NULL
+UNION ALL
+SELECT 'open_due', 'total', '-infinity', 0, count(*)
+FROM jobs WHERE due_date IS NOT NULL AND status NOT IN ('completed', 'cancelled')
+HAVING count(*) > 0
 UNION ALL
 SELECT 'step', status, '-infinity', assigned_to, count(*)
 FROM job_steps WHERE assigned_to IS NOT NULL

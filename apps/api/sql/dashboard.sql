@@ -6,8 +6,11 @@
 WITH job_counts AS (
     SELECT jsonb_object_agg(status, n) AS counts FROM dashboard_counts WHERE counter = 'job_status'
 ), overdue AS (
-    SELECT coalesce(sum(n), 0) AS n FROM dashboard_counts
-    WHERE counter = 'open_due' AND status = '' AND day < %(today)s
+    -- Open jobs with a due date minus those due today or later: rows of the days ahead only.
+    SELECT coalesce((SELECT sum(n) FROM dashboard_counts
+                     WHERE counter = 'open_due' AND status = 'total' AND day = '-infinity' AND user_id = 0), 0)
+         - coalesce((SELECT sum(n) FROM dashboard_counts
+                     WHERE counter = 'open_due' AND status = '' AND day >= %(today)s), 0) AS n
 ), task_counts AS (
     SELECT jsonb_object_agg(status, n) AS counts FROM dashboard_counts
     WHERE counter = 'step' AND user_id = %(user_id)s
