@@ -22,7 +22,7 @@ from tests.support.private_pg import PrivatePostgres
 
 pytestmark = pytest.mark.slow
 
-OUTAGE_SECONDS = 1.5
+OUTAGE_SECONDS = 3.0  # longer than DB_POOL_TIMEOUT: requests must fail cleanly, not only wait
 FAULT_ENV = {"DB_POOL_MIN_CONNECTIONS": "1", "DB_POOL_MAX_CONNECTIONS": "4", "DB_POOL_TIMEOUT": "2",
              "DB_CONNECT_TIMEOUT": "2"}
 USERS = ("manager", "viewer", "operator1")

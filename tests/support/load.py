@@ -119,7 +119,9 @@ class Load:
     def report(self, fault_started, back_at):
         """Measure the outcomes around a fault from `fault_started` to `back_at` (when the database was back).
 
-        failing_window_s: from the first failed request sent to the last one answered; recovered_after_s:
+        failing_window_s: from the first failed request sent to the last one answered; slowest_answer_s:
+        the longest any request waited for its answer (requests wait up to DB_POOL_TIMEOUT for the database
+        to come back before they fail); recovered_after_s:
         from `back_at` to the answer of the last failed request (0 when none failed after it);
         first_success_after_s: from `back_at` to the first success of a request sent after it.
         """
@@ -132,6 +134,7 @@ class Load:
             "sent": len(self.outcomes),
             "failed": len(failed),
             "failing_window_s": round(failing_s, 2),
+            "slowest_answer_s": round(max((o.ended - o.started for o in self.outcomes), default=0.0), 2),
             "failed_by_status": {str(k): v for k, v in self.statuses().items() if not (isinstance(k, int) and k < 300)},
             "writes_acknowledged": len(self.acknowledged),
             "fault_s": round(back_at - fault_started, 2),
