@@ -6,6 +6,7 @@ Input that is hostile but valid (SQL metacharacters, unusual Unicode) must be st
 """
 import json
 
+import psycopg2
 import pytest
 
 from apps.api import create_app
@@ -77,7 +78,8 @@ CASES = [
     ("NUL in a path id", "viewer", "GET", "/api/customers/1%00", None, 404),
     ("path id past bigint", "viewer", "GET", "/api/customers/99999999999999999999", None, 404),
     ("path id past bigint, write", "manager", "PATCH", "/api/jobs/99999999999999999999", obj({"title": "x"}), 404),
-    ("path id past bigint, step", "operator1", "PATCH", "/api/steps/9223372036854775808", obj({"status": "completed"}), 404),
+    ("path id past bigint, step", "operator1", "PATCH", "/api/steps/9223372036854775808",
+     obj({"status": "completed"}), 404),
     ("path id past bigint, read", "viewer", "POST", "/api/notifications/99999999999999999999/read", None, 404),
     # SQL metacharacters where they cannot be valid
     ("SQL in a path id", "viewer", "GET", "/api/customers/1%20OR%201=1", None, 404),
@@ -112,13 +114,15 @@ CASES = [
     # Unknown enum values
     ("unknown job status filter", "viewer", "GET", "/api/jobs?status=shipped", None, 422),
     ("unknown job status", "manager", "PATCH", "/api/jobs/{job}", obj({"status": "shipped"}), 422),
-    ("unknown priority", "manager", "POST", "/api/jobs", obj({"customer_id": 1, "title": "x", "priority": "asap"}), 422),
+    ("unknown priority", "manager", "POST", "/api/jobs",
+     obj({"customer_id": 1, "title": "x", "priority": "asap"}), 422),
     ("unknown step status", "manager", "PATCH", "/api/steps/{step}", obj({"status": "done"}), 422),
     ("step back to pending", "manager", "PATCH", "/api/steps/{step}", obj({"status": "pending"}), 422),
     ("unknown role", "admin", "POST", "/api/users",
      obj({"username": "eve", "password": "long-enough-pw", "role": "superadmin"}), 422),
     ("unknown role in a path", "admin", "PUT", "/api/roles/root/permissions", obj({"process_ids": []}), 404),
-    ("unknown machine status", "manager", "POST", "/api/machines", obj({"name": "m", "machine_type": "t", "status": "on fire"}), 422),
+    ("unknown machine status", "manager", "POST", "/api/machines",
+     obj({"name": "m", "machine_type": "t", "status": "on fire"}), 422),
     ("unknown audit action", "admin", "GET", "/api/audit-logs?action=hack", None, 422),
     ("boolean filter not a boolean", "viewer", "GET", "/api/notifications?unread=maybe", None, 400),
 ]
@@ -127,8 +131,6 @@ CASES = [
 @pytest.fixture(scope="module")
 def target(test_database):
     """One app over one database for the module: nothing here may change a row, which each case checks."""
-    import psycopg2
-
     url, tables, sequences = test_database
     reset_database(url, tables, sequences)
     conn = psycopg2.connect(url)

@@ -21,6 +21,7 @@ import pytest
 from tests.conftest import AuthActions
 from tests.support.checks import each_worker, each_worker_db_health, pool_idle
 from tests.support.gunicorn import GunicornServer
+from tests.support.load import print_report
 from tests.test_dashboard import add_customer
 
 pytestmark = pytest.mark.slow
@@ -147,14 +148,16 @@ def test_soak(database_url, db, app, runner):
             server, "/api/health/cache", viewer, pid_of=lambda body: body["cache_stats"]["pid"]).items()}
 
     third = max(1, len(samples) // 3)
-    growth_mb = {pid: (statistics.mean(s[pid] for s in samples[-third:]) -
-                       statistics.mean(s[pid] for s in samples[:third])) / 2**20 for pid in workers}
+    rss_mb = {pid: (statistics.mean(s[pid] for s in samples[:third]) / 2**20,
+                    statistics.mean(s[pid] for s in samples[-third:]) / 2**20) for pid in workers}
+    growth_mb = {pid: last - first for pid, (first, last) in rss_mb.items()}
     latencies = sorted(soak.latencies)
-    print(f"\n[measured] soak {SOAK_SECONDS:.0f} s (+{WARM_UP_SECONDS:.0f} s warm-up): {soak.answers} answers "
-          f"({soak.answers / (SOAK_SECONDS + WARM_UP_SECONDS):.0f}/s), {len(soak.errors)} errors, "
-          f"p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms, "
-          f"RSS first/last third MB {[(round(statistics.mean(s[p] for s in samples[:third]) / 2**20, 1), round(statistics.mean(s[p] for s in samples[-third:]) / 2**20, 1)) for p in workers]}, "
-          f"cache entries/evictions {[(c['total_entries'], c['evictions']) for c in caches.values()]}", flush=True)
+    print_report(f"soak {SOAK_SECONDS:.0f} s after a {WARM_UP_SECONDS:.0f} s warm-up", {
+        "answers": soak.answers, "per_second": round(soak.answers / (SOAK_SECONDS + WARM_UP_SECONDS)),
+        "errors": len(soak.errors), "p50_ms": round(latencies[len(latencies) // 2] * 1000),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000),
+        "rss_mb_first_last_third": [(round(first, 1), round(last, 1)) for first, last in rss_mb.values()],
+        "cache_entries_evictions": [(cache["total_entries"], cache["evictions"]) for cache in caches.values()]})
     assert soak.errors == [], soak.errors[:5]
     assert soak.answers > 20 * SOAK_SECONDS, "the load really ran"
     assert len(samples) >= 10 and all(growth < MAX_RSS_GROWTH_MB for growth in growth_mb.values()), growth_mb
