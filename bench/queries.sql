@@ -60,10 +60,10 @@ WHERE status NOT IN ('completed', 'cancelled') AND due_date < %(today)s
 ORDER BY due_date LIMIT 20;
 
 -- name: operator-open-steps
--- An operator's open steps (their work list).
+-- An operator's open steps (their work list), up to 50.
 SELECT id, job_id, step_order, status FROM job_steps
 WHERE assigned_to = %(user_id)s AND status IN ('pending', 'in_progress')
-ORDER BY id LIMIT 50;
+LIMIT 50;
 
 -- name: drop-search-trigram-indexes
 -- Scratch (rolled back): no index serves the customer search.

@@ -144,3 +144,11 @@ def test_role_change_invalidates_old_tokens(client, auth, db):
         cur.execute("UPDATE users SET role = 'viewer' WHERE username = 'operator2'")
     time.sleep(1.1)
     assert client.get("/api/auth/me", headers=headers).status_code == 401
+
+
+def test_token_describes_itself(client, auth):
+    response = client.get("/api/auth/token", headers=auth.headers("operator4"))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["user_id"] == auth.user_id("operator4") and body["role"] == "operator"
+    assert body["type"] == "access" and body["expires_at"] - body["issued_at"] == 15 * 60

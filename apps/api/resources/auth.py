@@ -90,6 +90,18 @@ def logout_refresh():
     return {"status": "ok", "revoked": claims["jti"]}
 
 
+@bp.get("/token")
+@documented(schema={"type": "object", "properties": {
+    "user_id": {"type": "integer"}, "role": {"type": "string"}, "type": {"type": "string"},
+    "issued_at": {"type": "integer"}, "expires_at": {"type": "integer"}}})
+@require_role("viewer")
+def get_token():
+    """Describe the presented token (who, role, when it expires) without touching the database."""
+    claims = get_jwt()
+    return {"user_id": int(claims["sub"]), "role": claims["role"], "type": claims["type"],
+            "issued_at": claims["iat"], "expires_at": claims["exp"]}
+
+
 @bp.get("/me")
 @require_role("viewer")
 def me():
