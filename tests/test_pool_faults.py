@@ -1,18 +1,14 @@
 """The pool under real faults, on a private PostgreSQL: killed backends and a server restart mid-test."""
-import os
-import shutil
-import tempfile
 import time
 
 import psycopg2
 import pytest
 
-from apps.api import create_app, migrate
+from apps.api import create_app
 from apps.api.db import close_all_pools, get_pool
-from apps.api.embedded_pg import EmbeddedPostgres
 from apps.api.pool import ConnectionPool
-from apps.api.seed import seed_users
-from tests.conftest import DEMO_PASSWORD, AuthActions, app_config
+from tests.conftest import AuthActions, app_config
+from tests.support.private_pg import PrivatePostgres
 from tests.test_pool import backend_pid, eventually
 
 pytestmark = pytest.mark.slow
@@ -21,26 +17,16 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def private_pg():
     """A PostgreSQL of this module's own (migrated, demo users), so stopping it disturbs no other test."""
-    data_dir = tempfile.mkdtemp(prefix="printshop-pool-faults-")
-    server = EmbeddedPostgres(os.path.join(data_dir, "pg"), fast=True).start()
-    url = server.url("postgres")
-    migrate.upgrade(url, log=lambda line: None)
-    conn = psycopg2.connect(url)
-    try:
-        with conn, conn.cursor() as cur:
-            seed_users(cur, DEMO_PASSWORD)
-    finally:
-        conn.close()
+    server = PrivatePostgres(prefix="printshop-pool-faults-").start()
     yield server
     close_all_pools()
-    server.stop(mode="immediate")
-    shutil.rmtree(data_dir, ignore_errors=True)
+    server.close()
 
 
 @pytest.fixture
 def private_url(private_pg):
     private_pg.start()  # running again even if a test failed while it was stopped
-    return private_pg.url("postgres")
+    return private_pg.url
 
 
 @pytest.fixture
