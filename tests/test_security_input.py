@@ -6,15 +6,10 @@ Input that is hostile but valid (SQL metacharacters, unusual Unicode) must be st
 """
 import json
 
-import psycopg2
 import pytest
 
-from apps.api import create_app
-from apps.api.cache import close_all_caches
-from apps.api.db import close_all_pools
-from tests.conftest import AuthActions, app_config, reset_database
 from tests.support.checks import changed_tables, fingerprint
-from tests.test_dashboard import add_customer, add_job
+from tests.support.world import module_world
 
 SQL_METACHARACTERS = "Robert'); DROP TABLE customers;-- \" \\ % _ ; /* */ $$ $1 %(name)s {0}"
 DEEP = 100_000
@@ -131,23 +126,10 @@ CASES = [
 @pytest.fixture(scope="module")
 def target(test_database):
     """One app over one database for the module: nothing here may change a row, which each case checks."""
-    url, tables, sequences = test_database
-    reset_database(url, tables, sequences)
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    app = create_app(app_config(url))
-    app.testing = True
-    auth = AuthActions(app, url)
-    customer = add_customer(conn, "Hostile Input Ltd")
-    job = add_job(conn, customer, "active", steps=[(auth.user_id("operator1"), "in_progress")])
-    with conn.cursor() as cur:
-        cur.execute("SELECT id FROM job_steps WHERE job_id = %s", (job,))
-        step = cur.fetchone()[0]
-    ids = {"customer": customer, "job": job, "step": step, "user": auth.user_id("operator2")}
-    yield app.test_client(), auth, conn, ids
-    conn.close()
-    close_all_caches()
-    close_all_pools()
+    with module_world(test_database, "Hostile Input Ltd", "in_progress") as world:
+        ids = {"customer": world.customer, "job": world.job, "step": world.step,
+               "user": world.auth.user_id("operator2")}
+        yield world.app.test_client(), world.auth, world.conn, ids
 
 
 @pytest.mark.parametrize("user, method, path, body, expected", [case[1:] for case in CASES],

@@ -7,15 +7,13 @@ its check would act, and be caught twice (status and rows).
 """
 import re
 
-import psycopg2
 import pytest
 
 from apps.api import create_app
-from apps.api.cache import close_all_caches
-from apps.api.db import close_all_pools
-from tests.conftest import AuthActions, app_config, reset_database
+from tests.conftest import app_config
 from tests.support.checks import changed_tables, fingerprint
 from tests.support.tokens import claims_for, forged_tokens, malformed_headers, signed
+from tests.support.world import module_world
 from tests.test_dashboard import add_customer, add_job
 
 PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health"), ("GET", "/api/health/ready"),
@@ -60,18 +58,15 @@ ROUTES = _protected_routes()
 @pytest.fixture(scope="module")
 def world(test_database):
     """One app and real rows for every path parameter; tokens of an admin, a viewer, a deactivated admin."""
-    url, tables, sequences = test_database
-    reset_database(url, tables, sequences)
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    app = create_app(app_config(url))
-    app.testing = True
-    auth = AuthActions(app, url)
-    customer = add_customer(conn, "Target Signs")
-    job = add_job(conn, customer, "active", steps=[(auth.user_id("operator1"), "pending")])
+    with module_world(test_database, "Target Signs", "pending") as world:
+        yield _arrange(world)
+
+
+def _arrange(world):
+    """Add a row for every other path parameter and the bad Authorization headers to try."""
+    app, auth, conn = world.app, world.auth, world.conn
+    customer, job, step = world.customer, world.job, world.step
     with conn.cursor() as cur:
-        cur.execute("SELECT id FROM job_steps WHERE job_id = %s", (job,))
-        step = cur.fetchone()[0]
         cur.execute("INSERT INTO machines (name, machine_type) VALUES ('Target press', 'press') RETURNING id")
         machine = cur.fetchone()[0]
         cur.execute("SELECT id FROM processes ORDER BY id LIMIT 1")
@@ -109,10 +104,7 @@ def world(test_database):
         tokens["issued before a password change"] = signed(claims_for(new_pw_admin, "admin", token_type=kind,
                                                                       iat=before, nbf=before))
         headers.update({f"{name} ({kind})": f"Bearer {token}" for name, token in tokens.items()})
-    yield app, app.test_client(), auth, conn, ids, headers
-    conn.close()
-    close_all_caches()
-    close_all_pools()
+    return app, app.test_client(), auth, conn, ids, headers
 
 
 def _url(rule, ids):
