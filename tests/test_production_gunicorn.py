@@ -114,3 +114,18 @@ def test_production_refuses_weak_secret_under_gunicorn(database_url, tmp_path):
         server.start(timeout=20)
     server.stop()
     assert "JWT_SECRET_KEY is 9 bytes; production needs at least 32" in log_path.read_text()
+
+
+def test_sighup_reloads_workers_and_keeps_serving(database_url):
+    with GunicornServer(database_url, workers=2) as server:
+        before = set(server.worker_pids())
+        server.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = set(server.worker_pids())
+            if len(now) == 2 and not now & before:
+                break
+            time.sleep(0.2)
+        assert len(server.worker_pids()) == 2 and not set(server.worker_pids()) & before, "new workers"
+        assert all(server.request("GET", "/api/health/ready")[0] == 200 for _ in range(10))
+        assert server.process.poll() is None, "the master stays up"
