@@ -121,20 +121,20 @@ def list_jobs(query):
         return page_of(cur, queries.count_jobs, list_sql, params, query)
 
 
-def _get_job(cur, job_id):
-    cur.execute(queries.get_job, {"job_id": job_id})
+def _one_job(cur, statement, job_id):
+    cur.execute(statement, {"job_id": job_id})
     job = cur.fetchone()
     if job is None:
         raise ApiError(404, "No job has this id.")
     return job
+
+
+def _get_job(cur, job_id):
+    return _one_job(cur, queries.get_job, job_id)
 
 
 def _lock_job(cur, job_id):
-    cur.execute(queries.lock_job, {"job_id": job_id})
-    job = cur.fetchone()
-    if job is None:
-        raise ApiError(404, "No job has this id.")
-    return job
+    return _one_job(cur, queries.lock_job, job_id)
 
 
 def _customer_errors(cur, customer_id):

@@ -1,5 +1,5 @@
 -- Jobs: a customer's order, produced through ordered steps. A job is read with its steps and its
--- customer's name in one statement (LEFT JOIN LATERAL + json_agg), never one query per job.
+-- customer's name in one statement (job_steps_json(), migration 0012), never one query per job.
 -- "Overdue" means open (not completed or cancelled) with a due date before today in UTC.
 
 -- name: count-jobs
@@ -22,7 +22,7 @@ SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.de
        j.status, j.priority, j.due_date, j.created_by, j.created_at, j.updated_at,
        COALESCE(j.status NOT IN ('completed', 'cancelled')
                 AND j.due_date < (now() AT TIME ZONE 'UTC')::date, false) AS is_overdue,
-       COALESCE(s.steps, '[]'::json) AS steps
+       job_steps_json(j.id) AS steps
 FROM (
     SELECT j.*
     FROM jobs j
@@ -38,17 +38,6 @@ FROM (
     LIMIT %(limit)s OFFSET %(offset)s
 ) j
 JOIN customers c ON c.id = j.customer_id
-LEFT JOIN LATERAL (
-    SELECT json_agg(json_build_object(
-               'id', st.id, 'job_id', st.job_id, 'step_order', st.step_order,
-               'process_id', st.process_id, 'name', st.name, 'status', st.status,
-               'assigned_to', st.assigned_to, 'machine_id', st.machine_id,
-               'started_at', st.started_at, 'completed_at', st.completed_at,
-               'created_at', st.created_at, 'updated_at', st.updated_at)
-           ORDER BY st.step_order) AS steps
-    FROM job_steps st
-    WHERE st.job_id = j.id
-) s ON true
 ORDER BY {order_by};
 
 -- name: get-job
@@ -57,20 +46,9 @@ SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.de
        j.status, j.priority, j.due_date, j.created_by, j.created_at, j.updated_at,
        COALESCE(j.status NOT IN ('completed', 'cancelled')
                 AND j.due_date < (now() AT TIME ZONE 'UTC')::date, false) AS is_overdue,
-       COALESCE(s.steps, '[]'::json) AS steps
+       job_steps_json(j.id) AS steps
 FROM jobs j
 JOIN customers c ON c.id = j.customer_id
-LEFT JOIN LATERAL (
-    SELECT json_agg(json_build_object(
-               'id', st.id, 'job_id', st.job_id, 'step_order', st.step_order,
-               'process_id', st.process_id, 'name', st.name, 'status', st.status,
-               'assigned_to', st.assigned_to, 'machine_id', st.machine_id,
-               'started_at', st.started_at, 'completed_at', st.completed_at,
-               'created_at', st.created_at, 'updated_at', st.updated_at)
-           ORDER BY st.step_order) AS steps
-    FROM job_steps st
-    WHERE st.job_id = j.id
-) s ON true
 WHERE j.id = %(job_id)s;
 
 -- name: lock-job
