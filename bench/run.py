@@ -16,11 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness  # noqa: E402  (puts the project root on sys.path)
 import http_pairs  # noqa: E402
 import report  # noqa: E402
 import sql_pairs  # noqa: E402
-from harness import database_server, say, seeded_database  # noqa: E402
+from harness import database_server, say, seeded_database  # noqa: E402  (also puts the project root on sys.path)
 
 
 def settings(args):

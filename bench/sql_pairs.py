@@ -4,7 +4,7 @@ from pathlib import Path
 
 import psycopg2
 
-from harness import ms, query_timer, ratio, timed
+from harness import query_timer, ratio, timed
 
 from apps.api.db import Queries
 

@@ -2,7 +2,6 @@
 import base64
 import json
 import time
-from datetime import timedelta
 
 import jwt as pyjwt
 import pytest

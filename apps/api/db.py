@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg2
 import psycopg2.extras
-from flask import current_app, g
+from flask import current_app
 
 from .logs import add_db_time
 from .pool import ConnectionPool
@@ -54,13 +54,6 @@ def get_pool(app=None):
         if key not in _pools:
             _pools[key] = ConnectionPool(app.config["DATABASE_URL"], **pool_kwargs(app.config))
         return _pools[key]
-
-
-def close_pool(app):
-    """Close this process's pool for `app`, if it was opened."""
-    found = _pools.pop((id(app), os.getpid()), None)
-    if found is not None:
-        found.close()
 
 
 def close_all_pools():
@@ -136,7 +129,3 @@ class Queries:
             return self._statements[name]
         except KeyError:
             raise AttributeError(f"no statement named {name!r}") from None
-
-    def names(self):
-        """Return the statement names."""
-        return sorted(self._statements)

@@ -9,7 +9,6 @@ import os
 import pwd
 import socket
 import subprocess
-import time
 import warnings
 from pathlib import Path
 
@@ -146,11 +145,6 @@ class EmbeddedPostgres:
         except EmbeddedPostgresError as exc:
             log.warning("%s", exc)
 
-    def restart(self):
-        """Stop and start the server on the same port."""
-        self.stop()
-        self.start()
-
     def create_database(self, name, template=None):
         """Create database `name` (optionally from `template`) unless it exists."""
         import psycopg2
@@ -169,21 +163,6 @@ class EmbeddedPostgres:
                 cur.execute(statement)
         finally:
             conn.close()
-
-
-def wait_until_ready(url, timeout=30.0):
-    """Block until `url` accepts a connection or raise after `timeout` seconds."""
-    import psycopg2
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            psycopg2.connect(url, connect_timeout=2).close()
-            return
-        except psycopg2.OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 DEV_DATABASE = "printshop"
