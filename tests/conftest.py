@@ -10,11 +10,10 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from apps.api import create_app, migrate
-from apps.api.embedded_pg import EmbeddedPostgres
-from apps.api.seed import seed_users
-from apps.api.db import close_all_pools
-from apps.api.cache import close_all_caches
+from apps.api import close_resources, create_app
+from apps.api.db import migrate
+from apps.api.tools.embedded_pg import EmbeddedPostgres
+from apps.api.tools.seed import seed_users
 
 TEST_DB = "printshop_test"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -72,7 +71,6 @@ def pg_server():
     try:
         yield Server(embedded.url("postgres"), embedded)
     finally:
-        close_all_pools()
         embedded.stop(mode="immediate")
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -134,7 +132,6 @@ def test_database(pg_server):
         conn.close()
     tables, sequences = _snapshot(url)
     yield url, tables, sequences
-    close_all_pools()
     pg_server.drop_database(TEST_DB)
 
 
@@ -143,8 +140,7 @@ def database_url(test_database):
     """The test database, reset to the freshly migrated state with the demo users."""
     url, tables, sequences = test_database
     reset_database(url, tables, sequences)
-    yield url
-    close_all_pools()
+    return url
 
 
 @pytest.fixture
@@ -185,7 +181,23 @@ def app(database_url):
     application = create_app(app_config(database_url))
     application.testing = True
     yield application
-    close_all_caches()  # the response cache's LISTEN thread and connection (apps/api/cache.py)
+    close_resources(application)  # its pool, and its cache's LISTEN thread and connection
+
+
+@pytest.fixture
+def new_app():
+    """Build more apps inside a test (each has its own pool and cache, like a worker); close them after."""
+    made = []
+
+    def build(config):
+        application = create_app(config)
+        application.testing = True
+        made.append(application)
+        return application
+
+    yield build
+    for application in made:
+        close_resources(application)
 
 
 @pytest.fixture

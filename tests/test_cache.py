@@ -253,8 +253,8 @@ def test_bad_clear_bodies_are_problems_and_clear_nothing(client, auth, probe, kw
     assert get(client, auth, "/api/probe").headers["X-Cache"] == "HIT"
 
 
-def test_a_clear_reaches_another_worker_through_the_database(client, auth, probe, database_url):
-    other = create_app(app_config(database_url))  # a second app: its own cache and listener, like a worker
+def test_a_clear_reaches_another_worker_through_the_database(client, auth, probe, database_url, new_app):
+    other = new_app(app_config(database_url))  # a second app: its own cache and listener, like a worker
     other_client = other.test_client()
     get(other_client, auth, "/api/dashboard/stats")
     assert get(other_client, auth, "/api/dashboard/stats").headers["X-Cache"] == "HIT"
@@ -263,11 +263,10 @@ def test_a_clear_reaches_another_worker_through_the_database(client, auth, probe
     assert get(other_client, auth, "/api/dashboard/stats").headers["X-Cache"] == "MISS"
 
 
-def test_cache_can_be_bypassed_for_the_benchmark(database_url, auth):
-    from apps.api import create_app
+def test_cache_can_be_bypassed_for_the_benchmark(database_url, auth, new_app):
     from tests.conftest import app_config
 
-    client = create_app(app_config(database_url, CACHE_ENABLED=False)).test_client()
+    client = new_app(app_config(database_url, CACHE_ENABLED=False)).test_client()
     headers = auth.headers("operator1")
     answers = [client.get("/api/dashboard/stats", headers=headers) for _ in range(2)]
     assert [a.status_code for a in answers] == [200, 200]

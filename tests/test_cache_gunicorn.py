@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import psycopg2
 import pytest
 
-from apps.api.dashboard_cli import counter_drift
+from apps.api.tools.cli import counter_drift
 from tests.support.gunicorn import GunicornServer
 from tests.test_dashboard import add_customer, add_job
 

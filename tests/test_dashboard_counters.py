@@ -7,8 +7,8 @@ import psycopg2.errors
 import psycopg2.extensions
 import pytest
 
-from apps.api.dashboard_cli import counter_drift
-from apps.api.seed import seed
+from apps.api.tools.cli import counter_drift
+from apps.api.tools.seed import seed
 from tests.conftest import reset_database
 from tests.test_dashboard import add_customer, add_job, naive_stats
 

@@ -14,9 +14,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
 
-from apps.api import create_app
-from apps.api.cache import close_all_caches
-from apps.api.db import close_all_pools
+from apps.api import close_resources, create_app
 from tests.conftest import AuthActions, app_config, reset_database
 
 # Bounded so the run stays near a minute on 2 cores; explore further locally with FUZZ_EXAMPLES=200.
@@ -53,8 +51,7 @@ def fuzz_app(test_database):
     app = create_app(app_config(url))
     app.testing = True
     yield app, AuthActions(app, url)
-    close_all_caches()
-    close_all_pools()
+    close_resources(app)
 
 
 @pytest.fixture

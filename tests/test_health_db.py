@@ -14,11 +14,10 @@ CONTRACT_KEYS = {"min_connections", "max_connections", "available", "in_use", "t
 
 
 @pytest.fixture
-def make_app(database_url):
+def make_app(database_url, new_app):
     """Build an app with its own pool settings; return (app, client, viewer headers)."""
     def make(**overrides):
-        app = create_app(app_config(database_url, **overrides))
-        app.testing = True
+        app = new_app(app_config(database_url, **overrides))
         return app, app.test_client(), AuthActions(app, database_url).headers("viewer")
 
     return make

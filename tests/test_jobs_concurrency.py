@@ -12,9 +12,9 @@ THREADS = 8
 
 
 @pytest.fixture
-def shared_app(database_url):
+def shared_app(database_url, new_app):
     """An app whose pool has a connection for every thread."""
-    return create_app(app_config(database_url, DB_POOL_MAX_CONNECTIONS=THREADS + 2))
+    return new_app(app_config(database_url, DB_POOL_MAX_CONNECTIONS=THREADS + 2))
 
 
 def run_together(work, threads=THREADS):

@@ -2,7 +2,7 @@
 import threading
 
 from apps.api.cache import get_cache
-from apps.api.listener import Listener
+from apps.api.cache.listener import Listener
 from tests.test_cache import Probe, get
 from tests.test_dashboard import wait_for
 

@@ -7,10 +7,8 @@ import re
 
 import pytest
 
-from apps.api import create_app
+from apps.api import close_resources, create_app
 from apps.api.auth import ROLE_RANK
-from apps.api.cache import close_all_caches
-from apps.api.db import close_all_pools
 from tests.conftest import AuthActions, app_config, reset_database
 
 PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health"), ("GET", "/api/health/ready"),
@@ -55,8 +53,7 @@ def gate(test_database):
     app = create_app(app_config(url))
     app.testing = True
     yield app, app.test_client(), AuthActions(app, url)
-    close_all_caches()
-    close_all_pools()
+    close_resources(app)
 
 
 def _url(app, method, rule_text):

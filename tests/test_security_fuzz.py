@@ -16,9 +16,7 @@ import pytest
 from hypothesis import settings
 from schemathesis import checks
 
-from apps.api import create_app
-from apps.api.cache import close_all_caches
-from apps.api.db import close_all_pools
+from apps.api import close_resources, create_app
 from tests.conftest import AuthActions, app_config, reset_database
 from tests.support.checks import changed_tables, fingerprint
 from tests.test_fuzz_openapi import (ACCEPTS_UNDOCUMENTED_INPUT, CHECKS, SCRYPT_OPERATIONS, SETTINGS, schema,
@@ -40,8 +38,7 @@ def role_fuzz_app(test_database):
     conn.autocommit = True
     yield app, AuthActions(app, url), conn
     conn.close()
-    close_all_caches()
-    close_all_pools()
+    close_resources(app)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 
 from apps.api.config import PROJECT_ROOT
-from apps.api.embedded_pg import free_port
+from apps.api.tools.embedded_pg import free_port
 
 
 class GunicornServer:

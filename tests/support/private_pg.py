@@ -5,9 +5,9 @@ from pathlib import Path
 
 import psycopg2
 
-from apps.api import migrate
-from apps.api.embedded_pg import EmbeddedPostgres
-from apps.api.seed import seed_users
+from apps.api.db import migrate
+from apps.api.tools.embedded_pg import EmbeddedPostgres
+from apps.api.tools.seed import seed_users
 
 
 class PrivatePostgres:

@@ -4,9 +4,7 @@ from types import SimpleNamespace
 
 import psycopg2
 
-from apps.api import create_app
-from apps.api.cache import close_all_caches
-from apps.api.db import close_all_pools
+from apps.api import close_resources, create_app
 from tests.conftest import AuthActions, app_config, reset_database
 from tests.test_dashboard import add_customer, add_job
 
@@ -30,5 +28,4 @@ def module_world(test_database, customer_name, step_status):
         yield SimpleNamespace(app=app, auth=auth, conn=conn, customer=customer, job=job, step=step)
     finally:
         conn.close()
-        close_all_caches()
-        close_all_pools()
+        close_resources(app)

@@ -11,6 +11,7 @@ from ..db import Queries, cursor
 from ..errors import ApiError
 from ..listing import page_of
 from ..openapi import documented, page_model
+from ..rows import merged, one_or_404
 from ..passwords import hash_password
 from ..validation import Body, Email, PageQuery, Text, _no_nul, accepts
 
@@ -62,10 +63,6 @@ class UserPatch(Body):
     password: Password = None
 
 
-def _not_found(user_id):
-    return ApiError(404, f"User {user_id} does not exist.")
-
-
 def _refuse_self_lockout(user_id, role, is_active):
     """Refuse to let the calling admin demote or deactivate themselves (someone must stay admin)."""
     if user_id == g.user_id and (role != "admin" or not is_active):
@@ -93,7 +90,7 @@ def create_user(body):
     with cursor() as cur:
         cur.execute(queries.insert_user, dict(fields, password_hash=hash_password(body.password)))
         user = cur.fetchone()
-        audit.record(cur, "create", "users", user["id"], audit.changed_fields({}, fields))
+        audit.record_create(cur, "users", user["id"], fields)
     return user, 201, {"Location": f"/api/users/{user['id']}"}
 
 
@@ -103,11 +100,7 @@ def create_user(body):
 def get_user(user_id):
     """Return one user."""
     with cursor() as cur:
-        cur.execute(queries.get_user, {"id": user_id})
-        user = cur.fetchone()
-    if user is None:
-        raise _not_found(user_id)
-    return user
+        return one_or_404(cur, queries.get_user, {"id": user_id}, "user")
 
 
 def _save(cur, before, changes, password=None, action="update"):
@@ -115,8 +108,7 @@ def _save(cur, before, changes, password=None, action="update"):
     changed = audit.changed_fields(before, changes)
     if not changed and password is None:
         return before
-    after = {**{key: before[key] for key in EDITABLE}, **changes}
-    cur.execute(queries.update_user, dict(after, id=before["id"],
+    cur.execute(queries.update_user, dict(merged(before, changes, EDITABLE), id=before["id"],
                                           password_hash=hash_password(password) if password else None))
     user = cur.fetchone()
     if password is not None:
@@ -137,10 +129,7 @@ def update_user(user_id, body):
     """
     changes = body.model_dump(include=body.model_fields_set - {"password"})
     with cursor() as cur:
-        cur.execute(queries.lock_user, {"id": user_id})
-        before = cur.fetchone()
-        if before is None:
-            raise _not_found(user_id)
+        before = one_or_404(cur, queries.lock_user, {"id": user_id}, "user")
         _refuse_self_lockout(user_id, changes.get("role", before["role"]),
                              changes.get("is_active", before["is_active"]))
         user = _save(cur, before, changes, password=body.password)
@@ -159,10 +148,7 @@ def delete_user(user_id):
     Deleting an inactive user again is a 204 that changes nothing. Admins cannot delete themselves (409).
     """
     with cursor() as cur:
-        cur.execute(queries.lock_user, {"id": user_id})
-        before = cur.fetchone()
-        if before is None:
-            raise _not_found(user_id)
+        before = one_or_404(cur, queries.lock_user, {"id": user_id}, "user")
         _refuse_self_lockout(user_id, before["role"], False)
         _save(cur, before, {"is_active": False}, action="delete")
     forget_token_state()
