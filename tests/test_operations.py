@@ -2,22 +2,28 @@
 import gzip
 import json
 import logging
+import os
+import re
+import time
 
 import pytest
 
 from apps.api import create_app
 from apps.api.logs import JsonFormatter
-from tests.conftest import app_config
+from tests.support.apps import app_config
+from tests.support.waiting import eventually
 
 
 def test_request_id_is_generated_and_echoed(client):
-    generated = client.get("/api/health").headers["X-Request-ID"]
-    assert len(generated) == 32
+    generated = [client.get("/api/health").headers["X-Request-ID"] for _ in range(2)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in generated)
+    assert generated[0] != generated[1]
     echoed = client.get("/api/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
     assert echoed == "abc-123"
-    # A hostile id (newlines, huge) is replaced, not logged.
-    replaced = client.get("/api/health", headers={"X-Request-ID": "x\u2028" + "y" * 500}).headers["X-Request-ID"]
-    assert replaced != "x" and len(replaced) == 32
+    # A hostile id (a line separator; longer than 128 characters) is replaced by a fresh one, not logged.
+    for hostile in ("x\u2028y", "y" * 129):
+        replaced = client.get("/api/health", headers={"X-Request-ID": hostile}).headers["X-Request-ID"]
+        assert re.fullmatch(r"[0-9a-f]{32}", replaced) and replaced not in generated, (hostile, replaced)
 
 
 def test_server_timing_reports_db_time(client, auth):
@@ -29,11 +35,13 @@ def test_server_timing_reports_db_time(client, auth):
 
 def test_request_log_line_is_json_with_request_id(client, caplog):
     caplog.set_level(logging.INFO, logger="apps.api.request")
+    started = time.perf_counter()
     client.get("/api/health", headers={"X-Request-ID": "req-42"})
+    elapsed_ms = (time.perf_counter() - started) * 1000
     record = [r for r in caplog.records if r.name == "apps.api.request"][-1]
     line = json.loads(JsonFormatter().format(record))
     assert line["route"] == "/api/health" and line["status"] == 200 and line["method"] == "GET"
-    assert line["duration_ms"] >= 0
+    assert 0 < line["duration_ms"] <= elapsed_ms  # the request's own time, in milliseconds
 
 
 def test_slow_request_is_a_warning(database_url, caplog):
@@ -127,16 +135,17 @@ def test_unpooled_mode_connects_per_request_and_keeps_nothing_open(database_url,
     client = app.test_client()
 
     def sessions():
+        """Count this process's API connections (a closed one leaves pg_stat_activity a moment later)."""
         with db.cursor() as cur:
             cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND application_name LIKE 'printshop-api-%%'")
+                        "AND application_name = %s", (f"printshop-api-{os.getpid()}",))
             return cur.fetchone()[0]
 
-    before = sessions()
+    assert eventually(lambda: sessions() == 0), "connections of earlier tests' pools are still open"
     for _ in range(3):
         assert client.get("/api/auth/me", headers=auth.headers("viewer")).status_code == 200
     assert app_db.current_pool_stats() is None
-    assert sessions() <= before  # nothing left open (earlier tests' pools may still be closing)
+    assert eventually(lambda: sessions() == 0), "a per-request connection stayed open"
 
 
 def test_unknown_pool_mode_is_refused(database_url):

@@ -10,14 +10,10 @@ import time
 import pytest
 
 from apps.api import create_app
-from tests.conftest import DEMO_PASSWORD, app_config
+from tests.support.apps import app_config
+from tests.support.auth import DEMO_PASSWORD, login
 
 LOGIN = "/api/auth/login"
-
-
-def login(client, username, password, forwarded_for=None):
-    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return client.post(LOGIN, json={"username": username, "password": password}, headers=headers)
 
 
 def make_client(database_url, **settings):

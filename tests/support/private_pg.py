@@ -5,9 +5,8 @@ from pathlib import Path
 
 import psycopg2
 
-from apps.api import migrate
 from apps.api.embedded_pg import EmbeddedPostgres
-from apps.api.seed import seed_users
+from tests.support.database import migrate_and_seed
 
 
 class PrivatePostgres:
@@ -30,19 +29,10 @@ class PrivatePostgres:
         return self
 
     def _prepare(self):
-        migrate.upgrade(self.url, log=lambda line: None)
-        conn = psycopg2.connect(self.url)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                seed_users(cur, "demo")
-                # fast=True turns synchronous_commit off: a commit would be acknowledged before its WAL
-                # leaves shared memory, and a crash (immediate stop) could lose it. Production keeps it on,
-                # and "no acknowledged write lost" is only a promise with it on.
-                cur.execute("ALTER SYSTEM SET synchronous_commit = on")
-                cur.execute("SELECT pg_reload_conf()")
-        finally:
-            conn.close()
+        # fast=True turns synchronous_commit off: a commit would be acknowledged before its WAL leaves
+        # shared memory, and a crash (immediate stop) could lose it. Production keeps it on, and
+        # "no acknowledged write lost" is only a promise with it on.
+        migrate_and_seed(self.url, "ALTER SYSTEM SET synchronous_commit = on", "SELECT pg_reload_conf()")
 
     def stop(self, mode="fast"):
         """Stop the server: "fast" as an operator would, "immediate" as a crash would (recovery at start)."""
