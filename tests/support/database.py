@@ -21,13 +21,7 @@ class Server:
         return _with_dbname(self.admin_url, dbname)
 
     def execute(self, statement, params=None):
-        conn = psycopg2.connect(self.admin_url)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement, params)
-        finally:
-            conn.close()
+        return execute(self.admin_url, statement, params)
 
     def create_database(self, name, template=None):
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
@@ -37,6 +31,18 @@ class Server:
 
     def drop_database(self, name):
         self.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def execute(url, statement, params=None):
+    """Run one statement on `url` in autocommit; return its rows (or None when it returns none)."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description else None
+    finally:
+        conn.close()
 
 
 def _with_dbname(url, dbname):

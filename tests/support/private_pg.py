@@ -3,10 +3,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import psycopg2
-
 from apps.api.embedded_pg import EmbeddedPostgres
-from tests.support.database import migrate_and_seed
+from tests.support.database import execute, migrate_and_seed
 
 
 class PrivatePostgres:
@@ -40,14 +38,7 @@ class PrivatePostgres:
 
     def execute(self, statement, params=None):
         """Run one statement in autocommit; return its rows (or None when it returns none)."""
-        conn = psycopg2.connect(self.url)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement, params)
-                return cur.fetchall() if cur.description else None
-        finally:
-            conn.close()
+        return execute(self.url, statement, params)
 
     def close(self):
         """Stop the server for good and remove its files."""
