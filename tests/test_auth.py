@@ -7,11 +7,8 @@ import jwt as pyjwt
 import pytest
 
 from apps.api import create_app
-from tests.conftest import DEMO_PASSWORD, TEST_SECRET, app_config
-
-
-def login(client, username="admin", password=DEMO_PASSWORD):
-    return client.post("/api/auth/login", json={"username": username, "password": password})
+from tests.support.apps import app_config
+from tests.support.auth import TEST_SECRET, login
 
 
 def test_login_returns_tokens_and_user(client):

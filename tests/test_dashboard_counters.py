@@ -9,8 +9,9 @@ import pytest
 
 from apps.api.tools.cli import counter_drift
 from apps.api.tools.seed import seed
-from tests.conftest import reset_database
-from tests.test_dashboard import add_customer, add_job, naive_stats
+from tests.support.database import reset_database
+from tests.support.factories import add_customer, add_job
+from tests.support.rows import naive_stats
 
 
 def sql(db, statement, params=None):

@@ -2,7 +2,7 @@
 import pytest
 
 from apps.api import create_app
-from tests.conftest import app_config
+from tests.support.apps import app_config
 
 
 def test_liveness_needs_no_database(client):

@@ -5,8 +5,9 @@ import threading
 import pytest
 
 from apps.api import create_app
-from tests.conftest import app_config
-from tests.test_jobs import add_customer, audit_rows, count, create_job, process_ids
+from tests.support.apps import app_config
+from tests.support.factories import add_customer, create_job
+from tests.support.rows import audit_rows, count, process_ids
 
 THREADS = 8
 

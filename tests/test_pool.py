@@ -9,48 +9,16 @@ import psycopg2
 import pytest
 
 from apps.api import db as db_module
-from apps.api.db.pool import ConnectionPool, PoolClosed, PoolForkError, PoolTimeout, TooManyRequests
-
-PSYCOPG_POOL_STATS = (
-    "pool_min", "pool_max", "pool_size", "pool_available", "requests_waiting", "requests_num",
-    "requests_queued", "requests_wait_ms", "requests_errors", "usage_ms", "returns_bad", "connections_num",
-    "connections_ms", "connections_errors", "connections_lost")
-EXTRA_STATS = ("requests_wait_max_ms", "acquire_ms_p50", "acquire_ms_p95", "acquire_ms_p99", "leaks_detected",
-               "pid", "age_s")
+from apps.api.db.pool import PoolClosed, PoolForkError, PoolTimeout, TooManyRequests
+from tests.support.pools import EXTRA_STATS, PSYCOPG_POOL_STATS, backend_pid, pool_maker
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
 def make_pool(database_url):
     """Build pools on the test database (min 0, max 2, 2 s timeout unless told) and close them after."""
-    pools = []
-
-    def make(**kwargs):
-        pool = ConnectionPool(kwargs.pop("dsn", database_url), **{"min_size": 0, "max_size": 2, "timeout": 2.0,
-                                                                   **kwargs})
-        pools.append(pool)
-        return pool
-
-    yield make
-    for pool in pools:
-        pool.close()
-
-
-def backend_pid(conn):
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        (pid,) = cur.fetchone()
-    conn.rollback()
-    return pid
-
-
-def eventually(predicate, timeout=5.0):
-    """Poll `predicate` until it holds or `timeout` passes; return whether it held."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
+    with pool_maker(database_url, min_size=0, max_size=2, timeout=2.0) as make:
+        yield make
 
 
 def borrow_in_thread(pool, results, label, hold=0.0):

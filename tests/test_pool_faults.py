@@ -5,10 +5,10 @@ import psycopg2
 import pytest
 
 from apps.api.db import get_pool
-from apps.api.db.pool import ConnectionPool
-from tests.conftest import AuthActions, app_config
+from tests.support.auth import AuthActions
+from tests.support.pools import backend_pid, pool_maker
 from tests.support.private_pg import PrivatePostgres
-from tests.test_pool import backend_pid, eventually
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -29,15 +29,8 @@ def private_url(private_pg):
 
 @pytest.fixture
 def make_pool(private_url):
-    pools = []
-
-    def make(**kwargs):
-        pools.append(ConnectionPool(private_url, **{"min_size": 0, "max_size": 1, "timeout": 2.0, **kwargs}))
-        return pools[-1]
-
-    yield make
-    for pool in pools:
-        pool.close()
+    with pool_maker(private_url, min_size=0, max_size=1, timeout=2.0) as make:
+        yield make
 
 
 def terminate(url, pid):
@@ -136,7 +129,7 @@ def test_the_pool_heals_after_the_server_restarts(make_pool, private_pg):
 
 
 def test_requests_get_503_during_an_outage_and_succeed_within_1_s_after(private_pg, private_url, new_app):
-    app = new_app(app_config(private_url, DB_POOL_TIMEOUT=0.5))
+    app = new_app(private_url, DB_POOL_TIMEOUT=0.5)
     client, headers = app.test_client(), AuthActions(app, private_url).headers("viewer")
     assert client.get("/api/auth/me", headers=headers).status_code == 200
     private_pg.stop()

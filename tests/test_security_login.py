@@ -9,21 +9,16 @@ import time
 
 import pytest
 
-from apps.api import create_app
-from tests.conftest import DEMO_PASSWORD, app_config
+from tests.support.auth import DEMO_PASSWORD, login
 
 LOGIN = "/api/auth/login"
 
 
-def login(client, username, password, forwarded_for=None):
-    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return client.post(LOGIN, json={"username": username, "password": password}, headers=headers)
-
-
 @pytest.fixture
 def make_client(new_app):
+    """Build a client of an app with these settings (closed after the test)."""
     def make(database_url, **settings):
-        return new_app(app_config(database_url, **settings)).test_client()
+        return new_app(database_url, **settings).test_client()
 
     return make
 
