@@ -7,13 +7,14 @@ from pydantic import BaseModel
 
 from ..auth import require_role
 from ..db import Queries, cursor
-from ..listing import page_of
+from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import one_or_404
 from ..validation import Id, PageQuery, Text, accepts
 
 bp = Blueprint("audit_logs", __name__, url_prefix="/api/audit-logs")
 queries = Queries("audit_logs.sql")
+NEWEST_FIRST = Order("created_at.desc", ["a.created_at", "a.id"], descending=True)
 
 Action = Literal["create", "update", "delete", "import", "login", "logout"]
 
@@ -47,7 +48,7 @@ def list_audit_logs(query):
     """List audit rows newest first, filtered by entity, entity id, user and action."""
     params = query.model_dump(include={"entity", "entity_id", "user_id", "action"})
     with cursor() as cur:
-        return page_of(cur, queries.count_audit_logs, queries.list_audit_logs, params, query)
+        return page_of(cur, queries.match_audit_logs, queries.list_audit_logs, params, query, NEWEST_FIRST)
 
 
 @bp.get("/<int:audit_log_id>")

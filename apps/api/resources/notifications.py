@@ -8,13 +8,14 @@ from pydantic import BaseModel, Field
 from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor
-from ..listing import page_of
+from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import one_or_404
 from ..validation import PageQuery, accepts
 
 bp = Blueprint("notifications", __name__, url_prefix="/api/notifications")
 queries = Queries("notifications.sql")
+NEWEST_FIRST = Order("created_at.desc", ["created_at", "id"], descending=True)
 
 
 class Notification(BaseModel):
@@ -47,7 +48,7 @@ def list_notifications(query):
     """List the caller's notifications, newest first."""
     params = {"user_id": g.user_id, "unread": query.unread}
     with cursor() as cur:
-        return page_of(cur, queries.count_notifications, queries.list_notifications, params, query)
+        return page_of(cur, queries.match_notifications, queries.list_notifications, params, query, NEWEST_FIRST)
 
 
 @bp.get("/<int:notification_id>")

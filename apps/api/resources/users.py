@@ -9,7 +9,7 @@ from .. import audit
 from ..auth import ROLES, forget_token_state, require_role
 from ..db import Queries, cursor
 from ..errors import ApiError
-from ..listing import page_of
+from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import merged, one_or_404
 from ..passwords import hash_password
@@ -17,6 +17,7 @@ from ..validation import Body, Email, PageQuery, Text, _no_nul, accepts
 
 bp = Blueprint("users", __name__, url_prefix="/api/users")
 queries = Queries("users.sql")
+BY_USERNAME = Order("username", ["username", "id"])
 
 EDITABLE = ("full_name", "email", "role", "is_active")
 Role = Literal[ROLES]
@@ -77,7 +78,7 @@ def list_users(query):
     """List users by username, optionally filtered by role and active state."""
     params = {"role": query.role, "is_active": query.is_active}
     with cursor() as cur:
-        return page_of(cur, queries.count_users, queries.list_users, params, query)
+        return page_of(cur, queries.match_users, queries.list_users, params, query, BY_USERNAME)
 
 
 @bp.post("")

@@ -1,19 +1,20 @@
 -- Users (admin only). password_hash never leaves this file's statements except to be written.
 
--- name: count-users
--- How many users match the filters (NULL means "any").
-SELECT count(*) AS total
+-- name: match-users
+-- The users matching the filters (NULL means "any"), for the count.
+SELECT 1
 FROM users
 WHERE (%(role)s::text IS NULL OR role = %(role)s)
   AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s);
 
 -- name: list-users
 -- One page of the matching users, by username.
-SELECT id, username, full_name, email, role, is_active, created_at, updated_at
+SELECT id, username, full_name, email, role, is_active, created_at, updated_at, {cursor_key}
 FROM users
 WHERE (%(role)s::text IS NULL OR role = %(role)s)
   AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)
-ORDER BY username
+  AND {after}
+ORDER BY {order_by}
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-user
