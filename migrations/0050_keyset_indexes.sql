@@ -14,11 +14,12 @@ CREATE INDEX idx_jobs_due_date_desc ON jobs ((COALESCE(due_date, '-infinity'::da
 -- GET /api/jobs?sort=updated_at and ?sort=priority
 CREATE INDEX idx_jobs_updated_at ON jobs (updated_at, id);
 CREATE INDEX idx_jobs_priority ON jobs ((job_priority_rank(priority)), id);
--- GET /api/jobs?status= and ?customer_id= , newest first, continued by cursor.
+-- GET /api/jobs?status= and ?customer_id= by created_at: the order is (status, created_at, id), so that
+-- only this index yields it (the planner cannot prefer created_at alone and filter a rare status out).
 DROP INDEX idx_jobs_status_created_at;
-CREATE INDEX idx_jobs_status_created_at ON jobs (status, created_at DESC, id DESC);
+CREATE INDEX idx_jobs_status_created_at ON jobs (status, created_at, id);
 DROP INDEX idx_jobs_customer_created_at;
-CREATE INDEX idx_jobs_customer_created_at ON jobs (customer_id, created_at DESC, id DESC);
+CREATE INDEX idx_jobs_customer_created_at ON jobs (customer_id, created_at, id);
 
 -- GET /api/notifications and GET /api/audit-logs (with or without their filters), newest first.
 DROP INDEX idx_notifications_user_created;

@@ -102,21 +102,43 @@ def _start(query, order):
     return query.page, offset, None
 
 
+def _fetch(cur, statement, params, by_bitmap):
+    """Run `statement` and return its rows; `by_bitmap` reads the matches through bitmap scans and sorts them."""
+    if not by_bitmap:
+        cur.execute(statement, params)
+        return cur.fetchall()
+    # A search of few matches: walking the order's index and filtering could read most of the table when
+    # the matches sit far along it ('Oak ...' customers by name); the trigram bitmap reads only the matches.
+    cur.execute("SET LOCAL enable_indexscan = off")
+    try:
+        cur.execute(statement, params)
+        return cur.fetchall()
+    finally:
+        cur.execute("SET LOCAL enable_indexscan = on")
+
+
 def page_of(cur, match_sql, list_sql, params, query, order):
     """Run one page of `list_sql` in `order` and a bounded count of `match_sql`; return {"items", "pagination"}.
 
     `query` is a PageQuery: `cursor` (a next_cursor of the same list and order) or `page`, and `per_page`.
+    A search (params["pattern"], from like_pattern) is counted first: with at most LIST_SEARCH_SORT_LIMIT
+    matches they are read by their trigram index and sorted, else the order's index is walked.
     """
     page, offset, after = _start(query, order)
     exact = _wants_exact_count()
+    counted = None
+    if params.get("pattern") is not None:
+        counted = _count(cur, match_sql, params, exact)
+    by_bitmap = counted is not None and counted[0] <= current_app.config["LIST_SEARCH_SORT_LIMIT"]
     values = {f"after_{i}": value for i, value in enumerate(after or ())}
-    cur.execute(sql.SQL(list_sql).format(**order.parts(after is not None)),
-                dict(params, **values, limit=query.per_page + 1, offset=offset))
-    items = cur.fetchall()
+    items = _fetch(cur, sql.SQL(list_sql).format(**order.parts(after is not None)),
+                   dict(params, **values, limit=query.per_page + 1, offset=offset), by_bitmap)
     has_next = len(items) > query.per_page
     items = items[:query.per_page]
     keys = [item.pop("cursor_key") for item in items]
-    if after is None and not has_next and (items or offset == 0):
+    if counted is not None:
+        total, estimated = counted
+    elif after is None and not has_next and (items or offset == 0):
         total, estimated = offset + len(items), False  # the last page by offset: the count is known
     else:
         total, estimated = _count(cur, match_sql, params, exact)

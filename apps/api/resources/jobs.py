@@ -88,6 +88,19 @@ SORT_KEYS = {
 }
 ORDERS = {(sort, order): Order(f"{sort}.{order}", [key, "j.id"], descending=order == "desc")
           for (sort, order), key in SORT_KEYS.items()}
+# Filtered by status or customer, newest or oldest first: the filter column leads the keys, so the order
+# is that of idx_jobs_status_created_at / idx_jobs_customer_created_at (one range, whatever the skew).
+FILTERED_ORDERS = {(column, order): Order(f"{column},created_at.{order}", [f"j.{column}", "j.created_at", "j.id"],
+                                          descending=order == "desc")
+                   for column in ("status", "customer_id") for order in ("asc", "desc")}
+
+
+def _order(query):
+    if query.sort == "created_at":
+        for column in ("customer_id", "status"):
+            if getattr(query, column) is not None:
+                return FILTERED_ORDERS[(column, query.order)]
+    return ORDERS[(query.sort, query.order)]
 
 
 @bp.get("")
@@ -100,8 +113,7 @@ def list_jobs(query):
     params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
               "pattern": like_pattern(query.q)}
     with cursor() as cur:
-        return page_of(cur, queries.match_jobs, queries.list_jobs, params, query,
-                       ORDERS[(query.sort, query.order)])
+        return page_of(cur, queries.match_jobs, queries.list_jobs, params, query, _order(query))
 
 
 def _get_job(cur, job_id):
