@@ -145,13 +145,14 @@ _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 def wrk(url, seconds=5, connections=16, threads=2, headers=None):
-    """Drive `url` with wrk; return {"rps", "p50_ms", "p99_ms", "errors"}."""
+    """Drive `url` with wrk; return {"rps", "requests", "p50_ms", "p99_ms", "errors"}."""
     command = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True,
                             timeout=seconds + 60).stdout
-    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), "errors": 0}
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), "errors": 0,
+              "requests": int(re.search(r"(\d+) requests in", output).group(1))}
     for line in output.splitlines():
         match = _LATENCY_LINE.match(line)
         if match:

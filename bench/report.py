@@ -8,6 +8,8 @@ def _cell(values, unit):
     median, low, high = values
     if unit == "req/s":
         return f"{median:,.0f} ({low:,.0f}-{high:,.0f}) req/s"
+    if unit == "us":
+        return f"{median:,.0f} ({low:,.0f}-{high:,.0f}) µs"
     if unit == "queries":
         return f"{median:.1f} ({low:.1f}-{high:.1f})"
     return f"{ms(median)} ({ms(low)}-{ms(high)}) ms"

@@ -1,9 +1,8 @@
 """JWT auth: token settings, one role decorator, revocation shared through PostgreSQL."""
-import threading
+import time
 from datetime import timedelta
 from functools import wraps
 
-from cachetools import TTLCache
 from flask import g
 from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
@@ -15,9 +14,12 @@ ALGORITHM = "HS256"
 # A revocation or deactivation is seen by every worker within this many seconds.
 TOKEN_STATE_TTL = 1.0
 
+TOKEN_STATE_MAX = 50_000
+
 jwt = JWTManager()
-_token_state = TTLCache(maxsize=50_000, ttl=TOKEN_STATE_TTL)
-_token_state_lock = threading.Lock()
+# (jti, sub) -> (refused, good until): a plain dict read on every authenticated request. Reads and
+# single-key writes of a dict are atomic under the GIL, so the hot path takes no lock.
+_token_state = {}
 
 TOKEN_STATE_SQL = """
     SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = %(jti)s) AS revoked,
@@ -85,26 +87,27 @@ def _is_revoked(header, payload):
 
     jti = payload.get("jti")
     key = (jti, payload.get("sub"))
-    with _token_state_lock:
-        state = _token_state.get(key)
-    if state is None:
-        try:
-            user_id = int(payload.get("sub"))
-        except (TypeError, ValueError):
-            return True
-        with connection() as conn, conn.cursor() as cur:
-            cur.execute(TOKEN_STATE_SQL, {"jti": jti, "user_id": user_id, "issued_at": payload.get("iat", 0)})
-            revoked, role = cur.fetchone()
-        state = revoked or role is None or role != payload.get("role")
-        with _token_state_lock:
-            _token_state[key] = state
-    return state
+    now = time.monotonic()
+    known = _token_state.get(key)
+    if known is not None and known[1] > now:
+        return known[0]
+    try:
+        user_id = int(payload.get("sub"))
+    except (TypeError, ValueError):
+        return True
+    with connection() as conn, conn.cursor() as cur:
+        cur.execute(TOKEN_STATE_SQL, {"jti": jti, "user_id": user_id, "issued_at": payload.get("iat", 0)})
+        revoked, role = cur.fetchone()
+    refused = bool(revoked or role is None or role != payload.get("role"))
+    if len(_token_state) >= TOKEN_STATE_MAX:
+        _token_state.clear()  # bounded: at worst every live token is looked up once more
+    _token_state[key] = (refused, now + TOKEN_STATE_TTL)
+    return refused
 
 
 def forget_token_state():
     """Drop this process's cached token states (after a revocation made here)."""
-    with _token_state_lock:
-        _token_state.clear()
+    _token_state.clear()
 
 
 def require_role(minimum="viewer", refresh=False):

@@ -25,7 +25,7 @@ def cache_key(route, user_id, role, query_items):
 def _query_items(query):
     if query is not None:  # validated: defaults filled in, so ?months=12 and no months share a key
         return [(name, str(value)) for name, value in query.model_dump().items() if value is not None]
-    return list(request.args.items(multi=True))
+    return list(request.args.items(multi=True)) if request.query_string else []
 
 
 def _respond(entry, outcome):
@@ -34,7 +34,7 @@ def _respond(entry, outcome):
                "Age": str(int(time.monotonic() - entry.built_at))}
     if outcome == "STALE":
         headers["X-Cache-Stale"] = "true"
-    if request.if_none_match.contains_weak(entry.etag):
+    if "If-None-Match" in request.headers and request.if_none_match.contains_weak(entry.etag):
         return current_app.response_class(status=304, headers=headers)
     return current_app.response_class(entry.body, status=200, headers=headers, mimetype="application/json")
 
