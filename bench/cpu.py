@@ -12,7 +12,6 @@ from pathlib import Path
 import psutil
 
 from harness import wrk
-from tests.support.gunicorn import GunicornServer
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -56,6 +55,7 @@ class BareServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout=60):
+        """Start gunicorn on a free port and wait until a worker answers (401: no token)."""
         from apps.api.tools.embedded_pg import free_port
 
         self.port = free_port()
@@ -84,6 +84,7 @@ class BareServer:
         raise RuntimeError(f"the bare app did not start: {self._log.read()[-2000:].decode(errors='replace')}")
 
     def stop(self):
+        """Stop the bare app and remove its body file."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(30)
@@ -99,5 +100,3 @@ def bare_server(secret, body):
     finally:
         server.stop()
 
-
-__all__ = ["GunicornServer", "bare_server", "measured_wrk", "server_cpu_seconds"]

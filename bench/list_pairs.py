@@ -108,7 +108,7 @@ def _cursor_for(app, resource, query, page):
     with app.test_request_context(path), db.cursor() as cur:
         cur.execute(statement, dict(_params(resource, query), limit=1, offset=(page - 1) * PER_PAGE - 1))
         row = cur.fetchone()
-    return None if row is None else list_cursor.make(page, row["cursor_key"], f"{path} {order.name}")
+        return None if row is None else list_cursor.make(page, row["cursor_key"], f"{path} {order.name}")
 
 
 def _new_plan(app, client, headers, resource, query):
