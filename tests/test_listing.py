@@ -116,3 +116,13 @@ def test_deep_offsets_are_refused_with_a_pointer_to_the_cursor(new_app, database
     assert client.get("/api/jobs?page=3&per_page=20", headers=auth.headers("viewer")).status_code == 200
     response = client.get("/api/jobs?page=4&per_page=20", headers=auth.headers("viewer"))
     assert response.status_code == 400 and "cursor" in response.get_json()["detail"]
+
+
+def test_the_openapi_document_describes_cursors_estimates_and_search_terms(client):
+    document = client.get("/api/openapi.json").get_json()
+    pagination = document["components"]["schemas"]["Pagination"]["properties"]
+    assert {"next_cursor", "total_is_estimate"} <= set(pagination)
+    assert "Prefer: count=exact" in pagination["total"]["description"]
+    parameters = {item["name"]: item for item in document["paths"]["/api/jobs"]["get"]["parameters"]}
+    assert "cursor" in parameters and "three letters or digits" in parameters["q"]["schema"]["description"]
+    assert set(parameters["sort"]["schema"]["enum"]) == {"created_at", "updated_at", "due_date", "priority"}
