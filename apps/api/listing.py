@@ -24,10 +24,12 @@ SEARCH_RULE = ("at least three letters or digits in a row: shorter terms cannot 
 class Order:
     """One supported order of a list: key expressions (SQL over the statement's aliases), the last unique."""
 
-    def __init__(self, name, keys, descending=False):
+    def __init__(self, name, keys, descending=False, searched_key=False):
         self.name = name
         self.keys = keys
         self.descending = descending
+        # The first key is a searched column (customers by name): matches cluster along the order.
+        self.searched_key = searched_key
 
     def parts(self, after):
         """Return the `{cursor_key}`, `{after}` and `{order_by}` fragments (after: continue a cursor)."""
@@ -121,13 +123,14 @@ def page_of(cur, match_sql, list_sql, params, query, order):
     """Run one page of `list_sql` in `order` and a bounded count of `match_sql`; return {"items", "pagination"}.
 
     `query` is a PageQuery: `cursor` (a next_cursor of the same list and order) or `page`, and `per_page`.
-    A search (params["pattern"], from like_pattern) is counted first: with at most LIST_SEARCH_SORT_LIMIT
-    matches they are read by their trigram index and sorted, else the order's index is walked.
+    A search (params["pattern"], from like_pattern) in an order whose first key is the searched column is
+    counted first: with at most LIST_SEARCH_SORT_LIMIT matches they are read by their trigram index and
+    sorted, since walking the order's index would first pass every row before the cluster of matches.
     """
     page, offset, after = _start(query, order)
     exact = _wants_exact_count()
     counted = None
-    if params.get("pattern") is not None:
+    if order.searched_key and params.get("pattern") is not None:
         counted = _count(cur, match_sql, params, exact)
     by_bitmap = counted is not None and counted[0] <= current_app.config["LIST_SEARCH_SORT_LIMIT"]
     values = {f"after_{i}": value for i, value in enumerate(after or ())}

@@ -16,7 +16,7 @@ from ..validation import Body, Email, Name, PageQuery, Text, accepts
 
 bp = Blueprint("customers", __name__, url_prefix="/api/customers")
 queries = Queries("customers.sql")
-BY_NAME = Order("name", ["name", "id"])
+BY_NAME = Order("name", ["name", "id"], searched_key=True)
 
 EDITABLE = ("name", "email", "phone", "company", "notes")
 MAX_IMPORT_ROWS = 10_000

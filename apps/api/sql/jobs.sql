@@ -1,13 +1,16 @@
 -- Jobs: a customer's order, produced through ordered steps. A job is read with its steps and its
 -- customer's name in one statement (job_steps_json(), migration 0012), never one query per job.
 -- "Overdue" means open (not completed or cancelled) with a due date before today in UTC.
+-- The status and customer filters are written as a closed range, not "=": an equality would let the
+-- planner drop the leading key of the order (status, created_at, id) and walk idx_jobs_created_at
+-- instead, filtering out every newer job of another status (completed jobs are the old ones).
 
 -- name: match-jobs
 -- The jobs matching the list filters (status, customer, overdue, q over job number and title), for the count.
 SELECT 1
 FROM jobs j
-WHERE (%(status)s::text IS NULL OR j.status = %(status)s)
-  AND (%(customer_id)s::bigint IS NULL OR j.customer_id = %(customer_id)s)
+WHERE (%(status)s::text IS NULL OR (j.status >= %(status)s AND j.status <= %(status)s))
+  AND (%(customer_id)s::bigint IS NULL OR (j.customer_id >= %(customer_id)s AND j.customer_id <= %(customer_id)s))
   AND (%(overdue)s::boolean IS NOT TRUE
        OR (j.status NOT IN ('completed', 'cancelled') AND j.due_date < (now() AT TIME ZONE 'UTC')::date))
   AND (%(overdue)s::boolean IS NOT FALSE
@@ -27,8 +30,8 @@ SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.de
 FROM (
     SELECT j.*
     FROM jobs j
-    WHERE (%(status)s::text IS NULL OR j.status = %(status)s)
-      AND (%(customer_id)s::bigint IS NULL OR j.customer_id = %(customer_id)s)
+    WHERE (%(status)s::text IS NULL OR (j.status >= %(status)s AND j.status <= %(status)s))
+      AND (%(customer_id)s::bigint IS NULL OR (j.customer_id >= %(customer_id)s AND j.customer_id <= %(customer_id)s))
       AND (%(overdue)s::boolean IS NOT TRUE
            OR (j.status NOT IN ('completed', 'cancelled') AND j.due_date < (now() AT TIME ZONE 'UTC')::date))
       AND (%(overdue)s::boolean IS NOT FALSE
