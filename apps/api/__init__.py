@@ -16,11 +16,13 @@ def create_app(test_config=None):
     if not config.DATABASE_URL and not config.is_production:
         from .embedded_pg import running_dev_url
         config.DATABASE_URL = running_dev_url(config.DATA_DIR) or ""
+    if not config.JWT_SECRET_KEY and not config.is_production:
+        from .dev_secret import dev_secret
+        config.JWT_SECRET_KEY = dev_secret(config.DATA_DIR)
     config.validate()
 
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
     from . import auth, cli, compression, errors, logs, metrics
+    from .proxies import ForwardedFrom, parse_allowed
     from .jsonio import IsoJSONProvider
     from .resources import register_blueprints
 
@@ -28,10 +30,9 @@ def create_app(test_config=None):
     app.json = IsoJSONProvider(app)
     app.config.from_mapping(config.as_flask_config())
     app.config["SECRET_KEY"] = config.JWT_SECRET_KEY
-    if config.TRUSTED_PROXY_COUNT:
-        # Behind N load balancers: take the client address and scheme from their X-Forwarded-* headers.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUSTED_PROXY_COUNT,
-                                x_proto=config.TRUSTED_PROXY_COUNT)
+    if config.FORWARDED_ALLOW_IPS:
+        # Behind proxies: the client address and scheme come from X-Forwarded-* sent by these peers only.
+        app.wsgi_app = ForwardedFrom(app.wsgi_app, parse_allowed(config.FORWARDED_ALLOW_IPS))
     auth.init_app(app)
     errors.register_error_handlers(app)
     compression.init_app(app)
