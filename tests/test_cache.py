@@ -11,8 +11,13 @@ from apps.api import create_app
 from apps.api.auth import require_role
 from apps.api.cache import cache_key, cached_per_user, get_cache
 from apps.api.errors import ApiError
+from apps.api.validation import Query, accepts
 from tests.conftest import app_config
 from tests.test_dashboard import wait_for
+
+
+class ProbeQuery(Query):
+    n: int | None = None
 
 
 class Probe:
@@ -26,7 +31,7 @@ class Probe:
         self.answer = None
         self._lock = threading.Lock()
 
-        def load():
+        def load(query=None):
             with self._lock:
                 self.calls += 1
             time.sleep(self.delay)
@@ -36,7 +41,8 @@ class Probe:
                 return self.answer
             return {"value": self.value, "user": g.user_id}
 
-        app.add_url_rule("/api/probe", "probe", require_role("viewer")(cached_per_user(ttl=30)(load)))
+        app.add_url_rule("/api/probe", "probe",
+                         require_role("viewer")(accepts(query=ProbeQuery)(cached_per_user(ttl=30)(load))))
         app.add_url_rule("/api/probe-short", "probe_short",
                          require_role("viewer")(cached_per_user(ttl=0.3)(load)))
 
