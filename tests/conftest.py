@@ -77,7 +77,7 @@ def pg_server():
         yield Server(embedded.url("postgres"), embedded)
     finally:
         close_all_pools()
-        embedded.stop(mode="immediate")
+        embedded.remove()  # as root the cluster lives outside data_dir (apps/api/embedded_root.py)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
