@@ -198,3 +198,16 @@ def test_failed_logins_are_recorded_for_admins(client, auth, db):
     assert [(item["username"], item["ip"]) for item in listed["items"]] == [
         ("nobody-like-this", "127.0.0.1"), ("admin", "127.0.0.1")]
     assert listed["items"][0]["attempted_at"] and listed["pagination"]["total"] == 2
+
+
+def test_a_worker_asks_the_database_about_a_session_at_most_once_a_second(client, auth, monkeypatch):
+    from apps.api import sessions
+
+    lookups, load_role = [], sessions._load_role
+    monkeypatch.setattr(sessions, "_load_role", lambda sid, subject: lookups.append(sid) or load_role(sid, subject))
+    headers = auth.headers("viewer")
+    started = time.monotonic()
+    for _ in range(300):
+        assert client.get("/api/auth/token", headers=headers).status_code == 200
+    seconds = time.monotonic() - started
+    assert 1 <= len(lookups) <= seconds / sessions.STATE_TTL + 1, (len(lookups), seconds)
