@@ -1,4 +1,4 @@
-"""JWT auth: token settings, one role decorator, revocation shared through PostgreSQL."""
+"""JWT auth: token settings, one role decorator (fresh logins too), and the session check of every token."""
 from datetime import timedelta
 from functools import wraps
 
