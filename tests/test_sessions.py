@@ -211,3 +211,33 @@ def test_a_worker_asks_the_database_about_a_session_at_most_once_a_second(client
         assert client.get("/api/auth/token", headers=headers).status_code == 200
     seconds = time.monotonic() - started
     assert 1 <= len(lookups) <= seconds / sessions.STATE_TTL + 1, (len(lookups), seconds)
+
+
+@pytest.mark.slow
+def test_logout_is_refused_by_every_gunicorn_worker_within_a_second(database_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support.checks import each_worker_db_health
+    from tests.support.gunicorn import GunicornServer
+
+    with GunicornServer(database_url, workers=2, env={"RATE_LIMITS_ENABLED": "false"}) as server:
+        def tokens_of(username):
+            status, _, body = server.request("POST", "/api/auth/login", {"username": username, "password": DEMO_PASSWORD})
+            assert status == 200
+            return {"Authorization": f"Bearer {body['access_token']}"}
+
+        leaving, staying = tokens_of("manager"), tokens_of("viewer")
+        each_worker_db_health(server, leaving)  # every worker has seen (and cached) the session as live
+        assert server.request("POST", "/api/auth/logout", headers=leaving)[0] == 200
+        time.sleep(1.1)
+        refused, served_by = set(), set()
+        for _ in range(10):  # bursts until the live session's answers show that every worker was asked
+            with ThreadPoolExecutor(16) as pool:
+                calls = [pool.submit(server.request, "GET", "/api/health/db", None, headers)
+                         for _ in range(8) for headers in (leaving, staying)]
+                answers = [call.result() for call in calls]
+            refused |= {status for status, _, _ in answers[0::2]}
+            served_by |= {body["pool_stats"]["pid"] for status, _, body in answers[1::2] if status == 200}
+            if served_by == set(server.worker_pids()):
+                break
+        assert served_by == set(server.worker_pids()) and refused == {401}
