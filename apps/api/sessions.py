@@ -22,6 +22,7 @@ STATE_TTL = 1.0
 # An access token from a password login is fresh this long (refreshed ones never are).
 FRESH_FOR = timedelta(minutes=15)
 USER_AGENT_MAX = 500
+_UNKNOWN = object()
 
 
 class SessionStates:
@@ -35,8 +36,9 @@ class SessionStates:
         """Return the live session's role (None when it is not live), asking PostgreSQL at most once a second."""
         key = (sid, subject)
         with self.lock:
-            if key in self.states:
-                return self.states[key]
+            role = self.states.get(key, _UNKNOWN)
+        if role is not _UNKNOWN:
+            return role
         role = _load_role(sid, subject)
         with self.lock:
             self.states[key] = role
