@@ -27,7 +27,7 @@ max_requests_jitter = int(_env("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
 accesslog = _env("GUNICORN_ACCESS_LOG", "") or None
 errorlog = "-"
 # Never share the pool's sockets between workers: each worker opens its own pool and LISTEN
-# connection after fork, on first use.
+# connection after fork (post_worker_init below).
 preload_app = False
 
 # gunicorn's control socket lives at one fixed path per user; several instances on one host
@@ -95,13 +95,19 @@ def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
-def worker_exit(server, worker):
-    """Close this worker's database pools and LISTEN connection before it exits."""
-    from apps.api.cache import close_all_caches
-    from apps.api.db import close_all_pools
+def post_worker_init(worker):
+    """Open the app's pool and start its cache (LISTEN) before the worker's first request."""
+    from apps.api import open_resources
 
-    close_all_caches()
-    close_all_pools()
+    open_resources(worker.wsgi)
+
+
+def worker_exit(server, worker):
+    """Close the app's pool and LISTEN connection in this worker before it exits."""
+    from apps.api import close_resources
+
+    if getattr(worker, "wsgi", None) is not None:
+        close_resources(worker.wsgi)
 
 
 def on_exit(server):

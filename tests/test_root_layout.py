@@ -10,9 +10,10 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from apps.api import embedded_pg, embedded_root, migrate
 from apps.api.config import PROJECT_ROOT
-from apps.api.seed import seed_users
+from apps.api.db import migrate
+from apps.api.tools import embedded_pg, embedded_root
+from apps.api.tools.seed import seed_users
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the layout under test is the one for root")
 

@@ -8,8 +8,7 @@ import time
 import psycopg2
 import pytest
 
-from apps.api import create_app
-from tests.conftest import DEMO_PASSWORD, AuthActions, app_config
+from tests.support.auth import DEMO_PASSWORD, AuthActions
 
 
 def login(client, username="admin", password=DEMO_PASSWORD, **headers):
@@ -100,8 +99,8 @@ def test_a_password_change_ends_tokens_issued_in_the_same_second(client, auth):
     assert refused(client, tokens)  # on main: accepted when issued within the same whole second
 
 
-def test_logout_is_seen_by_another_app_within_a_second(client, database_url):
-    other = create_app(app_config(database_url)).test_client()
+def test_logout_is_seen_by_another_app_within_a_second(client, database_url, new_app):
+    other = new_app(database_url).test_client()
     tokens = login(client)
     assert other.get("/api/auth/me", headers=bearer(tokens["access_token"])).status_code == 200
     client.post("/api/auth/logout", headers=bearer(tokens["access_token"]))

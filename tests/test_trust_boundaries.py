@@ -6,7 +6,8 @@ import pytest
 
 from apps.api import create_app
 from apps.api.config import PROJECT_ROOT, Config, ConfigError
-from tests.conftest import DEMO_PASSWORD, app_config
+from tests.support.apps import app_config
+from tests.support.auth import DEMO_PASSWORD
 from tests.support.tokens import claims_for, signed
 
 OLD_DEV_SECRET = "development-secret-key-not-for-production-use-0000"  # what .env.dev held on main
@@ -26,9 +27,9 @@ def test_the_secret_once_committed_is_refused_in_every_environment(database_url,
         create_app(app_config(database_url, APP_ENV=env, JWT_SECRET_KEY=OLD_DEV_SECRET))
 
 
-def test_development_generates_its_secret_in_data_dir_for_every_worker(database_url, tmp_path, auth):
-    settings = app_config(database_url, APP_ENV="development", JWT_SECRET_KEY="", DATA_DIR=str(tmp_path))
-    first, second = create_app(settings), create_app(settings)
+def test_development_generates_its_secret_in_data_dir_for_every_worker(database_url, tmp_path, auth, new_app):
+    settings = dict(APP_ENV="development", JWT_SECRET_KEY="", DATA_DIR=str(tmp_path))
+    first, second = new_app(database_url, **settings), new_app(database_url, **settings)
     path = tmp_path / "jwt-secret"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert first.config["JWT_SECRET_KEY"] == second.config["JWT_SECRET_KEY"] == path.read_text().strip()
@@ -77,9 +78,9 @@ def _failed_login_ips(db):
         return [row[0] for row in cur.fetchall()]
 
 
-def test_forwarded_for_counts_only_from_the_listed_proxies(database_url, db):
-    client = create_app(app_config(database_url, RATE_LIMIT_LOGIN_IP="5/60",
-                                   FORWARDED_ALLOW_IPS="10.0.0.0/24, 192.0.2.1")).test_client()
+def test_forwarded_for_counts_only_from_the_listed_proxies(database_url, db, new_app):
+    client = new_app(database_url, RATE_LIMIT_LOGIN_IP="5/60",
+                                   FORWARDED_ALLOW_IPS="10.0.0.0/24, 192.0.2.1").test_client()
     # A client talking to us directly, rotating the header (main with TRUSTED_PROXY_COUNT=1: never limited).
     statuses = [_login(client, "203.0.113.5", f"198.51.100.{n}").status_code for n in range(8)]
     assert statuses == [401] * 5 + [429] * 3
@@ -89,15 +90,15 @@ def test_forwarded_for_counts_only_from_the_listed_proxies(database_url, db):
     assert _failed_login_ips(db)[-1] == "198.51.100.20"
 
 
-def test_ipv6_clients_share_a_limit_per_64(database_url):
-    client = create_app(app_config(database_url, RATE_LIMIT_LOGIN_IP="3/60")).test_client()
+def test_ipv6_clients_share_a_limit_per_64(database_url, new_app):
+    client = new_app(database_url, RATE_LIMIT_LOGIN_IP="3/60").test_client()
     same_64 = [_login(client, f"2001:db8:1:2::{n:x}").status_code for n in range(1, 6)]
     assert same_64 == [401, 401, 401, 429, 429]
     assert _login(client, "2001:db8:1:3::1").status_code == 401  # the next /64 is someone else
 
 
-def test_metrics_never_take_loopback_from_a_forwarded_header(database_url):
-    client = create_app(app_config(database_url, FORWARDED_ALLOW_IPS="127.0.0.1,10.0.0.1")).test_client()
+def test_metrics_never_take_loopback_from_a_forwarded_header(database_url, new_app):
+    client = new_app(database_url, FORWARDED_ALLOW_IPS="127.0.0.1,10.0.0.1").test_client()
     forged = {"X-Forwarded-For": "127.0.0.1"}
     assert client.get("/metrics", headers=forged, environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 403
     assert client.get("/metrics", headers=forged, environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 403
@@ -105,8 +106,8 @@ def test_metrics_never_take_loopback_from_a_forwarded_header(database_url):
     assert client.get("/metrics").status_code == 200  # the control: loopback itself, no proxy involved
 
 
-def test_a_direct_client_cannot_claim_https(database_url):
-    client = create_app(app_config(database_url, FORWARDED_ALLOW_IPS="10.0.0.1")).test_client()
+def test_a_direct_client_cannot_claim_https(database_url, new_app):
+    client = new_app(database_url, FORWARDED_ALLOW_IPS="10.0.0.1").test_client()
     app = client.application
 
     @app.get("/_scheme")

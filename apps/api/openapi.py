@@ -134,9 +134,13 @@ class Pagination(BaseModel):
     has_prev: bool
 
 
-def page_model(model):
-    """Return the response model of a paginated list of `model` ({"items", "pagination"})."""
-    return create_model(f"{model.__name__}Page", items=(list[model], ...), pagination=(Pagination, ...))
+def page_model(item):
+    """Return the response schema of a paginated list of `item` (a pydantic model or a JSON Schema dict)."""
+    if isinstance(item, dict):
+        return {"type": "object", "required": ["items", "pagination"],
+                "properties": {"items": {"type": "array", "items": item},
+                               "pagination": Pagination.model_json_schema()}}
+    return create_model(f"{item.__name__}Page", items=(list[item], ...), pagination=(Pagination, ...))
 
 
 def documented(status=None, schema=None, responses=None):

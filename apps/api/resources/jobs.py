@@ -9,29 +9,18 @@ from pydantic import Field
 from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor
-from ..errors import ApiError, ValidationError
-from ..listing import page_of
-from ..openapi import documented
+from ..errors import ValidationError
+from ..listing import like_pattern, page_of
+from ..openapi import documented, page_model
 from ..ratelimit import rate_limited
+from ..rows import merged, one_or_404
 from ..validation import Body, Id, Name, PageQuery, Text, accepts
+from ..workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition
 from .steps import MAX_STEPS, STEP_SCHEMA, StepIn, insert_steps, reference_errors
-from .steps import queries as step_queries
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 queries = Queries("jobs.sql")
 
-JobStatus = Literal["draft", "active", "in_progress", "on_hold", "completed", "cancelled"]
-Priority = Literal["low", "normal", "high", "urgent"]
-# The legal manual transitions; anything else is 409. Steps also move a job: the first started
-# step makes a draft or active job in_progress, the last completed or skipped one makes it completed.
-JOB_TRANSITIONS = {
-    "draft": {"active", "in_progress", "cancelled"},
-    "active": {"draft", "in_progress", "on_hold", "cancelled"},
-    "in_progress": {"on_hold", "completed", "cancelled"},
-    "on_hold": {"active", "in_progress", "cancelled"},
-    "completed": set(),
-    "cancelled": {"draft"},
-}
 FIELDS = ("customer_id", "title", "description", "status", "priority", "due_date")
 DIRECTIONS = {"asc": sql.SQL("ASC"), "desc": sql.SQL("DESC")}
 
@@ -42,8 +31,8 @@ JOB_SCHEMA = {
     "properties": {
         "id": {"type": "integer"}, "job_number": {"type": "string"}, "customer_id": {"type": "integer"},
         "customer_name": {"type": "string"}, "title": {"type": "string"},
-        "description": {"type": ["string", "null"]}, "status": {"type": "string", "enum": list(JOB_TRANSITIONS)},
-        "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"]},
+        "description": {"type": ["string", "null"]}, "status": {"type": "string", "enum": list(JOB_STATUSES)},
+        "priority": {"type": "string", "enum": list(PRIORITIES)},
         "due_date": {"type": ["string", "null"], "format": "date"},
         "created_by": {"type": ["integer", "null"]}, "is_overdue": {"type": "boolean"},
         "created_at": {"type": "string", "format": "date-time"},
@@ -51,11 +40,6 @@ JOB_SCHEMA = {
         "steps": {"type": "array", "items": STEP_SCHEMA},
     },
 }
-PAGE_SCHEMA = {"type": "object", "required": ["items", "pagination"],
-               "properties": {"items": {"type": "array", "items": JOB_SCHEMA},
-                              "pagination": {"type": "object"}}}
-
-
 class JobListQuery(PageQuery):
     """Filters and order of the job list (overdue=false keeps the jobs that are not overdue)."""
 
@@ -94,12 +78,6 @@ class JobPatch(Body):
     due_date: date | None = None
 
 
-def _like_pattern(text):
-    """Return an ILIKE pattern matching `text` anywhere, its %, _ and \\ taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _order_by(query):
     direction = DIRECTIONS[query.order]
     nulls = sql.SQL(" NULLS LAST") if query.sort == "due_date" else sql.SQL("")
@@ -108,33 +86,25 @@ def _order_by(query):
 
 
 @bp.get("")
-@documented(schema=PAGE_SCHEMA)
+@documented(schema=page_model(JOB_SCHEMA))
 @require_role("viewer")
 @rate_limited("jobs-list", "RATE_LIMIT_LISTS", by="user")
 @accepts(query=JobListQuery)
 def list_jobs(query):
     """List jobs with their steps, filtered by status, customer, overdue and `q`, newest first."""
     params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
-              "pattern": _like_pattern(query.q) if query.q else None}
+              "pattern": like_pattern(query.q)}
     list_sql = sql.SQL(queries.list_jobs).format(order_by=_order_by(query))
     with cursor() as cur:
         return page_of(cur, queries.count_jobs, list_sql, params, query)
 
 
-def _one_job(cur, statement, job_id):
-    cur.execute(statement, {"job_id": job_id})
-    job = cur.fetchone()
-    if job is None:
-        raise ApiError(404, "No job has this id.")
-    return job
-
-
 def _get_job(cur, job_id):
-    return _one_job(cur, queries.get_job, job_id)
+    return one_or_404(cur, queries.get_job, {"job_id": job_id}, "job")
 
 
 def _lock_job(cur, job_id):
-    return _one_job(cur, queries.lock_job, job_id)
+    return one_or_404(cur, queries.lock_job, {"job_id": job_id}, "job")
 
 
 def _customer_errors(cur, customer_id):
@@ -169,22 +139,10 @@ def create_job(body):
         cur.execute(queries.insert_job, dict(fields, created_by=g.user_id))
         created = cur.fetchone()
         insert_steps(cur, created["id"], body.steps, first_order=1)
-        audit.record(cur, "create", "jobs", created["id"], audit.changed_fields(
-            {}, dict(fields, job_number=created["job_number"], steps=steps or None)))
+        audit.record_create(cur, "jobs", created["id"],
+                            dict(fields, job_number=created["job_number"], steps=steps or None))
         job = _get_job(cur, created["id"])
     return job, 201, {"Location": f"/api/jobs/{job['id']}"}
-
-
-def _check_transition(cur, job_id, old, new):
-    if new == old:
-        return
-    if new not in JOB_TRANSITIONS[old]:
-        allowed = ", ".join(sorted(JOB_TRANSITIONS[old])) or "none"
-        raise ApiError(409, f"A {old} job cannot become {new} (allowed: {allowed}).")
-    if new == "completed":
-        cur.execute(step_queries.count_open_steps, {"job_id": job_id})
-        if cur.fetchone()["open"]:
-            raise ApiError(409, "The job still has pending or in-progress steps; complete or skip them first.")
 
 
 @bp.patch("/<int:job_id>")
@@ -201,12 +159,10 @@ def update_job(job_id, body):
             if errors:
                 raise ValidationError(errors)
         if "status" in changes:
-            _check_transition(cur, job_id, before["status"], changes["status"])
+            check_job_transition(cur, job_id, before["status"], changes["status"])
         changed = audit.changed_fields(before, changes)
         if changed:
-            params = {name: changes.get(name) for name in FIELDS}
-            params.update({f"set_{name}": name in changes for name in FIELDS}, job_id=job_id)
-            cur.execute(queries.update_job, params)
+            cur.execute(queries.update_job, dict(merged(before, changes, FIELDS), job_id=job_id))
             audit.record(cur, "update", "jobs", job_id, changed)
         return _get_job(cur, job_id)
 
@@ -218,5 +174,5 @@ def delete_job(job_id):
     with cursor() as cur:
         before = _lock_job(cur, job_id)
         cur.execute(queries.delete_job, {"job_id": job_id})
-        audit.record(cur, "delete", "jobs", job_id, audit.changed_fields(before, dict.fromkeys(before)))
+        audit.record_delete(cur, "jobs", before)
     return "", 204

@@ -11,6 +11,7 @@ from ..db import Queries, cursor
 from ..errors import ApiError
 from ..listing import page_of
 from ..openapi import documented, page_model
+from ..rows import merged, one_or_404
 from ..passwords import hash_password
 from ..validation import Body, Email, PageQuery, Text, _no_nul, accepts
 
@@ -62,10 +63,6 @@ class UserPatch(Body):
     password: Password = None
 
 
-def _not_found(user_id):
-    return ApiError(404, f"User {user_id} does not exist.")
-
-
 def _lock_for_change(cur, user_id, role=None, is_active=None):
     """Lock and return the user; refuse (409) to leave no active admin, or an admin demoting themselves.
 
@@ -75,10 +72,7 @@ def _lock_for_change(cur, user_id, role=None, is_active=None):
     if role is not None or is_active is not None:
         cur.execute(queries.lock_active_admins)
         admins = [row["id"] for row in cur.fetchall()]
-    cur.execute(queries.lock_user, {"id": user_id})
-    before = cur.fetchone()
-    if before is None:
-        raise _not_found(user_id)
+    before = one_or_404(cur, queries.lock_user, {"id": user_id}, "user")
     role = before["role"] if role is None else role
     is_active = before["is_active"] if is_active is None else is_active
     if user_id in admins and (role != "admin" or not is_active):
@@ -110,7 +104,7 @@ def create_user(body):
     with cursor() as cur:
         cur.execute(queries.insert_user, dict(fields, password_hash=hash_password(body.password)))
         user = cur.fetchone()
-        audit.record(cur, "create", "users", user["id"], audit.changed_fields({}, fields))
+        audit.record_create(cur, "users", user["id"], fields)
     return user, 201, {"Location": f"/api/users/{user['id']}"}
 
 
@@ -120,11 +114,7 @@ def create_user(body):
 def get_user(user_id):
     """Return one user."""
     with cursor() as cur:
-        cur.execute(queries.get_user, {"id": user_id})
-        user = cur.fetchone()
-    if user is None:
-        raise _not_found(user_id)
-    return user
+        return one_or_404(cur, queries.get_user, {"id": user_id}, "user")
 
 
 def _save(cur, before, changes, password=None, action="update"):
@@ -132,8 +122,7 @@ def _save(cur, before, changes, password=None, action="update"):
     changed = audit.changed_fields(before, changes)
     if not changed and password is None:
         return before
-    after = {**{key: before[key] for key in EDITABLE}, **changes}
-    cur.execute(queries.update_user, dict(after, id=before["id"],
+    cur.execute(queries.update_user, dict(merged(before, changes, EDITABLE), id=before["id"],
                                           password_hash=hash_password(password) if password else None))
     user = cur.fetchone()
     if password is not None:
@@ -188,9 +177,7 @@ def delete_user(user_id):
 def delete_user_sessions(user_id):
     """End every session of a user: all their tokens are refused from now on."""
     with cursor() as cur:
-        cur.execute(queries.get_user, {"id": user_id})
-        if cur.fetchone() is None:
-            raise _not_found(user_id)
+        one_or_404(cur, queries.get_user, {"id": user_id}, "user")
         ended = sessions.end_all(cur, user_id, "ended by admin")
         audit.record(cur, "logout", "users", user_id, {"sessions_ended": ended})
     forget_token_state()
