@@ -32,5 +32,5 @@ bench: $(STAMP) $(BENCH_STAMP)
 
 # As root the cluster lives in EMBEDDED_PG_HOME (apps/api/embedded_root.py): remove it there too.
 clean-data:
-	@test ! -x $(BIN)/python || $(BIN)/python -c "from apps.api.embedded_pg import dev_server; dev_server('.data').remove()"
+	@test ! -x $(BIN)/python || $(BIN)/python -c "from apps.api.tools.embedded_pg import dev_server; dev_server('.data').remove()"
 	rm -rf .data
