@@ -7,7 +7,7 @@ from psycopg2 import sql
 # Tables whose rows a refused request may legitimately change: a refused login still counts against its
 # rate limits (that is the point of them) and is recorded as a failed login.
 COUNTERS_OF_REFUSALS = ("rate_limits", "failed_logins")
-# The tests mint tokens by starting sessions (tests/conftest.py AuthActions) while they watch the tables:
+# The tests mint tokens by starting sessions (tests/support/auth.py AuthActions) while they watch the tables:
 # of the sessions, only ended ones (and how they ended) count.
 ENDED_SESSIONS = sql.SQL("(SELECT id, ended_reason FROM sessions WHERE ended_at IS NOT NULL)")
 
