@@ -1,5 +1,6 @@
 """Pairs measured over HTTP against the real service under gunicorn, driven by wrk."""
 import json
+import secrets
 import statistics
 import threading
 import time
@@ -12,7 +13,7 @@ from harness import ratio, say
 
 from tests.support.gunicorn import GunicornServer
 
-SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+SECRET = secrets.token_urlsafe(48)  # per run: no secret written in the repository signs tokens
 COLD_BURST_ROUTE = "/api/dashboard/chart/jobs-by-month"
 
 

@@ -6,6 +6,7 @@ is the same filters as the old code ran them: an exact count(*) and a page cut b
 row's old twin is the OFFSET of the same page), timed the same way around one pooled transaction.
 """
 import re
+import secrets
 import statistics
 import time
 
@@ -49,7 +50,7 @@ def _app(url):
     from apps.api import create_app
 
     return create_app({"APP_ENV": "test", "DATABASE_URL": url, "RATE_LIMITS_ENABLED": False,
-                       "JWT_SECRET_KEY": "bench-secret-bench-secret-bench-secret-0123", "LOG_LEVEL": "WARNING"})
+                       "JWT_SECRET_KEY": secrets.token_urlsafe(48), "LOG_LEVEL": "WARNING"})
 
 
 def _resource(name):
@@ -150,19 +151,12 @@ def _fill(url, query):
 
 def measure(urls, repeat):
     """Return one row per list query: {label: {size: (old ms, new ms or -status)}}."""
-    from flask_jwt_extended import create_access_token
-
     results = {}
     for size, url in sorted(urls.items()):
         app = _app(url)
         client = app.test_client()
-        with app.app_context():
-            from apps.api import db
-            with db.cursor() as cur:
-                cur.execute("SELECT id FROM users WHERE username = 'viewer'")
-                viewer = cur.fetchone()["id"]
-            token = create_access_token(identity=str(viewer), additional_claims={"role": "viewer"})
-        headers = {"Authorization": f"Bearer {token}"}
+        login = client.post("/api/auth/login", json={"username": "viewer", "password": "demo"})  # the seed's
+        headers = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
         for label, resource, query in CASES:
             query = _fill(url, query)
             page = query.get("page", query.get("cursor", 1))

@@ -1,5 +1,6 @@
 """The audit trail for admins: read-only, filterable, newest first."""
 from datetime import datetime
+from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Literal
 
 from flask import Blueprint
@@ -15,6 +16,7 @@ from ..validation import Id, PageQuery, Text, accepts
 bp = Blueprint("audit_logs", __name__, url_prefix="/api/audit-logs")
 queries = Queries("audit_logs.sql")
 NEWEST_FIRST = Order("created_at.desc", ["a.created_at", "a.id"], descending=True)
+FAILED_NEWEST_FIRST = Order("attempted_at.desc", ["attempted_at", "id"], descending=True)
 
 Action = Literal["create", "update", "delete", "import", "login", "logout"]
 
@@ -49,6 +51,32 @@ def list_audit_logs(query):
     params = query.model_dump(include={"entity", "entity_id", "user_id", "action"})
     with cursor() as cur:
         return page_of(cur, queries.match_audit_logs, queries.list_audit_logs, params, query, NEWEST_FIRST)
+
+
+class FailedLogin(BaseModel):
+    """One failed login: the name tried, the client address, when (never the password)."""
+
+    id: int
+    username: str
+    ip: str | None
+    attempted_at: datetime
+
+
+class FailedLoginQuery(PageQuery):
+    username: Text(64, 1) | None = None
+    ip: IPv4Address | IPv6Address | None = None
+
+
+@bp.get("/failed-logins")
+@documented(schema=page_model(FailedLogin))
+@require_role("admin")
+@accepts(query=FailedLoginQuery)
+def list_failed_logins(query):
+    """List failed logins newest first, filtered by the name tried and the client address (kept 90 days)."""
+    params = {"username": query.username, "ip": str(query.ip) if query.ip else None}
+    with cursor() as cur:
+        return page_of(cur, queries.match_failed_logins, queries.list_failed_logins, params, query,
+                       FAILED_NEWEST_FIRST)
 
 
 @bp.get("/<int:audit_log_id>")

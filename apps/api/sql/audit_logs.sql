@@ -30,3 +30,20 @@ SELECT a.id, a.user_id, u.username, a.action, a.entity, a.entity_id, a.changes, 
 FROM audit_logs a
 LEFT JOIN users u ON u.id = a.user_id
 WHERE a.id = %(id)s;
+
+-- name: match-failed-logins
+-- The failed logins matching the filters, for the count.
+SELECT 1
+FROM failed_logins
+WHERE (%(username)s::text IS NULL OR username = %(username)s)
+  AND (%(ip)s::inet IS NULL OR ip = %(ip)s::inet);
+
+-- name: list-failed-logins
+-- One page of failed logins, newest first.
+SELECT id, username, host(ip) AS ip, attempted_at, {cursor_key}
+FROM failed_logins
+WHERE (%(username)s::text IS NULL OR username = %(username)s)
+  AND (%(ip)s::inet IS NULL OR ip = %(ip)s::inet)
+  AND {after}
+ORDER BY {order_by}
+LIMIT %(limit)s OFFSET %(offset)s;
