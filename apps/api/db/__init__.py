@@ -3,7 +3,13 @@
 `init_app(app)` keeps a `Database` in `app.extensions["db"]`. Its pool opens lazily in the process
 that first asks for it, so after gunicorn forks; gunicorn's `post_worker_init` warms it, and
 `worker_exit` and the test fixtures close it through the app (`close(app)`). Only this package
-imports psycopg2.pool; routes borrow connections through `connection()` and `cursor()`.
+imports psycopg2.pool; routes borrow connections through `connection()` and `cursor()`, and read
+through `read_cursor()`, which uses a replica (DATABASE_REPLICA_URLS) when one is current enough.
+
+Nothing here keeps session state on DATABASE_URL, so it may be PgBouncer in transaction mode: the
+statement, idle-in-transaction and time zone settings are sent with each transaction's first
+statement (SET LOCAL). DATABASE_DIRECT_URL (default DATABASE_URL) is for LISTEN, migrations and
+session advisory locks.
 """
 import os
 import time
@@ -13,14 +19,22 @@ import psycopg2
 import psycopg2.extras
 from flask import current_app
 
+from flask import g, has_request_context, request
+
 from ..logs import add_db_time
 from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, TooManyRequests
 from ..per_process import PerProcess
 from .pool import ConnectionPool
 from .queries import Queries
+from .replicas import ReplicaSet
+from .routing import FirstStatementCursor, ReadCursor, RecentWriters
 
-__all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "Queries", "Database",
-           "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError"]
+__all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
+           "Database", "database", "direct_url", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed",
+           "PoolForkError"]
+
+queries = Queries("db.sql")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 EXTENSION = "db"
 # Pool arguments that are not connection arguments.
@@ -42,11 +56,19 @@ def pool_kwargs(config):
         # a query) fails after the connect timeout, idle connections are probed by TCP keepalives.
         tcp_user_timeout=config["DB_CONNECT_TIMEOUT"] * 1000,
         keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
+        # No `options`: PgBouncer refuses that startup parameter. The settings go per transaction.
         application_name=f"printshop-api-{os.getpid()}",
-        options=(f"-c statement_timeout={config['DB_STATEMENT_TIMEOUT_MS']}"
-                 f" -c idle_in_transaction_session_timeout={config['DB_IDLE_IN_TRANSACTION_TIMEOUT_MS']}"
-                 " -c timezone=UTC"),
     )
+
+
+def direct_url(config):
+    """Return the URL of a direct session connection to the primary (LISTEN, migrations, advisory locks)."""
+    return config.get("DATABASE_DIRECT_URL") or config["DATABASE_URL"]
+
+
+def replica_urls(config):
+    """Return the replica URLs of DATABASE_REPLICA_URLS (comma-separated)."""
+    return [url.strip() for url in (config.get("DATABASE_REPLICA_URLS") or "").split(",") if url.strip()]
 
 
 class Database:
@@ -55,6 +77,55 @@ class Database:
     def __init__(self, config):
         self.config = config
         self._pool = PerProcess(lambda: ConnectionPool(config["DATABASE_URL"], **pool_kwargs(config)))
+        self.replica_urls = replica_urls(config)
+        self._replicas = PerProcess(self._open_replicas)
+        self.writers = RecentWriters(keep_seconds=max(60.0, 4 * config["DB_REPLICA_MAX_LAG_SECONDS"]))
+        self.settings_params = {"statement_timeout": int(config["DB_STATEMENT_TIMEOUT_MS"]),
+                                "idle_timeout": int(config["DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"])}
+        self._settings_sql = None
+
+    def _open_replicas(self):
+        kwargs = pool_kwargs(self.config)
+        conn_kwargs = {k: v for k, v in kwargs.items() if k not in _POOL_ONLY}
+
+        def open_pool(url):
+            return ConnectionPool(url, **dict(kwargs, min_size=0), name="replica")
+
+        return ReplicaSet(self.config["DATABASE_URL"], self.replica_urls, open_pool, conn_kwargs,
+                          self.config["DB_REPLICA_MAX_LAG_SECONDS"])
+
+    def replicas(self):
+        """Return this process's replica set (its monitor starts on first use), or None without replicas."""
+        return self._replicas.get() if self.replica_urls else None
+
+    def settings_sql(self, cur):
+        """Return the per-transaction settings as SQL text with its values rendered (once per app)."""
+        if self._settings_sql is None:
+            self._settings_sql = cur.mogrify(queries.set_transaction_settings, self.settings_params).decode()
+        return self._settings_sql
+
+    def first_statements(self, cur):
+        """Return what a transaction sends before its first statement: settings, and a write notice."""
+        text = self.settings_sql(cur) + ";"
+        if self.replica_urls and _writing_user() is not None:
+            text += "\n" + cur.mogrify(queries.notify_write, {"user_id": str(_writing_user())}).decode() + ";"
+        return text
+
+    def wrote(self):
+        """Note after a commit that this request's user wrote (their reads wait for a replica past it)."""
+        if self.replica_urls and _writing_user() is not None:
+            self.writers.mark(_writing_user())
+
+    def choose_replica(self):
+        """Return a replica for this request's reads, or None when the primary must answer."""
+        replicas = self.replicas()
+        if replicas is None or not self.writers.live():  # write notices may be missed: stay on the primary
+            return None
+        fresh_after = g.get("fresh_after", 0.0) if has_request_context() else 0.0
+        user_id = g.get("user_id") if has_request_context() else None
+        if user_id is not None:
+            fresh_after = max(fresh_after, self.writers.since(user_id))
+        return replicas.choose(fresh_after)
 
     def pool(self):
         """Return this process's pool, opening it on first use (a forked child opens its own)."""
@@ -66,8 +137,16 @@ class Database:
         return pool.stats() if pool is not None else None
 
     def close(self):
-        """Close this process's pool (a later use opens a new one)."""
+        """Close this process's pool and replicas (a later use opens new ones)."""
+        self._replicas.close()
         self._pool.close()
+
+
+def _writing_user():
+    """Return the user of a request that may write (not GET, HEAD or OPTIONS), else None."""
+    if has_request_context() and request.method not in SAFE_METHODS:
+        return g.get("user_id")
+    return None
 
 
 def init_app(app):
@@ -75,8 +154,12 @@ def init_app(app):
     app.extensions[EXTENSION] = Database(app.config)
 
 
-def _database(app=None):
+def database(app=None):
+    """Return the Database of `app` (default: the current app)."""
     return (app or current_app).extensions[EXTENSION]
+
+
+_database = database
 
 
 def get_pool(app=None):
@@ -96,7 +179,20 @@ def close(app):
 
 @contextmanager
 def connection():
-    """Borrow a pooled connection for one transaction: commit on success, roll back on error."""
+    """Borrow a pooled connection for one transaction on the primary: commit on success, roll back on error.
+
+    The transaction's settings cost one round trip here; `cursor()` sends them with its first statement.
+    """
+    with _borrow() as conn:
+        with conn.cursor() as cur:
+            cur.execute(_database().first_statements(cur))
+        yield conn
+    _database().wrote()
+
+
+@contextmanager
+def _borrow():
+    """Borrow a connection of the primary for one transaction, counting the time spent in the database."""
     started = time.perf_counter()
     try:
         if current_app.config["DB_POOL_MODE"] == "none":
@@ -122,8 +218,34 @@ def _unpooled_connection():
 
 
 @contextmanager
-def cursor():
-    """Open a dict cursor inside one pooled transaction."""
-    with connection() as conn:
-        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+def cursor(read_only=False):
+    """Open a dict cursor inside one transaction: on the primary, or (`read_only`) as `read_cursor()`."""
+    if read_only:
+        with read_cursor() as cur:
             yield cur
+        return
+    with _borrow() as conn:
+        with conn.cursor(cursor_factory=FirstStatementCursor) as cur:
+            cur.prefix = _database().first_statements(cur)
+            yield cur
+    _database().wrote()
+
+
+@contextmanager
+def read_cursor():
+    """Open a dict cursor for reads only: on a replica that is current enough for this user, else the primary.
+
+    A replica that fails mid-request leaves rotation and the read runs again on the primary.
+    """
+    database = _database()
+    replica = database.choose_replica()
+    if replica is None:
+        with cursor() as cur:
+            yield cur
+        return
+    started = time.perf_counter()
+    try:
+        with ReadCursor(database.replicas(), replica, cursor, lambda cur: database.settings_sql(cur) + ";") as cur:
+            yield cur
+    finally:
+        add_db_time((time.perf_counter() - started) * 1000)
