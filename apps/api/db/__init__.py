@@ -136,6 +136,13 @@ class Database:
         pool = self._pool.peek()
         return pool.stats() if pool is not None else None
 
+    def databases(self):
+        """Return the primary and each replica: name, role, state, lag and pool statistics (never an address)."""
+        replicas = self._replicas.peek()
+        primary = {"name": "primary", "role": "primary", "lag_s": 0.0, "pool": self.stats(),
+                   "state": "down" if replicas is not None and replicas.primary_error else "up"}
+        return [primary] + (replicas.stats() if replicas is not None else [])
+
     def close(self):
         """Close this process's pool and replicas (a later use opens new ones)."""
         self._replicas.close()

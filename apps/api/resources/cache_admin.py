@@ -7,14 +7,15 @@ from ..auth import require_role
 from ..cache import get_cache
 from ..db import Queries, cursor
 from ..openapi import documented
-from ..validation import Body, Query, Text, accepts, parse_body
+from ..validation import Body, Text, accepts, parse_body
+from .health import ScopeQuery, fleet
 
 bp = Blueprint("cache_admin", __name__, url_prefix="/api/health/cache")
 queries = Queries("cache.sql")
 log = logging.getLogger(__name__)
 
 
-class CacheQuery(Query):
+class CacheQuery(ScopeQuery):
     prefix: Text(200) = ""
 
 
@@ -29,8 +30,12 @@ class ClearBody(Body):
 @require_role("viewer")
 @accepts(query=CacheQuery)
 def get_cache_stats(query):
-    """Return the answering worker's cache statistics, for keys under `prefix` (keys start with the path)."""
-    return {"status": "ok", "cache_stats": get_cache().stats(query.prefix)}
+    """Return the answering worker's cache statistics, for keys under `prefix` (keys start with the path);
+    with scope=all also every live worker's (their whole caches, as their last heartbeat published them)."""
+    answer = {"status": "ok", "cache_stats": get_cache().stats(query.prefix)}
+    if query.scope == "all":
+        answer["workers"] = fleet(lambda row: {"cache_stats": row["cache_stats"]})
+    return answer
 
 
 @bp.post("/clear")
