@@ -6,7 +6,7 @@ from flask import Blueprint
 from pydantic import BaseModel
 
 from ..auth import require_role
-from ..db import Queries, cursor
+from ..db import Queries, read_cursor
 from ..listing import page_of
 from ..openapi import documented, page_model
 from ..rows import one_or_404
@@ -46,7 +46,7 @@ class AuditLogQuery(PageQuery):
 def list_audit_logs(query):
     """List audit rows newest first, filtered by entity, entity id, user and action."""
     params = query.model_dump(include={"entity", "entity_id", "user_id", "action"})
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.count_audit_logs, queries.list_audit_logs, params, query)
 
 
@@ -55,5 +55,5 @@ def list_audit_logs(query):
 @require_role("admin")
 def get_audit_log(audit_log_id):
     """Return one audit row."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return one_or_404(cur, queries.get_audit_log, {"id": audit_log_id}, "audit log")

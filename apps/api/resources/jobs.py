@@ -8,7 +8,7 @@ from pydantic import Field
 
 from .. import audit
 from ..auth import require_role
-from ..db import Queries, cursor
+from ..db import Queries, cursor, read_cursor
 from ..errors import ValidationError
 from ..listing import like_pattern, page_of
 from ..openapi import documented, page_model
@@ -95,7 +95,7 @@ def list_jobs(query):
     params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
               "pattern": like_pattern(query.q)}
     list_sql = sql.SQL(queries.list_jobs).format(order_by=_order_by(query))
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.count_jobs, list_sql, params, query)
 
 
@@ -119,7 +119,7 @@ def _customer_errors(cur, customer_id):
 @require_role("viewer")
 def get_job(job_id):
     """Return one job with its steps and its customer's name."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return _get_job(cur, job_id)
 
 

@@ -8,7 +8,7 @@ from werkzeug.routing import BaseConverter
 
 from .. import audit
 from ..auth import ROLES, require_role
-from ..db import Queries, cursor
+from ..db import Queries, cursor, read_cursor
 from ..errors import ApiError, ValidationError
 from ..listing import page_of
 from ..openapi import documented, page_model
@@ -80,7 +80,7 @@ class PermissionsBody(Body):
 @accepts(query=ProcessListQuery)
 def list_processes(query):
     """List processes in production order, optionally only active or inactive ones."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.count_processes, queries.list_processes,
                        {"is_active": query.is_active}, query)
 
@@ -90,7 +90,7 @@ def list_processes(query):
 @require_role("viewer")
 def get_process(process_id):
     """Return one process."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return one_or_404(cur, queries.get_process, {"process_id": process_id}, "process")
 
 
@@ -149,7 +149,7 @@ def delete_process(process_id):
 @require_role("viewer")
 def get_role_permissions(role):
     """Return, for every process, whether the role may execute its steps."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return _permissions(cur, role)
 
 

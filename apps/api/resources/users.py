@@ -7,7 +7,7 @@ from pydantic import AfterValidator, BaseModel, StrictBool, StringConstraints
 
 from .. import audit
 from ..auth import ROLES, forget_token_state, require_role
-from ..db import Queries, cursor
+from ..db import Queries, cursor, read_cursor
 from ..errors import ApiError
 from ..listing import page_of
 from ..openapi import documented, page_model
@@ -76,7 +76,7 @@ def _refuse_self_lockout(user_id, role, is_active):
 def list_users(query):
     """List users by username, optionally filtered by role and active state."""
     params = {"role": query.role, "is_active": query.is_active}
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.count_users, queries.list_users, params, query)
 
 
@@ -99,7 +99,7 @@ def create_user(body):
 @require_role("admin")
 def get_user(user_id):
     """Return one user."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return one_or_404(cur, queries.get_user, {"id": user_id}, "user")
 
 

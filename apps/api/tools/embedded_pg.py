@@ -145,6 +145,17 @@ class EmbeddedPostgres:
         except EmbeddedPostgresError as exc:
             log.warning("%s", exc)
 
+    def make_standby(self, data_dir, port=None):
+        """Copy this running server with its own pg_basebackup into `data_dir` as a streaming hot standby;
+        return the standby (not started)."""
+        standby = EmbeddedPostgres(data_dir, port=port, fast=self.fast)
+        standby._prepare_user()
+        standby.data_dir.chmod(0o700)
+        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-D",
+                  str(standby.data_dir), "--write-recovery-conf", "--wal-method=stream", "--checkpoint=fast",
+                  timeout=180)
+        return standby
+
     def create_database(self, name, template=None):
         """Create database `name` (optionally from `template`) unless it exists."""
         import psycopg2
