@@ -6,8 +6,6 @@ import time
 import jwt as pyjwt
 import pytest
 
-from apps.api import create_app
-from tests.support.apps import app_config
 from tests.support.auth import TEST_SECRET, login
 
 
@@ -83,7 +81,7 @@ def test_access_token_cannot_refresh_and_refresh_token_cannot_access(client):
 def test_logout_revokes_in_another_app_instance(client, database_url, new_app):
     tokens = login(client).get_json()
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-    other = new_app(app_config(database_url)).test_client()
+    other = new_app(database_url).test_client()
     assert other.get("/api/auth/me", headers=headers).status_code == 200
     assert client.post("/api/auth/logout", headers=headers).status_code == 200
     assert client.get("/api/auth/me", headers=headers).status_code == 401

@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from apps.api.cache import cache_key, get_cache
-from tests.support.apps import app_config
 from tests.support.auth import get_as
 from tests.support.probe import Probe
 from tests.support.waiting import eventually
@@ -244,8 +243,6 @@ def test_cache_can_be_bypassed_for_the_benchmark(database_url, auth, new_app):
 
 
 def test_without_single_flight_every_concurrent_miss_loads(database_url):
-    import threading
-
     from apps.api.cache import ResponseCache
 
     cache = ResponseCache(100, database_url, single_flight=False).start()

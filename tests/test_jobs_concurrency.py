@@ -4,8 +4,6 @@ import threading
 
 import pytest
 
-from apps.api import create_app
-from tests.support.apps import app_config
 from tests.support.factories import add_customer, create_job
 from tests.support.rows import audit_rows, count, process_ids
 
@@ -15,7 +13,7 @@ THREADS = 8
 @pytest.fixture
 def shared_app(database_url, new_app):
     """An app whose pool has a connection for every thread."""
-    return new_app(app_config(database_url, DB_POOL_MAX_CONNECTIONS=THREADS + 2))
+    return new_app(database_url, DB_POOL_MAX_CONNECTIONS=THREADS + 2)
 
 
 def run_together(work, threads=THREADS):
