@@ -161,3 +161,38 @@ def single_flight(url, rounds, clients=64, workers=2):
              (statistics.median(off_p99), min(off_p99), max(off_p99)),
              (statistics.median(on_p99), min(on_p99), max(on_p99)), "ms"),
     ]
+
+
+@contextmanager
+def _steady_writes(server, headers, per_second):
+    """Create customers at a steady rate in a background thread while the block runs; yield the count."""
+    stop, written = threading.Event(), [0]
+
+    def write():
+        while not stop.is_set():
+            status = server.request("POST", "/api/customers", {"name": f"Bench writer {written[0]}"}, headers=headers)[0]
+            written[0] += status == 201
+            stop.wait(1 / per_second)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        yield written
+    finally:
+        stop.set()
+        thread.join(30)
+
+
+def replica_reads(url, standby_url, seconds, repeats, writes_per_second=50):
+    """Uncached list reads (GET /api/jobs) under a steady write load: primary only vs one streaming replica."""
+    path = "/api/jobs?per_page=20&status=active"
+    results = {}
+    for mode, env in (("primary", {}), ("replica", {"DATABASE_REPLICA_URLS": standby_url})):
+        with serve(url, **env) as server:
+            reader, writer = token(server, "viewer"), token(server, "manager")
+            server.request("GET", path, headers=reader)
+            with _steady_writes(server, writer, writes_per_second):
+                results[mode] = _rps_runs(server, path, reader, seconds, repeats)
+    return _row("reads under writes: primary vs + replica", f"GET {path} while {writes_per_second} writes/s",
+                _summary(results["primary"]), _summary(results["replica"]), "req/s",
+                note="2 workers x 4 threads; the replica runs on the same 2 cores")
