@@ -105,3 +105,22 @@ def test_the_settings_hold_in_each_transaction_and_leak_to_no_other_client(topol
             assert cur.fetchone()[0] == "0"
     finally:
         other.close()
+
+
+def test_a_transaction_whose_connection_died_with_pgbouncer_starts_over_on_a_fresh_one(topology, bounced_app):
+    _, bouncer = topology
+    client = bounced_app.test_client()
+    manager = {"Authorization": f"Bearer {login(client, 'manager').json['access_token']}"}
+    assert client.get("/api/customers", headers=manager).status_code == 200
+    with bounced_app.app_context():
+        pool = db.get_pool()
+        pool.check_idle_after = 60  # hand out the idle connections unchecked, as under load
+        before = pool.stats()
+    bouncer.stop()  # every server and client connection through it is cut
+    bouncer.start()
+    created = client.post("/api/customers", json={"name": "After the restart"}, headers=manager)
+    assert created.status_code == 201, created.json
+    assert client.get(f"/api/customers/{created.json['id']}", headers=manager).status_code == 200
+    with bounced_app.app_context():
+        after = db.get_pool().stats()
+    assert after["returns_bad"] > before["returns_bad"]  # a dead connection was met, and replaced

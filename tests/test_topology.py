@@ -164,13 +164,16 @@ def test_faults_under_load_through_the_whole_topology(topology):
         assert load.wait_for_successes(30, timeout=30, since=back_at), load.statuses()
         measured["pgbouncer_restart"] = window(load, started, back_at, time.monotonic())
 
-        # Fault 3: one instance stops (graceful SIGTERM); nginx sends everything to the other.
+        # Fault 3: one instance stops (SIGTERM, nginx not told); nginx sends everything to the other. A
+        # request already sent to it when it closed the connection is resent only when idempotent: a POST
+        # caught so may answer 502 from nginx (its write is then all there or not at all).
         started = time.monotonic()
         instances[1].stop()
         back_at = time.monotonic()
         time.sleep(2)
         assert load.wait_for_successes(30, timeout=30, since=back_at), load.statuses()
-        measured["instance_stop"] = window(load, started, back_at, time.monotonic())
+        stop_window = (started, time.monotonic())
+        measured["instance_stop"] = window(load, started, back_at, stop_window[1])
     finally:
         load.stop()
     measured["total"] = {"sent": len(load.outcomes), "failed": len([o for o in load.outcomes if not o.ok]),
@@ -178,7 +181,10 @@ def test_faults_under_load_through_the_whole_topology(topology):
     print_report("topology", measured)
     assert measured["cache_clear_slowest_worker_s"] <= 1.0, measured
     assert not [o for o in load.outcomes if o.status == 500], "a 500 was answered"
-    assert load.unclean_failures() == [], load.unclean_failures()[:5]
+    unsent_posts = [o for o in load.unclean_failures() if o.status == 502 and o.method == "POST"
+                    and stop_window[0] <= o.started < stop_window[1]]
+    assert [o for o in load.unclean_failures() if o not in unsent_posts] == [], load.unclean_failures()[:5]
+    assert measured["instance_stop"]["reads_failed"] == 0, measured
     conn = psycopg2.connect(primary.url)
     try:
         assert missing_writes(conn, load.acknowledged) == [], "acknowledged writes were lost"

@@ -16,7 +16,6 @@ import time
 from contextlib import contextmanager
 
 import psycopg2
-import psycopg2.extras
 from flask import current_app
 
 from flask import g, has_request_context, request
@@ -27,7 +26,8 @@ from ..per_process import PerProcess
 from .pool import ConnectionPool
 from .queries import Queries
 from .replicas import ReplicaSet
-from .routing import FirstStatementCursor, ReadCursor, RecentWriters
+from .routing import (FirstStatementCursor, FirstStatementTupleCursor, MovingCursor, RecentWriters, connection_lost_at_start, replica_cursor,
+                      replica_failed)
 
 __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
            "Database", "database", "direct_url", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed",
@@ -188,12 +188,15 @@ def close(app):
 def connection():
     """Borrow a pooled connection for one transaction on the primary: commit on success, roll back on error.
 
-    The transaction's settings cost one round trip here; `cursor()` sends them with its first statement.
+    The transaction's settings cost one round trip here (`cursor()` sends them with its first statement);
+    a connection found dead by it is replaced by a fresh one.
     """
-    with _borrow() as conn:
-        with conn.cursor() as cur:
-            cur.execute(_database().first_statements(cur))
-        yield conn
+    def plain():
+        return _primary_cursor(FirstStatementTupleCursor)
+
+    with MovingCursor(plain, plain, connection_lost_at_start) as cur:
+        cur.execute("SELECT 1")  # the settings go with it
+        yield cur.connection
     _database().wrote()
 
 
@@ -225,16 +228,27 @@ def _unpooled_connection():
 
 
 @contextmanager
+def _primary_cursor(cursor_factory=FirstStatementCursor):
+    """Open a (dict) cursor in one transaction on the primary; the settings go with its first statement."""
+    with _borrow() as conn:
+        with conn.cursor(cursor_factory=cursor_factory) as cur:
+            cur.prefix = _database().first_statements(cur)
+            yield cur
+
+
+@contextmanager
 def cursor(read_only=False):
-    """Open a dict cursor inside one transaction: on the primary, or (`read_only`) as `read_cursor()`."""
+    """Open a dict cursor inside one transaction: on the primary, or (`read_only`) as `read_cursor()`.
+
+    A pooled connection found dead at the first statement (PgBouncer or PostgreSQL restarted since it
+    was last used) is replaced by a fresh one and the statement runs there.
+    """
     if read_only:
         with read_cursor() as cur:
             yield cur
         return
-    with _borrow() as conn:
-        with conn.cursor(cursor_factory=FirstStatementCursor) as cur:
-            cur.prefix = _database().first_statements(cur)
-            yield cur
+    with MovingCursor(_primary_cursor, _primary_cursor, connection_lost_at_start) as cur:
+        yield cur
     _database().wrote()
 
 
@@ -250,9 +264,17 @@ def read_cursor():
         with cursor() as cur:
             yield cur
         return
+    replicas = database.replicas()
+    with MovingCursor(lambda: _replica_cursor(replica, database), _primary_cursor, replica_failed,
+                      lambda exc: replicas.failed(replica, exc)) as cur:
+        yield cur
+
+
+@contextmanager
+def _replica_cursor(replica, database):
     started = time.perf_counter()
     try:
-        with ReadCursor(database.replicas(), replica, cursor, lambda cur: database.settings_sql(cur) + ";") as cur:
+        with replica_cursor(replica, lambda cur: database.settings_sql(cur) + ";") as cur:
             yield cur
     finally:
         add_db_time((time.perf_counter() - started) * 1000)

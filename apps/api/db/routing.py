@@ -1,8 +1,9 @@
-"""Where a read goes: the cursor that sends settings with the first statement, who wrote lately, and
-the read cursor that uses a replica and moves to the primary when the replica fails mid-request."""
+"""Where a transaction runs: the cursor that sends settings with the first statement, who wrote lately,
+and the cursor that moves to another connection (a failed replica's reads to the primary, a transaction
+whose pooled connection was dead from the start to a fresh one)."""
 import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import psycopg2
 import psycopg2.extras
@@ -10,14 +11,14 @@ from psycopg2 import extensions as ext
 
 from .errors import PoolError
 
-# A replica that answers none of these is out; the read goes again, on the primary. A statement
-# timeout (QueryCanceledError) is the query's own fault and is not tried twice.
+# Failures of a connection or of getting one; a replica that fails so is out and the read goes again,
+# on the primary. A statement timeout (QueryCanceledError) is the query's own fault: never tried twice.
 REPLICA_FAILURES = (psycopg2.OperationalError, psycopg2.InterfaceError, PoolError)
 REPLICA_ACQUIRE_SECONDS = 0.5
 
 
-class FirstStatementCursor(psycopg2.extras.RealDictCursor):
-    """A dict cursor that sends `prefix` (the transaction's settings) in the same round trip as its first statement."""
+class _FirstStatement:
+    """Send `prefix` (the transaction's settings) in the same round trip as the cursor's first statement."""
 
     prefix = None
 
@@ -29,6 +30,14 @@ class FirstStatementCursor(psycopg2.extras.RealDictCursor):
             # The prefix holds no %: it was rendered with its values already, so binding is unaffected.
             query = prefix + "\n" + query
         return super().execute(query, vars)
+
+
+class FirstStatementCursor(_FirstStatement, psycopg2.extras.RealDictCursor):
+    """A dict cursor that sends the transaction's settings with its first statement."""
+
+
+class FirstStatementTupleCursor(_FirstStatement, ext.cursor):
+    """A plain cursor that sends the transaction's settings with its first statement."""
 
 
 class RecentWriters:
@@ -56,54 +65,49 @@ class RecentWriters:
         return at if time.monotonic() - at < self.keep_seconds else 0.0
 
 
-class ReadCursor:
-    """A read-only transaction on a replica that moves to the primary when the replica fails.
+class MovingCursor:
+    """A cursor whose transaction moves to a second connection when the first one fails in a way
+    `may_move(exc, statements_done, connection_closed)` allows; the failed statement then runs again there.
 
-    Every statement is a read, so running the failed one again on the primary is safe; the statements
-    after it run there too.
+    Two uses: a read on a replica that fails goes to the primary (every statement is a read, so running it
+    again is safe), and a transaction whose pooled connection turns out dead at its first statement
+    (PgBouncer or PostgreSQL restarted) starts over on a fresh one (nothing ran in it, nothing committed).
     """
 
-    def __init__(self, replicas, replica, primary_cursor, prefix_for):
-        self._replicas, self._replica, self._primary_cursor = replicas, replica, primary_cursor
-        self._prefix_for = prefix_for
-        self._stack, self._conn, self._cur = ExitStack(), None, None
+    def __init__(self, first, then, may_move, on_move=lambda exc: None):
+        self._open, self._then, self._may_move, self._on_move = first, then, may_move, on_move
+        self._stack, self._cur, self._done, self._moved = ExitStack(), None, 0, False
 
     def __enter__(self):
         try:
-            self._conn = self._replica.pool.getconn(timeout=REPLICA_ACQUIRE_SECONDS)
-            self._cur = self._conn.cursor(cursor_factory=FirstStatementCursor)
-            self._cur.prefix = self._prefix_for(self._cur)
+            self._cur = self._stack.enter_context(self._open())
         except REPLICA_FAILURES as exc:
-            self._fall_back(exc)
+            if not self._may_move(exc, 0, True):
+                raise
+            self._move(exc)
         return self
 
     def execute(self, query, vars=None):
-        """Run `query` on the replica, or on the primary once the replica failed."""
-        if self._replica is not None:
-            try:
-                return self._cur.execute(query, vars)
-            except psycopg2.extensions.QueryCanceledError:
+        """Run `query`; on a failure that allows it, move to the second connection and run it there."""
+        try:
+            result = self._cur.execute(query, vars)
+        except REPLICA_FAILURES as exc:
+            closed = getattr(getattr(self._cur, "connection", None), "closed", 1) != 0
+            if self._moved or not self._may_move(exc, self._done, closed):
                 raise
-            except REPLICA_FAILURES as exc:
-                self._fall_back(exc)
-        return self._cur.execute(query, vars)
+            self._move(exc)
+            result = self._cur.execute(query, vars)
+        self._done += 1
+        return result
 
-    def _fall_back(self, exc):
-        self._replicas.failed(self._replica, exc)
-        self._release(broken=True)
-        self._replica = None
-        self._cur = self._stack.enter_context(self._primary_cursor())
-
-    def _release(self, broken=False):
-        if self._conn is None:
-            return
-        conn, self._conn = self._conn, None
-        if not broken and conn.info.transaction_status == ext.TRANSACTION_STATUS_INTRANS:
-            try:
-                conn.rollback()  # nothing was written: ending it either way is the same
-            except psycopg2.Error:
-                broken = True
-        self._replica.pool.putconn(conn, close=broken)
+    def _move(self, exc):
+        self._on_move(exc)
+        try:  # give the failed connection back as broken (its rollback fails: it is gone)
+            self._stack.__exit__(type(exc), exc, exc.__traceback__)
+        except psycopg2.Error:
+            pass
+        self._stack, self._moved = ExitStack(), True
+        self._cur = self._stack.enter_context(self._then())
 
     def __getattr__(self, name):  # fetchone, fetchall, rowcount, description ...
         return getattr(self._cur, name)
@@ -112,6 +116,27 @@ class ReadCursor:
         return iter(self._cur)
 
     def __exit__(self, *exc_info):
-        if self._replica is not None:
-            self._release(broken=exc_info[0] is not None and issubclass(exc_info[0], REPLICA_FAILURES))
         return self._stack.__exit__(*exc_info)
+
+
+def replica_failed(exc, statements_done, closed):
+    """Tell whether a replica's failure moves the read to the primary (not a statement timeout: the
+    query's own fault, and not worth running twice)."""
+    return not isinstance(exc, ext.QueryCanceledError)
+
+
+def connection_lost_at_start(exc, statements_done, closed):
+    """Tell whether a transaction may start over: its connection is gone and nothing ran in it yet."""
+    return statements_done == 0 and closed and not isinstance(exc, PoolError)
+
+
+@contextmanager
+def replica_cursor(replica, prefix_for):
+    """Open a dict cursor in one transaction on `replica` (given back rolled back: it only read)."""
+    conn = replica.pool.getconn(timeout=REPLICA_ACQUIRE_SECONDS)
+    try:
+        with conn.cursor(cursor_factory=FirstStatementCursor) as cur:
+            cur.prefix = prefix_for(cur)
+            yield cur
+    finally:
+        replica.pool.putconn(conn, close=conn.closed != 0)
