@@ -1,13 +1,11 @@
 """Programs the suite needs from the system (pgbouncer, nginx): installed with apt-get when missing."""
 import os
-import pwd
 import shutil
 import subprocess
 
 import pytest
 
-# PgBouncer refuses to run as root; like the embedded PostgreSQL it then runs as this system user.
-SERVICE_USER = "embedded_postgres"
+from apps.api.tools import embedded_root
 
 
 def ensure_program(program, package):
@@ -35,23 +33,17 @@ def ensure_program(program, package):
 
 
 def run_as_service_user():
-    """Return Popen arguments that run a server as SERVICE_USER when we are root (else as ourselves)."""
+    """Return Popen arguments that run a server (PgBouncer refuses root) as the embedded PostgreSQL's
+    server user when we are root, else as ourselves."""
     if os.geteuid() != 0:
         return {}
-    try:
-        entry = pwd.getpwnam(SERVICE_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", SERVICE_USER], check=True, capture_output=True)
-        entry = pwd.getpwnam(SERVICE_USER)
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    uid, gid = embedded_root.server_identity()
+    return {"user": uid, "group": gid, "extra_groups": [], "cwd": "/"}
 
 
 def hand_over(path):
-    """Give `path` (a directory the test made) to SERVICE_USER when we are root, so its server can write there."""
+    """Give `path` (a fresh temp directory of the test's) to that user when we are root, so its server
+    can write there (a temp directory's parents are traversable: nothing else is opened up)."""
     identity = run_as_service_user()
     if identity:
         os.chown(path, identity["user"], identity["group"])
-        for parent in path.parents:  # the server must be able to reach it through its parents
-            mode = parent.stat().st_mode
-            if mode & 0o005 != 0o005:
-                parent.chmod(mode | 0o005)
