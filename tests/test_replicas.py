@@ -51,6 +51,22 @@ def replica_reads(app):
     return db.database(app).databases()[1]["pool"]["requests_num"]
 
 
+def test_health_reports_each_database_and_names_no_host_port_or_user(replicated, primary_and_standby):
+    app, auth, standby = replicated
+    answer = app.test_client().get("/api/health/db?scope=all", headers=auth.headers("viewer"))
+    assert answer.status_code == 200
+    databases = answer.get_json()["databases"]
+    assert [(d["name"], d["role"], d["state"]) for d in databases] == [
+        ("primary", "primary", "up"), ("replica1", "replica", "in_rotation")]
+    assert databases[1]["lag_s"] is not None and databases[1]["pool"]["pool_max"] == 5
+    assert wait_for(lambda: app.test_client().get("/api/health/db?scope=all", headers=auth.headers("viewer"))
+                    .get_json()["workers"])  # this process's own heartbeat
+    text = answer.get_data(as_text=True)
+    for port in (primary_and_standby[0].server.port, standby.port):
+        assert f":{port}" not in text and f"port={port}" not in text
+    assert "127.0.0.1" not in text and "postgres@" not in text
+
+
 def test_reads_go_to_the_replica_and_a_user_reads_their_own_writes(replicated):
     app, auth, _ = replicated
     client, manager = app.test_client(), auth.headers("manager")

@@ -29,12 +29,7 @@ def worker_stats(app):
     database = db.database(app)
     pool = database.stats()
     db_stats = {"pool": pool, "databases": database.databases()} if pool is not None else None
-    cache_stats = cache.cache_stats(app)
-    if cache_stats is not None:  # an error text may name the server: keep its kind only
-        listener = dict(cache_stats["listener"], last_error=(cache_stats["listener"]["last_error"] or "")
-                        .split(":", 1)[0] or None)
-        cache_stats = dict(cache_stats, listener=listener)
-    return db_stats, cache_stats
+    return db_stats, cache.cache_stats(app)
 
 
 class Heartbeat:
