@@ -13,7 +13,7 @@ from .errors import PoolError
 
 # Failures of a connection or of getting one; a replica that fails so is out and the read goes again,
 # on the primary. A statement timeout (QueryCanceledError) is the query's own fault: never tried twice.
-REPLICA_FAILURES = (psycopg2.OperationalError, psycopg2.InterfaceError, PoolError)
+CONNECTION_FAILURES = (psycopg2.OperationalError, psycopg2.InterfaceError, PoolError)
 REPLICA_ACQUIRE_SECONDS = 0.5
 
 
@@ -81,7 +81,7 @@ class MovingCursor:
     def __enter__(self):
         try:
             self._cur = self._stack.enter_context(self._open())
-        except REPLICA_FAILURES as exc:
+        except CONNECTION_FAILURES as exc:
             if not self._may_move(exc, 0, True):
                 raise
             self._move(exc)
@@ -91,7 +91,7 @@ class MovingCursor:
         """Run `query`; on a failure that allows it, move to the second connection and run it there."""
         try:
             result = self._cur.execute(query, vars)
-        except REPLICA_FAILURES as exc:
+        except CONNECTION_FAILURES as exc:
             closed = getattr(getattr(self._cur, "connection", None), "closed", 1) != 0
             if self._moved or not self._may_move(exc, self._done, closed):
                 raise
