@@ -124,3 +124,25 @@ def test_a_lagging_replica_leaves_rotation_and_returns_when_it_catches_up(replic
         with replica._watch.conn.cursor() as cur:
             cur.execute("SELECT pg_wal_replay_resume()")
     assert wait_for(lambda: replica_state(app) == "in_rotation")
+
+
+def test_a_dashboard_answer_loaded_after_an_invalidation_never_comes_from_a_replica_behind_it(
+        replicated, primary_and_standby):
+    app, auth, _ = replicated
+    primary, _ = primary_and_standby
+    client, viewer = app.test_client(), auth.headers("viewer")
+    first = client.get("/api/dashboard/stats", headers=viewer).get_json()["jobs"]["total"]
+    replica = db.database(app).replicas().replicas[0]
+    with replica._watch.conn.cursor() as cur:
+        cur.execute("SELECT pg_wal_replay_pause()")
+    try:
+        [(customer,)] = primary.execute("INSERT INTO customers (name) VALUES ('Fenced') RETURNING id")
+        primary.execute("INSERT INTO jobs (customer_id, title) VALUES (%s, 'Fenced job')", (customer,))
+        # The invalidation reaches this worker; the replica still lags less than the setting allows.
+        assert wait_for(lambda: cache.get_cache(app).stats("/api/dashboard/stats")["total_entries"] == 0)
+        assert replica_state(app) == "in_rotation"
+        answer = client.get("/api/dashboard/stats", headers=viewer)
+        assert answer.headers["X-Cache"] == "MISS" and answer.get_json()["jobs"]["total"] == first + 1
+    finally:
+        with replica._watch.conn.cursor() as cur:
+            cur.execute("SELECT pg_wal_replay_resume()")
