@@ -50,11 +50,11 @@ def standby_of(server_url, dbname):
     if not isinstance(server, EmbeddedPostgres):
         yield None
         return
-    standby = server.make_standby(server.data_dir.parent / "standby").start()
+    standby = server.make_standby(server.requested_dir.parent / "standby").start()
     try:
         yield standby.url(dbname)
     finally:
-        standby.stop(mode="fast")
+        standby.remove()
 
 
 def create_database(server_url, name):

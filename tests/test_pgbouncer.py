@@ -26,7 +26,7 @@ def topology():
     try:
         yield postgres, bouncer
     finally:
-        bouncer.stop()
+        bouncer.close()
         postgres.close()
 
 

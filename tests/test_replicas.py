@@ -22,7 +22,7 @@ def primary_and_standby():
     try:
         yield primary, standby
     finally:
-        standby.stop(mode="immediate")
+        standby.remove()
         primary.close()
 
 

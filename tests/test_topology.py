@@ -56,8 +56,8 @@ def topology():
     finally:
         for instance in instances:
             instance.stop()
-        bouncer.stop()
-        standby.stop(mode="immediate")
+        bouncer.close()
+        standby.remove()
         primary.close()
 
 

@@ -1,4 +1,5 @@
 """A real nginx load balancer in front of several app instances (the README's configuration)."""
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -84,6 +85,7 @@ class Nginx:
         return http_request(self.base_url, method, path, body, headers, timeout)
 
     def stop(self):
+        """Stop nginx gracefully and remove its files."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGQUIT)
             try:
@@ -91,3 +93,4 @@ class Nginx:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,4 +1,5 @@
 """A real PgBouncer in transaction mode, otherwise with its default settings, in front of one PostgreSQL."""
+import shutil
 import signal
 import socket
 import subprocess
@@ -65,6 +66,11 @@ class PgBouncer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def close(self):
+        """Stop PgBouncer for good and remove its files."""
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     def log(self):
         path = self.directory / "pgbouncer.log"
