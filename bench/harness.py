@@ -54,6 +54,21 @@ def database_server():
         shutil.rmtree(work, ignore_errors=True)
 
 
+@contextmanager
+def standby_of(server_url, dbname):
+    """Yield the URL of `dbname` on a streaming hot standby of the embedded server (its own pg_basebackup),
+    or None when the server is not one this run started (BENCH_DATABASE_URL)."""
+    server = getattr(server_url, "__self__", None)  # database_server() yields the embedded server's bound url
+    if not isinstance(server, EmbeddedPostgres):
+        yield None
+        return
+    standby = server.make_standby(server.requested_dir.parent / "standby").start()
+    try:
+        yield standby.url(dbname)
+    finally:
+        standby.remove()
+
+
 def create_database(server_url, name):
     """Create database `name` afresh on the server of `server_url` and return its URL."""
     admin = psycopg2.connect(server_url("postgres"))

@@ -198,3 +198,42 @@ def single_flight(url, rounds, clients=64, workers=2):
              (statistics.median(off_p99), min(off_p99), max(off_p99)),
              (statistics.median(on_p99), min(on_p99), max(on_p99)), "ms"),
     ]
+
+
+@contextmanager
+def _steady_writes(server, headers, per_second):
+    """Create customers at a steady rate in a background thread while the block runs; yield the count."""
+    stop, written = threading.Event(), [0]
+
+    def write():
+        while not stop.is_set():
+            status = server.request("POST", "/api/customers", {"name": f"Bench writer {written[0]}"}, headers=headers)[0]
+            written[0] += status == 201
+            stop.wait(1 / per_second)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        yield written
+    finally:
+        stop.set()
+        thread.join(30)
+
+
+def replica_reads(url, standby_url, seconds, repeats, writes_per_second=50):
+    """Uncached list reads (GET /api/jobs) under a steady write load: primary only vs one streaming replica.
+
+    Both servers run at once, each under its own steady writes; wrk alternates between them, order rotated.
+    """
+    path = "/api/jobs?per_page=20&status=active"
+    with serve(url) as primary, serve(url, DATABASE_REPLICA_URLS=standby_url) as replicated:
+        reader, writer = token(primary, "viewer"), token(primary, "manager")
+        targets = {name: (server.base_url + path, server.process.pid)
+                   for name, server in (("primary", primary), ("replica", replicated))}
+        with _steady_writes(primary, writer, writes_per_second / 2), \
+                _steady_writes(replicated, writer, writes_per_second / 2):
+            samples = alternating(targets, reader, seconds, max(repeats, 2))
+    return _row("reads under writes: primary vs + replica", f"GET {path} while {writes_per_second} writes/s",
+                _summary(samples["primary"]), _summary(samples["replica"]), "req/s",
+                note="2 workers x 4 threads each; the replica runs on the same 2 cores; "
+                     + _cpu_note(samples, "primary", "replica"))

@@ -27,7 +27,8 @@ from apps.api.db.pool import ConnectionPool  # noqa: E402
 ITERATIONS = int(os.environ.get("BENCH_ITERATIONS", "2000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "9"))
 CONNECT_ITERATIONS = max(20, ITERATIONS // 10)  # a connect costs milliseconds: fewer rounds suffice
-# The session settings the service uses (db.pool_kwargs), for every variant alike.
+# Session settings as startup options, the same for every variant (the service sends them per transaction
+# instead, PgBouncer-safe: bench/transaction_settings.py measures that).
 SESSION = dict(connect_timeout=5, application_name="pool-bench",
                options="-c statement_timeout=25000 -c idle_in_transaction_session_timeout=30000 -c timezone=UTC")
 

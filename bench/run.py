@@ -20,7 +20,7 @@ import http_pairs  # noqa: E402
 import list_pairs  # noqa: E402
 import report  # noqa: E402
 import sql_pairs  # noqa: E402
-from harness import database_server, say, seeded_database  # noqa: E402  (also puts the project root on sys.path)
+from harness import database_server, say, seeded_database, standby_of  # noqa: E402  (also puts the project root on sys.path)
 
 
 def settings(args):
@@ -85,6 +85,9 @@ def run(config):
             rows.append(http_pairs.pool_vs_connect(big, seconds, repeats))
             rows += http_pairs.single_flight(big, config["burst_rounds"])
             rows += http_pairs.worker_models(big, seconds, repeats)
+            with standby_of(server_url, big.rsplit("/", 1)[1]) as standby_url:
+                if standby_url:
+                    rows.append(http_pairs.replica_reads(big, standby_url, seconds, repeats))
     return rows, facts
 
 

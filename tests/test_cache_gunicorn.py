@@ -122,11 +122,13 @@ def _stats_statements_by_worker(db, workers):
     pg_stat_activity (always there, no extension) shows each statement in flight, and the pool names
     every connection after its worker ("printshop-api-<pid>").
     """
-    # pg_stat_activity keeps a statement's first 1 kB: compare the text before its first parameter.
+    # pg_stat_activity keeps a statement's first 1 kB, and the transaction's SET LOCAL settings come
+    # first in the same string: look for the text before the first parameter anywhere in it.
     head = Queries("dashboard.sql").get_stats.split("%(")[0]
     with db.cursor() as cur:
         cur.execute("SELECT application_name, count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND state = 'active' AND left(query, %s) = %s GROUP BY 1", (len(head), head))
+                    "AND state = 'active' AND strpos(query, %s) > 0 AND pid <> pg_backend_pid() GROUP BY 1",
+                    (head,))
         running = {name: count for name, count in cur.fetchall()}
     return {pid: running.get(f"printshop-api-{pid}", 0) for pid in workers}
 

@@ -18,7 +18,7 @@ def create_app(test_config=None):
         config.JWT_SECRET_KEY = dev_secret(config.DATA_DIR)
     config.validate()
 
-    from . import auth, cache, compression, db, errors, logs, metrics
+    from . import auth, cache, compression, db, errors, heartbeat, logs, metrics
     from .commands import LazyCommands
     from .proxies import ForwardedFrom, parse_allowed
     from .jsonio import IsoJSONProvider
@@ -34,6 +34,7 @@ def create_app(test_config=None):
         app.wsgi_app = ForwardedFrom(app.wsgi_app, parse_allowed(config.FORWARDED_ALLOW_IPS))
     db.init_app(app)
     cache.init_app(app)
+    heartbeat.init_app(app)
     auth.init_app(app)
     errors.register_error_handlers(app)
     compression.init_app(app)
@@ -44,16 +45,20 @@ def create_app(test_config=None):
 
 
 def open_resources(app):
-    """Open `app`'s pool and start its cache in this process (gunicorn's post_worker_init)."""
-    from . import cache, db
+    """Open `app`'s pool, start its cache and its heartbeat in this process (gunicorn's post_worker_init)."""
+    from . import cache, db, heartbeat
 
-    db.get_pool(app)
+    database = db.database(app)
+    database.pool()
+    database.replicas()
     cache.get_cache(app)
+    heartbeat.start(app)
 
 
 def close_resources(app):
-    """Stop `app`'s cache and close its pool in this process (worker_exit, test teardown)."""
-    from . import cache, db
+    """Stop `app`'s heartbeat and cache and close its pool in this process (worker_exit, test teardown)."""
+    from . import cache, db, heartbeat
 
+    heartbeat.stop(app)
     cache.close(app)
     db.close(app)

@@ -28,6 +28,13 @@ class Config:
 
     APP_ENV: str = "development"
     DATABASE_URL: str = ""
+    # Scaling out (README "Scaling out"): a direct session connection when DATABASE_URL is PgBouncer in
+    # transaction mode, and hot standbys for reads.
+    DATABASE_DIRECT_URL: str = ""
+    DATABASE_REPLICA_URLS: str = ""
+    DB_REPLICA_MAX_LAG_SECONDS: float = 5.0
+    # Every worker publishes its pool and cache statistics this often (the fleet's health, ?scope=all).
+    HEARTBEAT_SECONDS: float = 2.0
     DATA_DIR: str = str(PROJECT_ROOT / ".data")
     JWT_SECRET_KEY: str = ""
     JWT_ACCESS_MINUTES: int = 15

@@ -56,16 +56,7 @@ class GunicornServer:
 
     def request(self, method, path, body=None, headers=None, timeout=10):
         """Send one request; return (status, headers, parsed JSON body or raw text)."""
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                         headers=dict(headers or {}))
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, dict(response.headers), _decode(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), _decode(error.read())
+        return http_request(self.base_url, method, path, body, headers, timeout)
 
     def worker_pids(self):
         """Return the pids of the master's current worker processes."""
@@ -93,6 +84,19 @@ class GunicornServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def http_request(base_url, method, path, body=None, headers=None, timeout=10):
+    """Send one request to `base_url` + `path`; return (status, headers, parsed JSON body or raw text)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base_url + path, data=data, method=method, headers=dict(headers or {}))
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), _decode(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), _decode(error.read())
 
 
 def _decode(raw):

@@ -1,18 +1,30 @@
 """The cache an app owns: one ResponseCache (and its LISTEN thread) per process, in `app.extensions`."""
 from flask import current_app
 
+from .. import db
 from ..per_process import PerProcess
 from .store import ResponseCache
 
 EXTENSION = "response_cache"
+WRITES_CHANNEL = "printshop_writes"  # see notify-write in sql/db.sql
 
 
 class AppCache:
     """One app's response cache in this process, started on first use (after gunicorn forks)."""
 
-    def __init__(self, config):
+    def __init__(self, config, writers):
+        # LISTEN needs a session: the direct URL. With replicas the same connection also hears every
+        # instance's write notices, which keep a user's reads on the primary until a replica has them.
+        notices = {WRITES_CHANNEL: lambda payload: writers.mark(int(payload))} if db.replica_urls(config) else {}
         self._cache = PerProcess(lambda: ResponseCache(
-            config["CACHE_MAX_ENTRIES"], config["DATABASE_URL"], single_flight=config["CACHE_SINGLE_FLIGHT"]).start())
+            config["CACHE_MAX_ENTRIES"], db.direct_url(config), single_flight=config["CACHE_SINGLE_FLIGHT"],
+            notices=notices).start())
+        writers.live = self.listening
+
+    def listening(self):
+        """Tell whether this process's listener receives notifications right now."""
+        cache = self._cache.peek()
+        return cache is not None and cache.listener.listening
 
     def get(self):
         """Return this process's cache, starting it and its listener on first use."""
@@ -30,7 +42,7 @@ class AppCache:
 
 def init_app(app):
     """Give `app` its response cache (started on first use)."""
-    app.extensions[EXTENSION] = AppCache(app.config)
+    app.extensions[EXTENSION] = AppCache(app.config, db.database(app).writers)
 
 
 def _owner(app=None):

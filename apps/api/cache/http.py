@@ -66,7 +66,10 @@ def cached_per_user(ttl):
             seconds = current_app.config[ttl] if isinstance(ttl, str) else ttl
             key = cache_key(request.path, g.user_id, g.role, _query_items(kwargs.get("query")))
 
+            cache = get_cache()
+
             def load():
+                g.fresh_after = cache.invalidated_at  # replicas serve this only once they replayed past it
                 view_started = time.perf_counter()
                 try:
                     answer = view(*args, **kwargs)
@@ -77,7 +80,7 @@ def cached_per_user(ttl):
                 raise Uncacheable(current_app.make_response(answer))
 
             try:
-                entry, outcome = get_cache().fetch(key, request.path, seconds, load)
+                entry, outcome = cache.fetch(key, request.path, seconds, load)
             except Uncacheable as answer:
                 return current_app.response_class(answer.body, status=answer.status, headers=answer.headers)
             finally:

@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timezone
 
 import psycopg2
+from psycopg2 import sql
 
 from ..db import Queries
 
@@ -35,10 +36,12 @@ def _now():
 class Listener:
     """A daemon thread that LISTENs on a dedicated connection and hands payloads to `on_invalidate`."""
 
-    def __init__(self, database_url, on_invalidate, on_idle=None):
+    def __init__(self, database_url, on_invalidate, on_idle=None, notices=None):
         self.database_url = database_url
         self.on_invalidate = on_invalidate
         self.on_idle = on_idle or (lambda: None)
+        # Other channels on the same connection, each handed to its callback at once (not coalesced).
+        self.notices = dict(notices or {})
         self.state = "new"
         self.backend_pid = None
         self.connected_since = None
@@ -95,6 +98,8 @@ class Listener:
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(queries.listen)
+            for channel in self.notices:
+                cur.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         return conn
 
     def _run(self):
@@ -157,13 +162,23 @@ class Listener:
                 self.on_idle()
             conn.poll()
             while conn.notifies:
-                pending.add(conn.notifies.pop(0).payload)
+                notify = conn.notifies.pop(0)
                 self.notifications += 1
+                if notify.channel in self.notices:
+                    self._hand(notify)
+                    continue
+                pending.add(notify.payload)
                 if first_at is None:
                     first_at = time.monotonic()
             if first_at is not None and time.monotonic() - first_at >= COALESCE_SECONDS:
                 self._deliver(pending)
                 pending, first_at = set(), None
+
+    def _hand(self, notify):
+        try:
+            self.notices[notify.channel](notify.payload)
+        except Exception:
+            log.exception("handling a notification on %s failed", notify.channel)
 
     def _deliver(self, prefixes):
         self.deliveries += 1

@@ -71,7 +71,7 @@ class _Store(TLRUCache):
 class ResponseCache:
     """One worker's cache of serialized answers."""
 
-    def __init__(self, max_entries, database_url, single_flight=True):
+    def __init__(self, max_entries, database_url, single_flight=True, notices=None):
         self.pid = os.getpid()
         self.single_flight = single_flight
         self.booted_at = datetime.now(timezone.utc)
@@ -80,7 +80,10 @@ class ResponseCache:
         self._lock = threading.Lock()
         self._flights = {}
         self._counts = {}
-        self.listener = Listener(database_url, self.invalidate_prefixes, on_idle=self.sweep)
+        # When invalidations last arrived: an answer loaded after it must not come from a replica that
+        # has not replayed what they announced (it would be stored stale for a whole TTL).
+        self.invalidated_at = 0.0
+        self.listener = Listener(database_url, self.invalidate_prefixes, on_idle=self.sweep, notices=notices)
 
     def start(self):
         """Start listening; wait briefly so the first answers can already be cached."""
@@ -170,6 +173,7 @@ class ResponseCache:
 
     def invalidate_prefixes(self, prefixes):
         """Drop the entries under any of `prefixes`, each covered prefix once."""
+        self.invalidated_at = time.monotonic()
         prefixes = sorted(set(prefixes))
         for index, prefix in enumerate(prefixes):
             if not any(prefix.startswith(shorter) for shorter in prefixes[:index]):

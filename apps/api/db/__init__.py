@@ -3,71 +3,32 @@
 `init_app(app)` keeps a `Database` in `app.extensions["db"]`. Its pool opens lazily in the process
 that first asks for it, so after gunicorn forks; gunicorn's `post_worker_init` warms it, and
 `worker_exit` and the test fixtures close it through the app (`close(app)`). Only this package
-imports psycopg2.pool; routes borrow connections through `connection()` and `cursor()`.
+imports psycopg2.pool; routes borrow connections through `connection()` and `cursor()`, and read
+through `read_cursor()`, which uses a replica (DATABASE_REPLICA_URLS) when one is current enough.
+
+Nothing here keeps session state on DATABASE_URL, so it may be PgBouncer in transaction mode: the
+statement, idle-in-transaction and time zone settings are sent with each transaction's first
+statement (SET LOCAL). DATABASE_DIRECT_URL (default DATABASE_URL) is for LISTEN, migrations and
+session advisory locks.
 """
-import os
 import time
 from contextlib import contextmanager
 
 import psycopg2
-import psycopg2.extras
 from flask import current_app
 
 from ..logs import add_db_time
+from .database import POOL_ONLY, Database, direct_url, pool_kwargs, replica_urls
 from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, TooManyRequests
-from ..per_process import PerProcess
-from .pool import ConnectionPool
 from .queries import Queries
+from .routing import (FirstStatementCursor, FirstStatementTupleCursor, MovingCursor, connection_lost_at_start,
+                      replica_cursor, replica_failed)
 
-__all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "Queries", "Database",
-           "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError"]
+__all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
+           "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed",
+           "PoolForkError"]
 
 EXTENSION = "db"
-# Pool arguments that are not connection arguments.
-_POOL_ONLY = ("min_size", "max_size", "timeout", "max_waiting", "max_lifetime", "max_idle", "leak_threshold")
-
-
-def pool_kwargs(config):
-    """Return the ConnectionPool arguments that `config` asks for."""
-    return dict(
-        min_size=config["DB_POOL_MIN_CONNECTIONS"],
-        max_size=config["DB_POOL_MAX_CONNECTIONS"],
-        timeout=config["DB_POOL_TIMEOUT"],
-        max_waiting=config["DB_POOL_MAX_WAITING"],
-        max_lifetime=config["DB_POOL_MAX_LIFETIME"],
-        max_idle=config["DB_POOL_MAX_IDLE"],
-        leak_threshold=config["DB_POOL_LEAK_THRESHOLD"],
-        connect_timeout=config["DB_CONNECT_TIMEOUT"],
-        # A server that vanished without closing the socket: unacknowledged data (a health check,
-        # a query) fails after the connect timeout, idle connections are probed by TCP keepalives.
-        tcp_user_timeout=config["DB_CONNECT_TIMEOUT"] * 1000,
-        keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
-        application_name=f"printshop-api-{os.getpid()}",
-        options=(f"-c statement_timeout={config['DB_STATEMENT_TIMEOUT_MS']}"
-                 f" -c idle_in_transaction_session_timeout={config['DB_IDLE_IN_TRANSACTION_TIMEOUT_MS']}"
-                 " -c timezone=UTC"),
-    )
-
-
-class Database:
-    """One app's database in this process: a pool opened on first use, in the process that uses it."""
-
-    def __init__(self, config):
-        self.config = config
-        self._pool = PerProcess(lambda: ConnectionPool(config["DATABASE_URL"], **pool_kwargs(config)))
-
-    def pool(self):
-        """Return this process's pool, opening it on first use (a forked child opens its own)."""
-        return self._pool.get()
-
-    def stats(self):
-        """Return this process's pool statistics, or None when it has not opened its pool."""
-        pool = self._pool.peek()
-        return pool.stats() if pool is not None else None
-
-    def close(self):
-        """Close this process's pool (a later use opens a new one)."""
-        self._pool.close()
 
 
 def init_app(app):
@@ -75,8 +36,12 @@ def init_app(app):
     app.extensions[EXTENSION] = Database(app.config)
 
 
-def _database(app=None):
+def database(app=None):
+    """Return the Database of `app` (default: the current app)."""
     return (app or current_app).extensions[EXTENSION]
+
+
+_database = database
 
 
 def get_pool(app=None):
@@ -96,7 +61,23 @@ def close(app):
 
 @contextmanager
 def connection():
-    """Borrow a pooled connection for one transaction: commit on success, roll back on error."""
+    """Borrow a pooled connection for one transaction on the primary: commit on success, roll back on error.
+
+    The transaction's settings cost one round trip here (`cursor()` sends them with its first statement);
+    a connection found dead by it is replaced by a fresh one.
+    """
+    def plain():
+        return _primary_cursor(FirstStatementTupleCursor)
+
+    with MovingCursor(plain, plain, connection_lost_at_start) as cur:
+        cur.execute("SELECT 1")  # the settings go with it
+        yield cur.connection
+    _database().wrote()
+
+
+@contextmanager
+def _borrow():
+    """Borrow a connection of the primary for one transaction, counting the time spent in the database."""
     started = time.perf_counter()
     try:
         if current_app.config["DB_POOL_MODE"] == "none":
@@ -112,7 +93,7 @@ def connection():
 @contextmanager
 def _unpooled_connection():
     """Open a connection for one transaction and close it after (DB_POOL_MODE=none: the benchmark's twin)."""
-    kwargs = {k: v for k, v in pool_kwargs(current_app.config).items() if k not in _POOL_ONLY}
+    kwargs = {k: v for k, v in pool_kwargs(current_app.config).items() if k not in POOL_ONLY}
     conn = psycopg2.connect(current_app.config["DATABASE_URL"], **kwargs)
     try:
         with conn:
@@ -122,8 +103,53 @@ def _unpooled_connection():
 
 
 @contextmanager
-def cursor():
-    """Open a dict cursor inside one pooled transaction."""
-    with connection() as conn:
-        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+def _primary_cursor(cursor_factory=FirstStatementCursor):
+    """Open a (dict) cursor in one transaction on the primary; the settings go with its first statement."""
+    with _borrow() as conn:
+        with conn.cursor(cursor_factory=cursor_factory) as cur:
+            cur.prefix = _database().first_statements(cur)
             yield cur
+
+
+@contextmanager
+def cursor(read_only=False):
+    """Open a dict cursor inside one transaction: on the primary, or (`read_only`) as `read_cursor()`.
+
+    A pooled connection found dead at the first statement (PgBouncer or PostgreSQL restarted since it
+    was last used) is replaced by a fresh one and the statement runs there.
+    """
+    if read_only:
+        with read_cursor() as cur:
+            yield cur
+        return
+    with MovingCursor(_primary_cursor, _primary_cursor, connection_lost_at_start) as cur:
+        yield cur
+    _database().wrote()
+
+
+@contextmanager
+def read_cursor():
+    """Open a dict cursor for reads only: on a replica that is current enough for this user, else the primary.
+
+    A replica that fails mid-request leaves rotation and the read runs again on the primary.
+    """
+    database = _database()
+    replica = database.choose_replica()
+    if replica is None:
+        with cursor() as cur:
+            yield cur
+        return
+    replicas = database.replicas()
+    with MovingCursor(lambda: _replica_cursor(replica, database), _primary_cursor, replica_failed,
+                      lambda exc: replicas.failed(replica, exc)) as cur:
+        yield cur
+
+
+@contextmanager
+def _replica_cursor(replica, database):
+    started = time.perf_counter()
+    try:
+        with replica_cursor(replica, lambda cur: database.settings_sql(cur) + ";") as cur:
+            yield cur
+    finally:
+        add_db_time((time.perf_counter() - started) * 1000)

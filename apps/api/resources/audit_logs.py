@@ -7,7 +7,7 @@ from flask import Blueprint
 from pydantic import BaseModel
 
 from ..auth import require_role
-from ..db import Queries, cursor
+from ..db import Queries, read_cursor
 from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import one_or_404
@@ -49,7 +49,7 @@ class AuditLogQuery(PageQuery):
 def list_audit_logs(query):
     """List audit rows newest first, filtered by entity, entity id, user and action."""
     params = query.model_dump(include={"entity", "entity_id", "user_id", "action"})
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.match_audit_logs, queries.list_audit_logs, params, query, NEWEST_FIRST)
 
 
@@ -74,7 +74,7 @@ class FailedLoginQuery(PageQuery):
 def list_failed_logins(query):
     """List failed logins newest first, filtered by the name tried and the client address (kept 90 days)."""
     params = {"username": query.username, "ip": str(query.ip) if query.ip else None}
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.match_failed_logins, queries.list_failed_logins, params, query,
                        FAILED_NEWEST_FIRST)
 
@@ -84,5 +84,5 @@ def list_failed_logins(query):
 @require_role("admin")
 def get_audit_log(audit_log_id):
     """Return one audit row."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return one_or_404(cur, queries.get_audit_log, {"id": audit_log_id}, "audit log")

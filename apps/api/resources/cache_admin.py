@@ -8,14 +8,15 @@ from ..cache import get_cache
 from ..errors import ApiError
 from ..db import Queries, cursor
 from ..openapi import documented
-from ..validation import Body, Query, Text, accepts, parse_body
+from ..validation import Body, Text, accepts, parse_body
+from .health import ScopeQuery, fleet
 
 bp = Blueprint("cache_admin", __name__, url_prefix="/api/health/cache")
 queries = Queries("cache.sql")
 log = logging.getLogger(__name__)
 
 
-class CacheQuery(Query):
+class CacheQuery(ScopeQuery):
     # A route path such as /api/dashboard/stats; admins may also give a key prefix (with |user=...|role=...).
     prefix: Text(200) = ""
 
@@ -31,14 +32,18 @@ class ClearBody(Body):
 @require_role("viewer")
 @accepts(query=CacheQuery)
 def get_cache_stats(query):
-    """Return the answering worker's cache statistics for the routes under `prefix` (a route path).
+    """Return the answering worker's cache statistics for the routes under `prefix` (a route path); with
+    scope=all also every live worker's (their whole caches, as their last heartbeat published them).
 
     Key-level detail (a prefix reaching into the key: `|user=...|role=...`) is for admins only, since it
     would tell who has which role.
     """
     if "|" in query.prefix and not has_role("admin"):
         raise ApiError(403, "Only admins may ask about single cache keys; give a route path as prefix.")
-    return {"status": "ok", "cache_stats": get_cache().stats(query.prefix)}
+    answer = {"status": "ok", "cache_stats": get_cache().stats(query.prefix)}
+    if query.scope == "all":
+        answer["workers"] = fleet(lambda row: {"cache_stats": row["cache_stats"]})
+    return answer
 
 
 @bp.post("/clear")

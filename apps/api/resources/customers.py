@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from .. import audit
 from ..auth import require_role
-from ..db import Queries, cursor
+from ..db import Queries, cursor, read_cursor
 from ..errors import ValidationError
 from ..listing import SEARCH_RULE, Order, like_pattern, page_of
 from ..openapi import documented, page_model
@@ -87,7 +87,7 @@ def list_customers(query):
     `q` matches a case-insensitive substring of name, email or phone; `%` and `_` in it are literal.
     """
     params = {"pattern": like_pattern(query.q)}
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.match_customers, queries.list_customers, params, query, BY_NAME)
 
 
@@ -109,7 +109,7 @@ def create_customer(body):
 @require_role("viewer")
 def get_customer(customer_id):
     """Return one customer."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return one_or_404(cur, queries.get_customer, {"id": customer_id}, "customer")
 
 

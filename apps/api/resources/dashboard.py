@@ -6,7 +6,7 @@ from pydantic import Field
 
 from ..auth import require_role
 from ..cache import cached_per_user
-from ..db import Queries, cursor
+from ..db import Queries, read_cursor
 from ..openapi import documented
 from ..validation import NoQuery, Query, accepts
 from ..workflow import JOB_STATUSES
@@ -66,7 +66,7 @@ def _pick(counts, keys):
 @cached_per_user(ttl="CACHE_TTL_STATS")
 def get_stats(query):
     """Return job, task (the caller's own steps), machine and user counts."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         cur.execute(queries.get_stats, {"today": today_utc(), "user_id": g.user_id})
         row = cur.fetchone()
     jobs = _pick(row["jobs"], JOB_STATUSES)
@@ -82,7 +82,7 @@ def get_stats(query):
 @cached_per_user(ttl="CACHE_TTL_RECENT_JOBS")
 def list_recent_jobs(query):
     """Return the newest jobs with their customer's name, newest first."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         cur.execute(queries.list_recent_jobs, {"limit": query.limit})
         return {"items": cur.fetchall()}
 
@@ -94,7 +94,7 @@ def list_recent_jobs(query):
 @cached_per_user(ttl="CACHE_TTL_JOBS_BY_STATUS")
 def get_jobs_by_status(query):
     """Return the number of jobs in each status, in workflow order."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         cur.execute(queries.count_jobs_by_status)
         counts = {row["status"]: row["n"] for row in cur.fetchall()}
     return {"labels": list(JOB_STATUSES), "values": [counts.get(status, 0) for status in JOB_STATUSES]}
@@ -117,7 +117,7 @@ def last_months(count, today):
 @cached_per_user(ttl="CACHE_TTL_JOBS_BY_MONTH")
 def get_jobs_by_month(query):
     """Return the number of jobs created in each of the last `months` months (UTC), oldest first."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         cur.execute(queries.count_jobs_by_month, {"months": last_months(query.months, today_utc())})
         rows = cur.fetchall()
     return {"labels": [row["month"].strftime("%Y-%m") for row in rows], "values": [row["n"] for row in rows]}

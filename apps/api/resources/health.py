@@ -1,17 +1,20 @@
 """Liveness, readiness and the database pool's health: what load balancers and operators ask."""
 import os
 import time
+from typing import Literal
 
 import psycopg2
 from flask import Blueprint, current_app
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from .. import heartbeat
 from ..auth import require_role
-from ..db import Queries, connection, get_pool
+from ..db import Queries, connection, database, get_pool
 from ..errors import RETRY_AFTER_SECONDS, problem
 from ..lifecycle import draining
 from ..openapi import documented
 from ..db import PoolError
+from ..validation import Query, accepts
 
 bp = Blueprint("health", __name__, url_prefix="/api/health")
 queries = Queries("health.sql")
@@ -34,11 +37,27 @@ class PoolStats(BaseModel):
 
 
 class DbHealth(BaseModel):
+    """The answering worker's pool; `databases`: the primary and each replica (role, state, lag, pool);
+    `workers` (scope=all): every live worker of every instance, from their heartbeats."""
+
+    model_config = ConfigDict(extra="allow")
     status: str
     pool_stats: PoolStats
     server: dict
+    databases: list[dict]
     warnings: list[str]
     recommendations: list[str]
+
+
+class ScopeQuery(Query):
+    scope: Literal["worker", "all"] = Field("worker", description="all: every live worker of every instance")
+
+
+def fleet(extract):
+    """Return every live worker of every instance as {"instance", "pid", "age_s", ...extract(heartbeat row)}."""
+    stale = heartbeat.STALE_HEARTBEATS * current_app.config["HEARTBEAT_SECONDS"]
+    return [{"instance": row["instance"], "pid": row["pid"], "age_s": row["age_s"],
+             "started_at": row["started_at"], **extract(row)} for row in heartbeat.live_workers(stale)]
 
 
 class DbTest(BaseModel):
@@ -69,7 +88,8 @@ def get_readiness():
 @bp.get("/db")
 @documented(schema=DbHealth)
 @require_role("viewer")
-def get_db_health():
+@accepts(query=ScopeQuery)
+def get_db_health(query):
     """Report the pool's health (healthy, degraded, unhealthy), statistics, warnings and recommendations."""
     pool = get_pool()
     try:
@@ -77,12 +97,20 @@ def get_db_health():
     except (PoolError, psycopg2.Error) as exc:
         server = {"error": type(exc).__name__}
     stats = pool.stats()
+    databases = database().databases()
     status, warnings = _judge(stats, server, pool.leaks())
+    for replica in databases[1:]:
+        if replica["state"] != "in_rotation":
+            warnings.append(f"{replica['name']} is out of rotation ({replica['state']}): its reads go to the primary")
+            status = "degraded" if status == "healthy" else status
     pool_stats = dict(min_connections=stats["pool_min"], max_connections=stats["pool_max"],
                       available=stats["pool_available"], in_use=stats["pool_in_use"],
                       total=stats["pool_size"], **stats)
-    return {"status": status, "pool_stats": pool_stats, "server": server, "warnings": warnings,
-            "recommendations": _recommend(stats, server, current_app.config)}
+    answer = {"status": status, "pool_stats": pool_stats, "server": server, "databases": databases,
+              "warnings": warnings, "recommendations": _recommend(stats, server, current_app.config)}
+    if query.scope == "all":
+        answer["workers"] = fleet(lambda row: row["db_stats"])
+    return answer
 
 
 @bp.get("/db/test")

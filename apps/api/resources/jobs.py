@@ -7,7 +7,7 @@ from pydantic import Field
 
 from .. import audit
 from ..auth import require_role
-from ..db import Queries, cursor
+from ..db import Queries, cursor, read_cursor
 from ..errors import ValidationError
 from ..listing import SEARCH_RULE, Order, like_pattern, page_of
 from ..openapi import documented, page_model
@@ -112,7 +112,7 @@ def list_jobs(query):
     """List jobs with their steps, filtered by status, customer, overdue and `q`, newest first."""
     params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
               "pattern": like_pattern(query.q)}
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.match_jobs, queries.list_jobs, params, query, _order(query))
 
 
@@ -136,7 +136,7 @@ def _customer_errors(cur, customer_id):
 @require_role("viewer")
 def get_job(job_id):
     """Return one job with its steps and its customer's name."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return _get_job(cur, job_id)
 
 

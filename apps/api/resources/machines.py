@@ -6,7 +6,7 @@ from pydantic import StrictBool
 
 from .. import audit
 from ..auth import require_role
-from ..db import Queries, cursor
+from ..db import Queries, cursor, read_cursor
 from ..errors import ValidationError
 from ..listing import Order, page_of
 from ..openapi import documented, page_model
@@ -61,7 +61,7 @@ class MachinePatch(Body):
 def list_machines(query):
     """List machines by name, filtered by status, process or active flag."""
     params = query.model_dump(include={"status", "process_id", "is_active"})
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.match_machines, queries.list_machines, params, query, BY_NAME)
 
 
@@ -70,7 +70,7 @@ def list_machines(query):
 @require_role("viewer")
 def get_machine(machine_id):
     """Return one machine."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return one_or_404(cur, queries.get_machine, {"machine_id": machine_id}, "machine")
 
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from .. import audit
 from ..auth import require_role
-from ..db import Queries, cursor
+from ..db import Queries, cursor, read_cursor
 from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import one_or_404
@@ -47,7 +47,7 @@ class MarkedAll(BaseModel):
 def list_notifications(query):
     """List the caller's notifications, newest first."""
     params = {"user_id": g.user_id, "unread": query.unread}
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.match_notifications, queries.list_notifications, params, query, NEWEST_FIRST)
 
 
@@ -59,7 +59,7 @@ def get_notification(notification_id):
 
     Another user's notification is a 404, exactly like an unknown id, so ids do not leak.
     """
-    with cursor() as cur:
+    with read_cursor() as cur:
         # The same 404 whether the id is unknown or another user's: ids do not leak.
         return one_or_404(cur, queries.get_notification, {"id": notification_id, "user_id": g.user_id},
                           "notification of yours")

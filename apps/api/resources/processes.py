@@ -8,7 +8,7 @@ from werkzeug.routing import BaseConverter
 
 from .. import audit
 from ..auth import ROLES, require_role
-from ..db import Queries, cursor
+from ..db import Queries, cursor, read_cursor
 from ..errors import ApiError, ValidationError
 from ..listing import Order, page_of
 from ..openapi import documented, page_model
@@ -81,7 +81,7 @@ class PermissionsBody(Body):
 @accepts(query=ProcessListQuery)
 def list_processes(query):
     """List processes in production order, optionally only active or inactive ones."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.match_processes, queries.list_processes,
                        {"is_active": query.is_active}, query, IN_ORDER)
 
@@ -91,7 +91,7 @@ def list_processes(query):
 @require_role("viewer")
 def get_process(process_id):
     """Return one process."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return one_or_404(cur, queries.get_process, {"process_id": process_id}, "process")
 
 
@@ -150,7 +150,7 @@ def delete_process(process_id):
 @require_role("viewer")
 def get_role_permissions(role):
     """Return, for every process, whether the role may execute its steps."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return _permissions(cur, role)
 
 

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from .. import audit
 from ..auth import has_role, require_role
-from ..db import Queries, cursor
+from ..db import Queries, cursor, read_cursor
 from ..errors import ApiError, ValidationError
 from ..listing import Order, page_of
 from ..openapi import documented, page_model
@@ -103,7 +103,7 @@ def insert_steps(cur, job_id, steps, first_order):
 @accepts(query=PageQuery)
 def list_job_steps(job_id, query):
     """List a job's steps in order."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         one_or_404(cur, queries.get_job_status, {"job_id": job_id}, "job")
         return page_of(cur, queries.match_job_steps, queries.list_job_steps, {"job_id": job_id}, query, IN_ORDER)
 
@@ -135,7 +135,7 @@ def add_job_step(job_id, body):
 @require_role("viewer")
 def get_step(step_id):
     """Return one step."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return one_or_404(cur, queries.get_step, {"step_id": step_id}, "step")
 
 

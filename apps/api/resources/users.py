@@ -7,7 +7,7 @@ from pydantic import AfterValidator, BaseModel, StrictBool, StringConstraints
 
 from .. import audit, sessions
 from ..auth import ROLES, forget_token_state, require_fresh, require_role
-from ..db import Queries, cursor
+from ..db import Queries, cursor, read_cursor
 from ..errors import ApiError
 from ..listing import Order, page_of
 from ..openapi import documented, page_model
@@ -91,7 +91,7 @@ def _lock_for_change(cur, user_id, role=None, is_active=None):
 def list_users(query):
     """List users by username, optionally filtered by role and active state."""
     params = {"role": query.role, "is_active": query.is_active}
-    with cursor() as cur:
+    with read_cursor() as cur:
         return page_of(cur, queries.match_users, queries.list_users, params, query, BY_USERNAME)
 
 
@@ -114,7 +114,7 @@ def create_user(body):
 @require_role("admin")
 def get_user(user_id):
     """Return one user."""
-    with cursor() as cur:
+    with read_cursor() as cur:
         return one_or_404(cur, queries.get_user, {"id": user_id}, "user")
 
 

@@ -66,8 +66,9 @@ def main():
 
     started_here = None
     if config.DATABASE_URL:
-        database_url = config.DATABASE_URL
-        say("using DATABASE_URL")
+        # Migrations and the seed need a session (an advisory lock): the direct URL when PgBouncer is in front.
+        database_url = config.DATABASE_DIRECT_URL or config.DATABASE_URL
+        say("using DATABASE_URL" + (" (DATABASE_DIRECT_URL for migrations)" if config.DATABASE_DIRECT_URL else ""))
     elif config.is_production:
         sys.exit("refusing to start: production needs DATABASE_URL")
     else:
@@ -81,7 +82,7 @@ def main():
             say(f"seeding demo data ({DEMO_CUSTOMERS} customers, {DEMO_JOBS} jobs)")
             seed(database_url, jobs=DEMO_JOBS, customers=DEMO_CUSTOMERS,
                  password=config.DEMO_PASSWORD, progress=say)
-        env = dict(os.environ, DATABASE_URL=database_url, APP_ENV=config.APP_ENV)
+        env = dict(os.environ, DATABASE_URL=config.DATABASE_URL or database_url, APP_ENV=config.APP_ENV)
         port = env.setdefault("PORT", "5000")
         host = env.get("BIND", "127.0.0.1")
         say(f"listening on http://{host}:{port}  (Ctrl-C stops everything)")

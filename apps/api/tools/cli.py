@@ -13,8 +13,9 @@ db_cli = AppGroup("db", help="Apply and list schema migrations.")
 
 
 def _database_url():
-    """Return DATABASE_URL, or in development the database of the embedded server `make run` started."""
-    url = current_app.config["DATABASE_URL"]
+    """Return the direct URL (DATABASE_DIRECT_URL, else DATABASE_URL: migrations take a session advisory
+    lock), or in development the database of the embedded server `make run` started."""
+    url = current_app.config["DATABASE_DIRECT_URL"] or current_app.config["DATABASE_URL"]
     if not url and current_app.config["APP_ENV"] == "development":
         url = running_dev_url(current_app.config["DATA_DIR"])
     if not url:

@@ -138,6 +138,18 @@ class EmbeddedPostgres:
         except EmbeddedPostgresError as exc:
             log.warning("%s", exc)
 
+    def make_standby(self, data_dir, port=None):
+        """Copy this running server with its own pg_basebackup into `data_dir` as a streaming hot standby;
+        return the standby (not started)."""
+        standby = EmbeddedPostgres(data_dir, port=port, fast=self.fast)
+        standby._prepare()
+        standby.data_dir.chmod(0o700)
+        self._prepare()  # as root: run the copy of the programs the server user can reach
+        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-D",
+                  str(standby.data_dir), "--write-recovery-conf", "--wal-method=stream", "--checkpoint=fast",
+                  timeout=180)
+        return standby
+
     def remove(self):
         """Stop the server at once and delete its cluster (a throwaway one: tests, benchmarks)."""
         import shutil

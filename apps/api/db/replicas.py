@@ -1,0 +1,157 @@
+"""Hot-standby replicas: which are in rotation, how far behind each is, and which may serve a read.
+
+One monitor thread per process samples the primary's WAL position and then each replica's replay
+position every CHECK_SECONDS. A replica's `caught_up_at` is the time of the newest primary sample it
+has replayed: its lag is how long ago that was, and a read that must see everything committed before
+time T may go to it only when `caught_up_at >= T`. A replica leaves rotation when its last good check
+is older than STALE_SECONDS, when it lags beyond the setting, or when a request saw it fail; it
+returns at its next good check.
+"""
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+
+import psycopg2
+
+from .queries import Queries
+
+log = logging.getLogger(__name__)
+queries = Queries("db.sql")
+
+CHECK_SECONDS = 0.2
+STALE_SECONDS = 0.8      # no good check for this long: out of rotation (so within 1 s of dying)
+HISTORY_SECONDS = 120.0  # primary positions kept to date a replica's replay position
+
+
+class _Watch:
+    """A dedicated autocommit connection that answers one query at a time, reconnecting when lost."""
+
+    def __init__(self, dsn, conn_kwargs):
+        self.dsn, self.conn_kwargs, self.conn = dsn, conn_kwargs, None
+
+    def ask(self, query):
+        """Run `query` and return its first row; raise psycopg2.Error when the server does not answer."""
+        if self.conn is None or self.conn.closed:
+            self.conn = psycopg2.connect(self.dsn, **self.conn_kwargs)
+            self.conn.autocommit = True
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(query)
+                return cur.fetchone()
+        except psycopg2.Error:
+            self.close()
+            raise
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class Replica:
+    """One standby: its pool, and what the monitor last learned about it."""
+
+    def __init__(self, name, url, pool, watch):
+        self.name, self.url, self.pool, self._watch = name, url, pool, watch
+        self.in_recovery, self.position = None, None
+        self.last_ok = 0.0          # monotonic time of the last good check (0: never, or failed since)
+        self.caught_up_at = 0.0     # time of the newest primary sample this replica has replayed
+        self.lag_s = None
+        self.last_error = None
+        self.failures = 0
+
+    def in_rotation(self, now, max_lag):
+        """Tell whether reads may go here: checked lately, a standby, and not lagging."""
+        return (self.in_recovery is True and now - self.last_ok <= STALE_SECONDS
+                and self.lag_s is not None and self.lag_s <= max_lag)
+
+    def state(self, now, max_lag):
+        """Return "in_rotation", "lagging" or "down"."""
+        if self.in_rotation(now, max_lag):
+            return "in_rotation"
+        if now - self.last_ok <= STALE_SECONDS and self.in_recovery:
+            return "lagging"
+        return "down"
+
+
+class ReplicaSet:
+    """The replicas of one process, a thread that keeps their state current, and the choice of one."""
+
+    def __init__(self, primary_dsn, replica_urls, open_pool, conn_kwargs, max_lag):
+        self.max_lag = max_lag
+        self._primary = _Watch(primary_dsn, conn_kwargs)
+        self.replicas = [Replica(f"replica{index}", url, open_pool(url), _Watch(url, conn_kwargs))
+                         for index, url in enumerate(replica_urls, 1)]
+        self._history = deque()     # (monotonic time before asking, primary position)
+        self.primary_error = None
+        self._turn = itertools.count()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._monitor, name="replica-monitor", daemon=True)
+        self._thread.start()
+
+    def choose(self, fresh_after=0.0):
+        """Return a replica in rotation that has replayed everything committed before `fresh_after`, or None."""
+        now = time.monotonic()
+        ready = [replica for replica in self.replicas
+                 if replica.in_rotation(now, self.max_lag) and replica.caught_up_at >= fresh_after]
+        return ready[next(self._turn) % len(ready)] if ready else None
+
+    def failed(self, replica, exc):
+        """Take `replica` out of rotation until its next good check (a request saw it fail)."""
+        replica.last_ok = 0.0
+        replica.failures += 1
+        replica.last_error = type(exc).__name__
+        log.warning("replica %s failed a read (%s); reads go elsewhere until it answers again",
+                    replica.name, replica.last_error)
+
+    def check(self):
+        """Sample the primary's position, then every replica's; update their lag and rotation."""
+        asked_at = time.monotonic()
+        try:
+            (primary_position,) = self._primary.ask(queries.get_primary_position)
+            self._history.append((asked_at, primary_position))
+            self.primary_error = None
+        except psycopg2.Error as exc:
+            self.primary_error = type(exc).__name__
+        while self._history and self._history[0][0] < asked_at - HISTORY_SECONDS:
+            self._history.popleft()
+        for replica in self.replicas:
+            try:
+                replica.in_recovery, replica.position = replica._watch.ask(queries.get_replica_position)
+            except psycopg2.Error as exc:
+                replica.last_error = type(exc).__name__
+                continue
+            replayed = [at for at, position in self._history if position <= replica.position]
+            if replayed:
+                replica.caught_up_at = max(replica.caught_up_at, replayed[-1])
+            newest = self._history[-1][1] if self._history else None
+            behind = newest is None or replica.position < newest
+            replica.lag_s = round(time.monotonic() - replica.caught_up_at, 3) if behind else 0.0
+            replica.last_ok, replica.last_error = time.monotonic(), None
+
+    def _monitor(self):
+        while not self._stop.is_set():
+            try:
+                self.check()
+            except Exception:  # never let the monitor die: without it every replica leaves rotation
+                log.exception("replica monitor failed")
+            self._stop.wait(CHECK_SECONDS)
+
+    def stats(self):
+        """Return each replica's name, state, lag, position and pool statistics (never its address)."""
+        now = time.monotonic()
+        return [{"name": replica.name, "role": "replica", "state": replica.state(now, self.max_lag),
+                 "lag_s": replica.lag_s, "position": replica.position, "failures": replica.failures,
+                 "last_error": replica.last_error, "pool": replica.pool.stats()} for replica in self.replicas]
+
+    def close(self):
+        """Stop the monitor and close every replica's pool and connections."""
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(2)
+        self._primary.close()
+        for replica in self.replicas:
+            replica._watch.close()
+            replica.pool.close()

@@ -1,0 +1,96 @@
+"""Each worker's heartbeat: its pool and cache statistics, published every HEARTBEAT_SECONDS into
+worker_heartbeats (migrations/0030), so any worker can report the whole fleet (?scope=all)."""
+import logging
+import os
+import socket
+import threading
+from datetime import datetime, timezone
+
+import psycopg2
+from psycopg2.extras import Json
+
+from . import cache, db
+from .db import PoolError, Queries
+from .per_process import PerProcess
+
+log = logging.getLogger(__name__)
+queries = Queries("heartbeats.sql")
+EXTENSION = "heartbeat"
+STALE_HEARTBEATS = 3  # a worker silent for this many intervals has dropped out
+
+
+def instance_name():
+    """Name this instance: the host it runs on and its gunicorn master (never a database address)."""
+    return os.environ.get("INSTANCE_NAME") or f"{socket.gethostname()}:{os.getppid()}"
+
+
+def worker_stats(app):
+    """Return this worker's database statistics (pool, replicas) and cache statistics, or None for each."""
+    database = db.database(app)
+    pool = database.stats()
+    db_stats = {"pool": pool, "databases": database.databases()} if pool is not None else None
+    return db_stats, cache.cache_stats(app)
+
+
+class Heartbeat:
+    """A daemon thread publishing this worker's statistics until closed; closing removes its row."""
+
+    def __init__(self, app):
+        self.app, self.seconds = app, app.config["HEARTBEAT_SECONDS"]
+        self.instance, self.pid = instance_name(), os.getpid()
+        self.started_at = datetime.now(timezone.utc)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+        self._thread.start()
+
+    def publish(self):
+        """Publish this worker's statistics now, and forget workers that fell silent."""
+        db_stats, cache_stats = worker_stats(self.app)
+        with self.app.app_context(), db.cursor() as cur:
+            cur.execute(queries.publish_heartbeat, {
+                "instance": self.instance, "pid": self.pid, "started_at": self.started_at,
+                "db_stats": Json(db_stats or {}), "cache_stats": Json(cache_stats) if cache_stats else None})
+            cur.execute(queries.forget_stale_workers, {"stale_seconds": STALE_HEARTBEATS * self.seconds})
+
+    def _run(self):
+        while True:
+            try:
+                self.publish()
+            except (PoolError, psycopg2.Error) as exc:  # the database is away: the next beat tries again
+                log.info("heartbeat not published: %s", type(exc).__name__)
+            except Exception:
+                log.exception("heartbeat failed")
+            if self._stop.wait(self.seconds):
+                return
+
+    def close(self):
+        """Stop publishing and remove this worker's row (best effort: it goes stale anyway)."""
+        self._stop.set()
+        self._thread.join(2)
+        try:
+            with self.app.app_context(), db.cursor() as cur:
+                cur.execute(queries.forget_worker, {"instance": self.instance, "pid": self.pid})
+        except (PoolError, psycopg2.Error):
+            pass
+
+
+def init_app(app):
+    """Give `app` its heartbeat (started by `start(app)` in each worker, after gunicorn forks)."""
+    app.extensions[EXTENSION] = PerProcess(lambda: Heartbeat(app))
+
+
+def start(app):
+    """Start this worker's heartbeat (gunicorn's post_worker_init)."""
+    app.extensions[EXTENSION].get()
+
+
+def stop(app):
+    """Stop this worker's heartbeat and remove its row."""
+    app.extensions[EXTENSION].close()
+
+
+def live_workers(stale_seconds):
+    """Return every worker heard from within `stale_seconds`, from the primary."""
+    with db.cursor() as cur:
+        cur.execute(queries.list_live_workers, {"stale_seconds": stale_seconds})
+        return cur.fetchall()

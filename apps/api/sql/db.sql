@@ -1,0 +1,21 @@
+-- What the database package itself asks: per-transaction settings, replica and primary positions.
+
+-- name: set-transaction-settings
+-- The per-transaction settings (transaction pooling keeps no session state), sent with the first statement.
+SET LOCAL statement_timeout = %(statement_timeout)s;
+SET LOCAL idle_in_transaction_session_timeout = %(idle_timeout)s;
+SET LOCAL timezone = 'UTC';
+
+-- name: notify-write
+-- Tell every worker of every instance that this user wrote (delivered at commit): their reads stay on
+-- the primary until a replica has replayed past it.
+SELECT pg_notify('printshop_writes', %(user_id)s);
+
+-- name: get-primary-position
+-- The primary's WAL position now, as a number of bytes.
+SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS position;
+
+-- name: get-replica-position
+-- Whether this server is a standby and how far it has replayed, as a number of bytes.
+SELECT pg_is_in_recovery() AS in_recovery,
+       pg_wal_lsn_diff(coalesce(pg_last_wal_replay_lsn(), '0/0'), '0/0')::bigint AS position;
