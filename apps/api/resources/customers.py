@@ -8,6 +8,7 @@ from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
+from ..etags import precondition, with_etag
 from ..listing import page_of
 from ..openapi import documented, page_model
 from ..ratelimit import rate_limited
@@ -112,7 +113,7 @@ def create_customer(body):
         customer = cur.fetchone()
         audit.record(cur, "create", "customers", customer["id"],
                      audit.changed_fields({}, {key: customer[key] for key in EDITABLE}))
-    return customer, 201, {"Location": f"/api/customers/{customer['id']}"}
+    return with_etag(customer, 201, {"Location": f"/api/customers/{customer['id']}"})
 
 
 @bp.get("/<int:customer_id>")
@@ -125,7 +126,7 @@ def get_customer(customer_id):
         customer = cur.fetchone()
     if customer is None:
         raise _not_found(customer_id)
-    return customer
+    return with_etag(customer)
 
 
 @bp.patch("/<int:customer_id>")
@@ -144,14 +145,15 @@ def update_customer(customer_id, body):
         before = cur.fetchone()
         if before is None:
             raise _not_found(customer_id)
+        etag = precondition(before)
         changed = audit.changed_fields(before, changes)
         if not changed:
-            return before
+            return before, 200, {"ETag": etag}
         cur.execute(queries.update_customer, {**{key: before[key] for key in EDITABLE}, **changes,
                                                "id": customer_id})
         customer = cur.fetchone()
         audit.record(cur, "update", "customers", customer_id, changed)
-    return customer
+    return with_etag(customer)
 
 
 @bp.delete("/<int:customer_id>")
@@ -160,10 +162,13 @@ def update_customer(customer_id, body):
 def delete_customer(customer_id):
     """Delete a customer that has no jobs."""
     with cursor() as cur:
+        cur.execute(queries.lock_customer, {"id": customer_id})
+        before = cur.fetchone()
+        if before is None:
+            raise _not_found(customer_id)
+        precondition(before)
         cur.execute(queries.delete_customer, {"id": customer_id})
         deleted = cur.fetchone()
-        if deleted is None:
-            raise _not_found(customer_id)
         audit.record(cur, "delete", "customers", customer_id,
                      audit.changed_fields({key: deleted[key] for key in EDITABLE}, dict.fromkeys(EDITABLE)))
     return "", 204

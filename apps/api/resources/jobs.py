@@ -10,11 +10,12 @@ from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
+from ..etags import precondition, with_etag
 from ..listing import page_of
 from ..openapi import documented
 from ..ratelimit import rate_limited
 from ..validation import Body, Id, Name, PageQuery, Text, accepts
-from .steps import MAX_STEPS, STEP_SCHEMA, StepIn, insert_steps, reference_errors
+from .steps import MAX_STEPS, STEP_SCHEMA, StepIn, insert_steps, notify_status_change, reference_errors
 from .steps import queries as step_queries
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
@@ -35,10 +36,10 @@ JOB_TRANSITIONS = {
 FIELDS = ("customer_id", "title", "description", "status", "priority", "due_date")
 DIRECTIONS = {"asc": sql.SQL("ASC"), "desc": sql.SQL("DESC")}
 
-JOB_SCHEMA = {
+JOB_LIST_ITEM_SCHEMA = {
     "type": "object",
     "required": ["id", "job_number", "customer_id", "customer_name", "title", "status", "priority",
-                 "due_date", "steps"],
+                 "due_date", "steps_total", "steps_completed"],
     "properties": {
         "id": {"type": "integer"}, "job_number": {"type": "string"}, "customer_id": {"type": "integer"},
         "customer_name": {"type": "string"}, "title": {"type": "string"},
@@ -48,11 +49,14 @@ JOB_SCHEMA = {
         "created_by": {"type": ["integer", "null"]}, "is_overdue": {"type": "boolean"},
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
-        "steps": {"type": "array", "items": STEP_SCHEMA},
+        "steps_total": {"type": "integer", "description": "How many steps the job has"},
+        "steps_completed": {"type": "integer", "description": "How many of them are completed or skipped"},
     },
 }
+JOB_SCHEMA = dict(JOB_LIST_ITEM_SCHEMA, required=JOB_LIST_ITEM_SCHEMA["required"] + ["steps"], properties=dict(
+    JOB_LIST_ITEM_SCHEMA["properties"], steps={"type": "array", "items": STEP_SCHEMA}))
 PAGE_SCHEMA = {"type": "object", "required": ["items", "pagination"],
-               "properties": {"items": {"type": "array", "items": JOB_SCHEMA},
+               "properties": {"items": {"type": "array", "items": JOB_LIST_ITEM_SCHEMA},
                               "pagination": {"type": "object"}}}
 
 
@@ -113,7 +117,10 @@ def _order_by(query):
 @rate_limited("jobs-list", "RATE_LIMIT_LISTS", by="user")
 @accepts(query=JobListQuery)
 def list_jobs(query):
-    """List jobs with their steps, filtered by status, customer, overdue and `q`, newest first."""
+    """List jobs with their progress, filtered by status, customer, overdue and `q`, newest first.
+
+    List items carry `steps_total` and `steps_completed`, not the steps: `GET /api/jobs/<id>` has them.
+    """
     params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
               "pattern": _like_pattern(query.q) if query.q else None}
     list_sql = sql.SQL(queries.list_jobs).format(order_by=_order_by(query))
@@ -134,7 +141,11 @@ def _get_job(cur, job_id):
 
 
 def _lock_job(cur, job_id):
-    return _one_job(cur, queries.lock_job, job_id)
+    """Lock the job; check If-Match against its version (read after the lock, see job-version)."""
+    job = _one_job(cur, queries.lock_job, job_id)
+    cur.execute(queries.job_version, {"job_id": job_id})
+    precondition(cur.fetchone())
+    return job
 
 
 def _customer_errors(cur, customer_id):
@@ -148,9 +159,9 @@ def _customer_errors(cur, customer_id):
 @documented(schema=JOB_SCHEMA)
 @require_role("viewer")
 def get_job(job_id):
-    """Return one job with its steps and its customer's name."""
+    """Return one job with its steps, its progress and its customer's name."""
     with cursor() as cur:
-        return _get_job(cur, job_id)
+        return with_etag(_get_job(cur, job_id))
 
 
 @bp.post("")
@@ -172,7 +183,7 @@ def create_job(body):
         audit.record(cur, "create", "jobs", created["id"], audit.changed_fields(
             {}, dict(fields, job_number=created["job_number"], steps=steps or None)))
         job = _get_job(cur, created["id"])
-    return job, 201, {"Location": f"/api/jobs/{job['id']}"}
+    return with_etag(job, 201, {"Location": f"/api/jobs/{job['id']}"})
 
 
 def _check_transition(cur, job_id, old, new):
@@ -208,7 +219,9 @@ def update_job(job_id, body):
             params.update({f"set_{name}": name in changes for name in FIELDS}, job_id=job_id)
             cur.execute(queries.update_job, params)
             audit.record(cur, "update", "jobs", job_id, changed)
-        return _get_job(cur, job_id)
+            if "status" in changed:
+                notify_status_change(cur, job_id)
+        return with_etag(_get_job(cur, job_id))
 
 
 @bp.delete("/<int:job_id>")

@@ -8,6 +8,7 @@ from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
+from ..etags import precondition, with_etag
 from ..listing import page_of
 from ..openapi import documented
 from ..validation import Body, Id, PageQuery, Text, accepts
@@ -75,7 +76,7 @@ def get_machine(machine_id):
     """Return one machine."""
     with cursor() as cur:
         cur.execute(queries.get_machine, {"machine_id": machine_id})
-        return _found(cur.fetchone())
+        return with_etag(_found(cur.fetchone()))
 
 
 @bp.post("")
@@ -89,7 +90,7 @@ def create_machine(body):
         cur.execute(queries.insert_machine, body.model_dump())
         machine = cur.fetchone()
         audit.record(cur, "create", "machines", machine["id"], audit.changed_fields({}, body.model_dump()))
-    return machine, 201, {"Location": f"/api/machines/{machine['id']}"}
+    return with_etag(machine, 201, {"Location": f"/api/machines/{machine['id']}"})
 
 
 @bp.patch("/<int:machine_id>")
@@ -102,8 +103,9 @@ def update_machine(machine_id, body):
     with cursor() as cur:
         cur.execute(queries.lock_machine, {"machine_id": machine_id})
         before = _found(cur.fetchone())
+        etag = precondition(before)
         if not changes:
-            return before
+            return before, 200, {"ETag": etag}
         if "process_id" in changes:
             _check_process(cur, changes["process_id"])
         params = {name: changes.get(name) for name in FIELDS}
@@ -111,7 +113,7 @@ def update_machine(machine_id, body):
         cur.execute(queries.update_machine, params)
         machine = cur.fetchone()
         audit.record(cur, "update", "machines", machine_id, audit.changed_fields(before, changes))
-    return machine
+    return with_etag(machine)
 
 
 @bp.delete("/<int:machine_id>")
@@ -121,6 +123,7 @@ def delete_machine(machine_id):
     with cursor() as cur:
         cur.execute(queries.lock_machine, {"machine_id": machine_id})
         before = _found(cur.fetchone())
+        precondition(before)
         cur.execute(queries.delete_machine, {"machine_id": machine_id})
         audit.record(cur, "delete", "machines", machine_id, audit.changed_fields(before, dict.fromkeys(before)))
     return "", 204

@@ -9,6 +9,7 @@ from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor
 from ..errors import ApiError
+from ..etags import with_etag
 from ..listing import page_of
 from ..openapi import documented, page_model
 from ..validation import PageQuery, accepts
@@ -16,12 +17,17 @@ from ..validation import PageQuery, accepts
 bp = Blueprint("notifications", __name__, url_prefix="/api/notifications")
 queries = Queries("notifications.sql")
 
+KINDS = ("step_assigned", "job_status", "job_overdue", "system")
+
 
 class Notification(BaseModel):
     """A notification as its owner sees it."""
 
     id: int
-    kind: Literal["step_assigned", "job_status", "system"]
+    kind: Literal[KINDS] = Field(description=(
+        "step_assigned: a step was assigned to you; job_status: a job one of your steps belongs to changed "
+        "status (not by you); job_overdue: an open job you work on, or any open job for a manager, is past "
+        "its due date (once per due date); system: a message from the operators of the service"))
     message: str
     job_id: int | None
     step_id: int | None
@@ -31,6 +37,12 @@ class Notification(BaseModel):
 
 class NotificationQuery(PageQuery):
     unread: bool = Field(False, description="true: only notifications not read yet")
+
+
+class NotificationPage(page_model(Notification)):
+    """A page of the caller's notifications, with how many of all of them are unread."""
+
+    unread: int
 
 
 class MarkedAll(BaseModel):
@@ -45,14 +57,17 @@ def _not_found(notification_id):
 
 
 @bp.get("")
-@documented(schema=page_model(Notification))
+@documented(schema=NotificationPage)
 @require_role("viewer")
 @accepts(query=NotificationQuery)
 def list_notifications(query):
-    """List the caller's notifications, newest first."""
+    """List the caller's notifications, newest first, with the count of unread ones (`unread`)."""
     params = {"user_id": g.user_id, "unread": query.unread}
     with cursor() as cur:
-        return page_of(cur, queries.count_notifications, queries.list_notifications, params, query)
+        page = page_of(cur, queries.count_notifications, queries.list_notifications, params, query)
+        cur.execute(queries.count_notifications, dict(params, unread=True))
+        page["unread"] = cur.fetchone()["total"]
+    return page
 
 
 @bp.get("/<int:notification_id>")
@@ -68,7 +83,7 @@ def get_notification(notification_id):
         notification = cur.fetchone()
     if notification is None:
         raise _not_found(notification_id)
-    return notification
+    return with_etag(notification)
 
 
 @bp.post("/<int:notification_id>/read")

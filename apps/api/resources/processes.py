@@ -9,6 +9,7 @@ from werkzeug.routing import BaseConverter
 from .. import audit
 from ..auth import ROLES, require_role
 from ..db import Queries, cursor
+from ..etags import precondition, with_etag
 from ..errors import ApiError, ValidationError
 from ..listing import page_of
 from ..openapi import documented
@@ -94,7 +95,7 @@ def get_process(process_id):
     """Return one process."""
     with cursor() as cur:
         cur.execute(queries.get_process, {"process_id": process_id})
-        return _found(cur.fetchone())
+        return with_etag(_found(cur.fetchone()))
 
 
 @bp.post("/processes")
@@ -108,7 +109,7 @@ def create_process(body):
         process = cur.fetchone()
         audit.record(cur, "create", "processes", process["id"],
                      audit.changed_fields({}, body.model_dump()))
-    return process, 201, {"Location": f"/api/processes/{process['id']}"}
+    return with_etag(process, 201, {"Location": f"/api/processes/{process['id']}"})
 
 
 @bp.patch("/processes/<int:process_id>")
@@ -121,13 +122,14 @@ def update_process(process_id, body):
     with cursor() as cur:
         cur.execute(queries.lock_process, {"process_id": process_id})
         before = _found(cur.fetchone())
+        etag = precondition(before)
         if not changes:
-            return before
+            return before, 200, {"ETag": etag}
         cur.execute(queries.update_process, dict(dict.fromkeys(ProcessPatch.model_fields), **changes,
                                                  process_id=process_id))
         process = cur.fetchone()
         audit.record(cur, "update", "processes", process_id, audit.changed_fields(before, changes))
-    return process
+    return with_etag(process)
 
 
 @bp.delete("/processes/<int:process_id>")
@@ -138,6 +140,7 @@ def delete_process(process_id):
     with cursor() as cur:
         cur.execute(queries.lock_process, {"process_id": process_id})
         before = _found(cur.fetchone())
+        precondition(before)
         cur.execute(queries.count_process_steps, {"process_id": process_id})
         if cur.fetchone()["steps"]:
             raise ApiError(409, "Job steps use this process; set is_active to false instead.")

@@ -9,6 +9,7 @@ from .. import audit
 from ..auth import has_role, require_role
 from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
+from ..etags import pop_etag, precondition, with_etag
 from ..listing import page_of
 from ..openapi import documented
 from ..validation import Body, Id, Name, PageQuery, accepts
@@ -140,10 +141,11 @@ def add_job_step(job_id, body):
         if step_order > MAX_STEPS:
             raise ApiError(409, f"A job has at most {MAX_STEPS} steps.")
         step = insert_steps(cur, job_id, [body], step_order)[0]
+        etag = pop_etag(step)
         audit.record(cur, "create", "job_steps", step["id"], audit.changed_fields({}, {
             key: step[key] for key in ("job_id", "step_order", "process_id", "name", "assigned_to",
                                        "machine_id")}))
-    return step, 201, {"Location": f"/api/steps/{step['id']}"}
+    return step, 201, {"Location": f"/api/steps/{step['id']}", "ETag": etag}
 
 
 @bp.get("/steps/<int:step_id>")
@@ -156,18 +158,21 @@ def get_step(step_id):
         step = cur.fetchone()
     if step is None:
         raise ApiError(404, "No step has this id.")
-    return step
+    return with_etag(step)
 
 
 def _lock_step(cur, step_id):
-    """Lock the step's job, then the step (always in this order); 404 when either is gone."""
+    """Lock the step's job, then the step (always in this order); 404 when either is gone; check If-Match.
+
+    Return the job, the step and the step's ETag.
+    """
     cur.execute(queries.lock_job_of_step, {"step_id": step_id})
     job = cur.fetchone()
     cur.execute(queries.lock_step, {"step_id": step_id})
     step = cur.fetchone()
     if job is None or step is None:
         raise ApiError(404, "No step has this id.")
-    return job, step
+    return job, step, precondition(step)
 
 
 def _check_may_execute(cur, job, step, status):
@@ -182,9 +187,15 @@ def _check_may_execute(cur, job, step, status):
         raise ApiError(409, f"The job is {job['status']}; its steps cannot change status.")
 
 
+def notify_status_change(cur, job_id):
+    """Tell the job's step assignees, except the caller, that the job changed status."""
+    cur.execute(queries.notify_job_status, {"job_id": job_id, "actor_id": g.user_id})
+
+
 def _set_job_status(cur, job, status):
     cur.execute(queries.set_job_status, {"job_id": job["id"], "status": status})
     audit.record(cur, "update", "jobs", job["id"], {"status": {"old": job["status"], "new": status}})
+    notify_status_change(cur, job["id"])
     return status
 
 
@@ -210,7 +221,7 @@ def update_step(step_id, body):
     sent = body.model_fields_set
     assigning = sent & {"assigned_to", "machine_id"}
     with cursor() as cur:
-        job, step = _lock_step(cur, step_id)
+        job, step, etag = _lock_step(cur, step_id)
         if assigning and not has_role("manager"):
             raise ApiError(403, "Only a manager assigns steps to operators and machines.")
         if "status" in sent:
@@ -223,7 +234,7 @@ def update_step(step_id, body):
             if errors:
                 raise ValidationError(errors)
         if not sent:
-            return dict(step, job_status=job["status"])
+            return dict(step, job_status=job["status"]), 200, {"ETag": etag}
         cur.execute(queries.update_step, {
             "step_id": step_id, "status": body.status,
             "set_assigned_to": "assigned_to" in sent, "assigned_to": body.assigned_to,
@@ -235,7 +246,7 @@ def update_step(step_id, body):
         if after["assigned_to"] is not None and after["assigned_to"] != step["assigned_to"]:
             cur.execute(queries.notify_assignees, {"step_ids": [step_id]})
         job_status = _follow_job(cur, job, body.status) if "status" in sent else job["status"]
-    return dict(after, job_status=job_status)
+    return with_etag(dict(after, job_status=job_status))
 
 
 @bp.delete("/steps/<int:step_id>")
@@ -244,7 +255,7 @@ def update_step(step_id, body):
 def delete_step(step_id):
     """Delete a step (a job left with only finished steps becomes completed)."""
     with cursor() as cur:
-        job, step = _lock_step(cur, step_id)
+        job, step, _ = _lock_step(cur, step_id)
         if job["status"] in CLOSED_JOB:
             raise ApiError(409, f"The job is {job['status']}; its steps cannot be removed.")
         cur.execute(queries.delete_step, {"step_id": step_id})

@@ -1,14 +1,15 @@
-"""Users, for admins: create with a hashed password, list, read, change, deactivate."""
+"""Users: admins create, list, read, change and deactivate; managers list and read a summary to assign work."""
 from datetime import datetime
 from typing import Annotated, Literal
 
 from flask import Blueprint, g
-from pydantic import AfterValidator, BaseModel, StrictBool, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
 
 from .. import audit
-from ..auth import ROLES, forget_token_state, require_role
+from ..auth import ROLES, forget_token_state, has_role, require_role
 from ..db import Queries, cursor
 from ..errors import ApiError
+from ..etags import precondition, with_etag
 from ..listing import page_of
 from ..openapi import documented, page_model
 from ..passwords import hash_password
@@ -18,6 +19,9 @@ bp = Blueprint("users", __name__, url_prefix="/api/users")
 queries = Queries("users.sql")
 
 EDITABLE = ("full_name", "email", "role", "is_active")
+# What a manager sees of a user: enough to assign work, no email or history.
+SUMMARY = ("id", "username", "full_name", "role", "is_active")
+SUMMARY_VARIANT = "-summary"  # the summary is another representation: another ETag
 Role = Literal[ROLES]
 Username = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
@@ -27,16 +31,16 @@ Password = Annotated[str, StringConstraints(min_length=8, max_length=1024), Afte
 
 
 class User(BaseModel):
-    """A user as the API answers it (never the password hash)."""
+    """A user as the API answers it (never the password hash); managers get only the first five fields."""
 
     id: int
     username: str
     full_name: str
-    email: str | None
     role: Role
     is_active: bool
-    created_at: datetime
-    updated_at: datetime
+    email: str | None = Field(None, description="Admins only")
+    created_at: datetime = Field(None, description="Admins only")
+    updated_at: datetime = Field(None, description="Admins only")
 
 
 class UserQuery(PageQuery):
@@ -72,15 +76,25 @@ def _refuse_self_lockout(user_id, role, is_active):
         raise ApiError(409, "Admins cannot demote or deactivate themselves; ask another admin.")
 
 
+def _summary(user):
+    return {key: user[key] for key in SUMMARY}
+
+
 @bp.get("")
 @documented(schema=page_model(User))
-@require_role("admin")
+@require_role("manager")
 @accepts(query=UserQuery)
 def list_users(query):
-    """List users by username, optionally filtered by role and active state."""
+    """List users by username, optionally filtered by role and active state.
+
+    Admins get every field; managers get `id`, `username`, `full_name`, `role` and `is_active`.
+    """
     params = {"role": query.role, "is_active": query.is_active}
     with cursor() as cur:
-        return page_of(cur, queries.count_users, queries.list_users, params, query)
+        page = page_of(cur, queries.count_users, queries.list_users, params, query)
+    if not has_role("admin"):
+        page["items"] = [_summary(user) for user in page["items"]]
+    return page
 
 
 @bp.post("")
@@ -94,20 +108,22 @@ def create_user(body):
         cur.execute(queries.insert_user, dict(fields, password_hash=hash_password(body.password)))
         user = cur.fetchone()
         audit.record(cur, "create", "users", user["id"], audit.changed_fields({}, fields))
-    return user, 201, {"Location": f"/api/users/{user['id']}"}
+    return with_etag(user, 201, {"Location": f"/api/users/{user['id']}"})
 
 
 @bp.get("/<int:user_id>")
 @documented(schema=User)
-@require_role("admin")
+@require_role("manager")
 def get_user(user_id):
-    """Return one user."""
+    """Return one user (to a manager: `id`, `username`, `full_name`, `role` and `is_active`)."""
     with cursor() as cur:
         cur.execute(queries.get_user, {"id": user_id})
         user = cur.fetchone()
     if user is None:
         raise _not_found(user_id)
-    return user
+    if has_role("admin"):
+        return with_etag(user)
+    return with_etag(dict(_summary(user), row_version=user["row_version"]), variant=SUMMARY_VARIANT)
 
 
 def _save(cur, before, changes, password=None, action="update"):
@@ -141,11 +157,12 @@ def update_user(user_id, body):
         before = cur.fetchone()
         if before is None:
             raise _not_found(user_id)
+        etag = precondition(before)
         _refuse_self_lockout(user_id, changes.get("role", before["role"]),
                              changes.get("is_active", before["is_active"]))
         user = _save(cur, before, changes, password=body.password)
     forget_token_state()  # a demoted or deactivated user's tokens stop here at once, elsewhere within 1 s
-    return user
+    return (before, 200, {"ETag": etag}) if user is before else with_etag(user)
 
 
 @bp.delete("/<int:user_id>")
@@ -163,6 +180,7 @@ def delete_user(user_id):
         before = cur.fetchone()
         if before is None:
             raise _not_found(user_id)
+        precondition(before)
         _refuse_self_lockout(user_id, before["role"], False)
         _save(cur, before, {"is_active": False}, action="delete")
     forget_token_state()

@@ -20,12 +20,12 @@ LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-machine
 -- One machine by id.
-SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at
+SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at, xmin::text AS row_version
 FROM machines WHERE id = %(machine_id)s;
 
 -- name: lock-machine
 -- One machine by id, locked against concurrent changes until the transaction ends.
-SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at
+SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at, xmin::text AS row_version
 FROM machines WHERE id = %(machine_id)s
 FOR UPDATE;
 
@@ -37,7 +37,7 @@ SELECT EXISTS (SELECT 1 FROM processes WHERE id = %(process_id)s) AS found;
 -- A new machine.
 INSERT INTO machines (name, machine_type, process_id, status, is_active)
 VALUES (%(name)s, %(machine_type)s, %(process_id)s, %(status)s, %(is_active)s)
-RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at;
+RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at, xmin::text AS row_version;
 
 -- name: update-machine
 -- Change the given fields (set_* says which were sent, since process_id may become NULL).
@@ -48,7 +48,7 @@ UPDATE machines SET
     status = CASE WHEN %(set_status)s THEN %(status)s ELSE status END,
     is_active = CASE WHEN %(set_is_active)s THEN %(is_active)s::boolean ELSE is_active END
 WHERE id = %(machine_id)s
-RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at;
+RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at, xmin::text AS row_version;
 
 -- name: delete-machine
 -- Remove a machine; steps that used it keep their history without it (ON DELETE SET NULL).

@@ -16,7 +16,7 @@ LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-notification
 -- One of the owner's notifications.
-SELECT id, kind, message, job_id, step_id, is_read, created_at
+SELECT id, kind, message, job_id, step_id, is_read, created_at, xmin::text AS row_version
 FROM notifications WHERE id = %(id)s AND user_id = %(user_id)s;
 
 -- name: lock-notification

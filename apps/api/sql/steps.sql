@@ -18,7 +18,7 @@ LIMIT %(limit)s OFFSET %(offset)s;
 -- name: get-step
 -- One step by id.
 SELECT id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
-       started_at, completed_at, created_at, updated_at
+       started_at, completed_at, created_at, updated_at, xmin::text AS row_version
 FROM job_steps WHERE id = %(step_id)s;
 
 -- name: get-job-status
@@ -39,7 +39,7 @@ FOR UPDATE;
 -- name: lock-step
 -- One step by id, locked (after its job) until the transaction ends.
 SELECT id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
-       started_at, completed_at, created_at, updated_at
+       started_at, completed_at, created_at, updated_at, xmin::text AS row_version
 FROM job_steps WHERE id = %(step_id)s
 FOR UPDATE;
 
@@ -79,7 +79,7 @@ FROM json_to_recordset(%(steps)s::json)
 LEFT JOIN processes p ON p.id = x.process_id
 ORDER BY x.step_order
 RETURNING id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
-          started_at, completed_at, created_at, updated_at;
+          started_at, completed_at, created_at, updated_at, xmin::text AS row_version;
 
 -- name: notify-assignees
 -- Tell each assigned operator about their step ('step_assigned'), in the assigning transaction.
@@ -92,6 +92,16 @@ FROM job_steps st
 JOIN jobs j ON j.id = st.job_id
 WHERE st.id = ANY(%(step_ids)s::bigint[]) AND st.assigned_to IS NOT NULL;
 
+-- name: notify-job-status
+-- Tell the job's step assignees, except whoever made the change, that the job changed status.
+INSERT INTO notifications (user_id, kind, message, job_id)
+SELECT DISTINCT st.assigned_to, 'job_status',
+       left(j.job_number || ': ' || j.title || ' is now ' || replace(j.status, '_', ' '), 1000), j.id
+FROM job_steps st
+JOIN jobs j ON j.id = st.job_id
+JOIN users u ON u.id = st.assigned_to AND u.is_active
+WHERE st.job_id = %(job_id)s AND st.assigned_to IS DISTINCT FROM %(actor_id)s::bigint;
+
 -- name: update-step
 -- Change a step's status (stamping started_at or completed_at), assignee and machine.
 UPDATE job_steps SET
@@ -102,7 +112,7 @@ UPDATE job_steps SET
     machine_id = CASE WHEN %(set_machine_id)s THEN %(machine_id)s::bigint ELSE machine_id END
 WHERE id = %(step_id)s
 RETURNING id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
-          started_at, completed_at, created_at, updated_at;
+          started_at, completed_at, created_at, updated_at, xmin::text AS row_version;
 
 -- name: count-open-steps
 -- How many of a job's steps are still pending or in progress, and how many it has.

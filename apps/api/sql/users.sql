@@ -18,12 +18,12 @@ LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-user
 -- One user by id.
-SELECT id, username, full_name, email, role, is_active, created_at, updated_at
+SELECT id, username, full_name, email, role, is_active, created_at, updated_at, xmin::text AS row_version
 FROM users WHERE id = %(id)s;
 
 -- name: lock-user
 -- One user by id, locked until the transaction ends (read-modify-write of PATCH and DELETE).
-SELECT id, username, full_name, email, role, is_active, created_at, updated_at
+SELECT id, username, full_name, email, role, is_active, created_at, updated_at, xmin::text AS row_version
 FROM users WHERE id = %(id)s
 FOR UPDATE;
 
@@ -31,7 +31,7 @@ FOR UPDATE;
 -- Create a user with an already hashed password.
 INSERT INTO users (username, full_name, email, role, is_active, password_hash)
 VALUES (%(username)s, %(full_name)s, %(email)s, %(role)s, %(is_active)s, %(password_hash)s)
-RETURNING id, username, full_name, email, role, is_active, created_at, updated_at;
+RETURNING id, username, full_name, email, role, is_active, created_at, updated_at, xmin::text AS row_version;
 
 -- name: update-user
 -- Replace a user's editable fields; a NULL password_hash keeps the current password,
@@ -42,4 +42,4 @@ SET full_name = %(full_name)s, email = %(email)s, role = %(role)s, is_active = %
     tokens_valid_after = CASE WHEN %(password_hash)s IS NULL THEN tokens_valid_after
                               ELSE date_trunc('second', now()) END
 WHERE id = %(id)s
-RETURNING id, username, full_name, email, role, is_active, created_at, updated_at;
+RETURNING id, username, full_name, email, role, is_active, created_at, updated_at, xmin::text AS row_version;

@@ -1,0 +1,81 @@
+"""Work queues: the caller's assigned steps across jobs, and a machine's waiting and running steps."""
+from datetime import date, datetime
+from typing import Literal
+
+from flask import Blueprint, g
+from pydantic import BaseModel
+
+from ..auth import require_role
+from ..db import Queries, cursor
+from ..errors import ApiError
+from ..listing import page_of
+from ..openapi import documented, page_model
+from ..validation import Id, PageQuery, accepts
+
+bp = Blueprint("queues", __name__, url_prefix="/api")
+queries = Queries("queues.sql")
+
+StepStatus = Literal["pending", "in_progress", "completed", "skipped"]
+
+
+class QueuedStep(BaseModel):
+    """A step with what a work list shows of its job."""
+
+    id: int
+    job_id: int
+    step_order: int
+    process_id: int
+    name: str
+    status: StepStatus
+    assigned_to: int | None
+    machine_id: int | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    job_number: str
+    title: str
+    customer_name: str
+    due_date: date | None
+    priority: Literal["low", "normal", "high", "urgent"]
+    job_status: Literal["draft", "active", "in_progress", "on_hold", "completed", "cancelled"]
+
+
+class MyStepsQuery(PageQuery):
+    """Filters of the caller's work list."""
+
+    status: StepStatus | None = None
+    machine_id: Id | None = None
+
+
+@bp.get("/me/steps")
+@documented(schema=page_model(QueuedStep))
+@require_role("viewer")
+@accepts(query=MyStepsQuery)
+def list_my_steps(query):
+    """List the steps assigned to the caller across jobs, most urgent first.
+
+    Open steps (pending, in progress) come before finished ones; then the job's priority (urgent, high,
+    normal, low), its due date (earliest first, none last), the job and the step's position.
+    """
+    params = {"user_id": g.user_id, "status": query.status, "machine_id": query.machine_id}
+    with cursor() as cur:
+        return page_of(cur, queries.count_my_steps, queries.list_my_steps, params, query)
+
+
+@bp.get("/machines/<int:machine_id>/queue")
+@documented(schema=page_model(QueuedStep))
+@require_role("viewer")
+@accepts(query=PageQuery)
+def list_machine_queue(machine_id, query):
+    """List the steps waiting for or running on a machine, in the order to work them.
+
+    Running steps first, then waiting ones; each group by the job's priority, due date, the job and the
+    step's position.
+    """
+    params = {"machine_id": machine_id}
+    with cursor() as cur:
+        cur.execute(queries.machine_exists, params)
+        if not cur.fetchone()["found"]:
+            raise ApiError(404, "No machine has this id.")
+        return page_of(cur, queries.count_machine_queue, queries.list_machine_queue, params, query)
