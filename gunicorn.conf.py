@@ -92,11 +92,20 @@ def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
+def post_worker_init(worker):
+    """Start this worker's overdue-job scheduler (one of all of them sweeps: see apps/api/overdue.py)."""
+    from apps.api.overdue import start_scheduler
+
+    start_scheduler(worker.wsgi)
+
+
 def worker_exit(server, worker):
-    """Close this worker's database pools and LISTEN connection before it exits."""
+    """Close this worker's database pools, LISTEN and scheduler connections before it exits."""
     from apps.api.cache import close_all_caches
     from apps.api.db import close_all_pools
+    from apps.api.overdue import stop_schedulers
 
+    stop_schedulers()
     close_all_caches()
     close_all_pools()
 

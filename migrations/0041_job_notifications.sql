@@ -15,3 +15,9 @@ CREATE TABLE overdue_notices (
 
 -- The unread count of GET /api/notifications.
 CREATE INDEX idx_notifications_user_unread ON notifications (user_id) WHERE NOT is_read;
+
+-- Jobs already late when this ships were late before anyone could be told: only jobs that become overdue
+-- from now on are announced (no flood of old news on the first sweep).
+INSERT INTO overdue_notices (job_id, due_date)
+SELECT id, due_date FROM jobs
+WHERE status NOT IN ('completed', 'cancelled') AND due_date < (now() AT TIME ZONE 'UTC')::date;

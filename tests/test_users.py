@@ -183,3 +183,20 @@ def test_password_change_ends_existing_tokens(client, auth):
     assert client.get("/api/auth/me", headers=old).status_code == 401
     fresh = _login(client, "operator3", "a brand new password").get_json()["access_token"]
     assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+
+def test_managers_list_and_read_users_in_a_reduced_shape(client, auth):
+    summary = {"id", "username", "full_name", "role", "is_active"}
+    listed = client.get("/api/users?role=operator", headers=auth.headers("manager"))
+    assert listed.status_code == 200
+    items = listed.get_json()["items"]
+    assert len(items) == 5 and all(set(item) == summary for item in items)
+    path = f"/api/users/{auth.user_id('operator1')}"
+    reduced = client.get(path, headers=auth.headers("manager"))
+    full = client.get(path, headers=auth.headers("admin"))
+    assert set(reduced.get_json()) == summary and {"email", "created_at", "updated_at"} <= set(full.get_json())
+    assert reduced.headers["ETag"] != full.headers["ETag"]  # two representations, two tags
+    for write in (client.patch(path, json={"full_name": "X"}, headers=auth.headers("manager")),
+                  client.delete(path, headers=auth.headers("manager")),
+                  client.post("/api/users", json=NEW_USER, headers=auth.headers("manager"))):
+        assert write.status_code == 403

@@ -1,9 +1,9 @@
-"""Command-line tools: `flask --app apps.api db upgrade|status`, `seed`."""
+"""Command-line tools: `flask --app apps.api db upgrade|status`, `seed`, `notify-overdue`."""
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import migrate
+from . import migrate, overdue
 from .dashboard_cli import dashboard_cli
 from .seed import seed
 
@@ -53,8 +53,22 @@ def seed_command(jobs, customers, seed_value):
          password=current_app.config["DEMO_PASSWORD"], progress=click.echo)
 
 
+@click.command("notify-overdue")
+@with_appcontext
+def notify_overdue_command():
+    """Announce the jobs that became overdue (once each), for cron where no scheduler runs."""
+    import psycopg2
+
+    conn = psycopg2.connect(current_app.config["DIRECT_DATABASE_URL"] or _database_url())
+    try:
+        click.echo(f"{overdue.sweep(conn)} notification(s)")
+    finally:
+        conn.close()
+
+
 def register_commands(app):
     """Attach the CLI commands to `app`."""
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_command)
+    app.cli.add_command(notify_overdue_command)
     app.cli.add_command(dashboard_cli)

@@ -23,6 +23,9 @@ class Config:
 
     APP_ENV: str = "development"
     DATABASE_URL: str = ""
+    # A direct session connection to the primary (advisory locks, LISTEN) when DATABASE_URL is a transaction
+    # pooler; empty means DATABASE_URL. Read through direct_database_url() only.
+    DATABASE_DIRECT_URL: str = ""
     DATA_DIR: str = str(PROJECT_ROOT / ".data")
     JWT_SECRET_KEY: str = ""
     JWT_ACCESS_MINUTES: int = 15
@@ -60,6 +63,8 @@ class Config:
     CACHE_TTL_RECENT_JOBS: int = 60
     CACHE_TTL_JOBS_BY_STATUS: int = 120
     CACHE_TTL_JOBS_BY_MONTH: int = 300
+    # Seconds between two looks for jobs that became overdue (see overdue.py); 0: no scheduler in this process.
+    OVERDUE_CHECK_SECONDS: float = 60.0
 
     @classmethod
     def from_env(cls, environ=None):
@@ -107,9 +112,14 @@ class Config:
             raise ConfigError(f"JWT_SECRET_KEY is {len(secret.encode())} bytes; production needs at least {MIN_SECRET_BYTES}")
         return self
 
+    def direct_database_url(self):
+        """Return the URL of a direct session connection: DATABASE_DIRECT_URL, else DATABASE_URL."""
+        return self.DATABASE_DIRECT_URL or self.DATABASE_URL
+
     def as_flask_config(self):
         """Return the settings as a dict for `app.config`."""
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return dict({field.name: getattr(self, field.name) for field in fields(self)},
+                    DIRECT_DATABASE_URL=self.direct_database_url())
 
 
 def _convert(kind, raw):
