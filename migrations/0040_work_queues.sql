@@ -51,13 +51,16 @@ CREATE TRIGGER job_steps_updated_at BEFORE UPDATE ON job_steps
                        AND OLD.job_due_date IS NOT DISTINCT FROM NEW.job_due_date)
     EXECUTE FUNCTION set_updated_at();
 
--- GET /api/me/steps: the caller's steps, open ones first (finished steps are the least urgent), then by
--- the job's urgency and due date. ?status= keeps the index order (status decides the second column).
+-- GET /api/me/steps: the caller's steps, running ones first, then waiting ones, then finished ones (the least
+-- urgent), each by the job's urgency and due date. The rank is an integer, not a boolean, so that
+-- ?status= stays an index bound (the planner rewrites "boolean = false" into a filter).
 CREATE INDEX idx_job_steps_my_queue ON job_steps
-    (assigned_to, (status IN ('completed', 'skipped')), job_urgency, job_due_date, job_id, step_order)
+    (assigned_to, (CASE status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END),
+     job_urgency, job_due_date, job_id, step_order)
     WHERE assigned_to IS NOT NULL;
 
--- GET /api/machines/<id>/queue: a machine's open steps, running ones first, then by urgency.
+-- GET /api/machines/<id>/queue: a machine's open steps in the same order.
 CREATE INDEX idx_job_steps_machine_queue ON job_steps
-    (machine_id, (status = 'pending'), job_urgency, job_due_date, job_id, step_order)
+    (machine_id, (CASE status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END),
+     job_urgency, job_due_date, job_id, step_order)
     WHERE machine_id IS NOT NULL AND status IN ('pending', 'in_progress');

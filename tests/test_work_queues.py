@@ -55,17 +55,18 @@ def test_my_steps_most_urgent_first_with_their_jobs(client, auth, floor):
     assert response.get_json()["pagination"]["total"] == 4
 
 
-def test_finished_steps_come_last_and_filters_apply(client, auth, db, floor):
+def test_running_steps_first_finished_last_and_filters_apply(client, auth, db, floor):
     set_step(db, floor["jobs"]["urgent"]["steps"][0]["id"], "completed")
     set_step(db, floor["jobs"]["low"]["steps"][0]["id"], "in_progress")
     headers = auth.headers("operator1")
-    assert titles(client.get("/api/me/steps", headers=headers)) == ["normal soon", "normal late", "low", "urgent"]
+    assert titles(client.get("/api/me/steps", headers=headers)) == ["low", "normal soon", "normal late", "urgent"]
     assert titles(client.get("/api/me/steps?status=completed", headers=headers)) == ["urgent"]
     assert titles(client.get("/api/me/steps?status=pending", headers=headers)) == ["normal soon", "normal late"]
     by_machine = client.get(f"/api/me/steps?machine_id={floor['machine_a']}", headers=headers)
-    assert titles(by_machine) == ["normal late", "low", "urgent"]
+    assert titles(by_machine) == ["low", "normal late", "urgent"]
+    assert titles(client.get("/api/me/steps?status=in_progress", headers=headers)) == ["low"]
     page = client.get("/api/me/steps?per_page=2&page=2", headers=headers).get_json()
-    assert [item["title"] for item in page["items"]] == ["low", "urgent"]
+    assert [item["title"] for item in page["items"]] == ["normal late", "urgent"]
     assert page["pagination"] == {"page": 2, "per_page": 2, "total": 4, "pages": 2, "has_next": False,
                                   "has_prev": True}
 
@@ -79,7 +80,8 @@ def test_a_priority_change_reorders_the_queue(client, auth, floor):
     assert titles(client.get("/api/me/steps", headers=auth.headers("operator1")))[:2] == ["urgent", "low"]
     step = client.get(f"/api/steps/{low['steps'][0]['id']}", headers=auth.headers("viewer")).get_json()
     stamp = datetime.fromisoformat
-    assert stamp(step["updated_at"]) == stamp(low["steps"][0]["updated_at"])  # the copy of the urgency is not a step change
+    # the copy of the urgency is not a change of the step
+    assert stamp(step["updated_at"]) == stamp(low["steps"][0]["updated_at"])
 
 
 def test_my_steps_are_only_mine(client, auth, floor):

@@ -55,8 +55,9 @@ class MyStepsQuery(PageQuery):
 def list_my_steps(query):
     """List the steps assigned to the caller across jobs, most urgent first.
 
-    Open steps (pending, in progress) come before finished ones; then the job's priority (urgent, high,
-    normal, low), its due date (earliest first, none last), the job and the step's position.
+    Steps in progress first, then pending ones, then finished ones (completed or skipped); within each, the
+    job's priority (urgent, high, normal, low), its due date (earliest first, none last), the job and the
+    step's position.
     """
     params = {"user_id": g.user_id, "status": query.status, "machine_id": query.machine_id}
     with cursor() as cur:

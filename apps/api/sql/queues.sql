@@ -1,8 +1,9 @@
 -- Work queues: an operator's steps across jobs and a machine's waiting and running steps, each most
 -- urgent first. Both read the job's urgency copied onto job_steps (migration 0040), so the order comes
 -- straight from an index: idx_job_steps_my_queue and idx_job_steps_machine_queue.
--- "Finished" is (status IN ('completed', 'skipped')): the same expression as the index, so that
--- ?status= becomes an index bound (the parameters are constants when the statement is planned).
+-- A step's rank (0 in progress, 1 pending, 2 completed or skipped) is the indexes' expression, written the
+-- same way here so that ?status= becomes an index bound (parameters are constants when the statement is
+-- planned, so a missing filter folds away).
 
 -- name: count-my-steps
 -- How many steps are assigned to the user (optionally of one status, on one machine).
@@ -13,25 +14,29 @@ WHERE st.assigned_to = %(user_id)s
   AND (%(machine_id)s::bigint IS NULL OR st.machine_id = %(machine_id)s);
 
 -- name: list-my-steps
--- One page of the user's steps with their job: open before finished, then urgent, high, normal, low
--- priority, then the earliest due date (none last), then the job and the step's position.
+-- One page of the user's steps with their job: in progress, pending, then finished; within each, urgent,
+-- high, normal, low priority, then the earliest due date (none last), then the job and the step's position.
 SELECT st.id, st.job_id, st.step_order, st.process_id, st.name, st.status, st.assigned_to, st.machine_id,
        st.started_at, st.completed_at, st.created_at, st.updated_at,
        j.job_number, j.title, c.name AS customer_name, j.due_date, j.priority, j.status AS job_status
 FROM (
-    SELECT st.*
+    SELECT st.*, (CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END) AS queue_rank
     FROM job_steps st
     WHERE st.assigned_to = %(user_id)s
-      AND (%(status)s::text IS NULL OR st.status = %(status)s)
+      -- the rank alone decides in_progress and pending; naming the status there too would tempt the
+      -- planner into idx_job_steps_assigned_status and a sort
+      AND (%(status)s::text IS NULL OR %(status)s::text IN ('in_progress', 'pending') OR st.status = %(status)s)
       AND (%(status)s::text IS NULL
-           OR (st.status IN ('completed', 'skipped')) = (%(status)s::text IN ('completed', 'skipped')))
+           OR (CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END)
+              = (CASE %(status)s::text WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END))
       AND (%(machine_id)s::bigint IS NULL OR st.machine_id = %(machine_id)s)
-    ORDER BY (st.status IN ('completed', 'skipped')), st.job_urgency, st.job_due_date, st.job_id, st.step_order
+    ORDER BY (CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END), st.job_urgency, st.job_due_date,
+             st.job_id, st.step_order
     LIMIT %(limit)s OFFSET %(offset)s
 ) st
 JOIN jobs j ON j.id = st.job_id
 JOIN customers c ON c.id = j.customer_id
-ORDER BY (st.status IN ('completed', 'skipped')), st.job_urgency, st.job_due_date, st.job_id, st.step_order;
+ORDER BY st.queue_rank, st.job_urgency, st.job_due_date, st.job_id, st.step_order;
 
 -- name: machine-exists
 -- Whether a machine id is known.
@@ -49,12 +54,13 @@ SELECT st.id, st.job_id, st.step_order, st.process_id, st.name, st.status, st.as
        st.started_at, st.completed_at, st.created_at, st.updated_at,
        j.job_number, j.title, c.name AS customer_name, j.due_date, j.priority, j.status AS job_status
 FROM (
-    SELECT st.*
+    SELECT st.*, (CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END) AS queue_rank
     FROM job_steps st
     WHERE st.machine_id = %(machine_id)s AND st.status IN ('pending', 'in_progress')
-    ORDER BY (st.status = 'pending'), st.job_urgency, st.job_due_date, st.job_id, st.step_order
+    ORDER BY (CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END), st.job_urgency, st.job_due_date,
+             st.job_id, st.step_order
     LIMIT %(limit)s OFFSET %(offset)s
 ) st
 JOIN jobs j ON j.id = st.job_id
 JOIN customers c ON c.id = j.customer_id
-ORDER BY (st.status = 'pending'), st.job_urgency, st.job_due_date, st.job_id, st.step_order;
+ORDER BY st.queue_rank, st.job_urgency, st.job_due_date, st.job_id, st.step_order;
