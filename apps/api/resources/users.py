@@ -23,7 +23,7 @@ EDITABLE = ("full_name", "email", "role", "is_active")
 SUMMARY = ("id", "username", "full_name", "role", "is_active")
 SUMMARY_VARIANT = "-summary"  # the summary is another representation: another ETag
 Role = Literal[ROLES]
-Username = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
 # Passwords are taken as typed: no stripping; long enough to matter, short enough to hash cheaply.
