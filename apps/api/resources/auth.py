@@ -1,6 +1,7 @@
 """Login, token refresh, logout and the caller's identity."""
 from flask import Blueprint, g
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
+from pydantic import BaseModel
 
 from .. import audit
 from ..auth import forget_token_state, require_role
@@ -20,6 +21,40 @@ class LoginBody(Body):
     password: Text(1024, 1)
 
 
+class TokenUser(BaseModel):
+    id: int
+    username: str
+    role: str
+
+
+class LoginAnswer(BaseModel):
+    """Tokens for the Authorization header (`Bearer <access_token>`) and who they are for."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str
+    user: TokenUser
+
+
+class RefreshAnswer(BaseModel):
+    access_token: str
+    token_type: str
+
+
+class Revoked(BaseModel):
+    """The revoked token's id."""
+
+    status: str
+    revoked: str
+
+
+class Me(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: str
+
+
 def _tokens_for(user):
     claims = {"role": user["role"]}
     identity = str(user["id"])
@@ -28,7 +63,7 @@ def _tokens_for(user):
 
 
 @bp.post("/login")
-@documented(status=200, responses={401: "Bad credentials"})
+@documented(status=200, schema=LoginAnswer, responses={401: "Bad credentials"})
 @rate_limited("login", "RATE_LIMIT_LOGIN_IP", by="ip")
 @rate_limited("login", "RATE_LIMIT_LOGIN_USER", by="login_username")
 @accepts(body=LoginBody)
@@ -49,7 +84,7 @@ def login(body):
 
 
 @bp.post("/refresh")
-@documented(status=200)
+@documented(status=200, schema=RefreshAnswer, operation_id="refreshToken")
 @require_role("viewer", refresh=True)
 def refresh():
     """Return a new access token for a valid refresh token."""
@@ -64,7 +99,7 @@ def _revoke(cur, claims):
 
 
 @bp.post("/logout")
-@documented(status=200)
+@documented(status=200, schema=Revoked)
 @require_role("viewer")
 def logout():
     """Revoke the presented token (and, when sent, the refresh token too) in every worker."""
@@ -78,7 +113,7 @@ def logout():
 
 
 @bp.post("/logout/refresh")
-@documented(status=200)
+@documented(status=200, schema=Revoked)
 @require_role("viewer", refresh=True)
 def logout_refresh():
     """Revoke the presented refresh token."""
@@ -91,7 +126,7 @@ def logout_refresh():
 
 
 @bp.get("/token")
-@documented(schema={"type": "object", "properties": {
+@documented(schema={"title": "TokenClaims", "type": "object", "properties": {
     "user_id": {"type": "integer"}, "role": {"type": "string"}, "type": {"type": "string"},
     "issued_at": {"type": "integer"}, "expires_at": {"type": "integer"}}})
 @require_role("viewer")
@@ -103,6 +138,7 @@ def get_token():
 
 
 @bp.get("/me")
+@documented(schema=Me, operation_id="getMe")
 @require_role("viewer")
 def me():
     """Return the caller's id, username, full name and role."""

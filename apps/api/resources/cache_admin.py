@@ -23,7 +23,8 @@ class ClearBody(Body):
 
 
 @bp.get("")
-@documented(schema={"type": "object", "properties": {"status": {"type": "string"}, "cache_stats": {
+@documented(schema={"title": "CacheStats", "type": "object", "properties": {
+    "status": {"type": "string"}, "cache_stats": {
     "type": "object", "description": "Entries (total, active, expired) under `prefix`, hits, misses, "
     "evictions, hit rate, per-route counts, and the answering worker's pid, boot time and listener state."}}})
 @require_role("viewer")
@@ -34,7 +35,7 @@ def get_cache_stats(query):
 
 
 @bp.post("/clear")
-@documented(status=200, schema={"type": "object", "properties": {
+@documented(status=200, schema={"title": "CacheCleared", "type": "object", "properties": {
     "status": {"type": "string"}, "cleared": {"type": "integer"}, "prefix": {"type": "string"}}})
 @require_role("admin")
 def clear_cache():

@@ -117,7 +117,7 @@ def create_customer(body):
 
 
 @bp.get("/<int:customer_id>")
-@documented(schema=Customer)
+@documented(schema=Customer, etag=True)
 @require_role("viewer")
 def get_customer(customer_id):
     """Return one customer."""
@@ -130,7 +130,7 @@ def get_customer(customer_id):
 
 
 @bp.patch("/<int:customer_id>")
-@documented(schema=Customer, responses={409: "A customer with this email already exists"})
+@documented(schema=Customer, responses={409: "A customer with this email already exists"}, etag=True)
 @require_role("manager")
 @accepts(body=CustomerPatch)
 def update_customer(customer_id, body):
@@ -157,7 +157,7 @@ def update_customer(customer_id, body):
 
 
 @bp.delete("/<int:customer_id>")
-@documented(responses={409: "The customer still has jobs"})
+@documented(responses={409: "The customer still has jobs"}, etag=True)
 @require_role("manager")
 def delete_customer(customer_id):
     """Delete a customer that has no jobs."""

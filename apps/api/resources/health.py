@@ -1,6 +1,7 @@
 """Liveness, readiness and the database pool's health: what load balancers and operators ask."""
 import os
 import time
+from typing import Literal
 
 import psycopg2
 from flask import Blueprint, current_app
@@ -33,6 +34,12 @@ class PoolStats(BaseModel):
     total: int
 
 
+class Status(BaseModel):
+    """The process serves (`ok`), or its database answers (`ready`)."""
+
+    status: Literal["ok", "ready"]
+
+
 class DbHealth(BaseModel):
     status: str
     pool_stats: PoolStats
@@ -49,12 +56,14 @@ class DbTest(BaseModel):
 
 
 @bp.get("")
+@documented(schema=Status)
 def get_liveness():
     """Answer while the process serves; touches no database."""
     return {"status": "ok"}
 
 
 @bp.get("/ready")
+@documented(schema=Status, responses={503: "Draining, or the database is not reachable"})
 def get_readiness():
     """Answer 200 when PostgreSQL answers on the pool's probe connection (never a request's), else 503."""
     if draining():

@@ -12,7 +12,7 @@ from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
 from ..etags import precondition, with_etag
 from ..listing import page_of
-from ..openapi import documented
+from ..openapi import PAGINATION, documented
 from ..ratelimit import rate_limited
 from ..validation import Body, Id, Name, PageQuery, Text, accepts
 from .steps import MAX_STEPS, STEP_SCHEMA, StepIn, insert_steps, notify_status_change, reference_errors
@@ -36,7 +36,7 @@ JOB_TRANSITIONS = {
 FIELDS = ("customer_id", "title", "description", "status", "priority", "due_date")
 DIRECTIONS = {"asc": sql.SQL("ASC"), "desc": sql.SQL("DESC")}
 
-JOB_LIST_ITEM_SCHEMA = {
+JOB_LIST_ITEM_SCHEMA = {"title": "JobListItem", 
     "type": "object",
     "required": ["id", "job_number", "customer_id", "customer_name", "title", "status", "priority",
                  "due_date", "steps_total", "steps_completed"],
@@ -53,11 +53,12 @@ JOB_LIST_ITEM_SCHEMA = {
         "steps_completed": {"type": "integer", "description": "How many of them are completed or skipped"},
     },
 }
-JOB_SCHEMA = dict(JOB_LIST_ITEM_SCHEMA, required=JOB_LIST_ITEM_SCHEMA["required"] + ["steps"], properties=dict(
-    JOB_LIST_ITEM_SCHEMA["properties"], steps={"type": "array", "items": STEP_SCHEMA}))
-PAGE_SCHEMA = {"type": "object", "required": ["items", "pagination"],
+JOB_SCHEMA = dict(JOB_LIST_ITEM_SCHEMA, title="Job", required=JOB_LIST_ITEM_SCHEMA["required"] + ["steps"],
+                  properties=dict(JOB_LIST_ITEM_SCHEMA["properties"],
+                                  steps={"type": "array", "items": STEP_SCHEMA}))
+PAGE_SCHEMA = {"title": "JobPage", "type": "object", "required": ["items", "pagination"],
                "properties": {"items": {"type": "array", "items": JOB_LIST_ITEM_SCHEMA},
-                              "pagination": {"type": "object"}}}
+                              "pagination": PAGINATION}}
 
 
 class JobListQuery(PageQuery):
@@ -156,7 +157,7 @@ def _customer_errors(cur, customer_id):
 
 
 @bp.get("/<int:job_id>")
-@documented(schema=JOB_SCHEMA)
+@documented(schema=JOB_SCHEMA, etag=True)
 @require_role("viewer")
 def get_job(job_id):
     """Return one job with its steps, its progress and its customer's name."""
@@ -199,7 +200,7 @@ def _check_transition(cur, job_id, old, new):
 
 
 @bp.patch("/<int:job_id>")
-@documented(schema=JOB_SCHEMA, responses={409: "Illegal status transition"})
+@documented(schema=JOB_SCHEMA, responses={409: "Illegal status transition"}, etag=True)
 @require_role("manager")
 @accepts(body=JobPatch)
 def update_job(job_id, body):
@@ -225,6 +226,7 @@ def update_job(job_id, body):
 
 
 @bp.delete("/<int:job_id>")
+@documented(etag=True)
 @require_role("manager")
 def delete_job(job_id):
     """Delete a job with its steps."""

@@ -10,7 +10,7 @@ from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
 from ..etags import precondition, with_etag
 from ..listing import page_of
-from ..openapi import documented
+from ..openapi import PAGINATION, documented
 from ..validation import Body, Id, PageQuery, Text, accepts
 
 bp = Blueprint("machines", __name__, url_prefix="/api/machines")
@@ -19,7 +19,7 @@ queries = Queries("machines.sql")
 MachineStatus = Literal["active", "idle", "maintenance", "offline"]
 FIELDS = ("name", "machine_type", "process_id", "status", "is_active")
 
-MACHINE_SCHEMA = {
+MACHINE_SCHEMA = {"title": "Machine", 
     "type": "object", "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
     "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "machine_type": {"type": "string"},
@@ -30,9 +30,9 @@ MACHINE_SCHEMA = {
         "updated_at": {"type": "string", "format": "date-time"},
     },
 }
-PAGE_SCHEMA = {"type": "object", "required": ["items", "pagination"],
+PAGE_SCHEMA = {"title": "MachinePage", "type": "object", "required": ["items", "pagination"],
                "properties": {"items": {"type": "array", "items": MACHINE_SCHEMA},
-                              "pagination": {"type": "object"}}}
+                              "pagination": PAGINATION}}
 
 
 class MachineListQuery(PageQuery):
@@ -70,7 +70,7 @@ def list_machines(query):
 
 
 @bp.get("/<int:machine_id>")
-@documented(schema=MACHINE_SCHEMA)
+@documented(schema=MACHINE_SCHEMA, etag=True)
 @require_role("viewer")
 def get_machine(machine_id):
     """Return one machine."""
@@ -94,7 +94,7 @@ def create_machine(body):
 
 
 @bp.patch("/<int:machine_id>")
-@documented(schema=MACHINE_SCHEMA, responses={409: "The name is taken"})
+@documented(schema=MACHINE_SCHEMA, responses={409: "The name is taken"}, etag=True)
 @require_role("manager")
 @accepts(body=MachinePatch)
 def update_machine(machine_id, body):
@@ -117,6 +117,7 @@ def update_machine(machine_id, body):
 
 
 @bp.delete("/<int:machine_id>")
+@documented(etag=True)
 @require_role("manager")
 def delete_machine(machine_id):
     """Delete a machine (steps that used it keep their history without it)."""

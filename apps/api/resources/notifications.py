@@ -71,7 +71,7 @@ def list_notifications(query):
 
 
 @bp.get("/<int:notification_id>")
-@documented(schema=Notification)
+@documented(schema=Notification, etag=True)
 @require_role("viewer")
 def get_notification(notification_id):
     """Return one of the caller's notifications.
@@ -87,7 +87,7 @@ def get_notification(notification_id):
 
 
 @bp.post("/<int:notification_id>/read")
-@documented(status=200, schema=Notification)
+@documented(status=200, schema=Notification, operation_id="markNotificationRead")
 @require_role("viewer")
 def mark_read(notification_id):
     """Mark one of the caller's notifications read (again is harmless)."""
@@ -107,7 +107,7 @@ def mark_read(notification_id):
 
 
 @bp.post("/read-all")
-@documented(status=200, schema=MarkedAll)
+@documented(status=200, schema=MarkedAll, operation_id="markAllNotificationsRead")
 @require_role("viewer")
 def mark_all_read():
     """Mark every unread notification of the caller read."""

@@ -12,7 +12,7 @@ from ..db import Queries, cursor
 from ..etags import precondition, with_etag
 from ..errors import ApiError, ValidationError
 from ..listing import page_of
-from ..openapi import documented
+from ..openapi import PAGINATION, documented
 from ..validation import Body, Id, PageQuery, Text, accepts
 
 bp = Blueprint("processes", __name__, url_prefix="/api")
@@ -21,16 +21,17 @@ queries = Queries("processes.sql")
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Order = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
-PROCESS_SCHEMA = {"type": "object", "required": ["id", "code", "name", "default_order", "is_active"],
+PROCESS_SCHEMA = {"title": "Process", "type": "object",
+                  "required": ["id", "code", "name", "default_order", "is_active"],
                   "properties": {"id": {"type": "integer"}, "code": {"type": "string"},
                                  "name": {"type": "string"}, "default_order": {"type": "integer"},
                                  "is_active": {"type": "boolean"},
                                  "created_at": {"type": "string", "format": "date-time"},
                                  "updated_at": {"type": "string", "format": "date-time"}}}
-PAGE_SCHEMA = {"type": "object", "required": ["items", "pagination"],
+PAGE_SCHEMA = {"title": "ProcessPage", "type": "object", "required": ["items", "pagination"],
                "properties": {"items": {"type": "array", "items": PROCESS_SCHEMA},
-                              "pagination": {"type": "object"}}}
-PERMISSIONS_SCHEMA = {
+                              "pagination": PAGINATION}}
+PERMISSIONS_SCHEMA = {"title": "RolePermissions", 
     "type": "object", "required": ["role", "process_ids", "permissions"],
     "properties": {
         "role": {"type": "string", "enum": list(ROLES)},
@@ -89,7 +90,7 @@ def list_processes(query):
 
 
 @bp.get("/processes/<int:process_id>")
-@documented(schema=PROCESS_SCHEMA)
+@documented(schema=PROCESS_SCHEMA, etag=True)
 @require_role("viewer")
 def get_process(process_id):
     """Return one process."""
@@ -113,7 +114,7 @@ def create_process(body):
 
 
 @bp.patch("/processes/<int:process_id>")
-@documented(schema=PROCESS_SCHEMA, responses={409: "The code is taken"})
+@documented(schema=PROCESS_SCHEMA, responses={409: "The code is taken"}, etag=True)
 @require_role("admin")
 @accepts(body=ProcessPatch)
 def update_process(process_id, body):
@@ -133,7 +134,7 @@ def update_process(process_id, body):
 
 
 @bp.delete("/processes/<int:process_id>")
-@documented(responses={409: "Job steps still use the process"})
+@documented(responses={409: "Job steps still use the process"}, etag=True)
 @require_role("admin")
 def delete_process(process_id):
     """Delete a process that no job step uses (deactivate it otherwise)."""

@@ -11,7 +11,7 @@ from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
 from ..etags import pop_etag, precondition, with_etag
 from ..listing import page_of
-from ..openapi import documented
+from ..openapi import PAGINATION, documented
 from ..validation import Body, Id, Name, PageQuery, accepts
 
 bp = Blueprint("steps", __name__, url_prefix="/api")
@@ -26,7 +26,7 @@ WORKING_JOB = ("draft", "active", "in_progress")
 CLOSED_JOB = ("completed", "cancelled")
 
 _TIME = {"type": ["string", "null"], "format": "date-time"}
-STEP_SCHEMA = {
+STEP_SCHEMA = {"title": "Step", 
     "type": "object",
     "required": ["id", "job_id", "step_order", "process_id", "name", "status", "assigned_to", "machine_id"],
     "properties": {
@@ -38,9 +38,9 @@ STEP_SCHEMA = {
         "job_status": {"type": "string", "description": "The job's status after the change (PATCH only)."},
     },
 }
-PAGE_SCHEMA = {"type": "object", "required": ["items", "pagination"],
+PAGE_SCHEMA = {"title": "StepPage", "type": "object", "required": ["items", "pagination"],
                "properties": {"items": {"type": "array", "items": STEP_SCHEMA},
-                              "pagination": {"type": "object"}}}
+                              "pagination": PAGINATION}}
 
 
 class StepIn(Body):
@@ -149,7 +149,7 @@ def add_job_step(job_id, body):
 
 
 @bp.get("/steps/<int:step_id>")
-@documented(schema=STEP_SCHEMA)
+@documented(schema=STEP_SCHEMA, etag=True)
 @require_role("viewer")
 def get_step(step_id):
     """Return one step."""
@@ -213,7 +213,7 @@ def _follow_job(cur, job, step_status):
 
 
 @bp.patch("/steps/<int:step_id>")
-@documented(schema=STEP_SCHEMA, responses={409: "Illegal status transition, or the job is not open"})
+@documented(schema=STEP_SCHEMA, responses={409: "Illegal status transition, or the job is not open"}, etag=True)
 @require_role("operator")
 @accepts(body=StepPatch)
 def update_step(step_id, body):
@@ -250,7 +250,7 @@ def update_step(step_id, body):
 
 
 @bp.delete("/steps/<int:step_id>")
-@documented(responses={409: "The job is completed or cancelled"})
+@documented(responses={409: "The job is completed or cancelled"}, etag=True)
 @require_role("manager")
 def delete_step(step_id):
     """Delete a step (a job left with only finished steps becomes completed)."""

@@ -112,7 +112,7 @@ def create_user(body):
 
 
 @bp.get("/<int:user_id>")
-@documented(schema=User)
+@documented(schema=User, etag=True)
 @require_role("manager")
 def get_user(user_id):
     """Return one user (to a manager: `id`, `username`, `full_name`, `role` and `is_active`)."""
@@ -142,7 +142,8 @@ def _save(cur, before, changes, password=None, action="update"):
 
 
 @bp.patch("/<int:user_id>")
-@documented(schema=User, responses={409: "The email is taken, or an admin tried to demote or deactivate themselves"})
+@documented(schema=User, etag=True,
+            responses={409: "The email is taken, or an admin tried to demote or deactivate themselves"})
 @require_role("admin")
 @accepts(body=UserPatch)
 def update_user(user_id, body):
@@ -166,7 +167,7 @@ def update_user(user_id, body):
 
 
 @bp.delete("/<int:user_id>")
-@documented(responses={409: "An admin tried to deactivate themselves"})
+@documented(responses={409: "An admin tried to deactivate themselves"}, etag=True)
 @require_role("admin")
 def delete_user(user_id):
     """Deactivate a user (a soft delete).
