@@ -146,7 +146,7 @@ def test_bad_patch_changes_nothing(client, auth, db, body):
     assert _audit(db) == []
 
 
-def test_delete_deactivates_and_keeps_the_row(client, auth, db):
+def test_delete_removes_the_user_from_the_api_and_keeps_the_row(client, auth, db):
     operator_id = auth.user_id("operator2")
     old_headers = auth.headers("operator2")
     assert client.get("/api/auth/me", headers=old_headers).status_code == 200  # its state is now cached
@@ -158,11 +158,13 @@ def test_delete_deactivates_and_keeps_the_row(client, auth, db):
     assert changes == {"is_active": {"old": True, "new": False}}
     assert _login(client, "operator2", DEMO_PASSWORD).status_code == 401
     assert client.get("/api/auth/me", headers=old_headers).status_code == 401
-    # Deleting again is still 204 and writes nothing; the user can be reactivated.
-    assert client.delete(f"/api/users/{operator_id}", headers=auth.headers("admin")).status_code == 204
-    assert len(_audit(db)) == 1
-    reactivated = client.patch(f"/api/users/{operator_id}", json={"is_active": True}, headers=auth.headers("admin"))
-    assert reactivated.status_code == 200 and reactivated.get_json()["is_active"] is True
+    # Gone from the API: every operation on it is 404 and writes nothing; the row and its name stay.
+    admin = auth.headers("admin")
+    assert client.get(f"/api/users/{operator_id}", headers=admin).status_code == 404
+    assert client.delete(f"/api/users/{operator_id}", headers=admin).status_code == 404
+    assert client.patch(f"/api/users/{operator_id}", json={"is_active": True}, headers=admin).status_code == 404
+    assert "operator2" not in {user["username"] for user in client.get("/api/users", headers=admin).get_json()["items"]}
+    assert len(_audit(db)) == 1 and _user_row(db, "operator2") is not None
 
 
 def test_delete_unknown_is_404(client, auth):

@@ -141,6 +141,9 @@ def _operation(rule, method, view, components):
     for code, description in errors.items():
         operation["responses"].setdefault(code, {
             "description": description, "content": {"application/problem+json": {"schema": PROBLEM}}})
+    # A request line too long for the HTTP server (gunicorn: limit_request_line) never reaches the API: the
+    # server answers it in its own words.
+    operation["responses"]["414"] = {"description": "URI too long: answered by the HTTP server, not the API"}
     details = details.strip()  # the docstring past its first line documents behaviour worth knowing
     if role:
         operation["security"] = [{"bearerAuth": []}]

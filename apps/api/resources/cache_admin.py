@@ -52,4 +52,5 @@ def clear_cache():
     return {"status": "ok", "cleared": cleared, "prefix": body.prefix}
 
 
-clear_cache.body_model = ClearBody  # documented in OpenAPI although it is optional
+clear_cache.body_model = ClearBody  # documented in OpenAPI as an optional body
+clear_cache.body_required = False

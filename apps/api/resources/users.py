@@ -126,7 +126,7 @@ def get_user(user_id):
     return with_etag(dict(_summary(user), row_version=user["row_version"]), variant=SUMMARY_VARIANT)
 
 
-def _save(cur, before, changes, password=None, action="update"):
+def _save(cur, before, changes, password=None):
     """Write `changes` (and a new password) over `before`; audit and return the user."""
     changed = audit.changed_fields(before, changes)
     if not changed and password is None:
@@ -137,7 +137,7 @@ def _save(cur, before, changes, password=None, action="update"):
     user = cur.fetchone()
     if password is not None:
         changed["password"] = "changed"
-    audit.record(cur, action, "users", before["id"], changed)
+    audit.record(cur, "update", "users", before["id"], changed)
     return user
 
 
@@ -170,11 +170,11 @@ def update_user(user_id, body):
 @documented(responses={409: "An admin tried to deactivate themselves"}, etag=True)
 @require_role("admin")
 def delete_user(user_id):
-    """Deactivate a user (a soft delete).
+    """Delete a user: from then on every operation on it answers 404, and it cannot log in.
 
-    The row stays, with its username, its audit trail and the jobs it created; its tokens stop working and it
-    can no longer log in. `GET` still shows it (`is_active: false`); `PATCH {"is_active": true}` undoes it.
-    Deleting an inactive user again is a 204 that changes nothing. Admins cannot delete themselves (409).
+    Its row stays, so the audit trail keeps its name, the jobs it created keep their creator and its username
+    stays taken; its tokens stop working. To switch a user off reversibly, `PATCH {"is_active": false}`
+    instead. Admins cannot delete themselves (409).
     """
     with cursor() as cur:
         cur.execute(queries.lock_user, {"id": user_id})
@@ -183,6 +183,7 @@ def delete_user(user_id):
             raise _not_found(user_id)
         precondition(before)
         _refuse_self_lockout(user_id, before["role"], False)
-        _save(cur, before, {"is_active": False}, action="delete")
+        cur.execute(queries.delete_user, {"id": user_id})
+        audit.record(cur, "delete", "users", user_id, audit.changed_fields(before, {"is_active": False}))
     forget_token_state()
     return "", 204

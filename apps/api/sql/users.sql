@@ -1,17 +1,20 @@
--- Users (admin only). password_hash never leaves this file's statements except to be written.
+-- Users. password_hash never leaves this file's statements except to be written. A deleted user (deleted_at)
+-- is no longer part of the API: no statement here reads it.
 
 -- name: count-users
 -- How many users match the filters (NULL means "any").
 SELECT count(*) AS total
 FROM users
-WHERE (%(role)s::text IS NULL OR role = %(role)s)
+WHERE deleted_at IS NULL
+  AND (%(role)s::text IS NULL OR role = %(role)s)
   AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s);
 
 -- name: list-users
 -- One page of the matching users, by username.
 SELECT id, username, full_name, email, role, is_active, created_at, updated_at
 FROM users
-WHERE (%(role)s::text IS NULL OR role = %(role)s)
+WHERE deleted_at IS NULL
+  AND (%(role)s::text IS NULL OR role = %(role)s)
   AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)
 ORDER BY username
 LIMIT %(limit)s OFFSET %(offset)s;
@@ -19,12 +22,12 @@ LIMIT %(limit)s OFFSET %(offset)s;
 -- name: get-user
 -- One user by id.
 SELECT id, username, full_name, email, role, is_active, created_at, updated_at, xmin::text AS row_version
-FROM users WHERE id = %(id)s;
+FROM users WHERE id = %(id)s AND deleted_at IS NULL;
 
 -- name: lock-user
 -- One user by id, locked until the transaction ends (read-modify-write of PATCH and DELETE).
 SELECT id, username, full_name, email, role, is_active, created_at, updated_at, xmin::text AS row_version
-FROM users WHERE id = %(id)s
+FROM users WHERE id = %(id)s AND deleted_at IS NULL
 FOR UPDATE;
 
 -- name: insert-user
@@ -43,3 +46,8 @@ SET full_name = %(full_name)s, email = %(email)s, role = %(role)s, is_active = %
                               ELSE date_trunc('second', now()) END
 WHERE id = %(id)s
 RETURNING id, username, full_name, email, role, is_active, created_at, updated_at, xmin::text AS row_version;
+
+-- name: delete-user
+-- Remove a user from the API: deactivated and marked deleted; the row stays for the audit trail.
+UPDATE users SET is_active = false, deleted_at = now()
+WHERE id = %(id)s;
