@@ -1,5 +1,10 @@
 """Schema-driven fuzzing: schemathesis generates requests for every operation of GET /api/openapi.json.
 
+test_all_checks_and_the_stateful_phase_over_http runs schemathesis as its CLI would be run against a real
+gunicorn: every check but positive_data_acceptance (which cannot know that a generated id names no row), every
+phase including the stateful one (sequences of calls linked by the ids the answers carry). The other tests
+below drive each operation in process, as two roles, over a freshly reset database.
+
 Each generated request goes through the Flask app (WSGI, no network) against a database reset per operation:
 as a viewer and as an admin where a token is needed (fresh tokens, so a generated logout revokes nothing
 later requests need), without one where none is. Every answer must be: no 500, a documented status code,
@@ -7,6 +12,9 @@ the documented content type and headers, a body matching the documented schema; 
 calls invalid must be refused with a 4xx.
 """
 import os
+import re
+import subprocess
+import sys
 
 import pytest
 import schemathesis
@@ -17,10 +25,15 @@ from schemathesis.config import SchemathesisConfig
 from apps.api import create_app
 from apps.api.cache import close_all_caches
 from apps.api.db import close_all_pools
+from apps.api.config import PROJECT_ROOT
 from tests.conftest import AuthActions, app_config, reset_database
+from tests.support.gunicorn import GunicornServer
 
 # Bounded so the run stays near a minute on 2 cores; explore further locally with FUZZ_EXAMPLES=200.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+# The CLI run over HTTP: examples per operation and stateful scenarios, and the seed (fixed: a failure repeats).
+HTTP_EXAMPLES = os.environ.get("FUZZ_HTTP_EXAMPLES", "20")
+HTTP_SEED = os.environ.get("FUZZ_HTTP_SEED", "1")
 # Operations that hash or verify a password (scrypt, ~0.1 s each by design).
 SCRYPT_OPERATIONS = ["login", "createUser", "updateUser"]
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
@@ -83,3 +96,21 @@ def test_every_operation_conforms(case, target):
 @settings(max_examples=MAX_EXAMPLES, **SETTINGS)
 def test_password_operations_conform(case, target):
     _call_and_check(case, *target)
+
+
+@pytest.mark.slow
+def test_all_checks_and_the_stateful_phase_over_http(database_url, auth):
+    with GunicornServer(database_url, workers=1, threads=4, env={"RATE_LIMITS_ENABLED": "false"}) as server:
+        env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.support.fuzz_hooks", FUZZ_ADMIN_ID=str(auth.user_id("admin")),
+                   PYTHONPATH=str(PROJECT_ROOT))
+        result = subprocess.run(
+            [sys.executable, "-m", "schemathesis.cli", "--config-file", "tests/support/schemathesis.toml", "run",
+             f"{server.base_url}/api/openapi.json", "--checks", "all", "--exclude-checks", "positive_data_acceptance",
+             "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", HTTP_EXAMPLES, "--seed", HTTP_SEED,
+             "--no-color"],
+            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, report[-6000:]
+    scenarios = re.search(r"Scenarios:\s+(\d+)", report)
+    assert scenarios and int(scenarios.group(1)) > 0, "the stateful phase did not run"
+    assert re.search(r"(\d+) generated", report) and "failure" not in report.split("SUMMARY")[-1].lower()
