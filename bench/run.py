@@ -71,6 +71,7 @@ def run(config):
         rows.append(sql_pairs.four_queries_vs_cte(big, config["repeat"]))
         rows.append(sql_pairs.month_chart(big, config["repeat"]))
         rows += sql_pairs.index_migration(big, config["repeat"])
+        rows.append(sql_pairs.work_queue(big, config["repeat"]))
         rows += sql_pairs.trigger_cost(big, config["repeat"])
         search_url, _ = seeded_database(server_url, "bench_search", 0, customers=config["search_customers"])
         rows += sql_pairs.customer_search(search_url, config["repeat"])
