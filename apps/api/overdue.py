@@ -58,6 +58,9 @@ class OverdueScheduler:
             except psycopg2.Error as exc:  # the database went away: retry with a new connection
                 log.warning("overdue scheduler: %s", exc)
                 self._close()
+            except Exception:  # never let one bad sweep end the thread (and keep the lock from others)
+                log.exception("overdue scheduler failed")
+                self._close()
             self._stop.wait(self.interval)
 
     def _tick(self):
