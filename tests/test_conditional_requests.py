@@ -154,3 +154,18 @@ def _wait_for_lock_waiters(cur, expected, timeout=10):
             return
         time.sleep(0.05)
     raise AssertionError("the writers never waited on the lock")
+
+
+def test_a_gzip_read_has_its_own_strong_tag_that_if_match_takes(client, auth, db):
+    processes = process_ids(db)
+    job = create_job(client, auth, add_customer(db, "Big Co"), description="x" * 3000,
+                     steps=[{"process_id": processes["print"]}] * 5)
+    path, headers = f"/api/jobs/{job['id']}", auth.headers("manager")
+    plain = client.get(path, headers=headers).headers["ETag"]
+    zipped = client.get(path, headers={**headers, "Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and _strong(zipped.headers["ETag"])
+    assert zipped.headers["ETag"] != plain
+    changed = client.patch(path, json={"title": "Zipped"}, headers={**headers, "If-Match": zipped.headers["ETag"]})
+    assert changed.status_code == 200
+    again = client.patch(path, json={"title": "Late"}, headers={**headers, "If-Match": zipped.headers["ETag"]})
+    assert again.status_code == 412

@@ -10,6 +10,9 @@ from flask import request
 from .errors import ApiError
 
 VERSION_KEY = "row_version"
+# A gzip-coded answer is another representation, so it gets its own strong tag (the version plus this
+# suffix); If-Match takes either (the change is to the resource, whatever coding it was read in).
+GZIP_SUFFIX = "-gzip"
 
 
 def pop_etag(row, variant=""):
@@ -22,9 +25,15 @@ def check_if_match(etag):
     if_match = request.if_match
     if not if_match or if_match.star_tag:
         return
-    if not if_match.contains(etag.strip('"')):
+    version = etag.strip('"')
+    if not (if_match.contains(version) or if_match.contains(version + GZIP_SUFFIX)):
         raise ApiError(412, "The resource has changed since you read it (If-Match does not match its ETag); "
                             "read it again and retry.", headers={"ETag": etag})
+
+
+def gzip_etag(etag):
+    """Return the strong tag of the gzip-coded representation tagged `etag` (a weak tag stays as it is)."""
+    return etag if etag.startswith("W/") else f'"{etag.strip(chr(34))}{GZIP_SUFFIX}"'
 
 
 def precondition(row, variant=""):
