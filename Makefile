@@ -20,7 +20,7 @@ $(BENCH_STAMP): bench/requirements.txt $(STAMP)
 	@cp bench/requirements.txt $(BENCH_STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m apps.api.boot
+	$(BIN)/python -m apps.api.tools.boot
 
 # The suite also runs the benchmark's harness once on a tiny data set (tests/test_bench_harness.py).
 test: $(STAMP) $(BENCH_STAMP)

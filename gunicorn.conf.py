@@ -24,7 +24,7 @@ max_requests_jitter = int(_env("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
 accesslog = _env("GUNICORN_ACCESS_LOG", "") or None
 errorlog = "-"
 # Never share the pool's sockets between workers: each worker opens its own pool and LISTEN
-# connection after fork, on first use.
+# connection after fork (post_worker_init below).
 preload_app = False
 
 # gunicorn's control socket lives at one fixed path per user; several instances on one host
@@ -93,21 +93,18 @@ def child_exit(server, worker):
 
 
 def post_worker_init(worker):
-    """Start this worker's overdue-job scheduler (one of all of them sweeps: see apps/api/overdue.py)."""
-    from apps.api.overdue import start_scheduler
+    """Open the app's pool and start its cache (LISTEN) before the worker's first request."""
+    from apps.api import open_resources
 
-    start_scheduler(worker.wsgi)
+    open_resources(worker.wsgi)
 
 
 def worker_exit(server, worker):
-    """Close this worker's database pools, LISTEN and scheduler connections before it exits."""
-    from apps.api.cache import close_all_caches
-    from apps.api.db import close_all_pools
-    from apps.api.overdue import stop_schedulers
+    """Close the app's pool and LISTEN connection in this worker before it exits."""
+    from apps.api import close_resources
 
-    stop_schedulers()
-    close_all_caches()
-    close_all_pools()
+    if getattr(worker, "wsgi", None) is not None:
+        close_resources(worker.wsgi)
 
 
 def on_exit(server):

@@ -16,9 +16,9 @@ from psycopg2 import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from apps.api import migrate  # noqa: E402
-from apps.api.embedded_pg import EmbeddedPostgres  # noqa: E402
-from apps.api.seed import seed  # noqa: E402
+from apps.api.db import migrate  # noqa: E402
+from apps.api.tools.embedded_pg import EmbeddedPostgres  # noqa: E402
+from apps.api.tools.seed import seed  # noqa: E402
 
 
 def say(message):

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg2  # noqa: E402
 from psycopg2 import pool as pg_pool  # noqa: E402  (the baseline itself; the app reaches it only via pool.py)
 
-from apps.api.embedded_pg import EmbeddedPostgres  # noqa: E402
-from apps.api.pool import ConnectionPool  # noqa: E402
+from apps.api.tools.embedded_pg import EmbeddedPostgres  # noqa: E402
+from apps.api.db.pool import ConnectionPool  # noqa: E402
 
 ITERATIONS = int(os.environ.get("BENCH_ITERATIONS", "2000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "9"))
@@ -55,7 +55,7 @@ def variants(url):
         ("connect per request (psycopg2.connect + close)", lambda: psycopg2.connect(url, **SESSION),
          lambda conn: conn.close(), CONNECT_ITERATIONS, lambda: None),
         ("bare ThreadedConnectionPool", bare.getconn, bare.putconn, ITERATIONS, bare.closeall),
-        ("this pool (apps/api/pool.py)", ours.getconn, ours.putconn, ITERATIONS, ours.close),
+        ("this pool (apps/api/db/pool.py)", ours.getconn, ours.putconn, ITERATIONS, ours.close),
         ("this pool, checking every checkout", checked.getconn, checked.putconn, ITERATIONS, checked.close),
     ]
 

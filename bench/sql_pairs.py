@@ -155,7 +155,7 @@ def work_queue(url, repeat):
 
 def pool_rows(url, repeat, batch=20):
     """Connect per request vs this project's pool: the same SELECT 1 round trip, in-process."""
-    from apps.api.pool import ConnectionPool
+    from apps.api.db.pool import ConnectionPool
 
     def connect_each():
         for _ in range(batch):

@@ -6,12 +6,7 @@ import time
 import jwt as pyjwt
 import pytest
 
-from apps.api import create_app
-from tests.conftest import DEMO_PASSWORD, TEST_SECRET, app_config
-
-
-def login(client, username="admin", password=DEMO_PASSWORD):
-    return client.post("/api/auth/login", json={"username": username, "password": password})
+from tests.support.auth import TEST_SECRET, login
 
 
 def test_login_returns_tokens_and_user(client):
@@ -83,10 +78,10 @@ def test_access_token_cannot_refresh_and_refresh_token_cannot_access(client):
                       headers={"Authorization": f"Bearer {tokens['refresh_token']}"}).status_code == 401
 
 
-def test_logout_revokes_in_another_app_instance(client, database_url):
+def test_logout_revokes_in_another_app_instance(client, database_url, new_app):
     tokens = login(client).get_json()
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-    other = create_app(app_config(database_url)).test_client()
+    other = new_app(database_url).test_client()
     assert other.get("/api/auth/me", headers=headers).status_code == 200
     assert client.post("/api/auth/logout", headers=headers).status_code == 200
     assert client.get("/api/auth/me", headers=headers).status_code == 401

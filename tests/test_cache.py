@@ -5,40 +5,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from flask import g
 
-from apps.api import create_app
-from apps.api.auth import require_role
-from apps.api.cache import cache_key, cached_per_user, get_cache
-from apps.api.errors import ApiError
-from tests.conftest import app_config
-from tests.test_dashboard import wait_for
-
-
-class Probe:
-    """Test-only cached routes whose answer, delay and failure the test controls; counts real loads."""
-
-    def __init__(self, app):
-        self.calls = 0
-        self.value = 1
-        self.delay = 0.0
-        self.fail = False
-        self.answer = None
-        self._lock = threading.Lock()
-
-        def load():
-            with self._lock:
-                self.calls += 1
-            time.sleep(self.delay)
-            if self.fail:
-                raise ApiError(503, "The probe is failing.")
-            if self.answer is not None:
-                return self.answer
-            return {"value": self.value, "user": g.user_id}
-
-        app.add_url_rule("/api/probe", "probe", require_role("viewer")(cached_per_user(ttl=30)(load)))
-        app.add_url_rule("/api/probe-short", "probe_short",
-                         require_role("viewer")(cached_per_user(ttl=0.3)(load)))
+from apps.api.cache import cache_key, get_cache
+from tests.support.auth import get_as
+from tests.support.probe import Probe
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -47,7 +18,7 @@ def probe(app):
 
 
 def get(client, auth, path, user="operator1", **headers):
-    return client.get(path, headers={**auth.headers(user), **headers})
+    return get_as(client, auth, path, user, **headers)
 
 
 def concurrently(count, call):
@@ -139,7 +110,7 @@ def test_stale_entry_is_served_while_one_request_refreshes_it(client, auth, prob
     probe.value, probe.delay = 2, 0.5
     with ThreadPoolExecutor(1) as pool:
         refreshing = pool.submit(get, client, auth, "/api/probe-short")
-        assert wait_for(lambda: probe.calls == 2)
+        assert eventually(lambda: probe.calls == 2, timeout=1.0)
         stale = get(client, auth, "/api/probe-short")
         refreshed = refreshing.result()
     assert stale.get_json()["value"] == 1 and stale.headers["X-Cache"] == "HIT"
@@ -182,7 +153,7 @@ def test_an_answer_invalidated_while_loading_is_not_stored(client, auth, probe):
     probe.delay = 0.3
     with ThreadPoolExecutor(1) as pool:
         loading = pool.submit(get, client, auth, "/api/probe")
-        assert wait_for(lambda: probe.calls == 1)
+        assert eventually(lambda: probe.calls == 1, timeout=1.0)
         get_cache(client.application).invalidate("/api/probe")
         assert loading.result().headers["X-Cache"] == "MISS"
     probe.delay = 0.0
@@ -253,21 +224,18 @@ def test_bad_clear_bodies_are_problems_and_clear_nothing(client, auth, probe, kw
     assert get(client, auth, "/api/probe").headers["X-Cache"] == "HIT"
 
 
-def test_a_clear_reaches_another_worker_through_the_database(client, auth, probe, database_url):
-    other = create_app(app_config(database_url))  # a second app: its own cache and listener, like a worker
+def test_a_clear_reaches_another_worker_through_the_database(client, auth, probe, database_url, new_app):
+    other = new_app(database_url)  # a second app: its own cache and listener, like a worker
     other_client = other.test_client()
     get(other_client, auth, "/api/dashboard/stats")
     assert get(other_client, auth, "/api/dashboard/stats").headers["X-Cache"] == "HIT"
     assert client.post("/api/health/cache/clear", headers=auth.headers("admin")).status_code == 200
-    assert wait_for(lambda: get_cache(other).stats()["total_entries"] == 0)
+    assert eventually(lambda: get_cache(other).stats()["total_entries"] == 0, timeout=1.0)
     assert get(other_client, auth, "/api/dashboard/stats").headers["X-Cache"] == "MISS"
 
 
-def test_cache_can_be_bypassed_for_the_benchmark(database_url, auth):
-    from apps.api import create_app
-    from tests.conftest import app_config
-
-    client = create_app(app_config(database_url, CACHE_ENABLED=False)).test_client()
+def test_cache_can_be_bypassed_for_the_benchmark(database_url, auth, new_app):
+    client = new_app(database_url, CACHE_ENABLED=False).test_client()
     headers = auth.headers("operator1")
     answers = [client.get("/api/dashboard/stats", headers=headers) for _ in range(2)]
     assert [a.status_code for a in answers] == [200, 200]
@@ -275,8 +243,6 @@ def test_cache_can_be_bypassed_for_the_benchmark(database_url, auth):
 
 
 def test_without_single_flight_every_concurrent_miss_loads(database_url):
-    import threading
-
     from apps.api.cache import ResponseCache
 
     cache = ResponseCache(100, database_url, single_flight=False).start()

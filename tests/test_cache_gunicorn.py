@@ -1,5 +1,4 @@
 """The cache under real gunicorn: 4 workers plus a second instance on the same database stay coherent."""
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -7,12 +6,16 @@ from datetime import datetime, timedelta, timezone
 import psycopg2
 import pytest
 
-from apps.api.dashboard_cli import counter_drift
+from apps.api.tools.cli import counter_drift
+from apps.api.db import Queries
 from tests.support.gunicorn import GunicornServer
-from tests.test_dashboard import add_customer, add_job
+from tests.support.checks import each_worker_cache_stats
+from tests.support.factories import add_customer, add_job
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 STATS = "/api/dashboard/stats"
+BURST = 50
 
 
 @pytest.fixture(scope="module")
@@ -28,21 +31,6 @@ def _batch(server, path, headers, count=8):
         return list(pool.map(lambda _: server.request("GET", path, headers=headers), range(count)))
 
 
-def each_worker(server, headers, prefix="/api/dashboard/", until=lambda stats: True, timeout=10.0):
-    """Ask every worker of `server` for its cache stats until `until(stats)` held once for each; return them."""
-    workers, seen = set(server.worker_pids()), {}
-    deadline = time.monotonic() + timeout
-    while set(seen) != workers and time.monotonic() < deadline:
-        # Concurrent requests on fresh connections: busy workers leave the next ones to the others.
-        for status, _, body in _batch(server, f"/api/health/cache?prefix={prefix}", headers):
-            assert status == 200, body
-            stats = body["cache_stats"]
-            if until(stats):
-                seen[stats["pid"]] = stats
-    assert set(seen) == workers, f"workers {sorted(workers - set(seen))} never answered as expected"
-    return seen
-
-
 @pytest.fixture
 def workers(servers, database_url, db, auth):
     """Both instances with empty caches (the test reset does not notify), and a way to warm them."""
@@ -50,7 +38,7 @@ def workers(servers, database_url, db, auth):
         cur.execute("SELECT pg_notify('cache_invalidate', '')")
     viewer = auth.headers("viewer")
     for server in servers:
-        each_worker(server, viewer, "", until=lambda stats: stats["total_entries"] == 0)
+        each_worker_cache_stats(server, viewer, "", until=lambda stats: stats["total_entries"] == 0)
 
     def warm(path=STATS, user="admin"):
         """Request `path` until every worker of both instances holds it."""
@@ -58,7 +46,7 @@ def workers(servers, database_url, db, auth):
             deadline = time.monotonic() + 10
             while True:
                 assert all(status == 200 for status, _, _ in _batch(server, path, auth.headers(user), 16))
-                stats = each_worker(server, viewer, path)
+                stats = each_worker_cache_stats(server, viewer, path)
                 if all(s["total_entries"] >= 1 for s in stats.values()) or time.monotonic() > deadline:
                     break
             assert all(s["total_entries"] >= 1 for s in stats.values()), "a worker never cached the answer"
@@ -69,7 +57,8 @@ def workers(servers, database_url, db, auth):
 def assert_every_worker_dropped(servers, auth, since, prefix="/api/dashboard/"):
     """Every worker of both instances holds nothing under `prefix`, dropped within 1 s of `since`."""
     for server in servers:
-        stats = each_worker(server, auth.headers("viewer"), prefix, until=lambda s: s["total_entries"] == 0)
+        stats = each_worker_cache_stats(server, auth.headers("viewer"), prefix,
+                                        until=lambda s: s["total_entries"] == 0)
         for pid, worker in stats.items():
             delivered = datetime.fromisoformat(worker["listener"]["last_delivery_at"])
             assert since <= delivered <= since + timedelta(seconds=1), f"worker {pid} dropped its entries late"
@@ -127,46 +116,52 @@ def test_a_user_never_gets_another_users_entry(servers, workers, auth, db):
     assert any(cache == "HIT" for _, cache, _ in answers)
 
 
-def _stats_query_calls(pg_server, database_url):
-    conn = psycopg2.connect(pg_server.admin_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d "
-                        "ON d.oid = s.dbid WHERE d.datname = %s AND s.query LIKE %s",
-                        (database_url.rsplit("/", 1)[1], "%overdue.n AS overdue%"))
-            return cur.fetchone()[0]
-    finally:
-        conn.close()
+def _stats_statements_by_worker(db, workers):
+    """Return {worker pid: how many GET /api/dashboard/stats statements its connections are running now}.
+
+    pg_stat_activity (always there, no extension) shows each statement in flight, and the pool names
+    every connection after its worker ("printshop-api-<pid>").
+    """
+    # pg_stat_activity keeps a statement's first 1 kB: compare the text before its first parameter.
+    head = Queries("dashboard.sql").get_stats.split("%(")[0]
+    with db.cursor() as cur:
+        cur.execute("SELECT application_name, count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state = 'active' AND left(query, %s) = %s GROUP BY 1", (len(head), head))
+        running = {name: count for name, count in cur.fetchall()}
+    return {pid: running.get(f"printshop-api-{pid}", 0) for pid in workers}
 
 
-def test_a_burst_on_a_cold_key_queries_once_per_worker(servers, workers, auth, pg_server, database_url):
-    try:
-        pg_server.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        before = _stats_query_calls(pg_server, database_url)
-    except psycopg2.Error as exc:
-        pytest.skip(f"pg_stat_statements is not available on this server: {exc}")
-    server, headers, viewer = servers[0], auth.headers("manager"), auth.headers("viewer")
-
-    def loads():  # the counters add up over the module's tests: compare before and after
-        return {pid: worker["by_prefix"].get(STATS, {}).get("loads", 0)
-                for pid, worker in each_worker(server, viewer, STATS).items()}
-
-    loads_before, barrier = loads(), threading.Barrier(50)
-
-    def ask(_):
-        barrier.wait()
-        return server.request("GET", STATS, headers=headers)
-
-    with ThreadPoolExecutor(50) as pool:
-        answers = list(pool.map(ask, range(50)))
+def test_a_burst_on_a_cold_key_queries_once_per_worker(servers, workers, auth, db, database_url):
+    server, manager, viewer = servers[0], auth.headers("manager"), auth.headers("viewer")
+    pids = server.worker_pids()
+    before = each_worker_cache_stats(server, viewer, STATS)  # the counters add up over the module's tests
+    # Every load of the stats waits on this lock, so the whole burst arrives while the first loads still
+    # run, and a worker that loaded twice shows two statements at once in pg_stat_activity.
+    lock = psycopg2.connect(database_url)
+    with lock.cursor() as cur:
+        cur.execute("LOCK TABLE dashboard_counts IN ACCESS EXCLUSIVE MODE")
+    with ThreadPoolExecutor(BURST) as pool:
+        try:
+            asks = [pool.submit(server.request, "GET", STATS, headers=manager) for _ in range(BURST)]
+            eventually(lambda: all(_stats_statements_by_worker(db, pids).values()))
+            time.sleep(0.5)  # room for the rest of the burst to reach the workers' threads, and load or wait
+            running = _stats_statements_by_worker(db, pids)
+        finally:
+            lock.close()  # ends its transaction: the waiting loads go on
+        answers = [ask.result() for ask in asks]
     assert {status for status, _, _ in answers} == {200}
     assert len({str(body) for _, _, body in answers}) == 1
-    per_worker = {pid: count - loads_before[pid] for pid, count in loads().items()}
-    assert all(count <= 1 for count in per_worker.values()), per_worker
+    assert sum(running.values()) >= 1 and all(count <= 1 for count in running.values()), running
+    after = each_worker_cache_stats(server, viewer, STATS)
+    loads, coalesced = ({pid: after[pid]["by_prefix"].get(STATS, {}).get(name, 0)
+                         - before[pid]["by_prefix"].get(STATS, {}).get(name, 0) for pid in pids}
+                        for name in ("loads", "coalesced"))
+    # Each worker loaded at most once, its counter agrees with what the database saw, and the requests
+    # that arrived meanwhile waited for that load instead of querying.
+    assert all(running[pid] <= loads[pid] <= 1 for pid in pids), (running, loads)
+    assert sum(coalesced.values()) >= 1, coalesced
     misses = sum(1 for _, reply_headers, _ in answers if reply_headers["X-Cache"] == "MISS")
-    assert misses == sum(per_worker.values()) <= len(per_worker)
-    assert _stats_query_calls(pg_server, database_url) - before == misses
+    assert misses == sum(loads.values())
 
 
 def test_eight_concurrent_api_writers_on_both_instances(servers, workers, auth, db, database_url):

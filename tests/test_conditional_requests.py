@@ -5,7 +5,8 @@ import time
 import psycopg2
 import pytest
 
-from tests.test_jobs import add_customer, create_job, process_ids
+from tests.support.factories import add_customer, create_job
+from tests.support.rows import process_ids
 
 
 @pytest.fixture

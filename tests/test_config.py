@@ -50,7 +50,7 @@ def test_create_app_refuses_weak_production_secret(monkeypatch):
 def test_boot_refuses_in_one_line():
     env = {"APP_ENV": "production", "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/x",
            "JWT_SECRET_KEY": "short", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "apps.api.boot"], env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "apps.api.tools.boot"], env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].startswith("refusing to start: JWT_SECRET_KEY")

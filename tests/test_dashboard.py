@@ -1,60 +1,19 @@
 """The dashboard routes: contract shapes, counts that agree with the base tables, and freshness after writes."""
-import time
 from datetime import date, datetime, timedelta, timezone
 
-import psycopg2.extras
 import pytest
 
-from apps.api.db import Queries
 from apps.api.resources.dashboard import last_months
+from tests.support.auth import get_as
+from tests.support.factories import add_customer, add_job
+from tests.support.rows import naive_stats
+from tests.support.waiting import eventually
 
-queries = Queries("dashboard.sql")
-
-
-def add_customer(db, name="Acme Signs"):
-    with db.cursor() as cur:
-        cur.execute("INSERT INTO customers (name) VALUES (%s) RETURNING id", (name,))
-        return cur.fetchone()[0]
-
-
-def add_job(db, customer_id, status="draft", due_date=None, created_at=None, steps=(), title="Banner"):
-    """Insert a job in plain SQL, with `steps` as (assignee id or None, step status) pairs."""
-    with db.cursor() as cur:
-        cur.execute("INSERT INTO jobs (customer_id, title, status, due_date, created_at) "
-                    "VALUES (%s, %s, %s, %s, coalesce(%s, now())) RETURNING id",
-                    (customer_id, title, status, due_date, created_at))
-        job_id = cur.fetchone()[0]
-        for order, (assignee, step_status) in enumerate(steps, start=1):
-            cur.execute(
-                "INSERT INTO job_steps (job_id, step_order, process_id, name, status, assigned_to, "
-                "started_at, completed_at) SELECT %(job)s, %(order)s, id, name, %(status)s, %(user)s, "
-                "CASE WHEN %(status)s IN ('in_progress', 'completed') THEN now() END, "
-                "CASE WHEN %(status)s = 'completed' THEN now() END "
-                "FROM processes WHERE default_order = 1",
-                {"job": job_id, "order": order, "status": step_status, "user": assignee})
-    return job_id
-
-
-def naive_stats(db, user_id, today=None):
-    """The stats computed straight from the base tables (the query the counters replace)."""
-    with db.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-        cur.execute(queries.get_stats_naive, {"user_id": user_id,
-                                              "today": today or datetime.now(timezone.utc).date()})
-        return dict(cur.fetchone())
+FRESH_WITHIN = 1.0  # seconds: the contract's bound for a write to reach every cached answer
 
 
 def get(client, auth, path, user="admin", **headers):
-    return client.get(path, headers={**auth.headers(user), **headers})
-
-
-def wait_for(predicate, timeout=1.0, step=0.02):
-    """Poll `predicate` until it is true or `timeout` seconds passed; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(step)
+    return get_as(client, auth, path, user, **headers)
 
 
 @pytest.fixture
@@ -174,7 +133,8 @@ def test_a_write_in_plain_sql_reaches_the_cached_stats(client, auth, db, shop):
     assert first.headers["X-Cache"] == "MISS"
     assert get(client, auth, "/api/dashboard/stats").headers["X-Cache"] == "HIT"
     add_job(db, shop, "draft")
-    fresh = wait_for(lambda: get(client, auth, "/api/dashboard/stats").get_json()["jobs"]["draft"] == 2)
+    fresh = eventually(lambda: get(client, auth, "/api/dashboard/stats").get_json()["jobs"]["draft"] == 2,
+                       timeout=FRESH_WITHIN)
     assert fresh, "the cached stats still showed the old draft count 1 s after the insert"
 
 
@@ -190,7 +150,7 @@ def test_api_writes_reach_every_dashboard_answer(client, auth, db, shop):
     def all_changed():
         return all(get(client, auth, path).get_json() != before[path] for path in paths)
 
-    assert wait_for(all_changed), "some dashboard answer was still the pre-write one after 1 s"
+    assert eventually(all_changed, timeout=FRESH_WITHIN), "some dashboard answer was still the pre-write one after 1 s"
     assert get(client, auth, "/api/dashboard/recent-jobs").get_json()["items"][0]["title"] == "Vehicle wrap"
 
 
@@ -199,15 +159,16 @@ def test_a_step_change_reaches_the_assignees_tasks(client, auth, db, shop):
     with db.cursor() as cur:
         cur.execute("UPDATE job_steps SET status = 'skipped' WHERE assigned_to = %s AND status = 'pending'",
                     (auth.user_id("operator2"),))
-    assert wait_for(lambda: get(client, auth, "/api/dashboard/stats", "operator2").get_json()["tasks"]["pending"] == 0)
+    assert eventually(lambda: get(client, auth, "/api/dashboard/stats", "operator2").get_json()["tasks"]["pending"] == 0,
+                      timeout=FRESH_WITHIN)
 
 
 def test_renaming_a_customer_reaches_the_recent_jobs(client, auth, db, shop):
     assert get(client, auth, "/api/dashboard/recent-jobs").get_json()["items"][0]["customer_name"] == "Acme Signs"
     with db.cursor() as cur:
         cur.execute("UPDATE customers SET name = 'Acme Signs & Graphics' WHERE id = %s", (shop,))
-    assert wait_for(lambda: get(client, auth, "/api/dashboard/recent-jobs").get_json()["items"][0]["customer_name"]
-                    == "Acme Signs & Graphics")
+    assert eventually(lambda: get(client, auth, "/api/dashboard/recent-jobs").get_json()["items"][0]["customer_name"]
+                    == "Acme Signs & Graphics", timeout=FRESH_WITHIN)
 
 
 def test_machine_and_user_changes_reach_the_stats(client, auth, db, shop):
@@ -220,7 +181,7 @@ def test_machine_and_user_changes_reach_the_stats(client, auth, db, shop):
         body = get(client, auth, "/api/dashboard/stats").get_json()
         return body["machines"]["offline"] == 1 and body["users"]["managers"] == 2
 
-    assert wait_for(changed)
+    assert eventually(changed, timeout=FRESH_WITHIN)
 
 
 def test_dashboard_routes_are_in_the_openapi_document(client):

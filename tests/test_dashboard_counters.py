@@ -7,10 +7,11 @@ import psycopg2.errors
 import psycopg2.extensions
 import pytest
 
-from apps.api.dashboard_cli import counter_drift
-from apps.api.seed import seed
-from tests.conftest import reset_database
-from tests.test_dashboard import add_customer, add_job, naive_stats
+from apps.api.tools.cli import counter_drift
+from apps.api.tools.seed import seed
+from tests.support.database import reset_database
+from tests.support.factories import add_customer, add_job
+from tests.support.rows import naive_stats
 
 
 def sql(db, statement, params=None):

@@ -1,8 +1,6 @@
 """Liveness, readiness and the JSON error handlers."""
 import pytest
 
-from apps.api import create_app
-from tests.conftest import app_config
 
 
 def test_liveness_needs_no_database(client):
@@ -15,8 +13,8 @@ def test_ready_when_database_answers(client):
     assert response.status_code == 200 and response.get_json()["status"] == "ready"
 
 
-def test_ready_is_503_when_database_is_down():
-    app = create_app(app_config("postgresql://postgres@127.0.0.1:1/nothing", DB_CONNECT_TIMEOUT=1))
+def test_ready_is_503_when_database_is_down(new_app):
+    app = new_app("postgresql://postgres@127.0.0.1:1/nothing", DB_CONNECT_TIMEOUT=1)
     response = app.test_client().get("/api/health/ready")
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.test_jobs import add_customer, create_job, process_ids, utc_today
+from tests.support.factories import add_customer, create_job, utc_today
+from tests.support.rows import process_ids
 
 
 @pytest.fixture

@@ -5,49 +5,8 @@ from datetime import datetime, timedelta, timezone
 import psycopg2.extras
 import pytest
 
-
-def add_customer(db, name="Acme Signs", email=None):
-    with db.cursor() as cur:
-        cur.execute("INSERT INTO customers (name, email) VALUES (%s, %s) RETURNING id", (name, email))
-        return cur.fetchone()[0]
-
-
-def process_ids(db):
-    with db.cursor() as cur:
-        cur.execute("SELECT code, id FROM processes")
-        return dict(cur.fetchall())
-
-
-def count(db, table):
-    with db.cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM {table}")
-        return cur.fetchone()[0]
-
-
-def audit_rows(db, entity=None):
-    with db.cursor() as cur:
-        cur.execute("SELECT user_id, action, entity, entity_id, changes FROM audit_logs "
-                    "WHERE %(entity)s::text IS NULL OR entity = %(entity)s ORDER BY id", {"entity": entity})
-        return cur.fetchall()
-
-
-def create_job(client, auth, customer_id, steps=(), **fields):
-    body = {"customer_id": customer_id, "title": "Shop front banner", "steps": list(steps), **fields}
-    response = client.post("/api/jobs", json=body, headers=auth.headers("manager"))
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def insert_job(db, customer_id, title="Job", status="draft", due_date=None, days_ago=0):
-    with db.cursor() as cur:
-        cur.execute("INSERT INTO jobs (customer_id, title, status, due_date, created_at) "
-                    "VALUES (%s, %s, %s, %s, now() - make_interval(days => %s)) RETURNING id",
-                    (customer_id, title, status, due_date, days_ago))
-        return cur.fetchone()[0]
-
-
-def utc_today():
-    return datetime.now(timezone.utc).date()
+from tests.support.factories import add_customer, add_job, create_job, utc_today
+from tests.support.rows import audit_rows, count, process_ids
 
 
 @pytest.fixture
@@ -192,7 +151,8 @@ def listed(db, customer):
         "no due date": (other, "draft", None, 2),
         "cancelled late": (other, "cancelled", today - timedelta(days=1), 1),
     }
-    ids = {title: insert_job(db, customer_id, title, status, due, days_ago)
+    now = datetime.now(timezone.utc)
+    ids = {title: add_job(db, customer_id, status, due, now - timedelta(days=days_ago), title=title)
            for title, (customer_id, status, due, days_ago) in rows.items()}
     ids["other"] = other
     return ids
@@ -285,7 +245,7 @@ def test_list_and_get_read_progress_and_steps_without_a_query_per_job(client, au
 
 
 def test_overdue_flag_follows_utc_today(client, auth, db, customer):
-    yesterday = insert_job(db, customer, "Late", "active", utc_today() - timedelta(days=2))
+    yesterday = add_job(db, customer, "active", utc_today() - timedelta(days=2), title="Late")
     job = client.get(f"/api/jobs/{yesterday}", headers=auth.headers("viewer")).get_json()
     assert job["is_overdue"] is True
 
@@ -346,7 +306,7 @@ def test_status_transitions_follow_the_table(client, auth, db, customer, old):
     for new in STATUSES:
         if new == old:
             continue
-        job_id = insert_job(db, customer, status=old)
+        job_id = add_job(db, customer, old)
         response = _patch(client, auth, job_id, {"status": new})
         expected = 200 if (old, new) in LEGAL else 409
         assert response.status_code == expected, (old, new, response.get_json())

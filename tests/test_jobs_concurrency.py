@@ -4,17 +4,16 @@ import threading
 
 import pytest
 
-from apps.api import create_app
-from tests.conftest import app_config
-from tests.test_jobs import add_customer, audit_rows, count, create_job, process_ids
+from tests.support.factories import add_customer, create_job
+from tests.support.rows import audit_rows, count, process_ids
 
 THREADS = 8
 
 
 @pytest.fixture
-def shared_app(database_url):
+def shared_app(database_url, new_app):
     """An app whose pool has a connection for every thread."""
-    return create_app(app_config(database_url, DB_POOL_MAX_CONNECTIONS=THREADS + 2))
+    return new_app(database_url, DB_POOL_MAX_CONNECTIONS=THREADS + 2)
 
 
 def run_together(work, threads=THREADS):

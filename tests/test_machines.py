@@ -1,7 +1,8 @@
 """Machines: any role reads, a manager writes; validation writes nothing; every write is audited."""
 import pytest
 
-from tests.test_jobs import add_customer, audit_rows, count, create_job, process_ids
+from tests.support.factories import add_customer, create_job
+from tests.support.rows import audit_rows, count, process_ids
 
 
 def create(client, auth, user="manager", **fields):

@@ -5,7 +5,7 @@ import threading
 import psycopg2
 import pytest
 
-from apps.api import migrate
+from apps.api.db import migrate
 
 
 def _tables(url):

@@ -2,22 +2,28 @@
 import gzip
 import json
 import logging
+import os
+import re
+import time
 
 import pytest
 
 from apps.api import create_app
 from apps.api.logs import JsonFormatter
-from tests.conftest import app_config
+from tests.support.apps import app_config
+from tests.support.waiting import eventually
 
 
 def test_request_id_is_generated_and_echoed(client):
-    generated = client.get("/api/health").headers["X-Request-ID"]
-    assert len(generated) == 32
+    generated = [client.get("/api/health").headers["X-Request-ID"] for _ in range(2)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in generated)
+    assert generated[0] != generated[1]
     echoed = client.get("/api/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
     assert echoed == "abc-123"
-    # A hostile id (newlines, huge) is replaced, not logged.
-    replaced = client.get("/api/health", headers={"X-Request-ID": "x\u2028" + "y" * 500}).headers["X-Request-ID"]
-    assert replaced != "x" and len(replaced) == 32
+    # A hostile id (a line separator; longer than 128 characters) is replaced by a fresh one, not logged.
+    for hostile in ("x\u2028y", "y" * 129):
+        replaced = client.get("/api/health", headers={"X-Request-ID": hostile}).headers["X-Request-ID"]
+        assert re.fullmatch(r"[0-9a-f]{32}", replaced) and replaced not in generated, (hostile, replaced)
 
 
 def test_server_timing_reports_db_time(client, auth):
@@ -29,15 +35,17 @@ def test_server_timing_reports_db_time(client, auth):
 
 def test_request_log_line_is_json_with_request_id(client, caplog):
     caplog.set_level(logging.INFO, logger="apps.api.request")
+    started = time.perf_counter()
     client.get("/api/health", headers={"X-Request-ID": "req-42"})
+    elapsed_ms = (time.perf_counter() - started) * 1000
     record = [r for r in caplog.records if r.name == "apps.api.request"][-1]
     line = json.loads(JsonFormatter().format(record))
     assert line["route"] == "/api/health" and line["status"] == 200 and line["method"] == "GET"
-    assert line["duration_ms"] >= 0
+    assert 0 < line["duration_ms"] <= elapsed_ms  # the request's own time, in milliseconds
 
 
-def test_slow_request_is_a_warning(database_url, caplog):
-    app = create_app(app_config(database_url, SLOW_REQUEST_MS=0))
+def test_slow_request_is_a_warning(database_url, caplog, new_app):
+    app = new_app(database_url, SLOW_REQUEST_MS=0)
     caplog.set_level(logging.INFO, logger="apps.api.request")
     app.test_client().get("/api/health")
     assert [r.levelname for r in caplog.records if r.name == "apps.api.request"] == ["WARNING"]
@@ -59,8 +67,8 @@ def test_large_json_is_gzipped_when_accepted(client):
     assert "Content-Encoding" not in small.headers
 
 
-def test_login_is_rate_limited_per_username(database_url):
-    app = create_app(app_config(database_url, RATE_LIMIT_LOGIN_USER="3/300"))
+def test_login_is_rate_limited_per_username(database_url, new_app):
+    app = new_app(database_url, RATE_LIMIT_LOGIN_USER="3/300")
     client = app.test_client()
     statuses = [client.post("/api/auth/login", json={"username": "Admin", "password": "wrong"}).status_code
                 for _ in range(4)]
@@ -73,8 +81,8 @@ def test_login_is_rate_limited_per_username(database_url):
     assert other.status_code == 200
 
 
-def test_login_is_rate_limited_per_ip(database_url):
-    app = create_app(app_config(database_url, RATE_LIMIT_LOGIN_IP="2/60"))
+def test_login_is_rate_limited_per_ip(database_url, new_app):
+    app = new_app(database_url, RATE_LIMIT_LOGIN_IP="2/60")
     client = app.test_client()
     statuses = [client.post("/api/auth/login", json={"username": f"u{i}", "password": "x"}).status_code
                 for i in range(3)]
@@ -88,8 +96,8 @@ def test_metrics_from_loopback_without_token(client):
     assert 'http_requests_total{method="GET",route="/api/health",status="200"}' in response.get_data(as_text=True)
 
 
-def test_metrics_need_the_token_when_set(database_url):
-    client = create_app(app_config(database_url, METRICS_TOKEN="m" * 32)).test_client()
+def test_metrics_need_the_token_when_set(database_url, new_app):
+    client = new_app(database_url, METRICS_TOKEN="m" * 32).test_client()
     assert client.get("/metrics").status_code == 403
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
     assert client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32}).status_code == 200
@@ -108,8 +116,8 @@ def test_bad_rate_limit_setting_is_refused(database_url, value):
         create_app(app_config(database_url, RATE_LIMIT_LOGIN_IP=value))
 
 
-def test_import_and_lists_are_rate_limited_per_user(database_url, auth):
-    app = create_app(app_config(database_url, RATE_LIMIT_IMPORT="1/60", RATE_LIMIT_LISTS="2/60"))
+def test_import_and_lists_are_rate_limited_per_user(database_url, auth, new_app):
+    app = new_app(database_url, RATE_LIMIT_IMPORT="1/60", RATE_LIMIT_LISTS="2/60")
     client = app.test_client()
     manager = auth.headers("manager")
     body = {"customers": [{"name": "A", "email": "a@example.com"}]}
@@ -120,23 +128,24 @@ def test_import_and_lists_are_rate_limited_per_user(database_url, auth):
     assert client.get("/api/jobs", headers=auth.headers("viewer")).status_code == 200
 
 
-def test_unpooled_mode_connects_per_request_and_keeps_nothing_open(database_url, auth, db):
+def test_unpooled_mode_connects_per_request_and_keeps_nothing_open(database_url, auth, db, new_app):
     from apps.api import db as app_db
 
-    app = create_app(app_config(database_url, DB_POOL_MODE="none"))
+    app = new_app(database_url, DB_POOL_MODE="none")
     client = app.test_client()
 
     def sessions():
+        """Count this process's API connections (a closed one leaves pg_stat_activity a moment later)."""
         with db.cursor() as cur:
             cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND application_name LIKE 'printshop-api-%%'")
+                        "AND application_name = %s", (f"printshop-api-{os.getpid()}",))
             return cur.fetchone()[0]
 
-    before = sessions()
+    assert eventually(lambda: sessions() == 0), "connections of earlier tests' pools are still open"
     for _ in range(3):
         assert client.get("/api/auth/me", headers=auth.headers("viewer")).status_code == 200
-    assert app_db.current_pool_stats() is None
-    assert sessions() <= before  # nothing left open (earlier tests' pools may still be closing)
+    assert app_db.pool_stats(app) is None
+    assert eventually(lambda: sessions() == 0), "a per-request connection stayed open"
 
 
 def test_unknown_pool_mode_is_refused(database_url):

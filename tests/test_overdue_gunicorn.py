@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 
 from apps.api.overdue import LOCK_KEY
+from tests.support.factories import add_customer, utc_today
 from tests.support.gunicorn import GunicornServer
-from tests.test_jobs import add_customer, process_ids, utc_today
+from tests.support.rows import process_ids
 
 SWEEP_SECONDS = "0.2"
 

@@ -9,48 +9,16 @@ import psycopg2
 import pytest
 
 from apps.api import db as db_module
-from apps.api.pool import ConnectionPool, PoolClosed, PoolForkError, PoolTimeout, TooManyRequests
-
-PSYCOPG_POOL_STATS = (
-    "pool_min", "pool_max", "pool_size", "pool_available", "requests_waiting", "requests_num",
-    "requests_queued", "requests_wait_ms", "requests_errors", "usage_ms", "returns_bad", "connections_num",
-    "connections_ms", "connections_errors", "connections_lost")
-EXTRA_STATS = ("requests_wait_max_ms", "acquire_ms_p50", "acquire_ms_p95", "acquire_ms_p99", "leaks_detected",
-               "pid", "age_s")
+from apps.api.db.pool import PoolClosed, PoolForkError, PoolTimeout, TooManyRequests
+from tests.support.pools import EXTRA_STATS, PSYCOPG_POOL_STATS, backend_pid, pool_maker
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
 def make_pool(database_url):
     """Build pools on the test database (min 0, max 2, 2 s timeout unless told) and close them after."""
-    pools = []
-
-    def make(**kwargs):
-        pool = ConnectionPool(kwargs.pop("dsn", database_url), **{"min_size": 0, "max_size": 2, "timeout": 2.0,
-                                                                   **kwargs})
-        pools.append(pool)
-        return pool
-
-    yield make
-    for pool in pools:
-        pool.close()
-
-
-def backend_pid(conn):
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        (pid,) = cur.fetchone()
-    conn.rollback()
-    return pid
-
-
-def eventually(predicate, timeout=5.0):
-    """Poll `predicate` until it holds or `timeout` passes; return whether it held."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
+    with pool_maker(database_url, min_size=0, max_size=2, timeout=2.0) as make:
+        yield make
 
 
 def borrow_in_thread(pool, results, label, hold=0.0):
@@ -213,9 +181,9 @@ def test_returning_twice_is_logged_not_raised(make_pool, caplog):
     pool = make_pool(max_size=1)
     conn = pool.getconn()
     pool.putconn(conn)
-    with caplog.at_level(logging.WARNING, logger="apps.api.pool"):
+    with caplog.at_level(logging.WARNING, logger="apps.api.db.pool"):
         pool.putconn(conn)
-    assert "not lent out" in caplog.text and "test_pool.py" in caplog.text
+    assert "not lent out" in caplog.text and f"{__name__}:" in caplog.text
     stats = pool.stats()
     assert stats["pool_available"] == 1 and stats["pool_in_use"] == 0
 
@@ -248,11 +216,11 @@ def test_idle_connections_above_min_are_closed(make_pool):
 
 def test_leak_is_reported_once_with_the_borrowers_location(make_pool, caplog):
     pool = make_pool(leak_threshold=0.1)
-    with caplog.at_level(logging.WARNING, logger="apps.api.pool"):
+    with caplog.at_level(logging.WARNING, logger="apps.api.db.pool"):
         conn = pool.getconn(); line = sys._getframe().f_lineno  # noqa: E702 (same line on purpose)
         assert eventually(lambda: pool.stats()["leaks_detected"] == 1)
         time.sleep(0.3)  # more maintenance rounds pass: still reported once
-        where = f"tests/test_pool.py:{line}"
+        where = f"{__name__}:{line} (test_leak_is_reported_once_with_the_borrowers_location)"
         assert pool.stats()["leaks_detected"] == 1 and pool.stats()["leaks_open"] == 1
         assert pool.leaks()[0]["where"] == where
         assert [r for r in caplog.records if "possible connection leak" in r.getMessage()][0].getMessage().count(
@@ -264,13 +232,13 @@ def test_leak_is_reported_once_with_the_borrowers_location(make_pool, caplog):
 
 def test_leak_report_names_the_view_not_the_db_helpers(app, caplog):
     app.config["DB_POOL_LEAK_THRESHOLD"] = 0.1
-    with app.app_context(), caplog.at_level(logging.WARNING, logger="apps.api.pool"):
+    with app.app_context(), caplog.at_level(logging.WARNING, logger="apps.api.db.pool"):
         with db_module.cursor() as cur:  # the borrower
             line = sys._getframe().f_lineno - 1
             pool = db_module.get_pool()
             assert eventually(lambda: pool.stats()["leaks_detected"] == 1)
             cur.execute("SELECT 1")
-    assert f"tests/test_pool.py:{line}" in caplog.text
+    assert f"{__name__}:{line} (test_leak_report_names_the_view_not_the_db_helpers)" in caplog.text
 
 
 def test_fork_is_refused_and_the_parents_sessions_survive(make_pool):

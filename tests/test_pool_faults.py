@@ -4,12 +4,11 @@ import time
 import psycopg2
 import pytest
 
-from apps.api import create_app
-from apps.api.db import close_all_pools, get_pool
-from apps.api.pool import ConnectionPool
-from tests.conftest import AuthActions, app_config
+from apps.api.db import get_pool
+from tests.support.auth import AuthActions
+from tests.support.pools import backend_pid, pool_maker
 from tests.support.private_pg import PrivatePostgres
-from tests.test_pool import backend_pid, eventually
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +18,6 @@ def private_pg():
     """A PostgreSQL of this module's own (migrated, demo users), so stopping it disturbs no other test."""
     server = PrivatePostgres(prefix="printshop-pool-faults-").start()
     yield server
-    close_all_pools()
     server.close()
 
 
@@ -31,15 +29,8 @@ def private_url(private_pg):
 
 @pytest.fixture
 def make_pool(private_url):
-    pools = []
-
-    def make(**kwargs):
-        pools.append(ConnectionPool(private_url, **{"min_size": 0, "max_size": 1, "timeout": 2.0, **kwargs}))
-        return pools[-1]
-
-    yield make
-    for pool in pools:
-        pool.close()
+    with pool_maker(private_url, min_size=0, max_size=1, timeout=2.0) as make:
+        yield make
 
 
 def terminate(url, pid):
@@ -137,9 +128,8 @@ def test_the_pool_heals_after_the_server_restarts(make_pool, private_pg):
     assert eventually(lambda: pool.stats()["pool_available"] >= 2)
 
 
-def test_requests_get_503_during_an_outage_and_succeed_within_1_s_after(private_pg, private_url):
-    app = create_app(app_config(private_url, DB_POOL_TIMEOUT=0.5))
-    app.testing = True
+def test_requests_get_503_during_an_outage_and_succeed_within_1_s_after(private_pg, private_url, new_app):
+    app = new_app(private_url, DB_POOL_TIMEOUT=0.5)
     client, headers = app.test_client(), AuthActions(app, private_url).headers("viewer")
     assert client.get("/api/auth/me", headers=headers).status_code == 200
     private_pg.stop()

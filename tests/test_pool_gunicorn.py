@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from tests.conftest import AuthActions
+from tests.support.auth import AuthActions
 from tests.support.gunicorn import GunicornServer
 
 pytestmark = pytest.mark.slow

@@ -1,7 +1,8 @@
 """Processes and role permissions: any role reads, an admin writes; every write is audited."""
 import pytest
 
-from tests.test_jobs import add_customer, audit_rows, count, create_job, process_ids
+from tests.support.factories import add_customer, create_job
+from tests.support.rows import audit_rows, count, process_ids
 
 SEEDED = ["design", "prepress", "print", "laminate", "cut", "assemble", "install"]
 

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import AuthActions
+from tests.support.auth import AuthActions
 from tests.support.gunicorn import GunicornServer
-from tests.test_dashboard import add_customer, add_job
+from tests.support.factories import add_customer, add_job
 
 pytestmark = pytest.mark.slow
 

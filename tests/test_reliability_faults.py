@@ -14,7 +14,8 @@ import psycopg2
 import pytest
 
 from apps.api import create_app
-from tests.conftest import AuthActions, app_config
+from tests.support.apps import app_config
+from tests.support.auth import AuthActions
 from tests.support.checks import each_worker_db_health, pool_idle
 from tests.support.gunicorn import GunicornServer
 from tests.support.load import Load, missing_writes, print_report

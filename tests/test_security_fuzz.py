@@ -11,18 +11,13 @@ Bounded: FUZZ_ROLE_EXAMPLES (default 5) examples per operation; explore further 
 """
 import os
 
-import psycopg2
 import pytest
 from hypothesis import settings
-from schemathesis import checks
 
-from apps.api import create_app
-from apps.api.cache import close_all_caches
-from apps.api.db import close_all_pools
-from tests.conftest import AuthActions, app_config, reset_database
+from tests.support.apps import module_app
 from tests.support.checks import changed_tables, fingerprint
-from tests.test_fuzz_openapi import (ACCEPTS_UNDOCUMENTED_INPUT, CHECKS, SCRYPT_OPERATIONS, SETTINGS, schema,
-                                     scrypt_schema)
+from tests.support.database import reset_database
+from tests.support.fuzz import SCRYPT_OPERATIONS, SETTINGS, call_and_check, schema, scrypt_schema
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_ROLE_EXAMPLES", "5"))
 # Who sends an operation, by the role it requires (the document's x-required-role).
@@ -32,16 +27,8 @@ CALLERS = {None: (None,), "viewer": ("manager",), "operator": ("operator1", "man
 
 @pytest.fixture(scope="module")
 def role_fuzz_app(test_database):
-    url, tables, sequences = test_database
-    reset_database(url, tables, sequences)
-    app = create_app(app_config(url))
-    app.testing = True
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    yield app, AuthActions(app, url), conn
-    conn.close()
-    close_all_caches()
-    close_all_pools()
+    with module_app(test_database) as world:
+        yield world
 
 
 @pytest.fixture
@@ -51,14 +38,10 @@ def role_target(role_fuzz_app, test_database):
 
 
 def _call_check_and_compare(case, app, auth, conn):
-    plain = {"Accept-Encoding": "identity"}
     callers = CALLERS[case.operation.definition.raw.get("x-required-role")]
     before = fingerprint(conn)
     for username in callers:
-        headers = {**plain, **auth.headers(username)} if username else plain
-        response = case.call(app=app, headers=headers)
-        excluded = [checks.negative_data_rejection] if case.operation.label in ACCEPTS_UNDOCUMENTED_INPUT else []
-        case.validate_response(response, checks=CHECKS, excluded_checks=excluded, headers=headers)
+        response = call_and_check(case, app, auth, username)
         after = fingerprint(conn)  # nothing else writes meanwhile: the next request's `before`
         if response.status_code >= 400:
             changed = changed_tables(before, after)

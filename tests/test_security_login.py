@@ -9,22 +9,21 @@ import time
 
 import pytest
 
-from apps.api import create_app
-from tests.conftest import DEMO_PASSWORD, app_config
+from tests.support.auth import DEMO_PASSWORD, login
 
 LOGIN = "/api/auth/login"
 
 
-def login(client, username, password, forwarded_for=None):
-    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return client.post(LOGIN, json={"username": username, "password": password}, headers=headers)
+@pytest.fixture
+def make_client(new_app):
+    """Build a client of an app with these settings (closed after the test)."""
+    def make(database_url, **settings):
+        return new_app(database_url, **settings).test_client()
+
+    return make
 
 
-def make_client(database_url, **settings):
-    return create_app(app_config(database_url, **settings)).test_client()
-
-
-def test_spraying_many_usernames_from_one_address_is_limited_and_a_forged_header_changes_nothing(database_url):
+def test_spraying_many_usernames_from_one_address_is_limited_and_a_forged_header_changes_nothing(database_url, make_client):
     # Not behind a proxy (TRUSTED_PROXY_COUNT=0): X-Forwarded-For is the client's own words, ignored.
     client = make_client(database_url, RATE_LIMIT_LOGIN_IP="5/60")
     statuses = [login(client, f"user{n}", "Winter2026!", forwarded_for=f"203.0.113.{n}").status_code
@@ -34,7 +33,7 @@ def test_spraying_many_usernames_from_one_address_is_limited_and_a_forged_header
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1, "the right password too"
 
 
-def test_behind_a_proxy_only_the_address_the_proxy_saw_counts(database_url):
+def test_behind_a_proxy_only_the_address_the_proxy_saw_counts(database_url, make_client):
     # The proxy appends the address it saw; what the client put before it is the client's own words.
     client = make_client(database_url, RATE_LIMIT_LOGIN_IP="5/60", TRUSTED_PROXY_COUNT=1)
     statuses = [login(client, f"user{n}", "x", forwarded_for=f"10.0.0.{n}, 198.51.100.7").status_code
@@ -43,7 +42,7 @@ def test_behind_a_proxy_only_the_address_the_proxy_saw_counts(database_url):
     assert login(client, "user9", "x", forwarded_for="198.51.100.8").status_code == 401  # another client
 
 
-def test_one_account_attacked_from_many_addresses_is_limited_however_the_name_is_spelled(database_url):
+def test_one_account_attacked_from_many_addresses_is_limited_however_the_name_is_spelled(database_url, make_client):
     client = make_client(database_url, RATE_LIMIT_LOGIN_USER="4/300", TRUSTED_PROXY_COUNT=1)
     spellings = ["manager", "Manager", " MANAGER", "manager ", "mAnAgEr", "manager"]
     statuses = [login(client, name, "guess", forwarded_for=f"198.51.100.{n}").status_code
@@ -53,14 +52,14 @@ def test_one_account_attacked_from_many_addresses_is_limited_however_the_name_is
     assert login(client, "viewer", DEMO_PASSWORD, forwarded_for="198.51.100.99").status_code == 200
 
 
-def test_the_limit_treats_unknown_and_known_usernames_alike(database_url):
+def test_the_limit_treats_unknown_and_known_usernames_alike(database_url, make_client):
     """A 429 that came only for real accounts would tell which accounts exist."""
     client = make_client(database_url, RATE_LIMIT_LOGIN_USER="3/300")
     for username in ("viewer", "no-such-user"):
         assert [login(client, username, "guess").status_code for _ in range(4)] == [401, 401, 401, 429]
 
 
-def test_refusals_do_not_tell_which_part_was_wrong(database_url, db):
+def test_refusals_do_not_tell_which_part_was_wrong(database_url, db, make_client):
     with db.cursor() as cur:
         cur.execute("UPDATE users SET is_active = false WHERE username = 'operator5'")
     client = make_client(database_url, RATE_LIMITS_ENABLED=False)
@@ -72,7 +71,7 @@ def test_refusals_do_not_tell_which_part_was_wrong(database_url, db):
 
 
 @pytest.mark.slow
-def test_an_unknown_user_costs_as_much_time_as_a_wrong_password(database_url, db):
+def test_an_unknown_user_costs_as_much_time_as_a_wrong_password(database_url, db, make_client):
     """No user enumeration by timing: both paths verify one scrypt hash. Medians of interleaved tries, so
     the machine's load falls on both alike; the bounds (0.5..2) catch a missing hash (about 50x faster)."""
     with db.cursor() as cur:

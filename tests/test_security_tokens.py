@@ -9,17 +9,12 @@ import re
 
 import pytest
 
-from apps.api import create_app
-from tests.conftest import app_config
 from tests.support.checks import changed_tables, fingerprint
 from tests.support.tokens import claims_for, forged_tokens, malformed_headers, signed
 from tests.support.world import module_world
-from tests.test_dashboard import add_customer, add_job
+from tests.support.factories import add_customer, add_job
+from tests.support.routes import OUTSIDE_API, PUBLIC, url_map_routes
 
-PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health"), ("GET", "/api/health/ready"),
-          ("GET", "/api/openapi.json")}
-# Outside /api: its own bearer token (tests/test_operations.py), and Flask's static files (no folder here).
-OUTSIDE_API = {"/metrics", "/static/<path:filename>"}
 # A valid body per write route, so that only the token can be the reason for a refusal.
 BODIES = {
     ("POST", "/api/customers"): {"name": "Intruder Inc"},
@@ -41,14 +36,12 @@ BODIES = {
 
 
 def _protected_routes():
-    app = create_app(app_config("postgresql://unused@127.0.0.1:1/unused"))
     routes = []
-    for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
-        if not rule.rule.startswith("/api/"):
-            assert rule.rule in OUTSIDE_API, f"{rule.rule} is outside /api: decide how it is protected"
-            continue
-        routes += [(method, rule.rule) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
-                   if (method, rule.rule) not in PUBLIC]
+    for method, rule, _ in url_map_routes():
+        if not rule.startswith("/api/"):
+            assert rule in OUTSIDE_API, f"{rule} is outside /api: decide how it is protected"
+        elif (method, rule) not in PUBLIC:
+            routes.append((method, rule))
     return routes
 
 

@@ -2,7 +2,7 @@
 import psycopg2
 import pytest
 
-from apps.api.seed import DEMO_USERS, seed
+from apps.api.tools.seed import DEMO_USERS, seed
 
 
 def _rows(url, statement):

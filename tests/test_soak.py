@@ -18,11 +18,11 @@ import time
 import psutil
 import pytest
 
-from tests.conftest import AuthActions
-from tests.support.checks import each_worker, each_worker_db_health, pool_idle
+from tests.support.auth import AuthActions
+from tests.support.checks import each_worker_cache_stats, each_worker_db_health, pool_idle
 from tests.support.gunicorn import GunicornServer
 from tests.support.load import print_report
-from tests.test_dashboard import add_customer
+from tests.support.factories import add_customer
 
 pytestmark = pytest.mark.slow
 
@@ -144,8 +144,7 @@ def test_soak(database_url, db, app, runner):
         assert server.worker_pids() == workers, "a worker was replaced during the soak"
         viewer = tokens["viewer"]
         health = each_worker_db_health(server, viewer, until=pool_idle)
-        caches = {pid: body["cache_stats"] for pid, body in each_worker(
-            server, "/api/health/cache", viewer, pid_of=lambda body: body["cache_stats"]["pid"]).items()}
+        caches = each_worker_cache_stats(server, viewer)
 
     third = max(1, len(samples) // 3)
     rss_mb = {pid: (statistics.mean(s[pid] for s in samples[:third]) / 2**20,

@@ -1,7 +1,8 @@
 """Job steps: start, complete, skip, assign; who may do it; the job's automatic transitions; audit."""
 import pytest
 
-from tests.test_jobs import add_customer, audit_rows, count, create_job, process_ids
+from tests.support.factories import add_customer, create_job
+from tests.support.rows import audit_rows, count, process_ids
 
 
 @pytest.fixture

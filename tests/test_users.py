@@ -2,7 +2,7 @@
 import pytest
 
 from apps.api.passwords import verify_password
-from tests.conftest import DEMO_PASSWORD
+from tests.support.auth import DEMO_PASSWORD, login
 
 NEW_USER = {"username": "op.six", "password": "correct horse battery", "role": "operator",
             "full_name": "Operator Six", "email": "Op6@Shop.example"}
@@ -21,10 +21,6 @@ def _audit(db):
         return cur.fetchall()
 
 
-def _login(client, username, password):
-    return client.post("/api/auth/login", json={"username": username, "password": password})
-
-
 def test_create_user_hashes_the_password_and_never_returns_it(client, auth, db):
     response = client.post("/api/users", json=NEW_USER, headers=auth.headers("admin"))
     assert response.status_code == 201
@@ -34,7 +30,7 @@ def test_create_user_hashes_the_password_and_never_returns_it(client, auth, db):
         "op.six", "operator", "op6@shop.example", True)
     user_id, _, _, _, password_hash = _user_row(db, "op.six")
     assert password_hash.startswith("scrypt:") and verify_password(password_hash, NEW_USER["password"])
-    assert _login(client, "op.six", NEW_USER["password"]).status_code == 200
+    assert login(client, "op.six", NEW_USER["password"]).status_code == 200
     [(admin_id, action, entity, entity_id, changes, ip)] = _audit(db)[:1]
     assert (admin_id, action, entity, entity_id, ip) == (auth.user_id("admin"), "create", "users", user_id,
                                                          "127.0.0.1")
@@ -112,8 +108,8 @@ def test_patch_password_rehashes_and_audits_without_the_hash(client, auth, db):
     response = client.patch(f"/api/users/{operator_id}", json={"password": "a brand new password"},
                             headers=auth.headers("admin"))
     assert response.status_code == 200
-    assert _login(client, "operator1", DEMO_PASSWORD).status_code == 401
-    assert _login(client, "operator1", "a brand new password").status_code == 200
+    assert login(client, "operator1", DEMO_PASSWORD).status_code == 401
+    assert login(client, "operator1", "a brand new password").status_code == 200
     [(_, action, _, _, changes, _)] = _audit(db)[:1]
     assert action == "update" and changes == {"password": "changed"}
 
@@ -156,7 +152,7 @@ def test_delete_removes_the_user_from_the_api_and_keeps_the_row(client, auth, db
     [(admin_id, action, _, entity_id, changes, _)] = _audit(db)
     assert (admin_id, action, entity_id) == (auth.user_id("admin"), "delete", operator_id)
     assert changes == {"is_active": {"old": True, "new": False}}
-    assert _login(client, "operator2", DEMO_PASSWORD).status_code == 401
+    assert login(client, "operator2", DEMO_PASSWORD).status_code == 401
     assert client.get("/api/auth/me", headers=old_headers).status_code == 401
     # Gone from the API: every operation on it is 404 and writes nothing; the row and its name stay.
     admin = auth.headers("admin")
@@ -174,7 +170,7 @@ def test_delete_unknown_is_404(client, auth):
 def test_password_change_ends_existing_tokens(client, auth):
     import time
 
-    old = {"Authorization": f"Bearer {_login(client, 'operator3', 'demo').get_json()['access_token']}"}
+    old = {"Authorization": f"Bearer {login(client, 'operator3', 'demo').get_json()['access_token']}"}
     assert client.get("/api/auth/me", headers=old).status_code == 200
     time.sleep(1.0)  # tokens_valid_after has whole-second precision, like the token's iat
     user_id = auth.user_id("operator3")
@@ -183,7 +179,7 @@ def test_password_change_ends_existing_tokens(client, auth):
     assert response.status_code == 200
     time.sleep(1.1)  # the token-state cache may answer for up to 1 s
     assert client.get("/api/auth/me", headers=old).status_code == 401
-    fresh = _login(client, "operator3", "a brand new password").get_json()["access_token"]
+    fresh = login(client, "operator3", "a brand new password").get_json()["access_token"]
     assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
 
 

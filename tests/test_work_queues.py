@@ -3,7 +3,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.test_jobs import add_customer, create_job, process_ids, utc_today
+from tests.support.factories import add_customer, create_job, utc_today
+from tests.support.rows import process_ids
 
 JOB_KEYS = {"job_id", "job_number", "title", "customer_name", "due_date", "priority"}
 

@@ -7,36 +7,55 @@ from .config import PROJECT_ROOT, Config, load_env_file
 
 
 def create_app(test_config=None):
-    """Build the application: config, database, auth, blueprints, error handlers."""
+    """Build the application: config, database, cache, auth, blueprints, error handlers."""
     if os.environ.get("APP_ENV", "development") == "development":
         load_env_file(PROJECT_ROOT / ".env.dev")
     config = Config.from_env()
     for name, value in (test_config or {}).items():
         setattr(config, name, value)
-    if not config.DATABASE_URL and not config.is_production:
-        from .embedded_pg import running_dev_url
-        config.DATABASE_URL = running_dev_url(config.DATA_DIR) or ""
     config.validate()
 
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import auth, cli, compression, errors, logs, metrics
+    from . import auth, cache, compression, db, errors, logs, metrics, overdue
+    from .commands import LazyCommands
     from .jsonio import IsoJSONProvider
     from .resources import register_blueprints
 
     app = Flask(__name__)
     app.json = IsoJSONProvider(app)
+    app.cli = LazyCommands(app.name)
     app.config.from_mapping(config.as_flask_config())
     app.config["SECRET_KEY"] = config.JWT_SECRET_KEY
     if config.TRUSTED_PROXY_COUNT:
         # Behind N load balancers: take the client address and scheme from their X-Forwarded-* headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUSTED_PROXY_COUNT,
                                 x_proto=config.TRUSTED_PROXY_COUNT)
+    db.init_app(app)
+    cache.init_app(app)
+    overdue.init_app(app)
     auth.init_app(app)
     errors.register_error_handlers(app)
     compression.init_app(app)
     metrics.init_app(app)
     logs.init_app(app)
     register_blueprints(app)
-    cli.register_commands(app)
     return app
+
+
+def open_resources(app):
+    """Open `app`'s pool, start its cache and its overdue scheduler in this process (post_worker_init)."""
+    from . import cache, db, overdue
+
+    db.get_pool(app)
+    cache.get_cache(app)
+    overdue.start(app)
+
+
+def close_resources(app):
+    """Stop `app`'s cache and close its pool in this process (worker_exit, test teardown)."""
+    from . import cache, db, overdue
+
+    overdue.close(app)
+    cache.close(app)
+    db.close(app)

@@ -22,6 +22,17 @@ def record(cur, action, entity, entity_id=None, changes=None, user_id=None):
     })
 
 
+def record_create(cur, entity, entity_id, fields):
+    """Record the creation of `entity_id` with its initial `fields` (each as {"old": None, "new"})."""
+    record(cur, "create", entity, entity_id, changed_fields({}, fields))
+
+
+def record_delete(cur, entity, before, entity_id=None):
+    """Record the deletion of the row `before` (each field as {"old", "new": None})."""
+    record(cur, "delete", entity, before["id"] if entity_id is None else entity_id,
+           changed_fields(before, dict.fromkeys(before)))
+
+
 def changed_fields(before, after):
     """Return {field: {"old", "new"}} for the fields whose value differs."""
     return {key: {"old": _jsonable(before.get(key)), "new": _jsonable(value)}

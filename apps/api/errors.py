@@ -5,7 +5,7 @@ import psycopg2
 from flask import current_app, json
 from werkzeug.exceptions import HTTPException
 
-from .pool import PoolError
+from .db import PoolError
 
 log = logging.getLogger(__name__)
 

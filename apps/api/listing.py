@@ -1,5 +1,13 @@
-"""Paginated lists in the contract's shape."""
+"""Paginated lists in the contract's shape, and the search pattern lists share."""
 import math
+
+
+def like_pattern(text):
+    """Return an ILIKE pattern matching `text` anywhere, its %, _ and \\ taken literally (None for no text)."""
+    if not text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def page_of(cur, count_sql, list_sql, params, query):

@@ -51,12 +51,12 @@ def refresh_gauges(pool_stats=None, cache_stats=None, listener_reconnects=None):
 
 
 def _sources_of_stats():
-    """Return (pool stats, cache stats, listener reconnects) of this worker, as far as they exist."""
+    """Return (pool stats, cache stats, listener reconnects) of this app in this worker, as far as they exist."""
     from . import cache, db
 
-    cache_stats = cache.current_cache_stats()
+    cache_stats = cache.cache_stats()
     reconnects = cache_stats["listener"]["reconnects"] if cache_stats else None
-    return db.current_pool_stats(), cache_stats, reconnects
+    return db.pool_stats(), cache_stats, reconnects
 
 
 def _observe(response):

@@ -195,12 +195,18 @@ class Pagination(BaseModel):
     has_prev: bool
 
 
-def page_model(model):
-    """Return the response model of a paginated list of `model` ({"items", "pagination"})."""
-    return create_model(f"{model.__name__}Page", items=(list[model], ...), pagination=(Pagination, ...))
-
-
 PAGINATION = {"$ref": REF.format(model="Pagination")}
+
+
+def page_model(item):
+    """Return the response schema of a paginated list of `item` (a pydantic model or a JSON Schema dict)."""
+    if isinstance(item, dict):
+        page = {"type": "object", "required": ["items", "pagination"],
+                "properties": {"items": {"type": "array", "items": item}, "pagination": PAGINATION}}
+        if "title" in item:  # named, it becomes a component (and a class in a generated client)
+            page["title"] = f"{item['title']}Page"
+        return page
+    return create_model(f"{item.__name__}Page", items=(list[item], ...), pagination=(Pagination, ...))
 
 
 def documented(status=None, schema=None, responses=None, etag=False, operation_id=None):

@@ -1,6 +1,6 @@
 """Overdue jobs: tell their assignees and the managers once, with one scheduler per database.
 
-Every worker of every instance runs a scheduler thread; the one holding a PostgreSQL session advisory lock
+Every gunicorn worker of every instance runs a scheduler thread (app-owned, see init_app); the one holding a PostgreSQL session advisory lock
 (on its own direct connection: app.config["DIRECT_DATABASE_URL"], see config.py, since a transaction pooler
 cannot hold session locks) sweeps every OVERDUE_CHECK_SECONDS, the others only retry for the lock. A worker
 that dies closes its connection, and the lock passes to the next one that asks. The sweep records each
@@ -14,6 +14,7 @@ import threading
 import psycopg2
 
 from .db import Queries
+from .per_process import PerProcess
 
 log = logging.getLogger(__name__)
 queries = Queries("overdue.sql")
@@ -44,7 +45,7 @@ class OverdueScheduler:
         self._thread.start()
         return self
 
-    def stop(self, timeout=2.0):
+    def close(self, timeout=2.0):
         """Stop the thread and close the connection (which releases the lock)."""
         self._stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
@@ -90,20 +91,21 @@ class OverdueScheduler:
                 pass
 
 
-_schedulers = []
+EXTENSION = "overdue_scheduler"
 
 
-def start_scheduler(app):
-    """Start this process's scheduler (from gunicorn's post_worker_init) unless OVERDUE_CHECK_SECONDS is 0."""
-    interval = app.config["OVERDUE_CHECK_SECONDS"]
-    if interval <= 0 or not app.config["DIRECT_DATABASE_URL"]:
-        return None
-    scheduler = OverdueScheduler(app.config["DIRECT_DATABASE_URL"], interval).start()
-    _schedulers.append(scheduler)
-    return scheduler
+def init_app(app):
+    """Give `app` its overdue scheduler, one per process, started by start() (gunicorn's post_worker_init)."""
+    app.extensions[EXTENSION] = PerProcess(lambda: OverdueScheduler(
+        app.config["DIRECT_DATABASE_URL"], app.config["OVERDUE_CHECK_SECONDS"]).start())
 
 
-def stop_schedulers():
-    """Stop every scheduler this process started (gunicorn's worker_exit)."""
-    while _schedulers:
-        _schedulers.pop().stop()
+def start(app):
+    """Start `app`'s scheduler in this process, unless OVERDUE_CHECK_SECONDS is 0."""
+    if app.config["OVERDUE_CHECK_SECONDS"] > 0 and app.config["DIRECT_DATABASE_URL"]:
+        app.extensions[EXTENSION].get()
+
+
+def close(app):
+    """Stop `app`'s scheduler in this process, closing its connection (which releases the lock)."""
+    app.extensions[EXTENSION].close()

@@ -38,6 +38,13 @@ def each_worker_db_health(server, headers, until=lambda body: True, timeout=15.0
     return each_worker(server, "/api/health/db", headers, lambda body: body["pool_stats"]["pid"], until, timeout)
 
 
+def each_worker_cache_stats(server, headers, prefix="", until=lambda stats: True, timeout=15.0):
+    """Return {worker pid: its cache statistics for keys under `prefix`} once `until(stats)` held for every worker."""
+    answers = each_worker(server, f"/api/health/cache?prefix={prefix}", headers,
+                          lambda body: body["cache_stats"]["pid"], lambda body: until(body["cache_stats"]), timeout)
+    return {pid: body["cache_stats"] for pid, body in answers.items()}
+
+
 def pool_idle(body):
     """Tell whether a GET /api/health/db answer shows no connection lent out and nobody waiting."""
     stats = body["pool_stats"]

@@ -9,7 +9,8 @@ import urllib.error
 import urllib.request
 
 from apps.api.config import PROJECT_ROOT
-from apps.api.embedded_pg import free_port
+from apps.api.tools.embedded_pg import free_port
+from tests.support.auth import TEST_SECRET
 
 
 class GunicornServer:
@@ -31,8 +32,6 @@ class GunicornServer:
 
     def start(self, timeout=30):
         """Start gunicorn and wait until every worker can answer /api/health."""
-        from tests.conftest import TEST_SECRET
-
         env = dict(os.environ, APP_ENV="test", DATABASE_URL=self.database_url, JWT_SECRET_KEY=TEST_SECRET,
                    PORT=str(self.port), BIND="127.0.0.1", WEB_CONCURRENCY=str(self.workers),
                    GUNICORN_THREADS=str(self.threads), GUNICORN_ACCESS_LOG="", PYTHONUNBUFFERED="1")

@@ -3,11 +3,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import psycopg2
-
-from apps.api import migrate
-from apps.api.embedded_pg import EmbeddedPostgres
-from apps.api.seed import seed_users
+from apps.api.tools.embedded_pg import EmbeddedPostgres
+from tests.support.database import execute, migrate_and_seed
 
 
 class PrivatePostgres:
@@ -30,19 +27,10 @@ class PrivatePostgres:
         return self
 
     def _prepare(self):
-        migrate.upgrade(self.url, log=lambda line: None)
-        conn = psycopg2.connect(self.url)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                seed_users(cur, "demo")
-                # fast=True turns synchronous_commit off: a commit would be acknowledged before its WAL
-                # leaves shared memory, and a crash (immediate stop) could lose it. Production keeps it on,
-                # and "no acknowledged write lost" is only a promise with it on.
-                cur.execute("ALTER SYSTEM SET synchronous_commit = on")
-                cur.execute("SELECT pg_reload_conf()")
-        finally:
-            conn.close()
+        # fast=True turns synchronous_commit off: a commit would be acknowledged before its WAL leaves
+        # shared memory, and a crash (immediate stop) could lose it. Production keeps it on, and
+        # "no acknowledged write lost" is only a promise with it on.
+        migrate_and_seed(self.url, "ALTER SYSTEM SET synchronous_commit = on", "SELECT pg_reload_conf()")
 
     def stop(self, mode="fast"):
         """Stop the server: "fast" as an operator would, "immediate" as a crash would (recovery at start)."""
@@ -50,14 +38,7 @@ class PrivatePostgres:
 
     def execute(self, statement, params=None):
         """Run one statement in autocommit; return its rows (or None when it returns none)."""
-        conn = psycopg2.connect(self.url)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement, params)
-                return cur.fetchall() if cur.description else None
-        finally:
-            conn.close()
+        return execute(self.url, statement, params)
 
     def close(self):
         """Stop the server for good and remove its files."""

@@ -8,7 +8,7 @@ import uuid
 
 import jwt as pyjwt
 
-from tests.conftest import TEST_SECRET
+from tests.support.auth import TEST_SECRET
 
 OTHER_SECRET = "another-secret-that-is-long-enough-0123456789"
 

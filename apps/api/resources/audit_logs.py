@@ -7,9 +7,9 @@ from pydantic import BaseModel
 
 from ..auth import require_role
 from ..db import Queries, cursor
-from ..errors import ApiError
 from ..listing import page_of
 from ..openapi import documented, page_model
+from ..rows import one_or_404
 from ..validation import Id, PageQuery, Text, accepts
 
 bp = Blueprint("audit_logs", __name__, url_prefix="/api/audit-logs")
@@ -56,8 +56,4 @@ def list_audit_logs(query):
 def get_audit_log(audit_log_id):
     """Return one audit row."""
     with cursor() as cur:
-        cur.execute(queries.get_audit_log, {"id": audit_log_id})
-        row = cur.fetchone()
-    if row is None:
-        raise ApiError(404, f"Audit log {audit_log_id} does not exist.")
-    return row
+        return one_or_404(cur, queries.get_audit_log, {"id": audit_log_id}, "audit log")

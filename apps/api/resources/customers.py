@@ -7,11 +7,12 @@ from pydantic import BaseModel, Field
 from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor
-from ..errors import ApiError, ValidationError
+from ..errors import ValidationError
 from ..etags import precondition, with_etag
-from ..listing import page_of
+from ..listing import like_pattern, page_of
 from ..openapi import documented, page_model
 from ..ratelimit import rate_limited
+from ..rows import merged, one_or_404
 from ..validation import Body, Email, Name, PageQuery, Text, accepts
 
 bp = Blueprint("customers", __name__, url_prefix="/api/customers")
@@ -75,18 +76,6 @@ class ImportResult(BaseModel):
     unchanged: int
 
 
-def _search_pattern(q):
-    """Return an ILIKE pattern matching `q` as a literal substring, or None for no search."""
-    if not q:
-        return None
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _not_found(customer_id):
-    return ApiError(404, f"Customer {customer_id} does not exist.")
-
-
 @bp.get("")
 @documented(schema=page_model(Customer))
 @require_role("viewer")
@@ -97,7 +86,7 @@ def list_customers(query):
 
     `q` matches a case-insensitive substring of name, email or phone; `%` and `_` in it are literal.
     """
-    params = {"pattern": _search_pattern(query.q)}
+    params = {"pattern": like_pattern(query.q)}
     with cursor() as cur:
         return page_of(cur, queries.count_customers, queries.list_customers, params, query)
 
@@ -111,8 +100,7 @@ def create_customer(body):
     with cursor() as cur:
         cur.execute(queries.insert_customer, body.model_dump())
         customer = cur.fetchone()
-        audit.record(cur, "create", "customers", customer["id"],
-                     audit.changed_fields({}, {key: customer[key] for key in EDITABLE}))
+        audit.record_create(cur, "customers", customer["id"], {key: customer[key] for key in EDITABLE})
     return with_etag(customer, 201, {"Location": f"/api/customers/{customer['id']}"})
 
 
@@ -122,11 +110,7 @@ def create_customer(body):
 def get_customer(customer_id):
     """Return one customer."""
     with cursor() as cur:
-        cur.execute(queries.get_customer, {"id": customer_id})
-        customer = cur.fetchone()
-    if customer is None:
-        raise _not_found(customer_id)
-    return with_etag(customer)
+        return with_etag(one_or_404(cur, queries.get_customer, {"id": customer_id}, "customer"))
 
 
 @bp.patch("/<int:customer_id>")
@@ -141,16 +125,12 @@ def update_customer(customer_id, body):
     """
     changes = body.model_dump(include=body.model_fields_set)
     with cursor() as cur:
-        cur.execute(queries.lock_customer, {"id": customer_id})
-        before = cur.fetchone()
-        if before is None:
-            raise _not_found(customer_id)
+        before = one_or_404(cur, queries.lock_customer, {"id": customer_id}, "customer")
         etag = precondition(before)
         changed = audit.changed_fields(before, changes)
         if not changed:
             return before, 200, {"ETag": etag}
-        cur.execute(queries.update_customer, {**{key: before[key] for key in EDITABLE}, **changes,
-                                               "id": customer_id})
+        cur.execute(queries.update_customer, dict(merged(before, changes, EDITABLE), id=customer_id))
         customer = cur.fetchone()
         audit.record(cur, "update", "customers", customer_id, changed)
     return with_etag(customer)
@@ -162,15 +142,9 @@ def update_customer(customer_id, body):
 def delete_customer(customer_id):
     """Delete a customer that has no jobs."""
     with cursor() as cur:
-        cur.execute(queries.lock_customer, {"id": customer_id})
-        before = cur.fetchone()
-        if before is None:
-            raise _not_found(customer_id)
-        precondition(before)
-        cur.execute(queries.delete_customer, {"id": customer_id})
-        deleted = cur.fetchone()
-        audit.record(cur, "delete", "customers", customer_id,
-                     audit.changed_fields({key: deleted[key] for key in EDITABLE}, dict.fromkeys(EDITABLE)))
+        precondition(one_or_404(cur, queries.lock_customer, {"id": customer_id}, "customer"))
+        deleted = one_or_404(cur, queries.delete_customer, {"id": customer_id}, "customer")
+        audit.record_delete(cur, "customers", deleted)
     return "", 204
 
 

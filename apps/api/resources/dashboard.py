@@ -9,11 +9,11 @@ from ..cache import cached_per_user
 from ..db import Queries, cursor
 from ..openapi import documented
 from ..validation import Query, accepts
+from ..workflow import JOB_STATUSES
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard")
 queries = Queries("dashboard.sql")
 
-JOB_STATUSES = ("draft", "active", "in_progress", "on_hold", "completed", "cancelled")
 TASK_STATUSES = ("pending", "in_progress", "completed")
 MACHINE_STATUSES = ("active", "idle", "maintenance", "offline")
 USER_COUNTS = ("admins", "managers", "operators", "viewers", "active")

@@ -12,7 +12,7 @@ from ..db import Queries, connection, get_pool
 from ..errors import RETRY_AFTER_SECONDS, problem
 from ..lifecycle import draining
 from ..openapi import documented
-from ..pool import PoolError
+from ..db import PoolError
 
 bp = Blueprint("health", __name__, url_prefix="/api/health")
 queries = Queries("health.sql")

@@ -9,42 +9,31 @@ from pydantic import Field
 from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor
-from ..errors import ApiError, ValidationError
+from ..errors import ValidationError
 from ..etags import precondition, with_etag
-from ..listing import page_of
-from ..openapi import PAGINATION, documented
+from ..listing import like_pattern, page_of
+from ..openapi import documented, page_model
 from ..ratelimit import rate_limited
+from ..rows import merged, one_or_404
 from ..validation import Body, Id, Name, PageQuery, Text, accepts
-from .steps import MAX_STEPS, STEP_SCHEMA, StepIn, insert_steps, notify_status_change, reference_errors
-from .steps import queries as step_queries
+from ..workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
+from .steps import MAX_STEPS, STEP_SCHEMA, StepIn, insert_steps, reference_errors
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 queries = Queries("jobs.sql")
 
-JobStatus = Literal["draft", "active", "in_progress", "on_hold", "completed", "cancelled"]
-Priority = Literal["low", "normal", "high", "urgent"]
-# The legal manual transitions; anything else is 409. Steps also move a job: the first started
-# step makes a draft or active job in_progress, the last completed or skipped one makes it completed.
-JOB_TRANSITIONS = {
-    "draft": {"active", "in_progress", "cancelled"},
-    "active": {"draft", "in_progress", "on_hold", "cancelled"},
-    "in_progress": {"on_hold", "completed", "cancelled"},
-    "on_hold": {"active", "in_progress", "cancelled"},
-    "completed": set(),
-    "cancelled": {"draft"},
-}
 FIELDS = ("customer_id", "title", "description", "status", "priority", "due_date")
 DIRECTIONS = {"asc": sql.SQL("ASC"), "desc": sql.SQL("DESC")}
 
-JOB_LIST_ITEM_SCHEMA = {"title": "JobListItem", 
-    "type": "object",
+JOB_LIST_ITEM_SCHEMA = {
+    "title": "JobListItem", "type": "object",
     "required": ["id", "job_number", "customer_id", "customer_name", "title", "status", "priority",
                  "due_date", "steps_total", "steps_completed"],
     "properties": {
         "id": {"type": "integer"}, "job_number": {"type": "string"}, "customer_id": {"type": "integer"},
         "customer_name": {"type": "string"}, "title": {"type": "string"},
-        "description": {"type": ["string", "null"]}, "status": {"type": "string", "enum": list(JOB_TRANSITIONS)},
-        "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"]},
+        "description": {"type": ["string", "null"]}, "status": {"type": "string", "enum": list(JOB_STATUSES)},
+        "priority": {"type": "string", "enum": list(PRIORITIES)},
         "due_date": {"type": ["string", "null"], "format": "date"},
         "created_by": {"type": ["integer", "null"]}, "is_overdue": {"type": "boolean"},
         "created_at": {"type": "string", "format": "date-time"},
@@ -56,10 +45,6 @@ JOB_LIST_ITEM_SCHEMA = {"title": "JobListItem",
 JOB_SCHEMA = dict(JOB_LIST_ITEM_SCHEMA, title="Job", required=JOB_LIST_ITEM_SCHEMA["required"] + ["steps"],
                   properties=dict(JOB_LIST_ITEM_SCHEMA["properties"],
                                   steps={"type": "array", "items": STEP_SCHEMA}))
-PAGE_SCHEMA = {"title": "JobPage", "type": "object", "required": ["items", "pagination"],
-               "properties": {"items": {"type": "array", "items": JOB_LIST_ITEM_SCHEMA},
-                              "pagination": PAGINATION}}
-
 
 class JobListQuery(PageQuery):
     """Filters and order of the job list (overdue=false keeps the jobs that are not overdue)."""
@@ -99,12 +84,6 @@ class JobPatch(Body):
     due_date: date | None = None
 
 
-def _like_pattern(text):
-    """Return an ILIKE pattern matching `text` anywhere, its %, _ and \\ taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _order_by(query):
     direction = DIRECTIONS[query.order]
     nulls = sql.SQL(" NULLS LAST") if query.sort == "due_date" else sql.SQL("")
@@ -113,7 +92,7 @@ def _order_by(query):
 
 
 @bp.get("")
-@documented(schema=PAGE_SCHEMA)
+@documented(schema=page_model(JOB_LIST_ITEM_SCHEMA))
 @require_role("viewer")
 @rate_limited("jobs-list", "RATE_LIMIT_LISTS", by="user")
 @accepts(query=JobListQuery)
@@ -123,27 +102,19 @@ def list_jobs(query):
     List items carry `steps_total` and `steps_completed`, not the steps: `GET /api/jobs/<id>` has them.
     """
     params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
-              "pattern": _like_pattern(query.q) if query.q else None}
+              "pattern": like_pattern(query.q)}
     list_sql = sql.SQL(queries.list_jobs).format(order_by=_order_by(query))
     with cursor() as cur:
         return page_of(cur, queries.count_jobs, list_sql, params, query)
 
 
-def _one_job(cur, statement, job_id):
-    cur.execute(statement, {"job_id": job_id})
-    job = cur.fetchone()
-    if job is None:
-        raise ApiError(404, "No job has this id.")
-    return job
-
-
 def _get_job(cur, job_id):
-    return _one_job(cur, queries.get_job, job_id)
+    return one_or_404(cur, queries.get_job, {"job_id": job_id}, "job")
 
 
 def _lock_job(cur, job_id):
     """Lock the job; check If-Match against its version (read after the lock, see job-version)."""
-    job = _one_job(cur, queries.lock_job, job_id)
+    job = one_or_404(cur, queries.lock_job, {"job_id": job_id}, "job")
     cur.execute(queries.job_version, {"job_id": job_id})
     precondition(cur.fetchone())
     return job
@@ -181,22 +152,10 @@ def create_job(body):
         cur.execute(queries.insert_job, dict(fields, created_by=g.user_id))
         created = cur.fetchone()
         insert_steps(cur, created["id"], body.steps, first_order=1)
-        audit.record(cur, "create", "jobs", created["id"], audit.changed_fields(
-            {}, dict(fields, job_number=created["job_number"], steps=steps or None)))
+        audit.record_create(cur, "jobs", created["id"],
+                            dict(fields, job_number=created["job_number"], steps=steps or None))
         job = _get_job(cur, created["id"])
     return with_etag(job, 201, {"Location": f"/api/jobs/{job['id']}"})
-
-
-def _check_transition(cur, job_id, old, new):
-    if new == old:
-        return
-    if new not in JOB_TRANSITIONS[old]:
-        allowed = ", ".join(sorted(JOB_TRANSITIONS[old])) or "none"
-        raise ApiError(409, f"A {old} job cannot become {new} (allowed: {allowed}).")
-    if new == "completed":
-        cur.execute(step_queries.count_open_steps, {"job_id": job_id})
-        if cur.fetchone()["open"]:
-            raise ApiError(409, "The job still has pending or in-progress steps; complete or skip them first.")
 
 
 @bp.patch("/<int:job_id>")
@@ -213,12 +172,10 @@ def update_job(job_id, body):
             if errors:
                 raise ValidationError(errors)
         if "status" in changes:
-            _check_transition(cur, job_id, before["status"], changes["status"])
+            check_job_transition(cur, job_id, before["status"], changes["status"])
         changed = audit.changed_fields(before, changes)
         if changed:
-            params = {name: changes.get(name) for name in FIELDS}
-            params.update({f"set_{name}": name in changes for name in FIELDS}, job_id=job_id)
-            cur.execute(queries.update_job, params)
+            cur.execute(queries.update_job, dict(merged(before, changes, FIELDS), job_id=job_id))
             audit.record(cur, "update", "jobs", job_id, changed)
             if "status" in changed:
                 notify_status_change(cur, job_id)
@@ -233,5 +190,5 @@ def delete_job(job_id):
     with cursor() as cur:
         before = _lock_job(cur, job_id)
         cur.execute(queries.delete_job, {"job_id": job_id})
-        audit.record(cur, "delete", "jobs", job_id, audit.changed_fields(before, dict.fromkeys(before)))
+        audit.record_delete(cur, "jobs", before)
     return "", 204

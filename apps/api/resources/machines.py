@@ -7,10 +7,11 @@ from pydantic import StrictBool
 from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor
-from ..errors import ApiError, ValidationError
+from ..errors import ValidationError
 from ..etags import precondition, with_etag
 from ..listing import page_of
-from ..openapi import PAGINATION, documented
+from ..openapi import documented, page_model
+from ..rows import merged, one_or_404
 from ..validation import Body, Id, PageQuery, Text, accepts
 
 bp = Blueprint("machines", __name__, url_prefix="/api/machines")
@@ -19,8 +20,8 @@ queries = Queries("machines.sql")
 MachineStatus = Literal["active", "idle", "maintenance", "offline"]
 FIELDS = ("name", "machine_type", "process_id", "status", "is_active")
 
-MACHINE_SCHEMA = {"title": "Machine", 
-    "type": "object", "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
+MACHINE_SCHEMA = {
+    "title": "Machine", "type": "object", "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
     "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "machine_type": {"type": "string"},
         "process_id": {"type": ["integer", "null"]},
@@ -30,11 +31,6 @@ MACHINE_SCHEMA = {"title": "Machine",
         "updated_at": {"type": "string", "format": "date-time"},
     },
 }
-PAGE_SCHEMA = {"title": "MachinePage", "type": "object", "required": ["items", "pagination"],
-               "properties": {"items": {"type": "array", "items": MACHINE_SCHEMA},
-                              "pagination": PAGINATION}}
-
-
 class MachineListQuery(PageQuery):
     status: MachineStatus | None = None
     process_id: Id | None = None
@@ -59,7 +55,7 @@ class MachinePatch(Body):
 
 
 @bp.get("")
-@documented(schema=PAGE_SCHEMA)
+@documented(schema=page_model(MACHINE_SCHEMA))
 @require_role("viewer")
 @accepts(query=MachineListQuery)
 def list_machines(query):
@@ -75,8 +71,7 @@ def list_machines(query):
 def get_machine(machine_id):
     """Return one machine."""
     with cursor() as cur:
-        cur.execute(queries.get_machine, {"machine_id": machine_id})
-        return with_etag(_found(cur.fetchone()))
+        return with_etag(one_or_404(cur, queries.get_machine, {"machine_id": machine_id}, "machine"))
 
 
 @bp.post("")
@@ -89,7 +84,7 @@ def create_machine(body):
         _check_process(cur, body.process_id)
         cur.execute(queries.insert_machine, body.model_dump())
         machine = cur.fetchone()
-        audit.record(cur, "create", "machines", machine["id"], audit.changed_fields({}, body.model_dump()))
+        audit.record_create(cur, "machines", machine["id"], body.model_dump())
     return with_etag(machine, 201, {"Location": f"/api/machines/{machine['id']}"})
 
 
@@ -101,16 +96,13 @@ def update_machine(machine_id, body):
     """Change a machine's name, type, process, status or active flag."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     with cursor() as cur:
-        cur.execute(queries.lock_machine, {"machine_id": machine_id})
-        before = _found(cur.fetchone())
+        before = one_or_404(cur, queries.lock_machine, {"machine_id": machine_id}, "machine")
         etag = precondition(before)
         if not changes:
             return before, 200, {"ETag": etag}
         if "process_id" in changes:
             _check_process(cur, changes["process_id"])
-        params = {name: changes.get(name) for name in FIELDS}
-        params.update({f"set_{name}": name in changes for name in FIELDS}, machine_id=machine_id)
-        cur.execute(queries.update_machine, params)
+        cur.execute(queries.update_machine, dict(merged(before, changes, FIELDS), machine_id=machine_id))
         machine = cur.fetchone()
         audit.record(cur, "update", "machines", machine_id, audit.changed_fields(before, changes))
     return with_etag(machine)
@@ -122,11 +114,10 @@ def update_machine(machine_id, body):
 def delete_machine(machine_id):
     """Delete a machine (steps that used it keep their history without it)."""
     with cursor() as cur:
-        cur.execute(queries.lock_machine, {"machine_id": machine_id})
-        before = _found(cur.fetchone())
+        before = one_or_404(cur, queries.lock_machine, {"machine_id": machine_id}, "machine")
         precondition(before)
         cur.execute(queries.delete_machine, {"machine_id": machine_id})
-        audit.record(cur, "delete", "machines", machine_id, audit.changed_fields(before, dict.fromkeys(before)))
+        audit.record_delete(cur, "machines", before)
     return "", 204
 
 
@@ -137,8 +128,3 @@ def _check_process(cur, process_id):
     if not cur.fetchone()["found"]:
         raise ValidationError([{"field": "process_id", "message": f"no process has id {process_id}"}])
 
-
-def _found(row):
-    if row is None:
-        raise ApiError(404, "No machine has this id.")
-    return row

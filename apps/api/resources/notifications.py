@@ -8,10 +8,10 @@ from pydantic import BaseModel, Field
 from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor
-from ..errors import ApiError
 from ..etags import with_etag
 from ..listing import page_of
 from ..openapi import documented, page_model
+from ..rows import one_or_404
 from ..validation import PageQuery, accepts
 
 bp = Blueprint("notifications", __name__, url_prefix="/api/notifications")
@@ -51,11 +51,6 @@ class MarkedAll(BaseModel):
     marked: int
 
 
-def _not_found(notification_id):
-    # The same answer whether the id is unknown or another user's: ids do not leak.
-    return ApiError(404, f"Notification {notification_id} does not exist.")
-
-
 @bp.get("")
 @documented(schema=NotificationPage)
 @require_role("viewer")
@@ -79,11 +74,9 @@ def get_notification(notification_id):
     Another user's notification is a 404, exactly like an unknown id, so ids do not leak.
     """
     with cursor() as cur:
-        cur.execute(queries.get_notification, {"id": notification_id, "user_id": g.user_id})
-        notification = cur.fetchone()
-    if notification is None:
-        raise _not_found(notification_id)
-    return with_etag(notification)
+        # The same 404 whether the id is unknown or another user's: ids do not leak.
+        return with_etag(one_or_404(cur, queries.get_notification, {"id": notification_id, "user_id": g.user_id},
+                                    "notification of yours"))
 
 
 @bp.post("/<int:notification_id>/read")
@@ -93,10 +86,7 @@ def mark_read(notification_id):
     """Mark one of the caller's notifications read (again is harmless)."""
     params = {"id": notification_id, "user_id": g.user_id}
     with cursor() as cur:
-        cur.execute(queries.lock_notification, params)
-        notification = cur.fetchone()
-        if notification is None:
-            raise _not_found(notification_id)
+        notification = one_or_404(cur, queries.lock_notification, params, "notification of yours")
         if notification["is_read"]:
             return notification
         cur.execute(queries.mark_notification_read, params)

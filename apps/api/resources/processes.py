@@ -9,10 +9,11 @@ from werkzeug.routing import BaseConverter
 from .. import audit
 from ..auth import ROLES, require_role
 from ..db import Queries, cursor
-from ..etags import precondition, with_etag
 from ..errors import ApiError, ValidationError
+from ..etags import precondition, with_etag
 from ..listing import page_of
-from ..openapi import PAGINATION, documented
+from ..openapi import documented, page_model
+from ..rows import merged, one_or_404
 from ..validation import Body, Id, PageQuery, Text, accepts
 
 bp = Blueprint("processes", __name__, url_prefix="/api")
@@ -28,11 +29,8 @@ PROCESS_SCHEMA = {"title": "Process", "type": "object",
                                  "is_active": {"type": "boolean"},
                                  "created_at": {"type": "string", "format": "date-time"},
                                  "updated_at": {"type": "string", "format": "date-time"}}}
-PAGE_SCHEMA = {"title": "ProcessPage", "type": "object", "required": ["items", "pagination"],
-               "properties": {"items": {"type": "array", "items": PROCESS_SCHEMA},
-                              "pagination": PAGINATION}}
-PERMISSIONS_SCHEMA = {"title": "RolePermissions", 
-    "type": "object", "required": ["role", "process_ids", "permissions"],
+PERMISSIONS_SCHEMA = {
+    "title": "RolePermissions", "type": "object", "required": ["role", "process_ids", "permissions"],
     "properties": {
         "role": {"type": "string", "enum": list(ROLES)},
         "process_ids": {"type": "array", "items": {"type": "integer"}},
@@ -79,7 +77,7 @@ class PermissionsBody(Body):
 
 
 @bp.get("/processes")
-@documented(schema=PAGE_SCHEMA)
+@documented(schema=page_model(PROCESS_SCHEMA))
 @require_role("viewer")
 @accepts(query=ProcessListQuery)
 def list_processes(query):
@@ -95,8 +93,7 @@ def list_processes(query):
 def get_process(process_id):
     """Return one process."""
     with cursor() as cur:
-        cur.execute(queries.get_process, {"process_id": process_id})
-        return with_etag(_found(cur.fetchone()))
+        return with_etag(one_or_404(cur, queries.get_process, {"process_id": process_id}, "process"))
 
 
 @bp.post("/processes")
@@ -108,8 +105,7 @@ def create_process(body):
     with cursor() as cur:
         cur.execute(queries.insert_process, body.model_dump())
         process = cur.fetchone()
-        audit.record(cur, "create", "processes", process["id"],
-                     audit.changed_fields({}, body.model_dump()))
+        audit.record_create(cur, "processes", process["id"], body.model_dump())
     return with_etag(process, 201, {"Location": f"/api/processes/{process['id']}"})
 
 
@@ -121,12 +117,11 @@ def update_process(process_id, body):
     """Change a process's code, name, order or active flag."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     with cursor() as cur:
-        cur.execute(queries.lock_process, {"process_id": process_id})
-        before = _found(cur.fetchone())
+        before = one_or_404(cur, queries.lock_process, {"process_id": process_id}, "process")
         etag = precondition(before)
         if not changes:
             return before, 200, {"ETag": etag}
-        cur.execute(queries.update_process, dict(dict.fromkeys(ProcessPatch.model_fields), **changes,
+        cur.execute(queries.update_process, dict(merged(before, changes, ProcessPatch.model_fields),
                                                  process_id=process_id))
         process = cur.fetchone()
         audit.record(cur, "update", "processes", process_id, audit.changed_fields(before, changes))
@@ -139,8 +134,7 @@ def update_process(process_id, body):
 def delete_process(process_id):
     """Delete a process that no job step uses (deactivate it otherwise)."""
     with cursor() as cur:
-        cur.execute(queries.lock_process, {"process_id": process_id})
-        before = _found(cur.fetchone())
+        before = one_or_404(cur, queries.lock_process, {"process_id": process_id}, "process")
         precondition(before)
         cur.execute(queries.count_process_steps, {"process_id": process_id})
         if cur.fetchone()["steps"]:
@@ -150,8 +144,7 @@ def delete_process(process_id):
         except psycopg2.errors.ForeignKeyViolation:
             # A step was added between the check and the delete.
             raise ApiError(409, "Job steps use this process; set is_active to false instead.")
-        audit.record(cur, "delete", "processes", process_id,
-                     audit.changed_fields(before, dict.fromkeys(before)))
+        audit.record_delete(cur, "processes", before)
     return "", 204
 
 
@@ -196,8 +189,3 @@ def _permissions(cur, role):
     allowed = [row["process_id"] for row in permissions if row["can_execute"]]
     return {"role": role, "process_ids": allowed, "permissions": permissions}
 
-
-def _found(row):
-    if row is None:
-        raise ApiError(404, "No process has this id.")
-    return row

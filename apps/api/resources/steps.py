@@ -11,38 +11,28 @@ from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
 from ..etags import pop_etag, precondition, with_etag
 from ..listing import page_of
-from ..openapi import PAGINATION, documented
+from ..openapi import documented, page_model
+from ..rows import merged, one_or_404
 from ..validation import Body, Id, Name, PageQuery, accepts
+from ..workflow import STEP_STATUSES, check_job_open, check_step_transition, follow_steps
 
 bp = Blueprint("steps", __name__, url_prefix="/api")
 queries = Queries("steps.sql")
 
 MAX_STEPS = 100
-# What a step's status may become; anything else is 409.
-STEP_TRANSITIONS = {"pending": {"in_progress", "skipped"}, "in_progress": {"completed", "skipped"},
-                    "completed": set(), "skipped": set()}
-# Steps are worked on only while their job is open for work; closed jobs take no changes at all.
-WORKING_JOB = ("draft", "active", "in_progress")
-CLOSED_JOB = ("completed", "cancelled")
-
 _TIME = {"type": ["string", "null"], "format": "date-time"}
-STEP_SCHEMA = {"title": "Step", 
-    "type": "object",
+STEP_SCHEMA = {
+    "title": "Step", "type": "object",
     "required": ["id", "job_id", "step_order", "process_id", "name", "status", "assigned_to", "machine_id"],
     "properties": {
         "id": {"type": "integer"}, "job_id": {"type": "integer"}, "step_order": {"type": "integer"},
         "process_id": {"type": "integer"}, "name": {"type": "string"},
-        "status": {"type": "string", "enum": list(STEP_TRANSITIONS)},
+        "status": {"type": "string", "enum": list(STEP_STATUSES)},
         "assigned_to": {"type": ["integer", "null"]}, "machine_id": {"type": ["integer", "null"]},
         "started_at": _TIME, "completed_at": _TIME, "created_at": _TIME, "updated_at": _TIME,
         "job_status": {"type": "string", "description": "The job's status after the change (PATCH only)."},
     },
 }
-PAGE_SCHEMA = {"title": "StepPage", "type": "object", "required": ["items", "pagination"],
-               "properties": {"items": {"type": "array", "items": STEP_SCHEMA},
-                              "pagination": PAGINATION}}
-
-
 class StepIn(Body):
     """A new step; without a name it takes its process's name."""
 
@@ -108,15 +98,13 @@ def insert_steps(cur, job_id, steps, first_order):
 
 
 @bp.get("/jobs/<int:job_id>/steps")
-@documented(schema=PAGE_SCHEMA)
+@documented(schema=page_model(STEP_SCHEMA))
 @require_role("viewer")
 @accepts(query=PageQuery)
 def list_job_steps(job_id, query):
     """List a job's steps in order."""
     with cursor() as cur:
-        cur.execute(queries.get_job_status, {"job_id": job_id})
-        if cur.fetchone() is None:
-            raise ApiError(404, "No job has this id.")
+        one_or_404(cur, queries.get_job_status, {"job_id": job_id}, "job")
         return page_of(cur, queries.count_job_steps, queries.list_job_steps, {"job_id": job_id}, query)
 
 
@@ -127,24 +115,19 @@ def list_job_steps(job_id, query):
 def add_job_step(job_id, body):
     """Append a step to a job (notifying its assignee)."""
     with cursor() as cur:
-        cur.execute(queries.lock_job, {"job_id": job_id})
-        job = cur.fetchone()
-        if job is None:
-            raise ApiError(404, "No job has this id.")
+        job = one_or_404(cur, queries.lock_job, {"job_id": job_id}, "job")
         errors = reference_errors(cur, [("", body.model_dump())])
         if errors:
             raise ValidationError(errors)
-        if job["status"] in CLOSED_JOB:
-            raise ApiError(409, f"The job is {job['status']}; it takes no new steps.")
+        check_job_open(job, "it takes no new steps")
         cur.execute(queries.next_step_order, {"job_id": job_id})
         step_order = cur.fetchone()["step_order"]
         if step_order > MAX_STEPS:
             raise ApiError(409, f"A job has at most {MAX_STEPS} steps.")
         step = insert_steps(cur, job_id, [body], step_order)[0]
         etag = pop_etag(step)
-        audit.record(cur, "create", "job_steps", step["id"], audit.changed_fields({}, {
-            key: step[key] for key in ("job_id", "step_order", "process_id", "name", "assigned_to",
-                                       "machine_id")}))
+        audit.record_create(cur, "job_steps", step["id"], {
+            key: step[key] for key in ("job_id", "step_order", "process_id", "name", "assigned_to", "machine_id")})
     return step, 201, {"Location": f"/api/steps/{step['id']}", "ETag": etag}
 
 
@@ -154,11 +137,7 @@ def add_job_step(job_id, body):
 def get_step(step_id):
     """Return one step."""
     with cursor() as cur:
-        cur.execute(queries.get_step, {"step_id": step_id})
-        step = cur.fetchone()
-    if step is None:
-        raise ApiError(404, "No step has this id.")
-    return with_etag(step)
+        return with_etag(one_or_404(cur, queries.get_step, {"step_id": step_id}, "step"))
 
 
 def _lock_step(cur, step_id):
@@ -181,35 +160,7 @@ def _check_may_execute(cur, job, step, status):
     cur.execute(queries.role_may_execute, {"role": g.role, "process_id": step["process_id"]})
     if not cur.fetchone()["allowed"]:
         raise ApiError(403, f"The {g.role} role may not execute steps of process {step['process_id']}.")
-    if status not in STEP_TRANSITIONS[step["status"]]:
-        raise ApiError(409, f"A {step['status']} step cannot become {status}.")
-    if job["status"] not in WORKING_JOB:
-        raise ApiError(409, f"The job is {job['status']}; its steps cannot change status.")
-
-
-def notify_status_change(cur, job_id):
-    """Tell the job's step assignees, except the caller, that the job changed status."""
-    cur.execute(queries.notify_job_status, {"job_id": job_id, "actor_id": g.user_id})
-
-
-def _set_job_status(cur, job, status):
-    cur.execute(queries.set_job_status, {"job_id": job["id"], "status": status})
-    audit.record(cur, "update", "jobs", job["id"], {"status": {"old": job["status"], "new": status}})
-    notify_status_change(cur, job["id"])
-    return status
-
-
-def _follow_job(cur, job, step_status):
-    """Move the job along: a started step makes it in_progress, the last closed step completed."""
-    if step_status == "in_progress":
-        if job["status"] in ("draft", "active"):
-            return _set_job_status(cur, job, "in_progress")
-        return job["status"]
-    cur.execute(queries.count_open_steps, {"job_id": job["id"]})
-    counts = cur.fetchone()
-    if counts["open"] == 0 and counts["total"] > 0 and job["status"] not in CLOSED_JOB + ("on_hold",):
-        return _set_job_status(cur, job, "completed")
-    return job["status"]
+    check_step_transition(job, step, status)
 
 
 @bp.patch("/steps/<int:step_id>")
@@ -227,25 +178,23 @@ def update_step(step_id, body):
         if "status" in sent:
             _check_may_execute(cur, job, step, body.status)
         if assigning:
-            if job["status"] in CLOSED_JOB:
-                raise ApiError(409, f"The job is {job['status']}; its steps cannot be reassigned.")
+            check_job_open(job, "its steps cannot be reassigned")
             errors = reference_errors(cur, [("", dict(step, **{key: getattr(body, key) for key in assigning}))],
                                       new=False)
             if errors:
                 raise ValidationError(errors)
         if not sent:
             return dict(step, job_status=job["status"]), 200, {"ETag": etag}
-        cur.execute(queries.update_step, {
-            "step_id": step_id, "status": body.status,
-            "set_assigned_to": "assigned_to" in sent, "assigned_to": body.assigned_to,
-            "set_machine_id": "machine_id" in sent, "machine_id": body.machine_id})
+        changes = {name: getattr(body, name) for name in sent}
+        cur.execute(queries.update_step, dict(merged(step, changes, ("status", "assigned_to", "machine_id")),
+                                              step_id=step_id))
         after = cur.fetchone()
         changes = audit.changed_fields(step, {key: after[key] for key in (
             "status", "assigned_to", "machine_id", "started_at", "completed_at")})
         audit.record(cur, "update", "job_steps", step_id, changes)
         if after["assigned_to"] is not None and after["assigned_to"] != step["assigned_to"]:
             cur.execute(queries.notify_assignees, {"step_ids": [step_id]})
-        job_status = _follow_job(cur, job, body.status) if "status" in sent else job["status"]
+        job_status = follow_steps(cur, job, body.status) if "status" in sent else job["status"]
     return with_etag(dict(after, job_status=job_status))
 
 
@@ -256,10 +205,9 @@ def delete_step(step_id):
     """Delete a step (a job left with only finished steps becomes completed)."""
     with cursor() as cur:
         job, step, _ = _lock_step(cur, step_id)
-        if job["status"] in CLOSED_JOB:
-            raise ApiError(409, f"The job is {job['status']}; its steps cannot be removed.")
+        check_job_open(job, "its steps cannot be removed")
         cur.execute(queries.delete_step, {"step_id": step_id})
-        audit.record(cur, "delete", "job_steps", step_id, audit.changed_fields(step, dict.fromkeys(step)))
+        audit.record_delete(cur, "job_steps", step)
         if job["status"] == "in_progress":
-            _follow_job(cur, job, "deleted")
+            follow_steps(cur, job, "deleted")
     return "", 204

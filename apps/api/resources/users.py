@@ -1,4 +1,4 @@
-"""Users: admins create, list, read, change and deactivate; managers list and read a summary to assign work."""
+"""Users: admins create, list, read, change and delete; managers list and read a summary to assign work."""
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -12,6 +12,7 @@ from ..errors import ApiError
 from ..etags import precondition, with_etag
 from ..listing import page_of
 from ..openapi import documented, page_model
+from ..rows import merged, one_or_404
 from ..passwords import hash_password
 from ..validation import Body, Email, PageQuery, Text, _no_nul, accepts
 
@@ -66,10 +67,6 @@ class UserPatch(Body):
     password: Password = None
 
 
-def _not_found(user_id):
-    return ApiError(404, f"User {user_id} does not exist.")
-
-
 def _refuse_self_lockout(user_id, role, is_active):
     """Refuse to let the calling admin demote or deactivate themselves (someone must stay admin)."""
     if user_id == g.user_id and (role != "admin" or not is_active):
@@ -107,7 +104,7 @@ def create_user(body):
     with cursor() as cur:
         cur.execute(queries.insert_user, dict(fields, password_hash=hash_password(body.password)))
         user = cur.fetchone()
-        audit.record(cur, "create", "users", user["id"], audit.changed_fields({}, fields))
+        audit.record_create(cur, "users", user["id"], fields)
     return with_etag(user, 201, {"Location": f"/api/users/{user['id']}"})
 
 
@@ -117,10 +114,7 @@ def create_user(body):
 def get_user(user_id):
     """Return one user (to a manager: `id`, `username`, `full_name`, `role` and `is_active`)."""
     with cursor() as cur:
-        cur.execute(queries.get_user, {"id": user_id})
-        user = cur.fetchone()
-    if user is None:
-        raise _not_found(user_id)
+        user = one_or_404(cur, queries.get_user, {"id": user_id}, "user")
     if has_role("admin"):
         return with_etag(user)
     return with_etag(dict(_summary(user), row_version=user["row_version"]), variant=SUMMARY_VARIANT)
@@ -131,8 +125,7 @@ def _save(cur, before, changes, password=None):
     changed = audit.changed_fields(before, changes)
     if not changed and password is None:
         return before
-    after = {**{key: before[key] for key in EDITABLE}, **changes}
-    cur.execute(queries.update_user, dict(after, id=before["id"],
+    cur.execute(queries.update_user, dict(merged(before, changes, EDITABLE), id=before["id"],
                                           password_hash=hash_password(password) if password else None))
     user = cur.fetchone()
     if password is not None:
@@ -154,10 +147,7 @@ def update_user(user_id, body):
     """
     changes = body.model_dump(include=body.model_fields_set - {"password"})
     with cursor() as cur:
-        cur.execute(queries.lock_user, {"id": user_id})
-        before = cur.fetchone()
-        if before is None:
-            raise _not_found(user_id)
+        before = one_or_404(cur, queries.lock_user, {"id": user_id}, "user")
         etag = precondition(before)
         _refuse_self_lockout(user_id, changes.get("role", before["role"]),
                              changes.get("is_active", before["is_active"]))
@@ -167,7 +157,7 @@ def update_user(user_id, body):
 
 
 @bp.delete("/<int:user_id>")
-@documented(responses={409: "An admin tried to deactivate themselves"}, etag=True)
+@documented(responses={409: "An admin tried to delete themselves"}, etag=True)
 @require_role("admin")
 def delete_user(user_id):
     """Delete a user: from then on every operation on it answers 404, and it cannot log in.
@@ -177,10 +167,7 @@ def delete_user(user_id):
     instead. Admins cannot delete themselves (409).
     """
     with cursor() as cur:
-        cur.execute(queries.lock_user, {"id": user_id})
-        before = cur.fetchone()
-        if before is None:
-            raise _not_found(user_id)
+        before = one_or_404(cur, queries.lock_user, {"id": user_id}, "user")
         precondition(before)
         _refuse_self_lockout(user_id, before["role"], False)
         cur.execute(queries.delete_user, {"id": user_id})

@@ -76,14 +76,10 @@ VALUES (%(customer_id)s, %(title)s, %(description)s, %(status)s, %(priority)s, %
 RETURNING id, job_number;
 
 -- name: update-job
--- Change the given fields (set_* says which were sent, since description and due_date may become NULL).
-UPDATE jobs SET
-    customer_id = CASE WHEN %(set_customer_id)s THEN %(customer_id)s::bigint ELSE customer_id END,
-    title = CASE WHEN %(set_title)s THEN %(title)s ELSE title END,
-    description = CASE WHEN %(set_description)s THEN %(description)s ELSE description END,
-    status = CASE WHEN %(set_status)s THEN %(status)s ELSE status END,
-    priority = CASE WHEN %(set_priority)s THEN %(priority)s ELSE priority END,
-    due_date = CASE WHEN %(set_due_date)s THEN %(due_date)s::date ELSE due_date END
+-- Write a job's editable fields (the locked row merged with the PATCH: rows.merged).
+UPDATE jobs
+SET customer_id = %(customer_id)s, title = %(title)s, description = %(description)s, status = %(status)s,
+    priority = %(priority)s, due_date = %(due_date)s
 WHERE id = %(job_id)s;
 
 -- name: delete-job

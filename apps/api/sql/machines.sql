@@ -40,13 +40,10 @@ VALUES (%(name)s, %(machine_type)s, %(process_id)s, %(status)s, %(is_active)s)
 RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at, xmin::text AS row_version;
 
 -- name: update-machine
--- Change the given fields (set_* says which were sent, since process_id may become NULL).
-UPDATE machines SET
-    name = CASE WHEN %(set_name)s THEN %(name)s ELSE name END,
-    machine_type = CASE WHEN %(set_machine_type)s THEN %(machine_type)s ELSE machine_type END,
-    process_id = CASE WHEN %(set_process_id)s THEN %(process_id)s::bigint ELSE process_id END,
-    status = CASE WHEN %(set_status)s THEN %(status)s ELSE status END,
-    is_active = CASE WHEN %(set_is_active)s THEN %(is_active)s::boolean ELSE is_active END
+-- Write a machine's editable fields (the locked row merged with the PATCH: rows.merged).
+UPDATE machines
+SET name = %(name)s, machine_type = %(machine_type)s, process_id = %(process_id)s, status = %(status)s,
+    is_active = %(is_active)s
 WHERE id = %(machine_id)s
 RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at, xmin::text AS row_version;
 

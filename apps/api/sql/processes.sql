@@ -32,12 +32,9 @@ VALUES (%(code)s, %(name)s, %(default_order)s, %(is_active)s)
 RETURNING id, code, name, default_order, is_active, created_at, updated_at, xmin::text AS row_version;
 
 -- name: update-process
--- Change the given fields of a process (a NULL parameter keeps the current value: none is nullable).
-UPDATE processes SET
-    code = COALESCE(%(code)s, code),
-    name = COALESCE(%(name)s, name),
-    default_order = COALESCE(%(default_order)s, default_order),
-    is_active = COALESCE(%(is_active)s, is_active)
+-- Write a process's editable fields (the locked row merged with the PATCH: rows.merged).
+UPDATE processes
+SET code = %(code)s, name = %(name)s, default_order = %(default_order)s, is_active = %(is_active)s
 WHERE id = %(process_id)s
 RETURNING id, code, name, default_order, is_active, created_at, updated_at, xmin::text AS row_version;
 

@@ -92,36 +92,17 @@ FROM job_steps st
 JOIN jobs j ON j.id = st.job_id
 WHERE st.id = ANY(%(step_ids)s::bigint[]) AND st.assigned_to IS NOT NULL;
 
--- name: notify-job-status
--- Tell the job's step assignees, except whoever made the change, that the job changed status.
-INSERT INTO notifications (user_id, kind, message, job_id)
-SELECT DISTINCT st.assigned_to, 'job_status',
-       left(j.job_number || ': ' || j.title || ' is now ' || replace(j.status, '_', ' '), 1000), j.id
-FROM job_steps st
-JOIN jobs j ON j.id = st.job_id
-JOIN users u ON u.id = st.assigned_to AND u.is_active
-WHERE st.job_id = %(job_id)s AND st.assigned_to IS DISTINCT FROM %(actor_id)s::bigint;
-
 -- name: update-step
--- Change a step's status (stamping started_at or completed_at), assignee and machine.
+-- Write a step's status, assignee and machine (the locked row merged with the PATCH: rows.merged);
+-- a status change stamps started_at or completed_at.
 UPDATE job_steps SET
-    status = COALESCE(%(status)s, status),
-    started_at = CASE WHEN %(status)s = 'in_progress' THEN now() ELSE started_at END,
-    completed_at = CASE WHEN %(status)s = 'completed' THEN now() ELSE completed_at END,
-    assigned_to = CASE WHEN %(set_assigned_to)s THEN %(assigned_to)s::bigint ELSE assigned_to END,
-    machine_id = CASE WHEN %(set_machine_id)s THEN %(machine_id)s::bigint ELSE machine_id END
+    status = %(status)s,
+    started_at = CASE WHEN %(status)s = 'in_progress' AND status <> 'in_progress' THEN now() ELSE started_at END,
+    completed_at = CASE WHEN %(status)s = 'completed' AND status <> 'completed' THEN now() ELSE completed_at END,
+    assigned_to = %(assigned_to)s, machine_id = %(machine_id)s
 WHERE id = %(step_id)s
 RETURNING id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
           started_at, completed_at, created_at, updated_at, xmin::text AS row_version;
-
--- name: count-open-steps
--- How many of a job's steps are still pending or in progress, and how many it has.
-SELECT count(*) FILTER (WHERE status IN ('pending', 'in_progress')) AS open, count(*) AS total
-FROM job_steps WHERE job_id = %(job_id)s;
-
--- name: set-job-status
--- Move a job to a status (the caller holds the job's row lock and checked the transition).
-UPDATE jobs SET status = %(status)s WHERE id = %(job_id)s;
 
 -- name: delete-step
 -- Remove a step.

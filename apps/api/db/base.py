@@ -1,4 +1,4 @@
-"""What the pool (pool.py) is built from: its errors, its records, its counters, connection checks."""
+"""What the pool (pool.py) is built from: its records, its counters, connection checks."""
 import os
 import sys
 import threading
@@ -8,32 +8,13 @@ from collections import deque
 import psycopg2
 from psycopg2 import extensions as ext
 
+from .errors import PoolTimeout
+
 PERCENTILE_WINDOW = 1000  # acquire times kept for the percentiles
 RECENT_WINDOW = 60.0      # seconds an error stays "recent"
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Frames of these files are plumbing: a leak report names the first frame outside them.
-_PLUMBING = (os.sep + os.path.join("apps", "api", "pool.py"), os.sep + os.path.join("apps", "api", "pool_base.py"),
-             os.sep + os.path.join("apps", "api", "db.py"), os.sep + "contextlib.py")
-
-
-class PoolError(Exception):
-    """The pool cannot hand out a connection."""
-
-
-class PoolTimeout(PoolError):
-    """No connection became available within the timeout."""
-
-
-class TooManyRequests(PoolError):
-    """Too many requests already wait for a connection."""
-
-
-class PoolClosed(PoolError):
-    """The pool is closed."""
-
-
-class PoolForkError(PoolError):
-    """The pool was used in a process other than the one that created it."""
+# Frames of these modules are plumbing: a leak report names the first frame outside them.
+_PLUMBING_PACKAGE = __name__.rpartition(".")[0]  # this package: the pool and the database helpers
+_PLUMBING_MODULES = ("contextlib",)
 
 
 class Info:
@@ -48,21 +29,20 @@ class Info:
 class Loan:
     """One lent connection: since when, where it was borrowed, by which thread, whether reported."""
 
-    __slots__ = ("since", "_code", "_line", "_thread", "reported")
+    __slots__ = ("since", "_frame_globals", "_code", "_line", "_thread", "reported")
 
     def __init__(self, since, frame):
-        self.since, self._code, self._line = since, frame.f_code if frame else None, frame.f_lineno if frame else 0
+        self.since, self._line = since, frame.f_lineno if frame else 0
+        self._frame_globals = frame.f_globals if frame else None
+        self._code = frame.f_code if frame else None
         self._thread, self.reported = threading.current_thread(), False
 
     @property
     def where(self):
-        """Return "file:line" of the borrower (formatted only when someone asks)."""
+        """Return "module:line (function)" of the borrower (formatted only when someone asks)."""
         if self._code is None:
             return "unknown"
-        filename = self._code.co_filename
-        if filename.startswith(_ROOT + os.sep):
-            filename = filename[len(_ROOT) + 1:]
-        return f"{filename}:{self._line}"
+        return f"{self._frame_globals.get('__name__', '?')}:{self._line} ({self._code.co_name})"
 
     @property
     def thread(self):
@@ -171,10 +151,15 @@ class Counters:
         return numbers
 
 
+def _is_plumbing(frame):
+    module = frame.f_globals.get("__name__", "")
+    return module in _PLUMBING_MODULES or module == _PLUMBING_PACKAGE or module.startswith(_PLUMBING_PACKAGE + ".")
+
+
 def borrower_frame():
     """Return the nearest frame outside the pool and the database helpers (None if there is none)."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.endswith(_PLUMBING):
+    while frame is not None and _is_plumbing(frame):
         frame = frame.f_back
     return frame
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import psycopg2
 
-from .config import PROJECT_ROOT
+from ..config import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

@@ -1,27 +1,21 @@
-"""The per-user response cache of one worker process, kept coherent across workers by LISTEN/NOTIFY.
+"""One worker's store of serialized answers: TTL + LRU, single flight on a miss, stale while refreshing.
 
-An entry is one serialized JSON answer under the key route + user id + role + normalized query,
-looked up only after the token was verified. The store is a cachetools TLRU cache (LRU eviction
-at CACHE_MAX_ENTRIES, expired entries swept). On a miss, one request per key queries while the
-others wait for its answer (single flight); past its TTL an entry is still served, flagged stale,
-while one request refreshes it. Only complete 200 answers are stored. An entry is stored only while
-this worker's listener (listener.py) receives invalidations, and a notification that arrives while
-an answer is being computed keeps that answer out of the store.
+An entry is one serialized JSON answer under the key route + user id + role + normalized query.
+The store is a cachetools TLRU cache (LRU eviction at CACHE_MAX_ENTRIES, expired entries swept).
+On a miss, one request per key queries while the others wait for its answer (single flight); past
+its TTL an entry is still served, flagged stale, while one request refreshes it. An entry is stored
+only while this worker's listener (listener.py) receives invalidations, and a notification that
+arrives while an answer is being computed keeps that answer out of the store.
 """
-import atexit
 import hashlib
 import os
 import threading
 import time
 from datetime import datetime, timezone
-from functools import wraps
-from urllib.parse import urlencode
 
 from cachetools import Cache, TLRUCache
-from flask import current_app, g, request
 
 from .listener import Listener
-from .logs import add_cache_time
 
 # Waiters give up on a flight after this long and compute the answer themselves.
 FLIGHT_WAIT_SECONDS = 30.0
@@ -29,9 +23,6 @@ FLIGHT_WAIT_SECONDS = 30.0
 STALE_TTLS = 1.0
 LISTENER_START_WAIT_SECONDS = 2.0
 COUNTERS = ("hits", "stale_hits", "coalesced", "misses", "loads")
-
-_open_caches = []  # every cache this process started, for close_all_caches
-_caches_lock = threading.Lock()
 
 
 class Entry:
@@ -45,14 +36,6 @@ class Entry:
         self.built_at = time.monotonic()
         self.fresh_until = self.built_at + ttl
         self.stale_until = self.fresh_until + ttl * STALE_TTLS
-
-
-class Uncacheable(Exception):
-    """The view answered something other than a JSON object or list: pass it through, store nothing."""
-
-    def __init__(self, response):
-        super().__init__(response.status)
-        self.body, self.status, self.headers = response.get_data(), response.status_code, list(response.headers)
 
 
 class _Flight:
@@ -222,104 +205,3 @@ class ResponseCache:
             "by_prefix": by_route, "pid": self.pid, "booted_at": self.booted_at.isoformat(),
             "listener": self.listener.status(),
         }
-
-
-def get_cache(app=None):
-    """Return this process's cache for `app`, creating it (and its listener) on first use, after fork."""
-    app = app or current_app._get_current_object()
-    caches = app.extensions.setdefault("response_cache", {})  # pid -> ResponseCache
-    found = caches.get(os.getpid())
-    if found is not None:
-        return found
-    with _caches_lock:
-        if os.getpid() not in caches:
-            cache = ResponseCache(app.config["CACHE_MAX_ENTRIES"], app.config["DATABASE_URL"],
-                                  single_flight=app.config["CACHE_SINGLE_FLIGHT"]).start()
-            caches[os.getpid()] = cache
-            _open_caches.append(cache)
-        return caches[os.getpid()]
-
-
-def close_all_caches():
-    """Stop every cache (and listener) this process opened."""
-    with _caches_lock:
-        mine = [cache for cache in _open_caches if cache.pid == os.getpid()]
-        for cache in mine:
-            _open_caches.remove(cache)
-    for cache in mine:
-        cache.close()
-
-
-atexit.register(close_all_caches)
-
-
-def current_cache_stats():
-    """Return the statistics of this process's first open cache, or None when none is open."""
-    for cache in list(_open_caches):
-        if cache.pid == os.getpid():
-            return cache.stats()
-    return None
-
-
-def cache_key(route, user_id, role, query_items):
-    """Return the key of `route` for this user and role with the query parameters sorted."""
-    return f"{route}|user={user_id}|role={role}|{urlencode(sorted(query_items))}"
-
-
-def _query_items(query):
-    if query is not None:  # validated: defaults filled in, so ?months=12 and no months share a key
-        return [(name, str(value)) for name, value in query.model_dump().items() if value is not None]
-    return list(request.args.items(multi=True))
-
-
-def _respond(entry, outcome):
-    headers = {"X-Cache": "MISS" if outcome == "MISS" else "HIT", "ETag": f'"{entry.etag}"',
-               "Cache-Control": "private, no-cache", "Vary": "Authorization",
-               "Age": str(int(time.monotonic() - entry.built_at))}
-    if outcome == "STALE":
-        headers["X-Cache-Stale"] = "true"
-    if request.if_none_match.contains_weak(entry.etag):
-        return current_app.response_class(status=304, headers=headers)
-    return current_app.response_class(entry.body, status=200, headers=headers, mimetype="application/json")
-
-
-def cached_per_user(ttl):
-    """Cache a view's JSON answer per user for `ttl` seconds (a number, or the name of a config setting).
-
-    Goes below @require_role (the key needs the verified user) and below @accepts (the key uses the
-    validated query, and invalid queries never reach the cache).
-    """
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if not current_app.config["CACHE_ENABLED"]:
-                response = current_app.make_response(view(*args, **kwargs))
-                response.headers["X-Cache"] = "BYPASS"
-                return response
-            started, in_view = time.perf_counter(), [0.0]
-            seconds = current_app.config[ttl] if isinstance(ttl, str) else ttl
-            key = cache_key(request.path, g.user_id, g.role, _query_items(kwargs.get("query")))
-
-            def load():
-                view_started = time.perf_counter()
-                try:
-                    answer = view(*args, **kwargs)
-                finally:
-                    in_view[0] += time.perf_counter() - view_started
-                if isinstance(answer, (dict, list)):
-                    return current_app.json.dumps(answer).encode()
-                raise Uncacheable(current_app.make_response(answer))
-
-            try:
-                entry, outcome = get_cache().fetch(key, request.path, seconds, load)
-            except Uncacheable as answer:
-                return current_app.response_class(answer.body, status=answer.status, headers=answer.headers)
-            finally:
-                add_cache_time((time.perf_counter() - started - in_view[0]) * 1000)
-            return _respond(entry, outcome)
-
-        wrapper.cache_ttl = ttl
-        return wrapper
-
-    return decorator

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import psycopg2
 
-from .db import Queries
+from ..db import Queries
 
 log = logging.getLogger(__name__)
 queries = Queries("cache.sql")

@@ -8,8 +8,8 @@ import signal
 import subprocess
 import sys
 
-from . import migrate
-from .config import PROJECT_ROOT, Config, ConfigError, load_env_file
+from ..db import migrate
+from ..config import PROJECT_ROOT, Config, ConfigError, load_env_file
 from .embedded_pg import DEV_DATABASE, EmbeddedPostgres
 
 DEMO_JOBS = 3000

@@ -4,8 +4,8 @@ from datetime import datetime, timezone
 
 import psycopg2
 
-from .db import Queries
-from .passwords import hash_password
+from ..db import Queries
+from ..passwords import hash_password
 
 queries = Queries("seed.sql")
 

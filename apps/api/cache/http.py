@@ -1,0 +1,81 @@
+"""The HTTP face of the cache: the per-user key, the view decorator, the cached answer's headers."""
+import time
+from functools import wraps
+from urllib.parse import urlencode
+
+from flask import current_app, g, request
+
+from ..logs import add_cache_time
+from .app import get_cache
+
+
+class Uncacheable(Exception):
+    """The view answered something other than a JSON object or list: pass it through, store nothing."""
+
+    def __init__(self, response):
+        super().__init__(response.status)
+        self.body, self.status, self.headers = response.get_data(), response.status_code, list(response.headers)
+
+
+def cache_key(route, user_id, role, query_items):
+    """Return the key of `route` for this user and role with the query parameters sorted."""
+    return f"{route}|user={user_id}|role={role}|{urlencode(sorted(query_items))}"
+
+
+def _query_items(query):
+    if query is not None:  # validated: defaults filled in, so ?months=12 and no months share a key
+        return [(name, str(value)) for name, value in query.model_dump().items() if value is not None]
+    return list(request.args.items(multi=True))
+
+
+def _respond(entry, outcome):
+    headers = {"X-Cache": "MISS" if outcome == "MISS" else "HIT", "ETag": f'"{entry.etag}"',
+               "Cache-Control": "private, no-cache", "Vary": "Authorization",
+               "Age": str(int(time.monotonic() - entry.built_at))}
+    if outcome == "STALE":
+        headers["X-Cache-Stale"] = "true"
+    if request.if_none_match.contains_weak(entry.etag):
+        return current_app.response_class(status=304, headers=headers)
+    return current_app.response_class(entry.body, status=200, headers=headers, mimetype="application/json")
+
+
+def cached_per_user(ttl):
+    """Cache a view's JSON answer per user for `ttl` seconds (a number, or the name of a config setting).
+
+    Goes below @require_role (the key needs the verified user) and below @accepts (the key uses the
+    validated query, and invalid queries never reach the cache).
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_app.config["CACHE_ENABLED"]:
+                response = current_app.make_response(view(*args, **kwargs))
+                response.headers["X-Cache"] = "BYPASS"
+                return response
+            started, in_view = time.perf_counter(), [0.0]
+            seconds = current_app.config[ttl] if isinstance(ttl, str) else ttl
+            key = cache_key(request.path, g.user_id, g.role, _query_items(kwargs.get("query")))
+
+            def load():
+                view_started = time.perf_counter()
+                try:
+                    answer = view(*args, **kwargs)
+                finally:
+                    in_view[0] += time.perf_counter() - view_started
+                if isinstance(answer, (dict, list)):
+                    return current_app.json.dumps(answer).encode()
+                raise Uncacheable(current_app.make_response(answer))
+
+            try:
+                entry, outcome = get_cache().fetch(key, request.path, seconds, load)
+            except Uncacheable as answer:
+                return current_app.response_class(answer.body, status=answer.status, headers=answer.headers)
+            finally:
+                add_cache_time((time.perf_counter() - started - in_view[0]) * 1000)
+            return _respond(entry, outcome)
+
+        wrapper.cache_ttl = ttl
+        return wrapper
+
+    return decorator

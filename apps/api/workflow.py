@@ -1,0 +1,94 @@
+"""The job and step workflow: statuses, the legal transitions, and the job status that follows its steps.
+
+A manager moves a job through JOB_TRANSITIONS; operators move steps through STEP_TRANSITIONS, and
+the steps move their job: the first started step makes a draft or active job in_progress, the last
+completed or skipped one makes it completed. Every function here runs inside the caller's
+transaction with the job's row locked (jobs before steps, always), so automatic moves are never lost.
+"""
+from typing import Literal
+
+from flask import g
+
+from . import audit
+from .db import Queries
+from .errors import ApiError
+
+queries = Queries("workflow.sql")
+
+JOB_STATUSES = ("draft", "active", "in_progress", "on_hold", "completed", "cancelled")
+STEP_STATUSES = ("pending", "in_progress", "completed", "skipped")
+PRIORITIES = ("low", "normal", "high", "urgent")
+JobStatus = Literal[JOB_STATUSES]
+Priority = Literal[PRIORITIES]
+
+# The legal manual job changes; anything else is 409.
+JOB_TRANSITIONS = {
+    "draft": {"active", "in_progress", "cancelled"},
+    "active": {"draft", "in_progress", "on_hold", "cancelled"},
+    "in_progress": {"on_hold", "completed", "cancelled"},
+    "on_hold": {"active", "in_progress", "cancelled"},
+    "completed": set(),
+    "cancelled": {"draft"},
+}
+# What a step's status may become; anything else is 409.
+STEP_TRANSITIONS = {"pending": {"in_progress", "skipped"}, "in_progress": {"completed", "skipped"},
+                    "completed": set(), "skipped": set()}
+# Steps are worked on only while their job is open for work; closed jobs take no changes at all.
+WORKING_JOB = ("draft", "active", "in_progress")
+CLOSED_JOB = ("completed", "cancelled")
+
+
+def check_job_transition(cur, job_id, old, new):
+    """Raise 409 unless a job may go from `old` to `new` (completed only with no open steps)."""
+    if new == old:
+        return
+    if new not in JOB_TRANSITIONS[old]:
+        allowed = ", ".join(sorted(JOB_TRANSITIONS[old])) or "none"
+        raise ApiError(409, f"A {old} job cannot become {new} (allowed: {allowed}).")
+    if new == "completed":
+        cur.execute(queries.count_open_steps, {"job_id": job_id})
+        if cur.fetchone()["open"]:
+            raise ApiError(409, "The job still has pending or in-progress steps; complete or skip them first.")
+
+
+def check_step_transition(job, step, status):
+    """Raise 409 unless `step` may become `status` while its job is in its current status."""
+    if status not in STEP_TRANSITIONS[step["status"]]:
+        raise ApiError(409, f"A {step['status']} step cannot become {status}.")
+    if job["status"] not in WORKING_JOB:
+        raise ApiError(409, f"The job is {job['status']}; its steps cannot change status.")
+
+
+def check_job_open(job, doing):
+    """Raise 409 when the job is completed or cancelled (`doing` says what was refused)."""
+    if job["status"] in CLOSED_JOB:
+        raise ApiError(409, f"The job is {job['status']}; {doing}.")
+
+
+def notify_status_change(cur, job_id):
+    """Tell the job's step assignees, except the caller, that the job changed status."""
+    cur.execute(queries.notify_job_status, {"job_id": job_id, "actor_id": g.user_id})
+
+
+def _set_job_status(cur, job, status):
+    cur.execute(queries.set_job_status, {"job_id": job["id"], "status": status})
+    audit.record(cur, "update", "jobs", job["id"], {"status": {"old": job["status"], "new": status}})
+    notify_status_change(cur, job["id"])
+    return status
+
+
+def follow_steps(cur, job, step_status):
+    """Move the job along after one of its steps became `step_status`; return the job's status.
+
+    A started step makes a draft or active job in_progress; when no step is left open, a job that is
+    not on hold or closed becomes completed (`step_status` "deleted" after a step was removed).
+    """
+    if step_status == "in_progress":
+        if job["status"] in ("draft", "active"):
+            return _set_job_status(cur, job, "in_progress")
+        return job["status"]
+    cur.execute(queries.count_open_steps, {"job_id": job["id"]})
+    counts = cur.fetchone()
+    if counts["open"] == 0 and counts["total"] > 0 and job["status"] not in CLOSED_JOB + ("on_hold",):
+        return _set_job_status(cur, job, "completed")
+    return job["status"]

@@ -1,0 +1,47 @@
+"""Test applications: their configuration, and one app shared by a module (closed through the app)."""
+from contextlib import contextmanager
+
+import psycopg2
+
+from apps.api import close_resources, create_app
+from tests.support.auth import TEST_SECRET, AuthActions
+from tests.support.database import reset_database
+
+# For apps that only serve their URL map or OpenAPI document: nothing listens there.
+NO_DATABASE = "postgresql://unused@127.0.0.1:1/unused"
+
+
+def app_config(database_url, **overrides):
+    """Return the test configuration for `database_url`."""
+    config = {
+        "APP_ENV": "test",
+        "DATABASE_URL": database_url,
+        "JWT_SECRET_KEY": TEST_SECRET,
+        "DB_POOL_MIN_CONNECTIONS": 1,
+        "DB_POOL_MAX_CONNECTIONS": 5,
+        "DB_POOL_TIMEOUT": 2.0,
+    }
+    config.update(overrides)
+    return config
+
+
+def build_app(database_url, **overrides):
+    """Return the app for `database_url` in testing mode (errors propagate to the test)."""
+    app = create_app(app_config(database_url, **overrides))
+    app.testing = True
+    return app
+
+
+@contextmanager
+def module_app(test_database):
+    """Reset the test database; yield (app, AuthActions, an autocommit connection) for a module's tests."""
+    url, tables, sequences = test_database
+    reset_database(url, tables, sequences)
+    app = build_app(url)
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        yield app, AuthActions(app, url), conn
+    finally:
+        conn.close()
+        close_resources(app)

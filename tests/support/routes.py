@@ -1,0 +1,20 @@
+"""Every route of the app's URL map, and the ones the contract leaves without a bearer token."""
+from apps.api import create_app
+from tests.support.apps import NO_DATABASE, app_config
+
+# The contract's public four: every other path under /api needs a token.
+PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health"), ("GET", "/api/health/ready"),
+          ("GET", "/api/openapi.json")}
+# Outside /api, and how each is protected instead.
+OUTSIDE_API = {
+    "/metrics": "its own bearer token, or loopback when METRICS_TOKEN is unset (tests/test_operations.py)",
+    "/static/<path:filename>": "Flask's static files; the app has no static folder",
+}
+
+
+def url_map_routes():
+    """Return (method, rule, view function) for every route of the app's URL map, sorted by rule."""
+    app = create_app(app_config(NO_DATABASE))
+    return [(method, rule.rule, app.view_functions[rule.endpoint])
+            for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
