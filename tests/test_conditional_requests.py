@@ -119,7 +119,7 @@ def test_a_step_transition_with_a_stale_tag_is_412(client, auth, db, job):
         assert cur.fetchone()[0] == "pending"
 
 
-def test_two_concurrent_writers_with_the_same_tag_one_gets_412(app, auth, database_url, job):
+def test_two_concurrent_writers_with_the_same_tag_one_gets_412(app, auth, database_url, db, job):
     """Both requests wait on the job's row lock held here; when it is released one wins, the other sees 412."""
     path = f"/api/jobs/{job['id']}"
     etag = app.test_client().get(path, headers=auth.headers("manager")).headers["ETag"]
@@ -134,11 +134,14 @@ def test_two_concurrent_writers_with_the_same_tag_one_gets_412(app, auth, databa
         answers.append((response.status_code, title))
 
     writers = [threading.Thread(target=write, args=(title,)) for title in ("First", "Second")]
-    for writer in writers:
-        writer.start()
-    _wait_for_lock_waiters(cur, 2)
-    blocker.rollback()
-    blocker.close()
+    try:
+        for writer in writers:
+            writer.start()
+        # Watched from another session: pg_stat_activity is a snapshot held for a whole transaction.
+        _wait_for_lock_waiters(db, 2)
+    finally:
+        blocker.rollback()
+        blocker.close()
     for writer in writers:
         writer.join(10)
     assert sorted(status for status, _ in answers) == [200, 412]
@@ -146,13 +149,14 @@ def test_two_concurrent_writers_with_the_same_tag_one_gets_412(app, auth, databa
     assert app.test_client().get(path, headers=auth.headers("viewer")).get_json()["title"] == winner
 
 
-def _wait_for_lock_waiters(cur, expected, timeout=10):
+def _wait_for_lock_waiters(conn, expected, timeout=10):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()")
-        if cur.fetchone()[0] >= expected:
-            return
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()")
+            if cur.fetchone()[0] >= expected:
+                return
         time.sleep(0.05)
     raise AssertionError("the writers never waited on the lock")
 
