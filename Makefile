@@ -30,5 +30,7 @@ test: $(STAMP) $(BENCH_STAMP)
 bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# As root the cluster lives in EMBEDDED_PG_HOME (apps/api/embedded_root.py): remove it there too.
 clean-data:
+	@test ! -x $(BIN)/python || $(BIN)/python -c "from apps.api.tools.embedded_pg import dev_server; dev_server('.data').remove()"
 	rm -rf .data

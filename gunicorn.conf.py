@@ -17,6 +17,9 @@ threads = int(_env("GUNICORN_THREADS", "4"))
 timeout = int(_env("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(_env("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(_env("GUNICORN_KEEPALIVE", "5"))
+# The peers whose X-Forwarded-* headers count, for gunicorn (wsgi.url_scheme) as for the app (proxies.py).
+# Unset means nobody (gunicorn's own default would trust loopback).
+forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "")
 # Recycle workers now and then (memory fragmentation), staggered so they don't all restart at once.
 max_requests = int(_env("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = int(_env("GUNICORN_MAX_REQUESTS_JITTER", "1000"))

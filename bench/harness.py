@@ -38,7 +38,7 @@ def database_server():
     try:
         yield server.url
     finally:
-        server.stop(mode="fast")
+        server.remove()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -116,7 +116,7 @@ def main():
         print(table(measure(url), url))
     finally:
         if server is not None:
-            server.stop()
+            server.remove()
             shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -31,7 +31,7 @@ def pg_server():
     try:
         yield Server(embedded.url("postgres"), embedded)
     finally:
-        embedded.stop(mode="immediate")
+        embedded.remove()  # as root the cluster lives outside data_dir (apps/api/tools/embedded_root.py)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -8,7 +8,8 @@ from apps.api import create_app
 from apps.api.config import Config, ConfigError
 
 GOOD_SECRET = "x" * 40
-PROD = {"APP_ENV": "production", "DATABASE_URL": "postgresql://u:p@db/app", "JWT_SECRET_KEY": GOOD_SECRET}
+PROD = {"APP_ENV": "production", "DATABASE_URL": "postgresql://u:p@db/app", "JWT_SECRET_KEY": GOOD_SECRET,
+        "METRICS_TOKEN": "m" * 40}
 
 
 def test_types_are_converted():

@@ -97,7 +97,7 @@ def test_list_is_paginated_by_name(client, auth, db):
 
 @pytest.mark.parametrize("query, status", [
     ("per_page=101", 422), ("per_page=0", 422), ("page=0", 422), ("page=abc", 400),
-    ("per_page=1.5", 400), ("sort=name", 422), ("q=" + "x" * 201, 422),
+    ("per_page=1.5", 400), ("sort=name", 400), ("q=" + "x" * 201, 422),
 ])
 def test_bad_list_queries(client, auth, query, status):
     response = client.get(f"/api/customers?{query}", headers=auth.headers("viewer"))

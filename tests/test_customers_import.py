@@ -14,7 +14,7 @@ def _customers(db):
 
 def _audit(db):
     with db.cursor() as cur:
-        cur.execute("SELECT user_id, action, entity, entity_id, changes, host(ip) FROM audit_logs")
+        cur.execute("SELECT user_id, action, entity, entity_id, changes, host(ip) FROM audit_logs ORDER BY id")
         return cur.fetchall()
 
 
@@ -47,10 +47,26 @@ def test_import_inserts_updates_and_reports_counts(client, auth, db):
     with db.cursor() as cur:
         cur.execute("SELECT updated_at FROM customers WHERE email = 'same@x.example'")
         assert cur.fetchone()[0] == same_updated_at  # an identical row is not rewritten
-    [(user_id, action, entity, entity_id, changes, ip)] = _audit(db)
+    *per_customer, (user_id, action, entity, entity_id, changes, ip) = _audit(db)
     assert (user_id, action, entity, entity_id, ip) == (auth.user_id("manager"), "import", "customers", None,
                                                         "127.0.0.1")
     assert changes == {"inserted": 2, "updated": 1, "unchanged": 1, "rows": 4}
+    # Each inserted or changed customer has its own trail (main wrote only the summary above).
+    with db.cursor() as cur:
+        cur.execute("SELECT email, id FROM customers")
+        id_of = dict(cur.fetchall())
+    assert sorted(per_customer, key=lambda row: row[3]) == sorted([
+        (auth.user_id("manager"), "create", "customers", id_of["new1@x.example"],
+         {"name": {"old": None, "new": "New One"}, "email": {"old": None, "new": "new1@x.example"},
+          "phone": {"old": None, "new": "333"}}, "127.0.0.1"),
+        (auth.user_id("manager"), "update", "customers", id_of["old@x.example"],
+         {"name": {"old": "Old Name", "new": "New Name"}, "notes": {"old": None, "new": "vip"}}, "127.0.0.1"),
+        (auth.user_id("manager"), "create", "customers", id_of["new2@x.example"],
+         {"name": {"old": None, "new": "New Two"}, "email": {"old": None, "new": "new2@x.example"}}, "127.0.0.1"),
+    ], key=lambda row: row[3])
+    history = client.get(f"/api/audit-logs?entity=customers&entity_id={id_of['old@x.example']}",
+                         headers=auth.headers("admin")).get_json()["items"]
+    assert [item["action"] for item in history] == ["update"]
 
 
 def test_invalid_rows_are_reported_by_index_and_nothing_is_written(client, auth, db):
@@ -112,7 +128,7 @@ def test_10000_rows_in_one_request(client, auth, db):
     with db.cursor() as cur:
         cur.execute("SELECT count(*) FROM customers")
         assert cur.fetchone()[0] == 10_001
-    assert len(_audit(db)) == 1
+    assert len(_audit(db)) == 10_001  # one per written customer, and the import's summary
 
 
 @pytest.mark.parametrize("user", ["viewer", "operator1"])

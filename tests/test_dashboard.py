@@ -90,7 +90,7 @@ def test_recent_jobs_newest_first_with_customer_name(client, auth, db):
 
 @pytest.mark.parametrize("path, status", [
     ("/api/dashboard/recent-jobs?limit=0", 422), ("/api/dashboard/recent-jobs?limit=101", 422),
-    ("/api/dashboard/recent-jobs?limit=ten", 400), ("/api/dashboard/recent-jobs?sort=x", 422),
+    ("/api/dashboard/recent-jobs?limit=ten", 400), ("/api/dashboard/recent-jobs?sort=x", 400),
     ("/api/dashboard/chart/jobs-by-month?months=0", 422), ("/api/dashboard/chart/jobs-by-month?months=121", 422),
     ("/api/dashboard/chart/jobs-by-month?months=1.5", 400),
 ])

@@ -22,6 +22,7 @@ from hypothesis import settings
 
 from apps.api.config import PROJECT_ROOT
 from tests.support.apps import module_app
+from tests.support.auth import TEST_SECRET
 from tests.support.database import reset_database
 from tests.support.fuzz import SCRYPT_OPERATIONS, SETTINGS, call_and_check, schema, scrypt_schema
 from tests.support.gunicorn import GunicornServer
@@ -70,7 +71,7 @@ def test_password_operations_conform(case, target):
 def test_all_checks_and_the_stateful_phase_over_http(database_url, auth):
     with GunicornServer(database_url, workers=1, threads=4, env={"RATE_LIMITS_ENABLED": "false"}) as server:
         env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.support.fuzz_hooks", FUZZ_ADMIN_ID=str(auth.user_id("admin")),
-                   PYTHONPATH=str(PROJECT_ROOT))
+                   FUZZ_DATABASE_URL=database_url, FUZZ_JWT_SECRET=TEST_SECRET, PYTHONPATH=str(PROJECT_ROOT))
         result = subprocess.run(
             [sys.executable, "-m", "schemathesis.cli", "--config-file", "tests/support/schemathesis.toml", "run",
              f"{server.base_url}/api/openapi.json", "--checks", "all", "--exclude-checks", "positive_data_acceptance",
@@ -82,3 +83,4 @@ def test_all_checks_and_the_stateful_phase_over_http(database_url, auth):
     scenarios = re.search(r"Scenarios:\s+(\d+)", report)
     assert scenarios and int(scenarios.group(1)) > 0, "the stateful phase did not run"
     assert re.search(r"(\d+) generated, \1 passed", report), report[-3000:]
+    assert "Authentication failed" not in report, report[-3000:]  # the requests reached the API as an admin

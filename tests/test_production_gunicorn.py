@@ -113,7 +113,7 @@ def test_production_refuses_weak_secret_under_gunicorn(database_url, tmp_path):
     with pytest.raises(RuntimeError):
         server.start(timeout=20)
     server.stop()
-    assert "JWT_SECRET_KEY is 9 bytes; production needs at least 32" in log_path.read_text()
+    assert "JWT_SECRET_KEY is 9 bytes; it needs at least 32" in log_path.read_text()
 
 
 def test_sighup_reloads_workers_and_keeps_serving(database_url):

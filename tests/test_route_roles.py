@@ -28,10 +28,11 @@ CONTRACT = [
     ({"GET"} | WRITES, r"^/api/notifications\b", "viewer"),
     ({"GET"}, r"^/api/(dashboard|health/db|health/cache)\b", "viewer"),
     ({"POST"}, r"^/api/health/cache/clear$", "admin"),
-    ({"GET"} | WRITES, r"^/api/auth/(me|logout|refresh|token)", "viewer"),
+    ({"GET"} | WRITES, r"^/api/auth/(me|logout|refresh|token|sessions)", "viewer"),
 ]
 # A value for each kind of path parameter; ids that exist nowhere, so no allowed call changes a real row.
-SAMPLE_ARGUMENTS = {"IntegerConverter": "999999", "RoleConverter": "viewer", "PathConverter": "none.txt"}
+SAMPLE_ARGUMENTS = {"IntegerConverter": "999999", "RoleConverter": "viewer", "PathConverter": "none.txt",
+                    "UUIDConverter": "00000000-0000-4000-8000-000000000000"}
 
 
 ROUTES = url_map_routes()

@@ -24,7 +24,7 @@ def make_client(new_app):
 
 
 def test_spraying_many_usernames_from_one_address_is_limited_and_a_forged_header_changes_nothing(database_url, make_client):
-    # Not behind a proxy (TRUSTED_PROXY_COUNT=0): X-Forwarded-For is the client's own words, ignored.
+    # Not behind a proxy (FORWARDED_ALLOW_IPS unset): X-Forwarded-For is the client's own words, ignored.
     client = make_client(database_url, RATE_LIMIT_LOGIN_IP="5/60")
     statuses = [login(client, f"user{n}", "Winter2026!", forwarded_for=f"203.0.113.{n}").status_code
                 for n in range(8)]
@@ -35,7 +35,7 @@ def test_spraying_many_usernames_from_one_address_is_limited_and_a_forged_header
 
 def test_behind_a_proxy_only_the_address_the_proxy_saw_counts(database_url, make_client):
     # The proxy appends the address it saw; what the client put before it is the client's own words.
-    client = make_client(database_url, RATE_LIMIT_LOGIN_IP="5/60", TRUSTED_PROXY_COUNT=1)
+    client = make_client(database_url, RATE_LIMIT_LOGIN_IP="5/60", FORWARDED_ALLOW_IPS="127.0.0.1")
     statuses = [login(client, f"user{n}", "x", forwarded_for=f"10.0.0.{n}, 198.51.100.7").status_code
                 for n in range(7)]
     assert statuses == [401] * 5 + [429] * 2
@@ -43,7 +43,7 @@ def test_behind_a_proxy_only_the_address_the_proxy_saw_counts(database_url, make
 
 
 def test_one_account_attacked_from_many_addresses_is_limited_however_the_name_is_spelled(database_url, make_client):
-    client = make_client(database_url, RATE_LIMIT_LOGIN_USER="4/300", TRUSTED_PROXY_COUNT=1)
+    client = make_client(database_url, RATE_LIMIT_LOGIN_USER="4/300", FORWARDED_ALLOW_IPS="127.0.0.1")
     spellings = ["manager", "Manager", " MANAGER", "manager ", "mAnAgEr", "manager"]
     statuses = [login(client, name, "guess", forwarded_for=f"198.51.100.{n}").status_code
                 for n, name in enumerate(spellings)]

@@ -72,30 +72,29 @@ def _arrange(world):
         cur.execute("INSERT INTO users (username, role, password_hash, is_active) SELECT 'gone_admin', 'admin', "
                     "password_hash, false FROM users WHERE username = 'admin' RETURNING id")
         gone_admin = cur.fetchone()[0]
-        # An admin whose password changed a minute ago: tokens issued before that are dead.
-        cur.execute("INSERT INTO users (username, role, password_hash, tokens_valid_after) SELECT 'new_pw_admin', "
-                    "'admin', password_hash, now() - interval '1 minute' FROM users WHERE username = 'admin' "
-                    "RETURNING id, extract(epoch FROM tokens_valid_after)::bigint")
-        new_pw_admin, password_changed_at = cur.fetchone()
     ids = {"customer_id": customer, "job_id": job, "step_id": step, "machine_id": machine, "process_id": process,
            "notification_id": notification, "audit_log_id": audit_log, "user_id": auth.user_id("operator2"),
-           "role": "operator"}
+           "role": "operator", "session_id": auth.start_session("viewer")[0]}
     admin, viewer = (auth.user_id("admin"), "admin"), (auth.user_id("viewer"), "viewer")
-    revoked = {}
-    with conn.cursor() as cur:
-        for kind in ("access", "refresh"):
-            claims = claims_for(*admin, token_type=kind)
-            revoked[kind] = signed(claims)
-            cur.execute("INSERT INTO revoked_tokens (jti, token_type, user_id, expires_at) "
-                        "VALUES (%s, %s, %s, to_timestamp(%s))", (claims["jti"], kind, admin[0], claims["exp"]))
+
+    def session_token(user, kind, reason=None):
+        """A well-signed token of a session that `reason` ended (None: a live one)."""
+        sid, refresh_jti = auth.start_session("admin")
+        with conn.cursor() as cur:
+            cur.execute("UPDATE sessions SET user_id = %s, ended_at = CASE WHEN %s::text IS NULL THEN NULL "
+                        "ELSE clock_timestamp() END, ended_reason = %s WHERE id = %s", (user[0], reason, reason, sid))
+        extra = {"sid": sid, **({"jti": refresh_jti} if kind == "refresh" else {})}
+        return signed(claims_for(*user, token_type=kind, **extra))
+
     headers = dict(malformed_headers(auth.token("admin")))
     for kind in ("access", "refresh"):
-        tokens = forged_tokens(admin, viewer, kind)
-        tokens["revoked"] = revoked[kind]
-        tokens["deactivated user"] = signed(claims_for(gone_admin, "admin", token_type=kind))
-        before = password_changed_at - 30
-        tokens["issued before a password change"] = signed(claims_for(new_pw_admin, "admin", token_type=kind,
-                                                                      iat=before, nbf=before))
+        tokens = forged_tokens((*admin, auth.start_session("admin")[0]), (*viewer, auth.start_session("viewer")[0]), kind)
+        tokens["logged out"] = session_token(admin, kind, "logout")
+        tokens["session ended by an admin"] = session_token(admin, kind, "ended by admin")
+        tokens["issued before a password change"] = session_token(admin, kind, "account changed")
+        tokens["deactivated user, live session"] = session_token((gone_admin, "admin"), kind)
+        tokens["no session id"] = signed(claims_for(*admin, token_type=kind))
+        tokens["another user's session"] = signed(claims_for(*admin, token_type=kind, sid=ids["session_id"]))
         headers.update({f"{name} ({kind})": f"Bearer {token}" for name, token in tokens.items()})
     return app, app.test_client(), auth, conn, ids, headers
 

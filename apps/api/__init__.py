@@ -13,12 +13,14 @@ def create_app(test_config=None):
     config = Config.from_env()
     for name, value in (test_config or {}).items():
         setattr(config, name, value)
+    if not config.JWT_SECRET_KEY and not config.is_production:
+        from .dev_secret import dev_secret
+        config.JWT_SECRET_KEY = dev_secret(config.DATA_DIR)
     config.validate()
-
-    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import auth, cache, compression, db, errors, logs, metrics, overdue
     from .commands import LazyCommands
+    from .proxies import ForwardedFrom, parse_allowed
     from .jsonio import IsoJSONProvider
     from .resources import register_blueprints
 
@@ -27,10 +29,9 @@ def create_app(test_config=None):
     app.cli = LazyCommands(app.name)
     app.config.from_mapping(config.as_flask_config())
     app.config["SECRET_KEY"] = config.JWT_SECRET_KEY
-    if config.TRUSTED_PROXY_COUNT:
-        # Behind N load balancers: take the client address and scheme from their X-Forwarded-* headers.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUSTED_PROXY_COUNT,
-                                x_proto=config.TRUSTED_PROXY_COUNT)
+    if config.FORWARDED_ALLOW_IPS:
+        # Behind proxies: the client address and scheme come from X-Forwarded-* sent by these peers only.
+        app.wsgi_app = ForwardedFrom(app.wsgi_app, parse_allowed(config.FORWARDED_ALLOW_IPS))
     db.init_app(app)
     cache.init_app(app)
     overdue.init_app(app)

@@ -9,7 +9,7 @@ INSERT_AUDIT = """
 
 
 def client_ip():
-    """Return the client's address (ProxyFix, when configured, has already applied X-Forwarded-For)."""
+    """Return the client's address (X-Forwarded-For applied only from FORWARDED_ALLOW_IPS peers: proxies.py)."""
     return request.remote_addr if has_request_context() else None
 
 

@@ -1,29 +1,18 @@
-"""JWT auth: token settings, one role decorator, revocation shared through PostgreSQL."""
-import threading
+"""JWT auth: token settings, one role decorator (fresh logins too), and the session check of every token."""
 from datetime import timedelta
 from functools import wraps
 
-from cachetools import TTLCache
 from flask import g
 from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
+from . import sessions
 from .errors import ApiError, problem
 
 ROLES = ("viewer", "operator", "manager", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 ALGORITHM = "HS256"
-# A revocation or deactivation is seen by every worker within this many seconds.
-TOKEN_STATE_TTL = 1.0
 
 jwt = JWTManager()
-_token_state = TTLCache(maxsize=50_000, ttl=TOKEN_STATE_TTL)
-_token_state_lock = threading.Lock()
-
-TOKEN_STATE_SQL = """
-    SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = %(jti)s) AS revoked,
-           (SELECT role FROM users
-            WHERE id = %(user_id)s AND is_active AND tokens_valid_after <= to_timestamp(%(issued_at)s)) AS role
-"""
 
 
 def init_app(app):
@@ -37,6 +26,7 @@ def init_app(app):
         JWT_ERROR_MESSAGE_KEY="detail",
     )
     jwt.init_app(app)
+    sessions.init_app(app)
 
 
 def _unauthorized(detail):
@@ -60,12 +50,13 @@ def _expired_token(header, payload):
 
 @jwt.revoked_token_loader
 def _revoked_token(header, payload):
-    return _unauthorized("The token was revoked, or its user is no longer active.")
+    return _unauthorized("The token's session has ended, or its user changed or is no longer active.")
 
 
 @jwt.needs_fresh_token_loader
 def _needs_fresh(header, payload):
-    return _unauthorized("A fresh token is required.")
+    return _unauthorized("This action needs a fresh login (a token from a password login within 15 minutes), "
+                         "not a refreshed token.")
 
 
 @jwt.user_lookup_error_loader
@@ -80,34 +71,21 @@ def _verification_failed(header, payload):
 
 @jwt.token_in_blocklist_loader
 def _is_revoked(header, payload):
-    """Refuse revoked tokens, and tokens of users who are deactivated, changed role or changed password."""
-    from .db import connection
-
-    jti = payload.get("jti")
-    key = (jti, payload.get("sub"))
-    with _token_state_lock:
-        state = _token_state.get(key)
-    if state is None:
-        try:
-            user_id = int(payload.get("sub"))
-        except (TypeError, ValueError):
-            return True
-        with connection() as conn, conn.cursor() as cur:
-            cur.execute(TOKEN_STATE_SQL, {"jti": jti, "user_id": user_id, "issued_at": payload.get("iat", 0)})
-            revoked, role = cur.fetchone()
-        state = revoked or role is None or role != payload.get("role")
-        with _token_state_lock:
-            _token_state[key] = state
-    return state
+    """Refuse tokens whose session ended or whose user was deactivated or changed (see sessions.py)."""
+    return sessions.is_refused(payload)
 
 
 def forget_token_state():
-    """Drop this process's cached token states (after a revocation made here)."""
-    with _token_state_lock:
-        _token_state.clear()
+    """Drop this worker's cached session states (after ending sessions here)."""
+    sessions.forget_states()
 
 
-def require_role(minimum="viewer", refresh=False):
+def require_fresh():
+    """Refuse (401) unless the request carries a fresh access token, i.e. one from a recent password login."""
+    verify_jwt_in_request(fresh=True)
+
+
+def require_role(minimum="viewer", refresh=False, fresh=False):
     """Let the request through when it carries a valid token whose role is at least `minimum`."""
     if minimum not in ROLE_RANK:
         raise ValueError(f"unknown role {minimum!r}")
@@ -115,7 +93,7 @@ def require_role(minimum="viewer", refresh=False):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            verify_jwt_in_request(refresh=refresh)
+            verify_jwt_in_request(refresh=refresh, fresh=fresh)
             claims = get_jwt()
             role = claims.get("role")
             if ROLE_RANK.get(role, -1) < ROLE_RANK[minimum]:
@@ -125,6 +103,7 @@ def require_role(minimum="viewer", refresh=False):
             return view(*args, **kwargs)
 
         wrapper.required_role = minimum
+        wrapper.needs_fresh = fresh
         return wrapper
 
     return decorator

@@ -3,14 +3,19 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from .proxies import parse_allowed
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-# Secrets that ship in examples and tutorials; production refuses them whatever their length.
+# Secrets that ship in examples, tutorials and this repository's history; refused in every environment.
 KNOWN_DEFAULT_SECRETS = {
     "change-me", "changeme", "secret", "super-secret", "your-secret-key", "jwt-secret",
     "dev-secret", "development-secret-key-not-for-production-use-0000",
+    "test-secret-key-that-is-long-enough-0123456789",
 }
 MIN_SECRET_BYTES = 32
+# Settings that are gone, and what replaces them: refusing beats silently trusting nobody (or everybody).
+REMOVED_SETTINGS = {"TRUSTED_PROXY_COUNT": "FORWARDED_ALLOW_IPS (the proxies' addresses or CIDRs)"}
 
 
 class ConfigError(Exception):
@@ -48,7 +53,8 @@ class Config:
     LOG_LEVEL: str = "INFO"
     SLOW_REQUEST_MS: int = 500
     METRICS_TOKEN: str = ""
-    TRUSTED_PROXY_COUNT: int = 0
+    # Peers whose X-Forwarded-For/-Proto are honoured (gunicorn's setting and meaning); empty: nobody.
+    FORWARDED_ALLOW_IPS: str = ""
     RATE_LIMITS_ENABLED: bool = True
     RATE_LIMIT_LOGIN_IP: str = "30/60"
     RATE_LIMIT_LOGIN_USER: str = "10/300"
@@ -70,6 +76,9 @@ class Config:
     def from_env(cls, environ=None):
         """Build the config from `environ` (default os.environ), converting types."""
         environ = os.environ if environ is None else environ
+        for name, replacement in REMOVED_SETTINGS.items():
+            if environ.get(name):
+                raise ConfigError(f"{name} is no longer read; set {replacement} instead")
         values = {}
         for field in fields(cls):
             raw = environ.get(field.name)
@@ -97,19 +106,23 @@ class Config:
             hits, _, window = getattr(self, name).partition("/")
             if not (hits.isdigit() and window.isdigit() and int(hits) > 0 and int(window) > 0):
                 raise ConfigError(f"{name} must look like HITS/SECONDS, e.g. 10/60")
+        try:
+            parse_allowed(self.FORWARDED_ALLOW_IPS)
+        except ValueError as exc:
+            raise ConfigError(f"FORWARDED_ALLOW_IPS must list addresses or CIDRs (or *): {exc}")
+        if self.JWT_SECRET_KEY:  # unset outside production: create_app generates one (dev_secret.py)
+            _check_secret("JWT_SECRET_KEY", self.JWT_SECRET_KEY)
         if not self.is_production:
             return self
         if os.environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes", "on"):
             raise ConfigError("production refuses FLASK_DEBUG: the debugger runs arbitrary code")
         if not self.DATABASE_URL:
             raise ConfigError("production needs DATABASE_URL (postgresql://user:pass@host:5432/db)")
-        secret = self.JWT_SECRET_KEY
-        if not secret:
-            raise ConfigError("production needs JWT_SECRET_KEY (generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
-        if secret.lower() in KNOWN_DEFAULT_SECRETS or "not-for-production" in secret.lower():
-            raise ConfigError("JWT_SECRET_KEY is a known default value; generate a random one")
-        if len(secret.encode()) < MIN_SECRET_BYTES:
-            raise ConfigError(f"JWT_SECRET_KEY is {len(secret.encode())} bytes; production needs at least {MIN_SECRET_BYTES}")
+        for name in ("JWT_SECRET_KEY", "METRICS_TOKEN"):
+            if not getattr(self, name):
+                raise ConfigError(f"production needs {name} (generate one: "
+                                  "python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+            _check_secret(name, getattr(self, name))
         return self
 
     def direct_database_url(self):
@@ -120,6 +133,17 @@ class Config:
         """Return the settings as a dict for `app.config`."""
         return dict({field.name: getattr(self, field.name) for field in fields(self)},
                     DIRECT_DATABASE_URL=self.direct_database_url())
+
+
+def _check_secret(name, secret):
+    """Refuse a secret that is a placeholder, a published default, or too short to resist guessing."""
+    lowered = secret.strip().lower()
+    if lowered in KNOWN_DEFAULT_SECRETS or "not-for-production" in lowered:
+        raise ConfigError(f"{name} is a known default value; generate a random one")
+    if lowered.startswith("<") or lowered.endswith(">") or "placeholder" in lowered:
+        raise ConfigError(f"{name} is still the template's placeholder; generate a random one")
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"{name} is {len(secret.encode())} bytes; it needs at least {MIN_SECRET_BYTES}")
 
 
 def _convert(kind, raw):

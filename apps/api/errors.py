@@ -78,13 +78,24 @@ _CONSTRAINT_ANSWERS = (
 )
 
 
+# The request field a constraint guards. Answers name request fields only, never the schema's own names
+# (constraints, columns, tables): a violation of a constraint not listed here names the whole body.
+FIELD_OF_CONSTRAINT = {
+    "users_username_key": "username", "users_email_key": "email", "customers_email_key": "email",
+    "processes_code_key": "code", "machines_name_key": "name", "jobs_job_number_key": "job_number",
+    "jobs_customer_id_fkey": "customer_id", "job_steps_process_id_fkey": "process_id",
+    "job_steps_assigned_to_fkey": "assigned_to", "job_steps_machine_id_fkey": "machine_id",
+    "machines_process_id_fkey": "process_id", "role_process_permissions_process_id_fkey": "process_ids",
+}
+
+
 def _constraint_problem(exc):
     for error_class, status, detail in _CONSTRAINT_ANSWERS:
         if isinstance(exc, error_class):
             diag = getattr(exc, "diag", None)
             constraint = getattr(diag, "constraint_name", None) if diag else None
-            field = getattr(diag, "column_name", None) if diag else None
-            errors = [{"field": field or constraint or "body", "message": detail}]
+            log.info("constraint violation answered %d: %s", status, constraint or type(exc).__name__)
+            errors = [{"field": FIELD_OF_CONSTRAINT.get(constraint, "body"), "message": detail}]
             return problem(status, detail, errors=errors)
     return None
 

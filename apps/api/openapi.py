@@ -115,6 +115,8 @@ def _operation(rule, method, view, components):
                  "tags": [rule.endpoint.split(".")[0]], "parameters": [], "responses": {}}
     for converter, name in _CONVERTER.findall(rule.rule):
         schema = {"type": "integer", "minimum": 1} if converter == "int" else {"type": "string"}
+        if converter == "uuid":
+            schema = {"type": "string", "format": "uuid"}
         if converter == "role":
             schema = {"type": "string", "enum": list(ROLES)}
         operation["parameters"].append({"name": name, "in": "path", "required": True, "schema": schema})
@@ -149,6 +151,8 @@ def _operation(rule, method, view, components):
         operation["security"] = [{"bearerAuth": []}]
         operation["x-required-role"] = role
         details = f"{details}\n\nNeeds the `{role}` role or higher.".lstrip()
+        if getattr(view, "needs_fresh", False):
+            operation["x-needs-fresh-login"] = True
     else:
         operation["security"] = []
     if details:

@@ -8,6 +8,7 @@ from flask import current_app, g, request
 from .audit import client_ip
 from .db import Queries, connection
 from .errors import ApiError
+from .proxies import rate_limit_key
 
 queries = Queries("ratelimit.sql")
 # One call in this many also purges old windows.
@@ -53,7 +54,7 @@ def _login_username():
 
 # Which key a rule counts by.
 KEYS = {
-    "ip": lambda: client_ip() or "unknown",
+    "ip": lambda: rate_limit_key(client_ip()),
     "user": lambda: str(g.get("user_id", "anonymous")),
     "login_username": _login_username,
 }

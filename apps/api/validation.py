@@ -16,7 +16,7 @@ from .errors import ApiError, ValidationError
 
 # Query-string errors of these kinds mean the value could not even be read: 400, not 422.
 _PARSING_ERRORS = ("int_parsing", "float_parsing", "bool_parsing", "date_parsing",
-                   "date_from_datetime_parsing", "int_from_float", "json_invalid")
+                   "date_from_datetime_parsing", "int_from_float", "json_invalid", "extra_forbidden")
 
 
 def _no_nul(value):
@@ -59,6 +59,10 @@ class Query(BaseModel):
     """Base for query strings: unknown parameters are rejected."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class NoQuery(Query):
+    """A query string that must be empty (any parameter is unknown: 400)."""
 
 
 class PageQuery(Query):

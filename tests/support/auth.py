@@ -1,15 +1,24 @@
 """The demo users as tests see them: their password, the JWT secret, tokens without a login, a login call."""
+import secrets
+import uuid
+from datetime import timedelta
+
 import psycopg2
 
-TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+# A new random secret per run: no secret written in the repository signs or verifies a token anywhere.
+TEST_SECRET = "test-" + secrets.token_urlsafe(32)
 DEMO_PASSWORD = "demo"
 
 
 class AuthActions:
-    """Make tokens for the demo users without a login round trip (scrypt is slow on purpose)."""
+    """Make tokens for the demo users without a login round trip (scrypt is slow on purpose).
+
+    Each token starts a session of its own in the database, as a login would; access tokens are fresh.
+    """
 
     def __init__(self, app, database_url):
         self.app = app
+        self.database_url = database_url
         conn = psycopg2.connect(database_url)
         try:
             with conn, conn.cursor() as cur:
@@ -21,16 +30,33 @@ class AuthActions:
     def user_id(self, username):
         return self.users[username][0]
 
-    def token(self, username, refresh=False):
+    def start_session(self, username):
+        """Insert a live session of `username`; return (session id, its refresh token id)."""
+        sid, refresh_jti = str(uuid.uuid4()), str(uuid.uuid4())
+        conn = psycopg2.connect(self.database_url)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("INSERT INTO sessions (id, user_id, refresh_jti, expires_at) "
+                            "VALUES (%s, %s, %s, now() + interval '30 days')",
+                            (sid, self.user_id(username), refresh_jti))
+        finally:
+            conn.close()
+        return sid, refresh_jti
+
+    def token(self, username, refresh=False, fresh=True):
         from flask_jwt_extended import create_access_token, create_refresh_token
 
         user_id, role = self.users[username]
-        make = create_refresh_token if refresh else create_access_token
+        sid, refresh_jti = self.start_session(username)
+        claims = {"role": role, "sid": sid}
         with self.app.app_context():
-            return make(identity=str(user_id), additional_claims={"role": role})
+            if refresh:
+                return create_refresh_token(identity=str(user_id), additional_claims=dict(claims, jti=refresh_jti))
+            return create_access_token(identity=str(user_id), additional_claims=claims,
+                                       fresh=timedelta(minutes=15) if fresh else False)
 
-    def headers(self, username, refresh=False):
-        return {"Authorization": f"Bearer {self.token(username, refresh)}"}
+    def headers(self, username, refresh=False, fresh=True):
+        return {"Authorization": f"Bearer {self.token(username, refresh, fresh)}"}
 
 
 def login(client, username="admin", password=DEMO_PASSWORD, forwarded_for=None):

@@ -42,5 +42,5 @@ class PrivatePostgres:
 
     def close(self):
         """Stop the server for good and remove its files."""
-        self.server.stop(mode="immediate")
+        self.server.remove()
         shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -7,6 +7,11 @@ from flask import g
 from apps.api.auth import require_role
 from apps.api.cache import cached_per_user
 from apps.api.errors import ApiError
+from apps.api.validation import Query, accepts
+
+
+class ProbeQuery(Query):
+    n: int | None = None
 
 
 class Probe:
@@ -20,7 +25,7 @@ class Probe:
         self.answer = None
         self._lock = threading.Lock()
 
-        def load():
+        def load(query=None):
             with self._lock:
                 self.calls += 1
             time.sleep(self.delay)
@@ -30,6 +35,8 @@ class Probe:
                 return self.answer
             return {"value": self.value, "user": g.user_id}
 
-        app.add_url_rule("/api/probe", "probe", require_role("viewer")(cached_per_user(ttl=30)(load)))
+        # ?n= makes distinct keys (cached routes take validated queries only).
+        app.add_url_rule("/api/probe", "probe",
+                         require_role("viewer")(accepts(query=ProbeQuery)(cached_per_user(ttl=30)(load))))
         app.add_url_rule("/api/probe-short", "probe_short",
                          require_role("viewer")(cached_per_user(ttl=0.3)(load)))

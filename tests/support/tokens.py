@@ -55,12 +55,14 @@ def malformed_headers(good_token):
 
 
 def forged_tokens(victim, viewer, token_type):
-    """Return {kind: token} derived from real identities: `victim` and `viewer` are (user_id, role).
+    """Return {kind: token} derived from real identities: `victim` and `viewer` are (user_id, role, live session id).
 
     Each is refused for a different reason: signature, algorithm, time, or the database's view of the user.
     """
-    victim_claims = claims_for(*victim, token_type=token_type)
-    viewer_token = signed(claims_for(*viewer, token_type=token_type))
+    (victim_id, victim_role, victim_sid), (viewer_id, viewer_role, viewer_sid) = victim, viewer
+    victim, viewer = (victim_id, victim_role), (viewer_id, viewer_role)
+    victim_claims = claims_for(*victim, token_type=token_type, sid=victim_sid)
+    viewer_token = signed(claims_for(*viewer, token_type=token_type, sid=viewer_sid))
     header, payload, signature = viewer_token.split(".")
     viewer_claims = pyjwt.decode(viewer_token, TEST_SECRET, algorithms=["HS256"])
     now = int(time.time())
@@ -74,9 +76,11 @@ def forged_tokens(victim, viewer, token_type):
         "expired": signed(dict(victim_claims, iat=now - 3600, nbf=now - 3600, exp=now - 1)),
         "not yet valid": signed(dict(victim_claims, nbf=now + 3600, exp=now + 7200)),
         "forged role, signature kept": f"{header}.{_b64(dict(viewer_claims, role='admin'))}.{signature}",
-        "role claim not the user's": signed(dict(claims_for(*viewer, token_type=token_type), role="admin")),
-        "unknown user": signed(claims_for(987654321, victim[1], token_type=token_type)),
-        "subject not a number": signed(claims_for("admin", victim[1], token_type=token_type)),
+        "role claim not the user's": signed(dict(claims_for(*viewer, token_type=token_type, sid=viewer_sid),
+                                                 role="admin")),
+        "unknown user": signed(claims_for(987654321, victim[1], token_type=token_type, sid=victim_sid)),
+        "subject not a number": signed(claims_for("admin", victim[1], token_type=token_type, sid=victim_sid)),
+        "session id not a uuid": signed(claims_for(*victim, token_type=token_type, sid="1 OR 1=1")),
         "kid header injection": signed(victim_claims, key=OTHER_SECRET,
                                        headers={"kid": "../../../../dev/null"}),
     }

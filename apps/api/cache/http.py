@@ -23,9 +23,18 @@ def cache_key(route, user_id, role, query_items):
 
 
 def _query_items(query):
-    if query is not None:  # validated: defaults filled in, so ?months=12 and no months share a key
+    """Return the key's query part from the validated query (defaults filled in: ?months=12 and none share a key).
+
+    Never from the raw query string: unknown parameters would each make a new entry, and one client could
+    evict everyone's answers. A cached view without a validated query takes no parameters at all.
+    """
+    if query is not None:
         return [(name, str(value)) for name, value in query.model_dump().items() if value is not None]
-    return list(request.args.items(multi=True))
+    if request.args:
+        from ..errors import ValidationError
+        raise ValidationError([{"field": name, "message": "Extra inputs are not permitted"} for name in request.args],
+                              status=400, detail="This route takes no query parameters.")
+    return []
 
 
 def _respond(entry, outcome):

@@ -47,6 +47,7 @@ class Listener:
         self.deliveries = 0
         self.last_delivery_at = None
         self.last_error = None
+        self.last_error_at = None
         self._listening = threading.Event()
         self._stop = threading.Event()
         self._wake_r, self._wake_w = os.pipe()
@@ -83,6 +84,7 @@ class Listener:
             "deliveries": self.deliveries,
             "last_delivery_at": self.last_delivery_at.isoformat() if self.last_delivery_at else None,
             "last_error": self.last_error,
+            "last_error_at": self.last_error_at.isoformat() if self.last_error_at else None,
         }
 
     def _connect(self):
@@ -123,11 +125,17 @@ class Listener:
         was_listening = self.listening
         self.state = "reconnecting"
         self.backend_pid = self.connected_since = None
-        self.last_error = f"{type(exc).__name__}: {str(exc).strip()}"
+        # Shown by /api/health/cache: the class and the time only. The message names the database's host,
+        # address and user, so it goes to the log, which operators read and clients do not.
+        code = getattr(exc, "pgcode", None)
+        self.last_error = f"{type(exc).__name__}" + (f" (SQLSTATE {code})" if code else "")
+        self.last_error_at = _now()
         if was_listening:
             self.reconnects += 1
-            log.warning("cache listener lost its connection (%s); clearing the cache and reconnecting",
-                        self.last_error)
+            log.warning("cache listener lost its connection (%s: %s); clearing the cache and reconnecting",
+                        type(exc).__name__, str(exc).strip())
+        else:
+            log.warning("cache listener cannot connect (%s: %s); retrying", type(exc).__name__, str(exc).strip())
         self._deliver({""})
 
     def _receive(self, conn):

@@ -1,5 +1,6 @@
 """The audit trail for admins: read-only, filterable, newest first."""
 from datetime import datetime
+from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Literal
 
 from flask import Blueprint
@@ -48,6 +49,31 @@ def list_audit_logs(query):
     params = query.model_dump(include={"entity", "entity_id", "user_id", "action"})
     with cursor() as cur:
         return page_of(cur, queries.count_audit_logs, queries.list_audit_logs, params, query)
+
+
+class FailedLogin(BaseModel):
+    """One failed login: the name tried, the client address, when (never the password)."""
+
+    id: int
+    username: str
+    ip: str | None
+    attempted_at: datetime
+
+
+class FailedLoginQuery(PageQuery):
+    username: Text(64, 1) | None = None
+    ip: IPv4Address | IPv6Address | None = None
+
+
+@bp.get("/failed-logins")
+@documented(schema=page_model(FailedLogin))
+@require_role("admin")
+@accepts(query=FailedLoginQuery)
+def list_failed_logins(query):
+    """List failed logins newest first, filtered by the name tried and the client address (kept 90 days)."""
+    params = {"username": query.username, "ip": str(query.ip) if query.ip else None}
+    with cursor() as cur:
+        return page_of(cur, queries.count_failed_logins, queries.list_failed_logins, params, query)
 
 
 @bp.get("/<int:audit_log_id>")

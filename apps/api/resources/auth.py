@@ -1,9 +1,12 @@
-"""Login, token refresh, logout and the caller's identity."""
+"""Login, token refresh, logout, the caller's sessions and identity."""
+from datetime import datetime
+from uuid import UUID
+
 from flask import Blueprint, g
-from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
+from flask_jwt_extended import get_jwt
 from pydantic import BaseModel
 
-from .. import audit
+from .. import audit, sessions
 from ..auth import forget_token_state, require_role
 from ..db import Queries, cursor
 from ..errors import ApiError
@@ -14,6 +17,7 @@ from ..validation import Body, Text, accepts
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 queries = Queries("auth.sql")
+BAD_CREDENTIALS = "Unknown user, wrong password, or inactive account."
 
 
 class LoginBody(Body):
@@ -21,31 +25,47 @@ class LoginBody(Body):
     password: Text(1024, 1)
 
 
-class TokenUser(BaseModel):
+class LoginUser(BaseModel):
     id: int
     username: str
     role: str
 
 
-class LoginAnswer(BaseModel):
-    """Tokens for the Authorization header (`Bearer <access_token>`) and who they are for."""
+class Login(BaseModel):
+    """A login's tokens: a fresh access token and the session's refresh token."""
 
     access_token: str
     refresh_token: str
     token_type: str
-    user: TokenUser
+    user: LoginUser
 
 
-class RefreshAnswer(BaseModel):
+class Refreshed(BaseModel):
+    """A refresh's tokens: the presented refresh token is spent, this one replaces it."""
+
     access_token: str
+    refresh_token: str
     token_type: str
 
 
-class Revoked(BaseModel):
-    """The revoked token's id."""
-
+class Ended(BaseModel):
     status: str
-    revoked: str
+    session_id: UUID
+
+
+class Session(BaseModel):
+    """One live login session; `current` marks the one the request came with."""
+
+    id: UUID
+    created_at: datetime
+    last_used_at: datetime
+    ip: str | None
+    user_agent: str
+    current: bool
+
+
+class SessionList(BaseModel):
+    items: list[Session]
 
 
 class Me(BaseModel):
@@ -55,74 +75,106 @@ class Me(BaseModel):
     role: str
 
 
-def _tokens_for(user):
-    claims = {"role": user["role"]}
-    identity = str(user["id"])
-    return (create_access_token(identity=identity, additional_claims=claims),
-            create_refresh_token(identity=identity, additional_claims=claims))
+@bp.after_request
+def _never_store(response):
+    """Tokens and sessions must not be kept by any cache between the client and here."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/login")
-@documented(status=200, schema=LoginAnswer, responses={401: "Bad credentials"})
+@documented(status=200, schema=Login, responses={401: "Bad credentials"})
 @rate_limited("login", "RATE_LIMIT_LOGIN_IP", by="ip")
 @rate_limited("login", "RATE_LIMIT_LOGIN_USER", by="login_username")
 @accepts(body=LoginBody)
 def login(body):
-    """Exchange a username and password for an access and a refresh token."""
+    """Exchange a username and password for a new session's access and refresh tokens.
+
+    The access token is fresh for 15 minutes (user administration needs that). A failed login is recorded
+    (the name tried, the client address, the time) for admins: `GET /api/audit-logs/failed-logins`.
+    """
     with cursor() as cur:
         cur.execute(queries.get_user_for_login, {"username": body.username})
         user = cur.fetchone()
         # verify_password costs one scrypt even for an unknown user: no user enumeration by timing.
         password_ok = verify_password(user["password_hash"] if user else None, body.password)
-        if not (user and password_ok and user["is_active"]):
-            raise ApiError(401, "Unknown user, wrong password, or inactive account.",
-                           headers={"WWW-Authenticate": "Bearer"})
-        audit.record(cur, "login", "users", user["id"], user_id=user["id"])
-    access_token, refresh_token = _tokens_for(user)
+        if user and password_ok and user["is_active"]:
+            access_token, refresh_token = sessions.start(cur, user["id"], user["role"])
+            audit.record(cur, "login", "users", user["id"], user_id=user["id"])
+        else:
+            cur.execute(queries.insert_failed_login, {"username": body.username, "ip": audit.client_ip()})
+            cur.execute(queries.purge_old_failed_logins)
+            user = None
+    if user is None:  # after the block: the failed attempt's row is committed
+        raise ApiError(401, BAD_CREDENTIALS, headers={"WWW-Authenticate": "Bearer"})
     return {"access_token": access_token, "refresh_token": refresh_token, "token_type": "Bearer",
             "user": {"id": user["id"], "username": user["username"], "role": user["role"]}}
 
 
 @bp.post("/refresh")
-@documented(status=200, schema=RefreshAnswer, operation_id="refreshToken")
+@documented(status=200, schema=Refreshed, responses={401: "The refresh token was spent already: the session ended"},
+            operation_id="refreshToken")
 @require_role("viewer", refresh=True)
 def refresh():
-    """Return a new access token for a valid refresh token."""
+    """Spend the presented refresh token for a new access token and a new refresh token.
+
+    Presenting a refresh token that was spent already ends its whole session (reuse detection).
+    The new access token is not fresh.
+    """
+    with cursor() as cur:
+        tokens = sessions.rotate(cur, get_jwt())
+    if tokens is None:
+        forget_token_state()
+        raise ApiError(401, "This refresh token was already used; its session has ended. Log in again.",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return {"access_token": tokens[0], "refresh_token": tokens[1], "token_type": "Bearer"}
+
+
+def _end_current_session():
     claims = get_jwt()
-    token = create_access_token(identity=claims["sub"], additional_claims={"role": claims["role"]})
-    return {"access_token": token, "token_type": "Bearer"}
-
-
-def _revoke(cur, claims):
-    cur.execute(queries.revoke_token, {"jti": claims["jti"], "token_type": claims["type"],
-                                       "user_id": int(claims["sub"]), "expires_at": claims["exp"]})
+    with cursor() as cur:
+        sessions.end(cur, claims["sid"], g.user_id, "logout")
+        audit.record(cur, "logout", "users", g.user_id)
+    forget_token_state()
+    return {"status": "ok", "session_id": claims["sid"]}
 
 
 @bp.post("/logout")
-@documented(status=200, schema=Revoked)
+@documented(status=200, schema=Ended)
 @require_role("viewer")
 def logout():
-    """Revoke the presented token (and, when sent, the refresh token too) in every worker."""
-    claims = get_jwt()
-    with cursor() as cur:
-        _revoke(cur, claims)
-        cur.execute(queries.purge_expired_revocations)
-        audit.record(cur, "logout", "users", g.user_id)
-    forget_token_state()
-    return {"status": "ok", "revoked": claims["jti"]}
+    """End the session of the presented access token: its access and refresh tokens are refused from now on."""
+    return _end_current_session()
 
 
 @bp.post("/logout/refresh")
-@documented(status=200, schema=Revoked)
+@documented(status=200, schema=Ended)
 @require_role("viewer", refresh=True)
 def logout_refresh():
-    """Revoke the presented refresh token."""
-    claims = get_jwt()
+    """End the session of the presented refresh token."""
+    return _end_current_session()
+
+
+@bp.get("/sessions")
+@documented(schema=SessionList)
+@require_role("viewer")
+def list_sessions():
+    """List the caller's live sessions, newest first; `current` is the one this token belongs to."""
     with cursor() as cur:
-        _revoke(cur, claims)
-        audit.record(cur, "logout", "users", g.user_id)
+        return {"items": sessions.list_live(cur, g.user_id, get_jwt()["sid"])}
+
+
+@bp.delete("/sessions/<uuid:session_id>")
+@documented(responses={404: "No live session of the caller has this id"})
+@require_role("viewer")
+def delete_session(session_id):
+    """End one of the caller's sessions (the current one too): its tokens are refused from now on."""
+    with cursor() as cur:
+        if not sessions.end(cur, str(session_id), g.user_id, "revoked"):
+            raise ApiError(404, f"You have no live session {session_id}.")
+        audit.record(cur, "logout", "users", g.user_id, {"session": str(session_id)})
     forget_token_state()
-    return {"status": "ok", "revoked": claims["jti"]}
+    return "", 204
 
 
 @bp.get("/token")

@@ -3,8 +3,9 @@ import logging
 
 from flask import Blueprint, g, request
 
-from ..auth import require_role
+from ..auth import has_role, require_role
 from ..cache import get_cache
+from ..errors import ApiError
 from ..db import Queries, cursor
 from ..openapi import documented
 from ..validation import Body, Query, Text, accepts, parse_body
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 
 
 class CacheQuery(Query):
+    # A route path such as /api/dashboard/stats; admins may also give a key prefix (with |user=...|role=...).
     prefix: Text(200) = ""
 
 
@@ -30,7 +32,13 @@ class ClearBody(Body):
 @require_role("viewer")
 @accepts(query=CacheQuery)
 def get_cache_stats(query):
-    """Return the answering worker's cache statistics, for keys under `prefix` (keys start with the path)."""
+    """Return the answering worker's cache statistics for the routes under `prefix` (a route path).
+
+    Key-level detail (a prefix reaching into the key: `|user=...|role=...`) is for admins only, since it
+    would tell who has which role.
+    """
+    if "|" in query.prefix and not has_role("admin"):
+        raise ApiError(403, "Only admins may ask about single cache keys; give a route path as prefix.")
     return {"status": "ok", "cache_stats": get_cache().stats(query.prefix)}
 
 

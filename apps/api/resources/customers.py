@@ -1,7 +1,7 @@
 """Customers: search, create, read, update, delete, and the bulk import upsert keyed on email."""
 from datetime import datetime
 
-from flask import Blueprint
+from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
 from .. import audit
@@ -172,6 +172,8 @@ def import_customers(body):
     emails repeated within the payload (compared lower-cased); then nothing is written. A row whose email
     exists updates that customer: `name` is replaced, optional fields that are omitted or null keep their
     stored value. Rows identical to the stored customer are counted as `unchanged` and not rewritten.
+    Each inserted or changed customer is audited (`create`/`update` with its changed fields), and the
+    import as a whole once more (`import` with the counts), in the same transaction.
     """
     rows = body.customers
     duplicates = _duplicate_emails(rows)
@@ -179,7 +181,9 @@ def import_customers(body):
         raise ValidationError(duplicates, detail="Some rows repeat an email of an earlier row.")
     columns = {"names": "name", "emails": "email", "phones": "phone", "companies": "company", "notes": "notes"}
     params = {param: [getattr(row, field) for row in rows] for param, field in columns.items()}
+    params.update(user_id=g.user_id, ip=audit.client_ip())
     with cursor() as cur:
+        cur.execute(queries.lock_imported_customers, params)
         cur.execute(queries.import_customers, params)
         counts = cur.fetchone()
         result = {"inserted": counts["inserted"], "updated": counts["updated"],

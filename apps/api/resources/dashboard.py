@@ -8,7 +8,7 @@ from ..auth import require_role
 from ..cache import cached_per_user
 from ..db import Queries, cursor
 from ..openapi import documented
-from ..validation import Query, accepts
+from ..validation import NoQuery, Query, accepts
 from ..workflow import JOB_STATUSES
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard")
@@ -63,8 +63,9 @@ def _pick(counts, keys):
 @bp.get("/stats")
 @documented(schema=STATS_SCHEMA, operation_id="getDashboardStats")
 @require_role("viewer")
+@accepts(query=NoQuery)
 @cached_per_user(ttl="CACHE_TTL_STATS")
-def get_stats():
+def get_stats(query):
     """Return job, task (the caller's own steps), machine and user counts."""
     with cursor() as cur:
         cur.execute(queries.get_stats, {"today": today_utc(), "user_id": g.user_id})
@@ -90,8 +91,9 @@ def list_recent_jobs(query):
 @bp.get("/chart/jobs-by-status")
 @documented(schema=CHART_SCHEMA)
 @require_role("viewer")
+@accepts(query=NoQuery)
 @cached_per_user(ttl="CACHE_TTL_JOBS_BY_STATUS")
-def get_jobs_by_status():
+def get_jobs_by_status(query):
     """Return the number of jobs in each status, in workflow order."""
     with cursor() as cur:
         cur.execute(queries.count_jobs_by_status)

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ..errors import ApiError
 from ..metrics import exposition
+from ..proxies import PEER_ADDR
 
 bp = Blueprint("metrics", __name__)
 LOOPBACK = ("127.0.0.1", "::1")
@@ -15,7 +16,9 @@ def _authorized():
     if token:
         presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         return hmac.compare_digest(presented.encode(), token.encode())
-    return request.remote_addr in LOOPBACK
+    # Loopback means the socket's peer, and no proxy speaking for someone else: a forwarded header never counts.
+    peer = request.environ.get(PEER_ADDR, request.remote_addr)
+    return peer in LOOPBACK and request.remote_addr in LOOPBACK and "X-Forwarded-For" not in request.headers
 
 
 @bp.get("/metrics")

@@ -159,10 +159,13 @@ def get_role_permissions(role):
 
 @bp.put("/roles/<role:role>/permissions")
 @documented(status=200, schema=PERMISSIONS_SCHEMA)
-@require_role("admin")
+@require_role("admin", fresh=True)
 @accepts(body=PermissionsBody)
 def replace_role_permissions(role, body):
-    """Replace the set of processes the role may execute (`process_ids`; duplicates count once)."""
+    """Replace the set of processes the role may execute (`process_ids`; duplicates count once).
+
+    Needs a fresh login.
+    """
     process_ids = sorted(set(body.process_ids))
     with cursor() as cur:
         cur.execute(queries.lock_role_permissions, {"role": role})

@@ -5,8 +5,8 @@ from typing import Annotated, Literal
 from flask import Blueprint, g
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
 
-from .. import audit
-from ..auth import ROLES, forget_token_state, has_role, require_role
+from .. import audit, sessions
+from ..auth import ROLES, forget_token_state, has_role, require_fresh, require_role
 from ..db import Queries, cursor
 from ..errors import ApiError
 from ..etags import precondition, with_etag
@@ -67,10 +67,24 @@ class UserPatch(Body):
     password: Password = None
 
 
-def _refuse_self_lockout(user_id, role, is_active):
-    """Refuse to let the calling admin demote or deactivate themselves (someone must stay admin)."""
-    if user_id == g.user_id and (role != "admin" or not is_active):
-        raise ApiError(409, "Admins cannot demote or deactivate themselves; ask another admin.")
+def _lock_for_change(cur, user_id, role=None, is_active=None):
+    """Lock and return the user; refuse (409) to leave no active admin, or an admin demoting themselves.
+
+    The active admins are locked first, always in id order, so two admins acting at once take turns.
+    """
+    admins = []
+    if role is not None or is_active is not None:
+        cur.execute(queries.lock_active_admins)
+        admins = [row["id"] for row in cur.fetchall()]
+    before = one_or_404(cur, queries.lock_user, {"id": user_id}, "user")
+    role = before["role"] if role is None else role
+    is_active = before["is_active"] if is_active is None else is_active
+    if user_id in admins and (role != "admin" or not is_active):
+        if user_id == g.user_id:
+            raise ApiError(409, "Admins cannot demote or deactivate themselves; ask another admin.")
+        if len(admins) == 1:
+            raise ApiError(409, "This is the last active admin; make another admin first.")
+    return before
 
 
 def _summary(user):
@@ -96,10 +110,10 @@ def list_users(query):
 
 @bp.post("")
 @documented(schema=User, responses={409: "The username or email is taken"})
-@require_role("admin")
+@require_role("admin", fresh=True)
 @accepts(body=UserBody)
 def create_user(body):
-    """Create a user; the password is stored as a salted scrypt hash."""
+    """Create a user; the password is stored as a salted scrypt hash. Needs a fresh login."""
     fields = body.model_dump(exclude={"password"})
     with cursor() as cur:
         cur.execute(queries.insert_user, dict(fields, password_hash=hash_password(body.password)))
@@ -120,7 +134,7 @@ def get_user(user_id):
     return with_etag(dict(_summary(user), row_version=user["row_version"]), variant=SUMMARY_VARIANT)
 
 
-def _save(cur, before, changes, password=None):
+def _save(cur, before, changes, password=None, action="update"):
     """Write `changes` (and a new password) over `before`; audit and return the user."""
     changed = audit.changed_fields(before, changes)
     if not changed and password is None:
@@ -130,7 +144,9 @@ def _save(cur, before, changes, password=None):
     user = cur.fetchone()
     if password is not None:
         changed["password"] = "changed"
-    audit.record(cur, "update", "users", before["id"], changed)
+    if password is not None or "role" in changed or "is_active" in changed:
+        sessions.end_all(cur, before["id"], "account changed")
+    audit.record(cur, action, "users", before["id"], changed)
     return user
 
 
@@ -142,22 +158,23 @@ def _save(cur, before, changes, password=None):
 def update_user(user_id, body):
     """Change a user's name, email, role, active state or password.
 
-    A role change or deactivation ends the user's current tokens. Admins cannot demote or deactivate
-    themselves (409), so at least one active admin always remains.
+    A change of role, active state or password ends all of the user's sessions. Changing a role or a
+    password needs a fresh login. Admins cannot demote or deactivate themselves, and the last active
+    admin cannot be demoted or deactivated (409).
     """
     changes = body.model_dump(include=body.model_fields_set - {"password"})
+    if "role" in changes or body.password is not None:
+        require_fresh()
     with cursor() as cur:
-        before = one_or_404(cur, queries.lock_user, {"id": user_id}, "user")
+        before = _lock_for_change(cur, user_id, changes.get("role"), changes.get("is_active"))
         etag = precondition(before)
-        _refuse_self_lockout(user_id, changes.get("role", before["role"]),
-                             changes.get("is_active", before["is_active"]))
         user = _save(cur, before, changes, password=body.password)
-    forget_token_state()  # a demoted or deactivated user's tokens stop here at once, elsewhere within 1 s
+    forget_token_state()  # the ended sessions' tokens stop here at once, elsewhere within 1 s
     return (before, 200, {"ETag": etag}) if user is before else with_etag(user)
 
 
 @bp.delete("/<int:user_id>")
-@documented(responses={409: "An admin tried to delete themselves"}, etag=True)
+@documented(responses={409: "An admin tried to delete themselves, or the last active admin"}, etag=True)
 @require_role("admin")
 def delete_user(user_id):
     """Delete a user: from then on every operation on it answers 404, and it cannot log in.
@@ -167,10 +184,23 @@ def delete_user(user_id):
     instead. Admins cannot delete themselves (409).
     """
     with cursor() as cur:
-        before = one_or_404(cur, queries.lock_user, {"id": user_id}, "user")
+        before = _lock_for_change(cur, user_id, is_active=False)
         precondition(before)
-        _refuse_self_lockout(user_id, before["role"], False)
         cur.execute(queries.delete_user, {"id": user_id})
+        sessions.end_all(cur, user_id, "account changed")
         audit.record(cur, "delete", "users", user_id, audit.changed_fields(before, {"is_active": False}))
+    forget_token_state()
+    return "", 204
+
+
+@bp.delete("/<int:user_id>/sessions")
+@documented(responses={404: "Unknown user"})
+@require_role("admin")
+def delete_user_sessions(user_id):
+    """End every session of a user: all their tokens are refused from now on."""
+    with cursor() as cur:
+        one_or_404(cur, queries.get_user, {"id": user_id}, "user")
+        ended = sessions.end_all(cur, user_id, "ended by admin")
+        audit.record(cur, "logout", "users", user_id, {"sessions_ended": ended})
     forget_token_state()
     return "", 204

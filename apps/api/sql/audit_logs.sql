@@ -29,3 +29,19 @@ SELECT a.id, a.user_id, u.username, a.action, a.entity, a.entity_id, a.changes, 
 FROM audit_logs a
 LEFT JOIN users u ON u.id = a.user_id
 WHERE a.id = %(id)s;
+
+-- name: count-failed-logins
+-- How many failed logins match the filters.
+SELECT count(*) AS total
+FROM failed_logins
+WHERE (%(username)s::text IS NULL OR username = %(username)s)
+  AND (%(ip)s::inet IS NULL OR ip = %(ip)s::inet);
+
+-- name: list-failed-logins
+-- One page of failed logins, newest first.
+SELECT id, username, host(ip) AS ip, attempted_at
+FROM failed_logins
+WHERE (%(username)s::text IS NULL OR username = %(username)s)
+  AND (%(ip)s::inet IS NULL OR ip = %(ip)s::inet)
+ORDER BY attempted_at DESC, id DESC
+LIMIT %(limit)s OFFSET %(offset)s;

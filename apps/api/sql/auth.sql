@@ -1,4 +1,4 @@
--- Login, token revocation and the caller's own record.
+-- Login, failed logins and the caller's own record.
 
 -- name: get-user-for-login
 -- The user row a login checks the password against.
@@ -10,12 +10,10 @@ FROM users WHERE username = %(username)s;
 SELECT id, username, full_name, email, role
 FROM users WHERE id = %(user_id)s AND is_active;
 
--- name: revoke-token
--- Record a token as revoked until it would have expired anyway.
-INSERT INTO revoked_tokens (jti, token_type, user_id, expires_at)
-VALUES (%(jti)s, %(token_type)s, %(user_id)s, to_timestamp(%(expires_at)s))
-ON CONFLICT (jti) DO NOTHING;
+-- name: insert-failed-login
+-- Record a failed login: the name tried and where from (never the password).
+INSERT INTO failed_logins (username, ip) VALUES (%(username)s, %(ip)s);
 
--- name: purge-expired-revocations
--- Revocations of tokens that have expired anyway are no longer needed.
-DELETE FROM revoked_tokens WHERE expires_at < now() - interval '1 minute';
+-- name: purge-old-failed-logins
+-- Failed logins are kept 90 days.
+DELETE FROM failed_logins WHERE attempted_at < now() - interval '90 days';

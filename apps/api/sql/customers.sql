@@ -47,14 +47,23 @@ RETURNING id, name, email, phone, company, notes, created_at, updated_at, xmin::
 DELETE FROM customers WHERE id = %(id)s
 RETURNING id, name, email, phone, company, notes;
 
+-- name: lock-imported-customers
+-- Lock the customers an import will update, in id order, so their audited old values stay current.
+SELECT id FROM customers WHERE email = ANY(%(emails)s::text[]) ORDER BY id FOR UPDATE;
+
 -- name: import-customers
 -- Upsert many customers keyed on email in one statement; omitted (NULL) optional fields keep their value.
 -- A row identical to the stored one is left alone (no write, updated_at kept) and counted in neither.
+-- Each inserted or changed customer gets its own audit row with the changed fields, in the same statement.
 WITH incoming AS (
     SELECT *
     FROM unnest(%(names)s::text[], %(emails)s::text[], %(phones)s::text[],
                 %(companies)s::text[], %(notes)s::text[])
          AS row (name, email, phone, company, notes)
+), stored AS (
+    -- The rows as they were (locked by lock-imported-customers just before, so still current).
+    SELECT c.id, c.name, c.email, c.phone, c.company, c.notes
+    FROM customers c JOIN incoming i ON i.email = c.email
 ), upserted AS (
     INSERT INTO customers AS c (name, email, phone, company, notes)
     SELECT name, email, phone, company, notes FROM incoming
@@ -66,7 +75,19 @@ WITH incoming AS (
     WHERE (c.name, c.phone, c.company, c.notes) IS DISTINCT FROM
           (EXCLUDED.name, COALESCE(EXCLUDED.phone, c.phone), COALESCE(EXCLUDED.company, c.company),
            COALESCE(EXCLUDED.notes, c.notes))
-    RETURNING (xmax = 0) AS inserted
+    RETURNING c.id, c.name, c.email, c.phone, c.company, c.notes, (xmax = 0) AS inserted
+), audited AS (
+    INSERT INTO audit_logs (user_id, action, entity, entity_id, changes, ip)
+    SELECT %(user_id)s, CASE WHEN u.inserted THEN 'create' ELSE 'update' END, 'customers', u.id,
+           (SELECT COALESCE(jsonb_object_agg(f.field, jsonb_build_object('old', f.old, 'new', f.new)), '{}')
+            FROM (VALUES ('name', to_jsonb(s.name), to_jsonb(u.name)),
+                         ('email', to_jsonb(s.email), to_jsonb(u.email)),
+                         ('phone', to_jsonb(s.phone), to_jsonb(u.phone)),
+                         ('company', to_jsonb(s.company), to_jsonb(u.company)),
+                         ('notes', to_jsonb(s.notes), to_jsonb(u.notes))) AS f (field, old, new)
+            WHERE f.old IS DISTINCT FROM f.new),
+           %(ip)s
+    FROM upserted u LEFT JOIN stored s ON s.id = u.id
 )
 SELECT count(*) FILTER (WHERE inserted) AS inserted,
        count(*) FILTER (WHERE NOT inserted) AS updated

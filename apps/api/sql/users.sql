@@ -37,13 +37,10 @@ VALUES (%(username)s, %(full_name)s, %(email)s, %(role)s, %(is_active)s, %(passw
 RETURNING id, username, full_name, email, role, is_active, created_at, updated_at, xmin::text AS row_version;
 
 -- name: update-user
--- Replace a user's editable fields; a NULL password_hash keeps the current password,
--- a new one also ends every token issued before it.
+-- Replace a user's editable fields; a NULL password_hash keeps the current password.
 UPDATE users
 SET full_name = %(full_name)s, email = %(email)s, role = %(role)s, is_active = %(is_active)s,
-    password_hash = COALESCE(%(password_hash)s, password_hash),
-    tokens_valid_after = CASE WHEN %(password_hash)s IS NULL THEN tokens_valid_after
-                              ELSE date_trunc('second', now()) END
+    password_hash = COALESCE(%(password_hash)s, password_hash)
 WHERE id = %(id)s
 RETURNING id, username, full_name, email, role, is_active, created_at, updated_at, xmin::text AS row_version;
 
@@ -51,3 +48,8 @@ RETURNING id, username, full_name, email, role, is_active, created_at, updated_a
 -- Remove a user from the API: deactivated and marked deleted; the row stays for the audit trail.
 UPDATE users SET is_active = false, deleted_at = now()
 WHERE id = %(id)s;
+
+-- name: lock-active-admins
+-- Every active admin, locked in id order: two admins demoting each other at once take turns here,
+-- and the second sees the first one's change (so one active admin always remains).
+SELECT id FROM users WHERE role = 'admin' AND is_active ORDER BY id FOR UPDATE;

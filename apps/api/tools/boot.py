@@ -10,7 +10,7 @@ import sys
 
 from ..db import migrate
 from ..config import PROJECT_ROOT, Config, ConfigError, load_env_file
-from .embedded_pg import DEV_DATABASE, EmbeddedPostgres
+from .embedded_pg import DEV_DATABASE, dev_server
 
 DEMO_JOBS = 3000
 DEMO_CUSTOMERS = 300
@@ -21,7 +21,7 @@ def say(message):
 
 
 def _start_embedded(config):
-    server = EmbeddedPostgres(config.DATA_DIR)
+    server = dev_server(config.DATA_DIR)
     already_running = server.running_port() is not None
     say(f"embedded PostgreSQL in {server.data_dir} ({'reusing the running server' if already_running else 'starting'})")
     server.start()

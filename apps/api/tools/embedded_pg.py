@@ -6,11 +6,12 @@ DATABASE_URL points at a real server.
 """
 import logging
 import os
-import pwd
 import socket
 import subprocess
 import warnings
 from pathlib import Path
+
+from . import embedded_root
 
 with warnings.catch_warnings():
     # The package computes an unused runtime dir at import and warns when XDG_RUNTIME_DIR is unset.
@@ -19,8 +20,6 @@ with warnings.catch_warnings():
 
 log = logging.getLogger(__name__)
 
-# PostgreSQL refuses to run as root; under root the server runs as this user.
-SERVER_USER = "embedded_postgres"
 SUPERUSER = "postgres"
 
 # Settings for every embedded server; `fast=True` adds durability-free ones for tests.
@@ -52,46 +51,40 @@ def free_port():
 
 
 class EmbeddedPostgres:
-    """One PostgreSQL server whose data lives in `data_dir`."""
+    """One PostgreSQL server for `data_dir` (as root, its cluster lives elsewhere: see embedded_root.py)."""
 
     def __init__(self, data_dir, port=None, fast=False):
-        self.data_dir = Path(data_dir).resolve()
+        self.requested_dir = Path(data_dir).resolve()
         self.port = port
         self.fast = fast
-        self.run_as = SERVER_USER if os.geteuid() == 0 else None
+        # PostgreSQL refuses to run as root: then its programs run as another user, from a place it can reach.
+        self.as_root = os.geteuid() == 0
+        self.data_dir = embedded_root.cluster_path(self.requested_dir) if self.as_root else self.requested_dir
+        self.bin_path = POSTGRES_BIN_PATH
 
     def url(self, dbname="postgres"):
         """Return the connection URL of database `dbname` on this server."""
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
 
     def _run(self, program, *args, timeout=60):
-        command = [str(POSTGRES_BIN_PATH / program), *args]
+        command = [str(self.bin_path / program), *args]
         identity = {}
-        if self.run_as:
-            entry = pwd.getpwnam(self.run_as)
-            identity = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+        if self.as_root:
+            uid, gid = embedded_root.server_identity()
+            identity = {"user": uid, "group": gid, "extra_groups": []}
+        # cwd "/": the caller's directory may be one the server user cannot enter.
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd="/",
                                 stdin=subprocess.DEVNULL, **identity)
         if result.returncode != 0:
             raise EmbeddedPostgresError(f"{program} failed ({result.returncode}): {result.stderr.strip()}")
         return result
 
-    def _prepare_user(self):
-        if self.run_as is None:
-            return
-        try:
-            pwd.getpwnam(self.run_as)
-        except KeyError:
-            subprocess.run(["useradd", "--system", "--no-create-home", self.run_as],
-                           check=True, capture_output=True)
-        entry = pwd.getpwnam(self.run_as)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
-        # The server user must be able to reach the data dir through its parents.
-        for parent in self.data_dir.parents:
-            mode = parent.stat().st_mode
-            if mode & 0o005 != 0o005:
-                parent.chmod(mode | 0o005)
+    def _prepare(self):
+        if self.as_root:
+            embedded_root.prepare_cluster(self.data_dir)
+            self.bin_path = embedded_root.programs(POSTGRES_BIN_PATH)
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
 
     def initialized(self):
         """Tell whether the data directory holds a cluster."""
@@ -112,7 +105,7 @@ class EmbeddedPostgres:
 
     def init(self):
         """Create the cluster (initdb) when the data dir has none."""
-        self._prepare_user()
+        self._prepare()
         if self.initialized():
             return
         self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust",
@@ -145,6 +138,13 @@ class EmbeddedPostgres:
         except EmbeddedPostgresError as exc:
             log.warning("%s", exc)
 
+    def remove(self):
+        """Stop the server at once and delete its cluster (a throwaway one: tests, benchmarks)."""
+        import shutil
+
+        self.stop(mode="immediate")
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
     def create_database(self, name, template=None):
         """Create database `name` (optionally from `template`) unless it exists."""
         import psycopg2
@@ -168,9 +168,14 @@ class EmbeddedPostgres:
 DEV_DATABASE = "printshop"
 
 
+def dev_server(data_dir):
+    """Return the development server of DATA_DIR (its cluster in DATA_DIR/pg, beside the dev secret)."""
+    return EmbeddedPostgres(Path(data_dir) / "pg")
+
+
 def running_dev_url(data_dir):
     """Return the URL of the development database when its embedded server runs, else None."""
-    server = EmbeddedPostgres(data_dir)
+    server = dev_server(data_dir)
     port = server.running_port()
     if port is None:
         return None

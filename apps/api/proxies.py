@@ -1,0 +1,69 @@
+"""Trust boundary at the edge: X-Forwarded-* honoured only from FORWARDED_ALLOW_IPS peers (gunicorn's meaning)."""
+import ipaddress
+
+# The direct peer's address, before any X-Forwarded-For was applied (for checks that need the real socket).
+PEER_ADDR = "printshop.peer_addr"
+
+
+def parse_allowed(text):
+    """Return the networks of a comma-separated list of addresses or CIDRs ("*": every peer); ValueError if bad."""
+    entries = [entry.strip() for entry in str(text).split(",") if entry.strip()]
+    if "*" in entries:
+        return [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
+    # strict, as gunicorn: 10.0.0.1/8 (host bits set) is a mistake, not 10.0.0.0/8.
+    return [ipaddress.ip_network(entry, strict=True) for entry in entries]
+
+
+def parse_address(text):
+    """Return `text` as an address (IPv4-mapped IPv6 as IPv4), or None when it is not one."""
+    try:
+        address = ipaddress.ip_address(str(text).strip())
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+class ForwardedFrom:
+    """WSGI middleware: take the client address and scheme from X-Forwarded-* only when the peer is trusted.
+
+    The client is the rightmost X-Forwarded-For address that is not itself a trusted proxy, so a client
+    cannot choose its address by sending the header itself: every trusted proxy appends what it saw.
+    """
+
+    def __init__(self, app, allowed):
+        self.app = app
+        self.allowed = allowed
+
+    def trusted(self, address):
+        return address is not None and any(address in network for network in self.allowed)
+
+    def __call__(self, environ, start_response):
+        peer = environ.get("REMOTE_ADDR")
+        environ[PEER_ADDR] = peer
+        if self.trusted(parse_address(peer)):
+            forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
+            client = peer
+            for hop in reversed(forwarded.split(",") if forwarded else []):
+                address = parse_address(hop)
+                if address is None:
+                    break
+                client = str(address)
+                if not self.trusted(address):
+                    break
+            environ["REMOTE_ADDR"] = client
+            scheme = environ.get("HTTP_X_FORWARDED_PROTO", "").rsplit(",", 1)[-1].strip().lower()
+            if scheme in ("http", "https"):
+                environ["wsgi.url_scheme"] = scheme
+        return self.app(environ, start_response)
+
+
+def rate_limit_key(text):
+    """Return the key a client address counts under: IPv6 clients by their /64 (one host usually has all of it)."""
+    address = parse_address(text)
+    if address is None:
+        return text or "unknown"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

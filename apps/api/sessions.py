@@ -1,0 +1,134 @@
+"""Login sessions kept in PostgreSQL, and each worker's one-second view of whether a session is live.
+
+A login starts a session; its access and refresh tokens carry the session id (claim "sid"). A token is
+honoured only while its session is live and its user active with the token's role. Refresh rotates the
+session's one valid refresh token; presenting a spent one ends the session (RFC 9700 reuse detection).
+"""
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from cachetools import TTLCache
+from flask import current_app, request
+from flask_jwt_extended import create_access_token, create_refresh_token
+
+from .audit import client_ip
+from .db import Queries, connection
+
+queries = Queries("sessions.sql")
+# An ended session's tokens are refused by every worker within this many seconds (at once by the one that
+# ended it): each worker asks PostgreSQL about a session at most once per this interval.
+STATE_TTL = 1.0
+# An access token from a password login is fresh this long (refreshed ones never are).
+FRESH_FOR = timedelta(minutes=15)
+USER_AGENT_MAX = 500
+_UNKNOWN = object()
+
+
+class SessionStates:
+    """One app's cache of session states: (sid, user id) -> the role of a live session, or None."""
+
+    def __init__(self):
+        self.states = TTLCache(maxsize=50_000, ttl=STATE_TTL)
+        self.lock = threading.Lock()
+
+    def role_of(self, sid, subject):
+        """Return the live session's role (None when it is not live), asking PostgreSQL at most once a second."""
+        key = (sid, subject)
+        with self.lock:
+            role = self.states.get(key, _UNKNOWN)
+        if role is not _UNKNOWN:
+            return role
+        role = _load_role(sid, subject)
+        with self.lock:
+            self.states[key] = role
+        return role
+
+    def forget(self):
+        """Drop every cached state (after a session ended in this process)."""
+        with self.lock:
+            self.states.clear()
+
+
+def _load_role(sid, subject):
+    try:
+        user_id, sid = int(subject), str(uuid.UUID(str(sid)))
+    except (TypeError, ValueError):
+        return None
+    with connection() as conn, conn.cursor() as cur:
+        cur.execute(queries.get_session_state, {"sid": sid, "user_id": user_id})
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+def init_app(app):
+    """Give `app` its own session-state cache."""
+    app.extensions["session_states"] = SessionStates()
+
+
+def is_refused(payload):
+    """Tell whether a verified token must be refused: its session ended, or its user changed."""
+    role = current_app.extensions["session_states"].role_of(payload.get("sid"), payload.get("sub"))
+    return role is None or role != payload.get("role")
+
+
+def forget_states():
+    """Make this worker ask PostgreSQL again about every session (after ending some)."""
+    current_app.extensions["session_states"].forget()
+
+
+def _tokens(user_id, role, sid, refresh_jti, fresh):
+    claims = {"role": role, "sid": sid}
+    identity = str(user_id)
+    return (create_access_token(identity=identity, additional_claims=claims, fresh=fresh),
+            create_refresh_token(identity=identity, additional_claims=dict(claims, jti=refresh_jti)))
+
+
+def _refresh_expiry():
+    return datetime.now(timezone.utc) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+
+
+def start(cur, user_id, role):
+    """Start a session for a password login; return its (fresh access token, refresh token)."""
+    sid, refresh_jti = str(uuid.uuid4()), str(uuid.uuid4())
+    user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX].replace("\x00", "")
+    cur.execute(queries.insert_session, {"sid": sid, "user_id": user_id, "refresh_jti": refresh_jti,
+                                         "expires_at": _refresh_expiry(), "ip": client_ip(),
+                                         "user_agent": user_agent})
+    cur.execute(queries.purge_old_sessions)
+    return _tokens(user_id, role, sid, refresh_jti, fresh=FRESH_FOR)
+
+
+def rotate(cur, claims):
+    """Spend the presented refresh token; return new (access, refresh) tokens, or None after a reuse.
+
+    A refresh token that is not the session's current one was spent already (or stolen): the whole
+    session ends, so neither the thief nor the owner can go on with it.
+    """
+    refresh_jti = str(uuid.uuid4())
+    cur.execute(queries.rotate_refresh, {"sid": claims["sid"], "user_id": int(claims["sub"]),
+                                         "presented_jti": claims["jti"], "new_jti": refresh_jti,
+                                         "expires_at": _refresh_expiry()})
+    row = cur.fetchone()
+    if row is None:
+        end(cur, claims["sid"], int(claims["sub"]), "refresh token reused")
+        return None
+    return _tokens(int(claims["sub"]), row["role"], claims["sid"], refresh_jti, fresh=False)
+
+
+def end(cur, sid, user_id, reason):
+    """End one live session of `user_id`; tell whether there was one."""
+    cur.execute(queries.end_session, {"sid": sid, "user_id": user_id, "reason": reason})
+    return cur.fetchone() is not None
+
+
+def end_all(cur, user_id, reason):
+    """End every live session of `user_id`; return how many."""
+    cur.execute(queries.end_user_sessions, {"user_id": user_id, "reason": reason})
+    return cur.rowcount
+
+
+def list_live(cur, user_id, current_sid):
+    """Return `user_id`'s live sessions, newest first, flagging the caller's own."""
+    cur.execute(queries.list_live_sessions, {"user_id": user_id, "current_sid": current_sid})
+    return cur.fetchall()
