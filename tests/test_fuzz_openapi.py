@@ -68,16 +68,17 @@ def test_password_operations_conform(case, target):
 
 
 @pytest.mark.slow
-def test_all_checks_and_the_stateful_phase_over_http(database_url, auth):
+def test_all_checks_and_the_stateful_phase_over_http(database_url, auth, tmp_path):
     with GunicornServer(database_url, workers=1, threads=4, env={"RATE_LIMITS_ENABLED": "false"}) as server:
         env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.support.fuzz_hooks", FUZZ_ADMIN_ID=str(auth.user_id("admin")),
                    FUZZ_DATABASE_URL=database_url, FUZZ_JWT_SECRET=TEST_SECRET, PYTHONPATH=str(PROJECT_ROOT))
         result = subprocess.run(
-            [sys.executable, "-m", "schemathesis.cli", "--config-file", "tests/support/schemathesis.toml", "run",
+            [sys.executable, "-m", "schemathesis.cli", "--config-file",
+             str(PROJECT_ROOT / "tests/support/schemathesis.toml"), "run",
              f"{server.base_url}/api/openapi.json", "--checks", "all", "--exclude-checks", "positive_data_acceptance",
              "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", HTTP_EXAMPLES, "--seed", HTTP_SEED,
              "--no-color"],
-            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)  # its cache goes there
     report = result.stdout + result.stderr
     assert result.returncode == 0, report[-6000:]
     scenarios = re.search(r"Scenarios:\s+(\d+)", report)
