@@ -11,16 +11,20 @@ import sys
 from pathlib import Path
 
 import psycopg2
+from psycopg2 import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from apps.api.db import Queries  # noqa: E402
+from apps.api.resources.queues import MOST_URGENT  # noqa: E402
 
 queries = Queries("queues.sql")
 
 
 def explain(cur, title, statement, params):
     print(f"\n## {title}")
-    cur.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, params)
+    first_page = sql.SQL(statement).format(**MOST_URGENT.parts(after=False)) if "{after}" in statement \
+        else sql.SQL(statement)
+    cur.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ") + first_page, params)
     for (line,) in cur.fetchall():
         print(line)
 
@@ -40,10 +44,13 @@ def main(url):
     for status in ("in_progress", "pending", "completed", "skipped"):
         explain(cur, f"me/steps?status={status}", queries.list_my_steps, dict(page, status=status))
     explain(cur, "me/steps, page 500 (OFFSET)", queries.list_my_steps, dict(page, offset=9980))
-    explain(cur, "me/steps count", queries.count_my_steps, page)
+    explain(cur, "me/steps count", "SELECT count(*) FROM (" + queries.match_my_steps.rstrip().rstrip(";") + ") m",
+            page)
     explain(cur, "machines/<id>/queue, page 1", queries.list_machine_queue,
             {"machine_id": machine_id, "limit": 20, "offset": 0})
-    explain(cur, "machines/<id>/queue count", queries.count_machine_queue, {"machine_id": machine_id})
+    explain(cur, "machines/<id>/queue count",
+            "SELECT count(*) FROM (" + queries.match_machine_queue.rstrip().rstrip(";") + ") m",
+            {"machine_id": machine_id})
     conn.close()
 
 

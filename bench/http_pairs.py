@@ -1,4 +1,5 @@
 """Pairs measured over HTTP against the real service under gunicorn, driven by wrk."""
+import json
 import secrets
 import statistics
 import threading
@@ -7,7 +8,8 @@ from contextlib import contextmanager
 
 import psycopg2
 
-from harness import ratio, say, wrk
+from cpu import bare_server, measured_wrk
+from harness import ratio, say
 
 from tests.support.gunicorn import GunicornServer
 
@@ -36,12 +38,6 @@ def token(server, username="operator1", password="demo"):
     return {"Authorization": f"Bearer {body['access_token']}"}
 
 
-def _rps_runs(server, path, headers, seconds, repeats, connections=16):
-    """Return the wrk results of `repeats` runs on `path`."""
-    return [wrk(server.base_url + path, seconds=seconds, connections=connections, headers=headers)
-            for _ in range(repeats)]
-
-
 def _summary(runs, key="rps"):
     values = [run[key] for run in runs]
     return statistics.median(values), min(values), max(values)
@@ -53,49 +49,89 @@ def _row(pair, what, naive, optimised, unit, goal="", note=""):
             "goal": goal, "note": note}
 
 
-def ceiling_vs_cached(url, seconds, repeats):
-    """A JWT-protected route that touches no database vs a cached /api/dashboard/stats hit."""
+def alternating(targets, headers, seconds, rounds):
+    """Run wrk once per target per round, the order rotated each round; return {target: [results]}.
+
+    `targets` maps a name to (URL, gunicorn master pid); each result carries req/s and "cpu_us", the
+    server CPU per request. Pairs are compared within a round (back to back), not across rounds.
+    """
+    names = list(targets)
+    samples = {name: [] for name in names}
+    for round_number in range(rounds):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            target_url, pid = targets[name]
+            samples[name].append(measured_wrk(pid, target_url, seconds, headers))
+    return samples
+
+
+def _round_ratios(samples, numerator, denominator, key):
+    return [top[key] / bottom[key] for top, bottom in zip(samples[numerator], samples[denominator])]
+
+
+def _cpu_note(samples, slow, fast):
+    ratios = _round_ratios(samples, slow, fast, "cpu_us")
+    return (f"server CPU/request {statistics.median(r['cpu_us'] for r in samples[slow]):,.0f} vs "
+            f"{statistics.median(r['cpu_us'] for r in samples[fast]):,.0f} µs "
+            f"(ratio per round {min(ratios):.2f}-{max(ratios):.2f})")
+
+
+HOT_PATH_TARGETS = ("bare", "/api/dashboard/stats", "/api/auth/token", "/api/health")
+
+
+def hot_path(url, seconds, rounds):
+    """Server CPU per request of a cached /api/dashboard/stats hit against the bare framework's route.
+
+    The ratio is taken within each round (the pair back to back); its median over the rounds is reported.
+    """
     with serve(url) as server:
         headers = token(server)
-        server.request("GET", "/api/dashboard/stats", headers=headers)  # warm the entry
-        ceiling, cached = [], []
-        for _ in range(repeats):  # alternate, so drift hits both alike
-            ceiling += _rps_runs(server, "/api/auth/token", headers, seconds, 1)
-            cached += _rps_runs(server, "/api/dashboard/stats", headers, seconds, 1)
-    share = statistics.median(r["rps"] for r in cached) / statistics.median(r["rps"] for r in ceiling)
-    row = _row("cache hit vs framework ceiling", "GET /api/auth/token (JWT, no DB) vs cached /api/dashboard/stats",
-               _summary(ceiling), _summary(cached), "req/s", "cached >= 95 % of ceiling",
-               f"cached = {share:.0%} of ceiling")
-    row["ratio"] = f"{share:.0%}"
+        _, _, body = server.request("GET", "/api/dashboard/stats", headers=headers)
+        with bare_server(SECRET, json.dumps(body).encode()) as bare:
+            targets = {name: (bare.base_url + "/api/dashboard/stats", bare.process.pid) if name == "bare"
+                       else (server.base_url + name, server.process.pid) for name in HOT_PATH_TARGETS}
+            samples = alternating(targets, headers, seconds, rounds)
+    ratios = _round_ratios(samples, "/api/dashboard/stats", "bare", "cpu_us")
+    cpu = {name: _summary(runs, "cpu_us") for name, runs in samples.items()}
+    rps = {name: _summary(runs) for name, runs in samples.items()}
+    ratio_median = statistics.median(ratios)
+    note = (f"cached = {ratio_median:.2f}x the bare app's CPU (per round {min(ratios):.2f}-{max(ratios):.2f}); "
+            f"µs/request: /api/auth/token {cpu['/api/auth/token'][0]:.0f}, /api/health {cpu['/api/health'][0]:.0f}; "
+            f"req/s: bare {rps['bare'][0]:,.0f}, cached {rps['/api/dashboard/stats'][0]:,.0f}")
+    row = _row("cache hit vs bare framework (server CPU)",
+               "bare Flask + flask-jwt-extended vs cached /api/dashboard/stats, CPU µs per request",
+               cpu["bare"], cpu["/api/dashboard/stats"], "us", "cached <= 1.05x the bare CPU", note)
+    row["ratio"] = f"{1 / ratio_median:.2f}x"
     return row
 
 
 def pool_vs_connect(url, seconds, repeats):
-    """The same uncached read (GET /api/customers/1) with connect-per-request vs the pool."""
-    results = {}
-    for mode in ("none", "pool"):
-        with serve(url, DB_POOL_MODE=mode) as server:
-            headers = token(server, "manager")
-            server.request("GET", "/api/customers/1", headers=headers)
-            results[mode] = _rps_runs(server, "/api/customers/1", headers, seconds, repeats)
+    """The same uncached read (GET /api/customers/1) with connect-per-request vs the pool, alternating."""
+    with serve(url, DB_POOL_MODE="none") as naive, serve(url) as pooled:
+        headers = token(pooled, "manager")
+        targets = {name: (server.base_url + "/api/customers/1", server.process.pid)
+                   for name, server in (("none", naive), ("pool", pooled))}
+        samples = alternating(targets, headers, seconds, max(repeats, 2))
     return _row("connect per request vs pool (HTTP)", "GET /api/customers/1, 2 workers x 4 threads",
-                _summary(results["none"]), _summary(results["pool"]), "req/s")
+                _summary(samples["none"]), _summary(samples["pool"]), "req/s",
+                note=_cpu_note(samples, "none", "pool"))
 
 
 def worker_models(url, seconds, repeats):
-    """Cached vs uncached /api/dashboard/stats under sync and gthread workers."""
+    """Cached vs uncached /api/dashboard/stats under sync and gthread workers, each pair alternating."""
     rows = []
     for worker_class, threads in (("sync", 1), ("gthread", 4)):
-        results = {}
-        for cache in ("false", "true"):
-            with serve(url, worker_class=worker_class, threads=threads, CACHE_ENABLED=cache) as server:
-                headers = token(server)
-                server.request("GET", "/api/dashboard/stats", headers=headers)
-                results[cache] = _rps_runs(server, "/api/dashboard/stats", headers, seconds, repeats)
+        with serve(url, worker_class=worker_class, threads=threads, CACHE_ENABLED="false") as uncached, \
+                serve(url, worker_class=worker_class, threads=threads) as cached:
+            headers = token(cached)
+            targets = {name: (server.base_url + "/api/dashboard/stats", server.process.pid)
+                       for name, server in (("false", uncached), ("true", cached))}
+            samples = alternating(targets, headers, seconds, max(repeats, 2))
+        p99 = {name: statistics.median(r.get("p99_ms", 0) for r in runs) for name, runs in samples.items()}
         rows.append(_row(f"uncached vs cached stats, {worker_class}", f"2 {worker_class} workers x {threads} threads",
-                         _summary(results["false"]), _summary(results["true"]), "req/s",
-                         note=f"p99 uncached {statistics.median(r.get('p99_ms', 0) for r in results['false']):.1f} ms, "
-                              f"cached {statistics.median(r.get('p99_ms', 0) for r in results['true']):.1f} ms"))
+                         _summary(samples["false"]), _summary(samples["true"]), "req/s",
+                         note=f"p99 uncached {p99['false']:.1f} ms, cached {p99['true']:.1f} ms; "
+                              + _cpu_note(samples, "false", "true")))
     return rows
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import http_pairs  # noqa: E402
+import list_pairs  # noqa: E402
 import report  # noqa: E402
 import sql_pairs  # noqa: E402
 from harness import database_server, say, seeded_database  # noqa: E402  (also puts the project root on sys.path)
@@ -73,12 +74,15 @@ def run(config):
         rows += sql_pairs.index_migration(big, config["repeat"])
         rows.append(sql_pairs.work_queue(big, config["repeat"]))
         rows += sql_pairs.trigger_cost(big, config["repeat"])
+        say("list queries: old plan vs new at two sizes")
+        list_sizes = {size: urls[size] for size in (min(urls), max(urls))}
+        facts["lists"] = list_pairs.markdown(list_pairs.measure(list_sizes, config["repeat"]), list_sizes)
         search_url, _ = seeded_database(server_url, "bench_search", 0, customers=config["search_customers"])
         rows += sql_pairs.customer_search(search_url, config["repeat"])
         if not config["skip_http"]:
             say("HTTP pairs (gunicorn + wrk)")
             seconds, repeats = config["wrk_seconds"], config["wrk_repeats"]
-            rows.append(http_pairs.ceiling_vs_cached(big, seconds, repeats))
+            rows.append(http_pairs.hot_path(big, seconds, max(repeats, 3) + 1))
             rows.append(http_pairs.pool_vs_connect(big, seconds, repeats))
             rows += http_pairs.single_flight(big, config["burst_rounds"])
             rows += http_pairs.worker_models(big, seconds, repeats)

@@ -2,7 +2,8 @@
 -- "Most urgent" is a property of the step's job (priority, then due date), so an index on job_steps alone
 -- cannot order by it. Each step therefore carries a copy of its job's urgency (job_urgency: 0 urgent,
 -- 1 high, 2 normal, 3 low; job_due_date), kept by triggers: set when a step is inserted, rewritten when
--- its job's priority or due date changes (at most 100 steps per job). The indexes below then hand out a
+-- its job's priority or due date changes (at most 100 steps per job). job_due_date is 'infinity' when the
+-- job has none: it sorts last, and a keyset cursor compares it like any date (a NULL would compare as NULL). The indexes below then hand out a
 -- page in order by reading only that page: no sort, whatever the number of jobs.
 
 CREATE FUNCTION job_urgency(priority text) RETURNS smallint
@@ -14,15 +15,15 @@ ALTER TABLE job_steps ADD COLUMN job_urgency smallint, ADD COLUMN job_due_date d
 
 -- Filling the copies is not a change of the steps: no updated_at stamp, no dashboard trigger.
 ALTER TABLE job_steps DISABLE TRIGGER USER;
-UPDATE job_steps st SET job_urgency = job_urgency(j.priority), job_due_date = j.due_date
+UPDATE job_steps st SET job_urgency = job_urgency(j.priority), job_due_date = COALESCE(j.due_date, 'infinity')
 FROM jobs j WHERE j.id = st.job_id;
 ALTER TABLE job_steps ENABLE TRIGGER USER;
-ALTER TABLE job_steps ALTER COLUMN job_urgency SET NOT NULL;
+ALTER TABLE job_steps ALTER COLUMN job_urgency SET NOT NULL, ALTER COLUMN job_due_date SET NOT NULL;
 
 CREATE FUNCTION job_steps_copy_urgency() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    SELECT job_urgency(j.priority), j.due_date INTO NEW.job_urgency, NEW.job_due_date
+    SELECT job_urgency(j.priority), COALESCE(j.due_date, 'infinity') INTO NEW.job_urgency, NEW.job_due_date
     FROM jobs j WHERE j.id = NEW.job_id;
     RETURN NEW;
 END;
@@ -34,7 +35,7 @@ CREATE TRIGGER job_steps_urgency BEFORE INSERT ON job_steps
 CREATE FUNCTION jobs_share_urgency() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE job_steps SET job_urgency = job_urgency(NEW.priority), job_due_date = NEW.due_date
+    UPDATE job_steps SET job_urgency = job_urgency(NEW.priority), job_due_date = COALESCE(NEW.due_date, 'infinity')
     WHERE job_id = NEW.id;
     RETURN NULL;
 END;

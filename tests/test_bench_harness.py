@@ -12,19 +12,24 @@ def test_bench_runs_end_to_end_and_writes_table_and_chart(tmp_path, monkeypatch)
     monkeypatch.syspath_prepend(str(BENCH_DIR))
     monkeypatch.delenv("BENCH_DATABASE_URL", raising=False)
     sys.modules.pop("run", None)
+    import list_pairs
     import run
 
     rows = run.main(["--quick", "--jobs", "400", "--customers", "300", "--repeat", "1", "--seconds", "1",
                      "--out", str(tmp_path)])
     pairs = {row["pair"] for row in rows}
     for expected in ("connect per request vs pool (in-process)", "4 queries vs 1 CTE", "month chart",
-                     "index: jobs by status", "customer search: btree vs trigram", "cache hit vs framework ceiling",
-                     "connect per request vs pool (HTTP)", "cold burst: queries per key per worker",
+                     "index: jobs by status", "customer search: btree vs trigram",
+                     "cache hit vs bare framework (server CPU)", "connect per request vs pool (HTTP)", "cold burst: queries per key per worker",
                      "uncached vs cached stats, gthread"):
         assert expected in pairs
     for row in rows:
         assert all(value > 0 for value in row["naive"] + row["optimised"]), row
     [markdown] = tmp_path.glob("*.md")
-    assert markdown.read_text().count("\n| ") == len(rows) + 1  # header + one line per pair
+    pairs_table, lists_table = markdown.read_text().split("## Lists")
+    assert pairs_table.count("\n| ") == len(rows) + 1  # header + one line per pair
+    for label, _, _ in list_pairs.CASES:
+        assert f"\n| {label} |" in lists_table
+    assert "422" in lists_table  # one-character searches are refused, not scanned
     [png] = tmp_path.glob("*.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -69,7 +69,10 @@ def test_running_steps_first_finished_last_and_filters_apply(client, auth, db, f
     page = client.get("/api/me/steps?per_page=2&page=2", headers=headers).get_json()
     assert [item["title"] for item in page["items"]] == ["normal late", "urgent"]
     assert page["pagination"] == {"page": 2, "per_page": 2, "total": 4, "pages": 2, "has_next": False,
-                                  "has_prev": True}
+                                  "has_prev": True, "next_cursor": None, "total_is_estimate": False}
+    cursor = client.get("/api/me/steps?per_page=2", headers=headers).get_json()["pagination"]["next_cursor"]
+    assert titles(client.get(f"/api/me/steps?per_page=2&cursor={cursor}", headers=headers)) == ["normal late",
+                                                                                              "urgent"]
 
 
 def test_a_priority_change_reorders_the_queue(client, auth, floor):

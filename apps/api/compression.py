@@ -18,6 +18,9 @@ def init_app(app):
 
     @app.after_request
     def compress(response):
+        length = response.content_length  # known for every non-streamed answer
+        if length is not None and length < MIN_SIZE:
+            return response  # never compressed whatever Accept-Encoding says, so no Vary either
         if (response.direct_passthrough or response.status_code < 200 or response.status_code in (204, 304)
                 or "Content-Encoding" in response.headers or response.mimetype not in COMPRESSIBLE):
             return response

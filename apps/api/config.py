@@ -60,6 +60,10 @@ class Config:
     RATE_LIMIT_LOGIN_USER: str = "10/300"
     RATE_LIMIT_IMPORT: str = "10/60"
     RATE_LIMIT_LISTS: str = "600/60"
+    # Lists (see listing.py): counts past this many rows are the planner's estimate; offsets are bounded.
+    LIST_EXACT_COUNT_LIMIT: int = 1000
+    LIST_MAX_OFFSET: int = 10000
+    LIST_SEARCH_SORT_LIMIT: int = 10000
     # Cache (see cache.py)
     CACHE_MAX_ENTRIES: int = 10000
     # Off only for the benchmark's naive twins: no cache at all, or no single flight on a miss.

@@ -59,12 +59,22 @@ def _sources_of_stats():
     return db.pool_stats(), cache_stats, reconnects
 
 
+_children = {}  # (metric, labels) -> its child: labels() takes a lock and builds a key on every call
+
+
+def _child(metric, *labels):
+    child = _children.get((metric, labels))
+    if child is None:
+        child = _children[(metric, labels)] = metric.labels(*labels)
+    return child
+
+
 def _observe(response):
     route = request.url_rule.rule if request.url_rule else "unmatched"
     started = g.get("request_started")
     if started is not None:
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        _child(LATENCY, request.method, route).observe(time.perf_counter() - started)
+    _child(REQUESTS, request.method, route, str(response.status_code)).inc()
     now = time.monotonic()
     if now - _last_refresh[0] >= REFRESH_SECONDS and _refresh_lock.acquire(blocking=False):
         try:

@@ -2,7 +2,7 @@
 import inspect
 import re
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, create_model
 
 from .auth import ROLES
 
@@ -179,7 +179,9 @@ def build_document(app):
     return {
         "openapi": "3.1.0",
         "info": {"title": "Print shop production tracking API", "version": "1.0.0",
-                 "description": "Errors are RFC 9457 problem+json. Lists take page and per_page (max 100)."},
+                 "description": ("Errors are RFC 9457 problem+json. Lists take page and per_page (max 100) "
+                                 "or cursor (pagination.next_cursor); search terms (q) need three letters "
+                                 "or digits in a row (the trigram indexes' unit), else 422.")},
         "paths": paths,
         "components": {
             "schemas": components,
@@ -193,10 +195,15 @@ class Pagination(BaseModel):
 
     page: int
     per_page: int
-    total: int
+    total: int = Field(description=(
+        "Exact up to LIST_EXACT_COUNT_LIMIT matching rows (default 1,000); past it the planner's estimate "
+        "(at least the limit + 1) and total_is_estimate is true. `Prefer: count=exact` asks for the exact "
+        "count (answered with `Preference-Applied: count=exact`), bounded by the statement timeout (503)"))
     pages: int
     has_next: bool
     has_prev: bool
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+    total_is_estimate: bool = Field(description="true when total is an estimate (see total)")
 
 
 PAGINATION = {"$ref": REF.format(model="Pagination")}

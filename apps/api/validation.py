@@ -66,10 +66,14 @@ class NoQuery(Query):
 
 
 class PageQuery(Query):
-    """`?page=&per_page=` of every list."""
+    """`?page=&per_page=` or `?cursor=` of every list."""
 
-    page: int = Field(1, ge=1, le=1_000_000)
+    page: int = Field(1, ge=1, le=1_000_000, description=(
+        "Offset pagination; a page starting past row LIST_MAX_OFFSET (default 10,000) is a 400: use cursor"))
     per_page: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2000, description=(
+        "pagination.next_cursor of the previous page (keyset: no row skipped or repeated while rows are "
+        "added; repeat the same filters and sort). Takes precedence over page; a changed cursor is a 400"))
 
 
 def _field_errors(exc):

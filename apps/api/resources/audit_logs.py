@@ -8,13 +8,15 @@ from pydantic import BaseModel
 
 from ..auth import require_role
 from ..db import Queries, cursor
-from ..listing import page_of
+from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import one_or_404
 from ..validation import Id, PageQuery, Text, accepts
 
 bp = Blueprint("audit_logs", __name__, url_prefix="/api/audit-logs")
 queries = Queries("audit_logs.sql")
+NEWEST_FIRST = Order("created_at.desc", ["a.created_at", "a.id"], descending=True)
+FAILED_NEWEST_FIRST = Order("attempted_at.desc", ["attempted_at", "id"], descending=True)
 
 Action = Literal["create", "update", "delete", "import", "login", "logout"]
 
@@ -48,7 +50,7 @@ def list_audit_logs(query):
     """List audit rows newest first, filtered by entity, entity id, user and action."""
     params = query.model_dump(include={"entity", "entity_id", "user_id", "action"})
     with cursor() as cur:
-        return page_of(cur, queries.count_audit_logs, queries.list_audit_logs, params, query)
+        return page_of(cur, queries.match_audit_logs, queries.list_audit_logs, params, query, NEWEST_FIRST)
 
 
 class FailedLogin(BaseModel):
@@ -73,7 +75,8 @@ def list_failed_logins(query):
     """List failed logins newest first, filtered by the name tried and the client address (kept 90 days)."""
     params = {"username": query.username, "ip": str(query.ip) if query.ip else None}
     with cursor() as cur:
-        return page_of(cur, queries.count_failed_logins, queries.list_failed_logins, params, query)
+        return page_of(cur, queries.match_failed_logins, queries.list_failed_logins, params, query,
+                       FAILED_NEWEST_FIRST)
 
 
 @bp.get("/<int:audit_log_id>")

@@ -9,7 +9,7 @@ from ..auth import require_role
 from ..db import Queries, cursor
 from ..errors import ValidationError
 from ..etags import precondition, with_etag
-from ..listing import like_pattern, page_of
+from ..listing import SEARCH_RULE, Order, like_pattern, page_of
 from ..openapi import documented, page_model
 from ..ratelimit import rate_limited
 from ..rows import merged, one_or_404
@@ -17,6 +17,7 @@ from ..validation import Body, Email, Name, PageQuery, Text, accepts
 
 bp = Blueprint("customers", __name__, url_prefix="/api/customers")
 queries = Queries("customers.sql")
+BY_NAME = Order("name", ["name", "id"], searched_key=True)
 
 EDITABLE = ("name", "email", "phone", "company", "notes")
 MAX_IMPORT_ROWS = 10_000
@@ -36,7 +37,7 @@ class Customer(BaseModel):
 
 
 class CustomerQuery(PageQuery):
-    q: Text(200) | None = Field(None, description="Substring of name, email or phone (case-insensitive)")
+    q: Text(200) | None = Field(None, description=f"Substring of name, email or phone (any case); {SEARCH_RULE}")
 
 
 class CustomerBody(Body):
@@ -88,7 +89,7 @@ def list_customers(query):
     """
     params = {"pattern": like_pattern(query.q)}
     with cursor() as cur:
-        return page_of(cur, queries.count_customers, queries.list_customers, params, query)
+        return page_of(cur, queries.match_customers, queries.list_customers, params, query, BY_NAME)
 
 
 @bp.post("")

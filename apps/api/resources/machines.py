@@ -9,13 +9,14 @@ from ..auth import require_role
 from ..db import Queries, cursor
 from ..errors import ValidationError
 from ..etags import precondition, with_etag
-from ..listing import page_of
+from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import merged, one_or_404
 from ..validation import Body, Id, PageQuery, Text, accepts
 
 bp = Blueprint("machines", __name__, url_prefix="/api/machines")
 queries = Queries("machines.sql")
+BY_NAME = Order("name", ["name", "id"])
 
 MachineStatus = Literal["active", "idle", "maintenance", "offline"]
 FIELDS = ("name", "machine_type", "process_id", "status", "is_active")
@@ -62,7 +63,7 @@ def list_machines(query):
     """List machines by name, filtered by status, process or active flag."""
     params = query.model_dump(include={"status", "process_id", "is_active"})
     with cursor() as cur:
-        return page_of(cur, queries.count_machines, queries.list_machines, params, query)
+        return page_of(cur, queries.match_machines, queries.list_machines, params, query, BY_NAME)
 
 
 @bp.get("/<int:machine_id>")

@@ -9,7 +9,7 @@ from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor
 from ..etags import with_etag
-from ..listing import page_of
+from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import one_or_404
 from ..validation import PageQuery, accepts
@@ -18,6 +18,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/api/notifications")
 queries = Queries("notifications.sql")
 
 KINDS = ("step_assigned", "job_status", "job_overdue", "system")
+NEWEST_FIRST = Order("created_at.desc", ["created_at", "id"], descending=True)
 
 
 class Notification(BaseModel):
@@ -59,9 +60,9 @@ def list_notifications(query):
     """List the caller's notifications, newest first, with the count of unread ones (`unread`)."""
     params = {"user_id": g.user_id, "unread": query.unread}
     with cursor() as cur:
-        page = page_of(cur, queries.count_notifications, queries.list_notifications, params, query)
-        cur.execute(queries.count_notifications, dict(params, unread=True))
-        page["unread"] = cur.fetchone()["total"]
+        page = page_of(cur, queries.match_notifications, queries.list_notifications, params, query, NEWEST_FIRST)
+        cur.execute(queries.count_unread_notifications, params)
+        page["unread"] = cur.fetchone()["unread"]
     return page
 
 

@@ -11,13 +11,14 @@ from ..auth import ROLES, require_role
 from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
 from ..etags import precondition, with_etag
-from ..listing import page_of
+from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import merged, one_or_404
 from ..validation import Body, Id, PageQuery, Text, accepts
 
 bp = Blueprint("processes", __name__, url_prefix="/api")
 queries = Queries("processes.sql")
+IN_ORDER = Order("default_order", ["default_order", "id"])
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Order = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -83,8 +84,8 @@ class PermissionsBody(Body):
 def list_processes(query):
     """List processes in production order, optionally only active or inactive ones."""
     with cursor() as cur:
-        return page_of(cur, queries.count_processes, queries.list_processes,
-                       {"is_active": query.is_active}, query)
+        return page_of(cur, queries.match_processes, queries.list_processes,
+                       {"is_active": query.is_active}, query, IN_ORDER)
 
 
 @bp.get("/processes/<int:process_id>")

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from ..auth import require_role
 from ..db import Queries, cursor
 from ..errors import ApiError
-from ..listing import page_of
+from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..validation import Id, PageQuery, accepts
 
@@ -16,6 +16,10 @@ bp = Blueprint("queues", __name__, url_prefix="/api")
 queries = Queries("queues.sql")
 
 StepStatus = Literal["pending", "in_progress", "completed", "skipped"]
+# Running, waiting, finished; then the job's urgency and due date ('infinity' when none: migration 0040),
+# the job and the step's position: the columns of idx_job_steps_my_queue and idx_job_steps_machine_queue.
+MOST_URGENT = Order("urgency", ["(CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END)",
+                                "st.job_urgency", "st.job_due_date", "st.job_id", "st.step_order"])
 
 
 class QueuedStep(BaseModel):
@@ -61,7 +65,7 @@ def list_my_steps(query):
     """
     params = {"user_id": g.user_id, "status": query.status, "machine_id": query.machine_id}
     with cursor() as cur:
-        return page_of(cur, queries.count_my_steps, queries.list_my_steps, params, query)
+        return page_of(cur, queries.match_my_steps, queries.list_my_steps, params, query, MOST_URGENT)
 
 
 @bp.get("/machines/<int:machine_id>/queue")
@@ -79,4 +83,4 @@ def list_machine_queue(machine_id, query):
         cur.execute(queries.machine_exists, params)
         if not cur.fetchone()["found"]:
             raise ApiError(404, "No machine has this id.")
-        return page_of(cur, queries.count_machine_queue, queries.list_machine_queue, params, query)
+        return page_of(cur, queries.match_machine_queue, queries.list_machine_queue, params, query, MOST_URGENT)

@@ -10,7 +10,7 @@ from ..auth import has_role, require_role
 from ..db import Queries, cursor
 from ..errors import ApiError, ValidationError
 from ..etags import pop_etag, precondition, with_etag
-from ..listing import page_of
+from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import merged, one_or_404
 from ..validation import Body, Id, Name, PageQuery, accepts
@@ -18,6 +18,7 @@ from ..workflow import STEP_STATUSES, check_job_open, check_step_transition, fol
 
 bp = Blueprint("steps", __name__, url_prefix="/api")
 queries = Queries("steps.sql")
+IN_ORDER = Order("step_order", ["step_order"])
 
 MAX_STEPS = 100
 _TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -105,7 +106,7 @@ def list_job_steps(job_id, query):
     """List a job's steps in order."""
     with cursor() as cur:
         one_or_404(cur, queries.get_job_status, {"job_id": job_id}, "job")
-        return page_of(cur, queries.count_job_steps, queries.list_job_steps, {"job_id": job_id}, query)
+        return page_of(cur, queries.match_job_steps, queries.list_job_steps, {"job_id": job_id}, query, IN_ORDER)
 
 
 @bp.post("/jobs/<int:job_id>/steps")

@@ -10,7 +10,7 @@ from ..auth import ROLES, forget_token_state, has_role, require_fresh, require_r
 from ..db import Queries, cursor
 from ..errors import ApiError
 from ..etags import precondition, with_etag
-from ..listing import page_of
+from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import merged, one_or_404
 from ..passwords import hash_password
@@ -18,6 +18,7 @@ from ..validation import Body, Email, PageQuery, Text, _no_nul, accepts
 
 bp = Blueprint("users", __name__, url_prefix="/api/users")
 queries = Queries("users.sql")
+BY_USERNAME = Order("username", ["username", "id"])
 
 EDITABLE = ("full_name", "email", "role", "is_active")
 # What a manager sees of a user: enough to assign work, no email or history.
@@ -102,7 +103,7 @@ def list_users(query):
     """
     params = {"role": query.role, "is_active": query.is_active}
     with cursor() as cur:
-        page = page_of(cur, queries.count_users, queries.list_users, params, query)
+        page = page_of(cur, queries.match_users, queries.list_users, params, query, BY_USERNAME)
     if not has_role("admin"):
         page["items"] = [_summary(user) for user in page["items"]]
     return page

@@ -2,20 +2,21 @@
 -- `pattern` is NULL for "no search", else an ILIKE pattern with % and _ escaped ('%' || q || '%');
 -- psycopg2 binds it client-side, so the planner sees the literal and uses the trigram indexes.
 
--- name: count-customers
--- How many customers match the search.
-SELECT count(*) AS total
+-- name: match-customers
+-- The customers matching the search, for the count.
+SELECT 1
 FROM customers
 WHERE %(pattern)s::text IS NULL
    OR name ILIKE %(pattern)s OR email ILIKE %(pattern)s OR phone ILIKE %(pattern)s;
 
 -- name: list-customers
--- One page of the matching customers, by name.
-SELECT id, name, email, phone, company, notes, created_at, updated_at
+-- One page of the matching customers, by name (idx_customers_name; {after} continues a cursor).
+SELECT id, name, email, phone, company, notes, created_at, updated_at, {cursor_key}
 FROM customers
-WHERE %(pattern)s::text IS NULL
-   OR name ILIKE %(pattern)s OR email ILIKE %(pattern)s OR phone ILIKE %(pattern)s
-ORDER BY name, id
+WHERE (%(pattern)s::text IS NULL
+       OR name ILIKE %(pattern)s OR email ILIKE %(pattern)s OR phone ILIKE %(pattern)s)
+  AND {after}
+ORDER BY {order_by}
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-customer

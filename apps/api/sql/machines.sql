@@ -1,8 +1,8 @@
 -- Machines of the shop floor (printers, cutters, vans), each optionally tied to one process.
 
--- name: count-machines
--- How many machines match the list filters.
-SELECT count(*) AS total
+-- name: match-machines
+-- The machines matching the list filters, for the count.
+SELECT 1
 FROM machines
 WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(process_id)s::bigint IS NULL OR process_id = %(process_id)s)
@@ -10,12 +10,13 @@ WHERE (%(status)s::text IS NULL OR status = %(status)s)
 
 -- name: list-machines
 -- One page of machines by name.
-SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at
+SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at, {cursor_key}
 FROM machines
 WHERE (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(process_id)s::bigint IS NULL OR process_id = %(process_id)s)
   AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)
-ORDER BY name, id
+  AND {after}
+ORDER BY {order_by}
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-machine

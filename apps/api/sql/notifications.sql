@@ -1,17 +1,21 @@
 -- Notifications: every statement is scoped to the owner, so another user's id is simply "not found".
 
--- name: count-notifications
--- How many of the owner's notifications match (all, or only unread).
-SELECT count(*) AS total
+-- name: match-notifications
+-- The owner's notifications that match (all, or only unread), for the count.
+SELECT 1
 FROM notifications
 WHERE user_id = %(user_id)s AND (NOT %(unread)s OR NOT is_read);
 
+-- name: count-unread-notifications
+-- How many of the owner's notifications are unread (the list's `unread`; idx_notifications_user_unread).
+SELECT count(*) AS unread FROM notifications WHERE user_id = %(user_id)s AND NOT is_read;
+
 -- name: list-notifications
 -- One page of the owner's notifications, newest first.
-SELECT id, kind, message, job_id, step_id, is_read, created_at
+SELECT id, kind, message, job_id, step_id, is_read, created_at, {cursor_key}
 FROM notifications
-WHERE user_id = %(user_id)s AND (NOT %(unread)s OR NOT is_read)
-ORDER BY created_at DESC, id DESC
+WHERE user_id = %(user_id)s AND (NOT %(unread)s OR NOT is_read) AND {after}
+ORDER BY {order_by}
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-notification

@@ -1,17 +1,17 @@
 -- Production processes (design, print, cut, ...) and which roles may execute steps of each.
 
--- name: count-processes
--- How many processes match the list filters.
-SELECT count(*) AS total
+-- name: match-processes
+-- The processes matching the list filters, for the count.
+SELECT 1
 FROM processes
 WHERE (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s);
 
 -- name: list-processes
 -- One page of processes in their usual production order.
-SELECT id, code, name, default_order, is_active, created_at, updated_at
+SELECT id, code, name, default_order, is_active, created_at, updated_at, {cursor_key}
 FROM processes
-WHERE (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)
-ORDER BY default_order, id
+WHERE (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s) AND {after}
+ORDER BY {order_by}
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-process

@@ -5,9 +5,9 @@
 -- same way here so that ?status= becomes an index bound (parameters are constants when the statement is
 -- planned, so a missing filter folds away).
 
--- name: count-my-steps
--- How many steps are assigned to the user (optionally of one status, on one machine).
-SELECT count(*) AS total
+-- name: match-my-steps
+-- The steps assigned to the user (optionally of one status, on one machine), for the count.
+SELECT 1
 FROM job_steps st
 WHERE st.assigned_to = %(user_id)s
   AND (%(status)s::text IS NULL OR st.status = %(status)s)
@@ -18,9 +18,10 @@ WHERE st.assigned_to = %(user_id)s
 -- high, normal, low priority, then the earliest due date (none last), then the job and the step's position.
 SELECT st.id, st.job_id, st.step_order, st.process_id, st.name, st.status, st.assigned_to, st.machine_id,
        st.started_at, st.completed_at, st.created_at, st.updated_at,
-       j.job_number, j.title, c.name AS customer_name, j.due_date, j.priority, j.status AS job_status
+       j.job_number, j.title, c.name AS customer_name, j.due_date, j.priority, j.status AS job_status,
+       {cursor_key}
 FROM (
-    SELECT st.*, (CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END) AS queue_rank
+    SELECT st.*
     FROM job_steps st
     WHERE st.assigned_to = %(user_id)s
       -- the rank alone decides in_progress and pending; naming the status there too would tempt the
@@ -30,21 +31,21 @@ FROM (
            OR (CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END)
               = (CASE %(status)s::text WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END))
       AND (%(machine_id)s::bigint IS NULL OR st.machine_id = %(machine_id)s)
-    ORDER BY (CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END), st.job_urgency, st.job_due_date,
-             st.job_id, st.step_order
+      AND {after}
+    ORDER BY {order_by}
     LIMIT %(limit)s OFFSET %(offset)s
 ) st
 JOIN jobs j ON j.id = st.job_id
 JOIN customers c ON c.id = j.customer_id
-ORDER BY st.queue_rank, st.job_urgency, st.job_due_date, st.job_id, st.step_order;
+ORDER BY {order_by};
 
 -- name: machine-exists
 -- Whether a machine id is known.
 SELECT EXISTS (SELECT 1 FROM machines WHERE id = %(machine_id)s) AS found;
 
--- name: count-machine-queue
--- How many steps wait for or run on the machine.
-SELECT count(*) AS total
+-- name: match-machine-queue
+-- The steps waiting for or running on the machine, for the count.
+SELECT 1
 FROM job_steps st
 WHERE st.machine_id = %(machine_id)s AND st.status IN ('pending', 'in_progress');
 
@@ -52,15 +53,16 @@ WHERE st.machine_id = %(machine_id)s AND st.status IN ('pending', 'in_progress')
 -- One page of the machine's queue: running steps first, then waiting ones, most urgent job first.
 SELECT st.id, st.job_id, st.step_order, st.process_id, st.name, st.status, st.assigned_to, st.machine_id,
        st.started_at, st.completed_at, st.created_at, st.updated_at,
-       j.job_number, j.title, c.name AS customer_name, j.due_date, j.priority, j.status AS job_status
+       j.job_number, j.title, c.name AS customer_name, j.due_date, j.priority, j.status AS job_status,
+       {cursor_key}
 FROM (
-    SELECT st.*, (CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END) AS queue_rank
+    SELECT st.*
     FROM job_steps st
     WHERE st.machine_id = %(machine_id)s AND st.status IN ('pending', 'in_progress')
-    ORDER BY (CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END), st.job_urgency, st.job_due_date,
-             st.job_id, st.step_order
+      AND {after}
+    ORDER BY {order_by}
     LIMIT %(limit)s OFFSET %(offset)s
 ) st
 JOIN jobs j ON j.id = st.job_id
 JOIN customers c ON c.id = j.customer_id
-ORDER BY st.queue_rank, st.job_urgency, st.job_due_date, st.job_id, st.step_order;
+ORDER BY {order_by};

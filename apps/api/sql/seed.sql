@@ -128,7 +128,7 @@ SELECT
     s.created_at,
     s.created_at,
     s.urgency,
-    s.due_date
+    COALESCE(s.due_date, 'infinity')
 FROM s CROSS JOIN p CROSS JOIN o CROSS JOIN m;
 
 -- name: job-id-bounds

@@ -2,17 +2,17 @@
 -- Every step change locks its job row first, so concurrent changes of one job's steps serialize
 -- and the job's automatic transitions (in_progress, completed) are never lost.
 
--- name: count-job-steps
--- How many steps a job has.
-SELECT count(*) AS total FROM job_steps WHERE job_id = %(job_id)s;
+-- name: match-job-steps
+-- A job's steps, for the count.
+SELECT 1 FROM job_steps WHERE job_id = %(job_id)s;
 
 -- name: list-job-steps
 -- One page of a job's steps in order.
 SELECT id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
-       started_at, completed_at, created_at, updated_at
+       started_at, completed_at, created_at, updated_at, {cursor_key}
 FROM job_steps
-WHERE job_id = %(job_id)s
-ORDER BY step_order
+WHERE job_id = %(job_id)s AND {after}
+ORDER BY {order_by}
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-step

@@ -1,9 +1,9 @@
 -- Users. password_hash never leaves this file's statements except to be written. A deleted user (deleted_at)
 -- is no longer part of the API: no statement here reads it.
 
--- name: count-users
--- How many users match the filters (NULL means "any").
-SELECT count(*) AS total
+-- name: match-users
+-- The users matching the filters (NULL means "any"), for the count.
+SELECT 1
 FROM users
 WHERE deleted_at IS NULL
   AND (%(role)s::text IS NULL OR role = %(role)s)
@@ -11,12 +11,13 @@ WHERE deleted_at IS NULL
 
 -- name: list-users
 -- One page of the matching users, by username.
-SELECT id, username, full_name, email, role, is_active, created_at, updated_at
+SELECT id, username, full_name, email, role, is_active, created_at, updated_at, {cursor_key}
 FROM users
 WHERE deleted_at IS NULL
   AND (%(role)s::text IS NULL OR role = %(role)s)
   AND (%(is_active)s::boolean IS NULL OR is_active = %(is_active)s)
-ORDER BY username
+  AND {after}
+ORDER BY {order_by}
 LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-user
