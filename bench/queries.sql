@@ -79,3 +79,15 @@ CREATE INDEX bench_customers_phone_btree ON customers (phone text_pattern_ops);
 -- Scratch (rolled back): the jobs and steps indexes of migrations/0002_indexes.sql.
 DROP INDEX idx_jobs_status_created_at, idx_jobs_open_due_date, idx_jobs_due_date, idx_jobs_created_at,
            idx_job_steps_assigned_status;
+
+-- name: my-steps-naive
+-- GET /api/me/steps without the job's urgency copied onto its steps (migration 0040): join every step of
+-- the operator to its job, then sort them all for one page.
+SELECT st.id, st.job_id, st.step_order, st.status, j.job_number, j.title, j.priority, j.due_date
+FROM job_steps st
+JOIN jobs j ON j.id = st.job_id
+WHERE st.assigned_to = %(user_id)s
+ORDER BY CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END,
+         CASE j.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
+         j.due_date, st.job_id, st.step_order
+LIMIT %(limit)s OFFSET %(offset)s;

@@ -72,6 +72,7 @@ def run(config):
         rows.append(sql_pairs.four_queries_vs_cte(big, config["repeat"]))
         rows.append(sql_pairs.month_chart(big, config["repeat"]))
         rows += sql_pairs.index_migration(big, config["repeat"])
+        rows.append(sql_pairs.work_queue(big, config["repeat"]))
         rows += sql_pairs.trigger_cost(big, config["repeat"])
         say("list queries: old plan vs new at two sizes")
         list_sizes = {size: urls[size] for size in (min(urls), max(urls))}

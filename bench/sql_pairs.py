@@ -9,10 +9,12 @@ from harness import query_timer, ratio, timed
 
 from apps.api.db import Queries
 from apps.api.resources.customers import BY_NAME
+from apps.api.resources.queues import MOST_URGENT
 
 bench_sql = Queries(Path(__file__).with_name("queries.sql"))
 dashboard_sql = Queries("dashboard.sql")
 customers_sql = Queries("customers.sql")
+queues_sql = Queries("queues.sql")
 
 
 def _row(label, what, naive, optimised, goal=""):
@@ -138,6 +140,22 @@ def index_migration(url, repeat):
                          "report: 5-50x"))
     conn.close()
     return rows
+
+
+def work_queue(url, repeat):
+    """An operator's first page of GET /api/me/steps: join and sort vs the urgency copy's index (0040)."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        params = {"user_id": _operator_id(cur), "status": None, "machine_id": None, "limit": 20, "offset": 0}
+        cur.execute("SELECT count(*) FROM job_steps WHERE assigned_to = %(user_id)s", params)
+        steps = cur.fetchone()[0]
+    naive = timed(query_timer(conn, bench_sql.my_steps_naive, params), max(3, repeat // 5))
+    first_page = sql.SQL(queues_sql.list_my_steps).format(**MOST_URGENT.parts(after=False))
+    indexed = timed(query_timer(conn, first_page, params), repeat)
+    conn.close()
+    return _row("work queue (me/steps)", f"page 1 of {steps:,} steps: join + sort vs index order", naive, indexed,
+                "index-served")
 
 
 def pool_rows(url, repeat, batch=20):

@@ -41,6 +41,12 @@ def test_miss_then_hit_with_etag_and_304(client, auth, probe):
     assert probe.calls == 1
 
 
+def test_the_gzip_answers_tag_also_gives_304(client, auth, probe):
+    etag = get(client, auth, "/api/probe").headers["ETag"]
+    zipped_tag = f'"{etag.strip(chr(34))}-gzip"'  # what a gzip-coded 200 of this entry is tagged
+    assert get(client, auth, "/api/probe", **{"If-None-Match": zipped_tag}).status_code == 304
+
+
 def test_users_never_share_an_entry(client, auth, probe):
     for _ in range(3):
         for user in ("operator1", "operator2", "viewer"):

@@ -18,10 +18,12 @@ ROLE_REFUSAL = "This action needs the"
 # The contract's read/write table (api-contract.md), first match wins: (methods, path pattern, minimum role).
 CONTRACT = [
     ({"PATCH"}, r"^/api/steps/", "operator"),  # its assigned operator (checked per step), or manager
-    ({"GET"}, r"^/api/(customers|jobs|machines|steps|processes|roles)\b", "viewer"),
+    ({"GET"}, r"^/api/(customers|jobs|machines|steps|processes|roles)\b", "viewer"),  # and machines/<id>/queue
     (WRITES, r"^/api/(customers|jobs|machines|steps)\b", "manager"),
     (WRITES, r"^/api/(processes|roles)\b", "admin"),
-    ({"GET"} | WRITES, r"^/api/users\b", "admin"),
+    ({"GET"}, r"^/api/users\b", "manager"),  # a reduced shape; admins get every field
+    (WRITES, r"^/api/users\b", "admin"),
+    ({"GET"}, r"^/api/me/steps$", "viewer"),
     ({"GET"}, r"^/api/audit-logs\b", "admin"),
     ({"GET"} | WRITES, r"^/api/notifications\b", "viewer"),
     ({"GET"}, r"^/api/(dashboard|health/db|health/cache)\b", "viewer"),

@@ -60,7 +60,7 @@ def test_duplicate_username_is_409(client, auth, db):
 @pytest.mark.parametrize("user", ["manager", "operator1", "viewer"])
 def test_only_admins_manage_users(client, auth, db, user):
     headers = auth.headers(user)
-    assert client.get("/api/users", headers=headers).status_code == 403
+    assert client.get("/api/users", headers=headers).status_code == (200 if user == "manager" else 403)
     assert client.post("/api/users", json=NEW_USER, headers=headers).status_code == 403
     assert client.patch(f"/api/users/{auth.user_id('viewer')}", json={"role": "admin"},
                         headers=headers).status_code == 403
@@ -142,7 +142,7 @@ def test_bad_patch_changes_nothing(client, auth, db, body):
     assert _audit(db) == []
 
 
-def test_delete_deactivates_and_keeps_the_row(client, auth, db):
+def test_delete_removes_the_user_from_the_api_and_keeps_the_row(client, auth, db):
     operator_id = auth.user_id("operator2")
     old_headers = auth.headers("operator2")
     assert client.get("/api/auth/me", headers=old_headers).status_code == 200  # its state is now cached
@@ -154,11 +154,13 @@ def test_delete_deactivates_and_keeps_the_row(client, auth, db):
     assert changes == {"is_active": {"old": True, "new": False}}
     assert login(client, "operator2", DEMO_PASSWORD).status_code == 401
     assert client.get("/api/auth/me", headers=old_headers).status_code == 401
-    # Deleting again is still 204 and writes nothing; the user can be reactivated.
-    assert client.delete(f"/api/users/{operator_id}", headers=auth.headers("admin")).status_code == 204
-    assert len(_audit(db)) == 1
-    reactivated = client.patch(f"/api/users/{operator_id}", json={"is_active": True}, headers=auth.headers("admin"))
-    assert reactivated.status_code == 200 and reactivated.get_json()["is_active"] is True
+    # Gone from the API: every operation on it is 404 and writes nothing; the row and its name stay.
+    admin = auth.headers("admin")
+    assert client.get(f"/api/users/{operator_id}", headers=admin).status_code == 404
+    assert client.delete(f"/api/users/{operator_id}", headers=admin).status_code == 404
+    assert client.patch(f"/api/users/{operator_id}", json={"is_active": True}, headers=admin).status_code == 404
+    assert "operator2" not in {user["username"] for user in client.get("/api/users", headers=admin).get_json()["items"]}
+    assert len(_audit(db)) == 1 and _user_row(db, "operator2") is not None
 
 
 def test_delete_unknown_is_404(client, auth):
@@ -175,3 +177,20 @@ def test_password_change_ends_existing_tokens(client, auth):
     assert client.get("/api/auth/me", headers=old).status_code == 401  # this worker ended it: at once
     fresh = login(client, "operator3", "a brand new password").get_json()["access_token"]
     assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+
+def test_managers_list_and_read_users_in_a_reduced_shape(client, auth):
+    summary = {"id", "username", "full_name", "role", "is_active"}
+    listed = client.get("/api/users?role=operator", headers=auth.headers("manager"))
+    assert listed.status_code == 200
+    items = listed.get_json()["items"]
+    assert len(items) == 5 and all(set(item) == summary for item in items)
+    path = f"/api/users/{auth.user_id('operator1')}"
+    reduced = client.get(path, headers=auth.headers("manager"))
+    full = client.get(path, headers=auth.headers("admin"))
+    assert set(reduced.get_json()) == summary and {"email", "created_at", "updated_at"} <= set(full.get_json())
+    assert reduced.headers["ETag"] != full.headers["ETag"]  # two representations, two tags
+    for write in (client.patch(path, json={"full_name": "X"}, headers=auth.headers("manager")),
+                  client.delete(path, headers=auth.headers("manager")),
+                  client.post("/api/users", json=NEW_USER, headers=auth.headers("manager"))):
+        assert write.status_code == 403

@@ -18,7 +18,7 @@ def create_app(test_config=None):
         config.JWT_SECRET_KEY = dev_secret(config.DATA_DIR)
     config.validate()
 
-    from . import auth, cache, compression, db, errors, heartbeat, logs, metrics
+    from . import auth, cache, compression, db, errors, heartbeat, logs, metrics, overdue
     from .commands import LazyCommands
     from .proxies import ForwardedFrom, parse_allowed
     from .jsonio import IsoJSONProvider
@@ -35,6 +35,7 @@ def create_app(test_config=None):
     db.init_app(app)
     cache.init_app(app)
     heartbeat.init_app(app)
+    overdue.init_app(app)
     auth.init_app(app)
     errors.register_error_handlers(app)
     compression.init_app(app)
@@ -45,20 +46,22 @@ def create_app(test_config=None):
 
 
 def open_resources(app):
-    """Open `app`'s pool, start its cache and its heartbeat in this process (gunicorn's post_worker_init)."""
-    from . import cache, db, heartbeat
+    """Open `app`'s pool, start its cache, heartbeat and overdue scheduler in this process (post_worker_init)."""
+    from . import cache, db, heartbeat, overdue
 
     database = db.database(app)
     database.pool()
     database.replicas()
     cache.get_cache(app)
     heartbeat.start(app)
+    overdue.start(app)
 
 
 def close_resources(app):
-    """Stop `app`'s heartbeat and cache and close its pool in this process (worker_exit, test teardown)."""
-    from . import cache, db, heartbeat
+    """Stop `app`'s scheduler, heartbeat and cache and close its pool in this process (worker_exit, tests)."""
+    from . import cache, db, heartbeat, overdue
 
+    overdue.close(app)
     heartbeat.stop(app)
     cache.close(app)
     db.close(app)

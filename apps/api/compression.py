@@ -1,6 +1,8 @@
 """Gzip for large JSON answers when the client accepts it."""
 import gzip
 
+from .etags import gzip_etag
+
 MIN_SIZE = 1024
 COMPRESSIBLE = ("application/json", "application/problem+json", "text/plain")
 
@@ -31,7 +33,7 @@ def init_app(app):
         response.set_data(gzip.compress(body, compresslevel=5))
         response.headers["Content-Encoding"] = "gzip"
         etag = response.headers.get("ETag")
-        if etag and not etag.startswith("W/"):
-            # The bytes changed, the meaning did not: a strong validator becomes a weak one.
-            response.headers["ETag"] = f"W/{etag}"
+        if etag:
+            # Other bytes, another representation: its own strong tag, which If-Match still takes.
+            response.headers["ETag"] = gzip_etag(etag)
         return response

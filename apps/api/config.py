@@ -77,6 +77,8 @@ class Config:
     CACHE_TTL_RECENT_JOBS: int = 60
     CACHE_TTL_JOBS_BY_STATUS: int = 120
     CACHE_TTL_JOBS_BY_MONTH: int = 300
+    # Seconds between two looks for jobs that became overdue (see overdue.py); 0: no scheduler in this process.
+    OVERDUE_CHECK_SECONDS: float = 60.0
 
     @classmethod
     def from_env(cls, environ=None):

@@ -12,9 +12,14 @@ PROBLEM = {"$ref": "#/components/schemas/Problem"}
 ERROR_STATUSES = {
     "400": "Malformed body or query", "401": "Missing, invalid, expired or revoked token",
     "403": "Role not allowed", "404": "Unknown id", "409": "Conflict", "413": "Body too large",
-    "422": "Invalid values", "429": "Rate limited", "503": "Database unavailable or pool exhausted",
+    "414": "URI too long", "422": "Invalid values", "429": "Rate limited",
+    "503": "Database unavailable or pool exhausted",
 }
-PUBLIC_ERRORS = ("400", "404", "413", "422", "429", "503")
+PUBLIC_ERRORS = ("400", "404", "413", "414", "422", "429", "503")
+ETAG_HEADER = {"ETag": {"description": "The strong entity tag of the item's current version (If-Match takes it)",
+                        "schema": {"type": "string"}, "required": True}}
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+            "description": "Change only the version with this ETag (else 412); `*` or none: any version"}
 
 
 def _problem_schema():
@@ -30,16 +35,57 @@ def _problem_schema():
     }
 
 
-def _add_model(components, model):
-    schema = model.model_json_schema(ref_template=REF)
+def _allows_null(schema):
+    kinds = schema.get("type")
+    return (kinds == "null" or (isinstance(kinds, list) and "null" in kinds)
+            or any(_allows_null(option) for option in schema.get("anyOf", []) + schema.get("oneOf", [])))
+
+
+def _drop_impossible_defaults(schema):
+    """Remove `"default": null` where null is not a valid value (an omitted PATCH field means "unchanged")."""
+    if isinstance(schema, dict):
+        if "default" in schema and schema["default"] is None and not _allows_null(schema):
+            del schema["default"]
+        for value in schema.values():
+            _drop_impossible_defaults(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _drop_impossible_defaults(value)
+    return schema
+
+
+def _model_schema(components, model):
+    schema = _drop_impossible_defaults(model.model_json_schema(ref_template=REF))
     components.update(schema.pop("$defs", {}))
-    components[model.__name__] = schema
+    return schema
+
+
+def _add_model(components, model):
+    components[model.__name__] = _model_schema(components, model)
     return {"$ref": REF.format(model=model.__name__)}
 
 
+def _named(components, schema):
+    """Move every object schema with a title (a view's hand-written schema) into components, by title."""
+    if isinstance(schema, list):
+        return [_named(components, item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = {key: _named(components, value) for key, value in schema.items()}
+    if schema.get("type") == "object" and isinstance(schema.get("title"), str):
+        components[schema["title"]] = schema
+        return {"$ref": REF.format(model=schema["title"])}
+    return schema
+
+
+def operation_id(view):
+    """Return the view's operationId: `view.operation_id`, else its name in camelCase (list_jobs -> listJobs)."""
+    first, *rest = view.__name__.split("_")
+    return getattr(view, "operation_id", None) or first + "".join(word.capitalize() for word in rest)
+
+
 def _query_parameters(components, model):
-    schema = model.model_json_schema(ref_template=REF)
-    components.update(schema.pop("$defs", {}))
+    schema = _model_schema(components, model)
     required = set(schema.get("required", []))
     return [{"name": name, "in": "query", "required": name in required, "schema": prop}
             for name, prop in schema.get("properties", {}).items()]
@@ -49,16 +95,23 @@ def _success(method, view, components):
     status = getattr(view, "success_status", None) or {"POST": 201, "DELETE": 204}.get(method, 200)
     if status == 204:
         return str(status), {"description": "Done"}
-    schema = getattr(view, "response_schema", None) or {"type": "object"}
+    schema = getattr(view, "response_schema", None)
+    if schema is None:
+        raise ValueError(f"{view.__name__} documents no response schema: use @documented(schema=...)")
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         schema = _add_model(components, schema)
-    return str(status), {"description": "Success", "content": {"application/json": {"schema": schema}}}
+    else:
+        schema = _named(components, schema)
+    success = {"description": "Success", "content": {"application/json": {"schema": schema}}}
+    if getattr(view, "etag", False) and method != "DELETE":
+        success["headers"] = ETAG_HEADER
+    return str(status), success
 
 
 def _operation(rule, method, view, components):
     doc, _, details = inspect.cleandoc(view.__doc__ or rule.endpoint).partition("\n")
     role = getattr(view, "required_role", None)
-    operation = {"operationId": f"{rule.endpoint}.{method.lower()}", "summary": doc,
+    operation = {"operationId": operation_id(view), "summary": doc,
                  "tags": [rule.endpoint.split(".")[0]], "parameters": [], "responses": {}}
     for converter, name in _CONVERTER.findall(rule.rule):
         schema = {"type": "integer", "minimum": 1} if converter == "int" else {"type": "string"}
@@ -67,6 +120,10 @@ def _operation(rule, method, view, components):
         if converter == "role":
             schema = {"type": "string", "enum": list(ROLES)}
         operation["parameters"].append({"name": name, "in": "path", "required": True, "schema": schema})
+    if getattr(view, "etag", False) and method in ("PATCH", "DELETE"):
+        operation["parameters"].append(IF_MATCH)
+        operation["responses"]["412"] = {"description": "If-Match names another version", "content": {
+            "application/problem+json": {"schema": PROBLEM}}}
     query_model = getattr(view, "query_model", None)
     if query_model is not None:
         operation["parameters"] += _query_parameters(components, query_model)
@@ -86,6 +143,9 @@ def _operation(rule, method, view, components):
     for code, description in errors.items():
         operation["responses"].setdefault(code, {
             "description": description, "content": {"application/problem+json": {"schema": PROBLEM}}})
+    # A request line too long for the HTTP server (gunicorn: limit_request_line) never reaches the API: the
+    # server answers it in its own words.
+    operation["responses"]["414"] = {"description": "URI too long: answered by the HTTP server, not the API"}
     details = details.strip()  # the docstring past its first line documents behaviour worth knowing
     if role:
         operation["security"] = [{"bearerAuth": []}]
@@ -103,14 +163,19 @@ def _operation(rule, method, view, components):
 def build_document(app):
     """Return the OpenAPI document for every /api route of `app`."""
     components = {"Problem": _problem_schema()}
-    paths = {}
+    _add_model(components, Pagination)
+    paths, operation_ids = {}, set()
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith("/api/"):
             continue
         view = app.view_functions[rule.endpoint]
         path = _CONVERTER.sub(r"{\2}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(rule, method, view, components)
+            operation = _operation(rule, method, view, components)
+            if operation["operationId"] in operation_ids:
+                raise ValueError(f"two operations are called {operation['operationId']}")
+            operation_ids.add(operation["operationId"])
+            paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "Print shop production tracking API", "version": "1.0.0",
@@ -141,19 +206,29 @@ class Pagination(BaseModel):
     total_is_estimate: bool = Field(description="true when total is an estimate (see total)")
 
 
+PAGINATION = {"$ref": REF.format(model="Pagination")}
+
+
 def page_model(item):
     """Return the response schema of a paginated list of `item` (a pydantic model or a JSON Schema dict)."""
     if isinstance(item, dict):
-        return {"type": "object", "required": ["items", "pagination"],
-                "properties": {"items": {"type": "array", "items": item},
-                               "pagination": Pagination.model_json_schema()}}
+        page = {"type": "object", "required": ["items", "pagination"],
+                "properties": {"items": {"type": "array", "items": item}, "pagination": PAGINATION}}
+        if "title" in item:  # named, it becomes a component (and a class in a generated client)
+            page["title"] = f"{item['title']}Page"
+        return page
     return create_model(f"{item.__name__}Page", items=(list[item], ...), pagination=(Pagination, ...))
 
 
-def documented(status=None, schema=None, responses=None):
-    """Attach OpenAPI details to a view: success status, response schema (dict or pydantic model), extra responses."""
+def documented(status=None, schema=None, responses=None, etag=False, operation_id=None):
+    """Attach OpenAPI details to a view: success status, response schema (dict or pydantic model), extra
+    responses; `etag`: the item answers an ETag and its PATCH or DELETE takes If-Match; `operation_id`: a name
+    other than the view's own in camelCase."""
 
     def decorator(view):
+        view.etag = etag
+        if operation_id is not None:
+            view.operation_id = operation_id
         if status is not None:
             view.success_status = status
         if schema is not None:

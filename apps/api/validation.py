@@ -1,5 +1,11 @@
-"""Request validation with pydantic: bodies and query strings checked before any SQL runs."""
-from functools import wraps
+"""Request validation with pydantic: bodies and query strings checked before any SQL runs.
+
+Strict: in a body a JSON number is never a date, a float never an id, a string never a number or a boolean
+(pydantic's strict JSON mode); in a query string an integer is written in digits, a boolean is true or
+false and a date is YYYY-MM-DD (no "61.0" id, no "0" date, no "yes").
+"""
+import re
+from functools import lru_cache, wraps
 from typing import Annotated
 
 from flask import request
@@ -19,15 +25,27 @@ def _no_nul(value):
     return value
 
 
+def _stripped(min_length):
+    def strip(value):
+        value = _no_nul(value).strip()
+        if len(value) < min_length:
+            raise ValueError("must not be blank")
+        return value
+
+    return strip
+
+
 def Text(max_length=200, min_length=0):
-    """A string type: stripped, NUL-free, bounded (PostgreSQL text cannot hold NUL)."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length,
-                                            max_length=max_length), AfterValidator(_no_nul)]
+    """A string type: bounded as sent (what the document says), then stripped, NUL-free and not blank."""
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length),
+                     AfterValidator(_stripped(min_length))]
 
 
 Name = Text(200, 1)
-Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254,
-                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), AfterValidator(_no_nul)]
+# Surrounding whitespace is allowed (and stripped), as the pattern says.
+Email = Annotated[str, StringConstraints(to_lower=True, max_length=254,
+                                         pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"),
+                  AfterValidator(_stripped(0))]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
@@ -72,9 +90,41 @@ def parse_body(model):
     if not isinstance(data, dict):
         raise ApiError(400, "The body must be a JSON object (Content-Type: application/json).")
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(request.get_data(), strict=True)
     except PydanticValidationError as exc:
         raise ValidationError(_field_errors(exc))
+
+
+# How a query-string value of each JSON Schema kind must be written.
+_QUERY_FORMS = {"integer": (re.compile(r"-?[0-9]+"), "an integer in digits"),
+                "boolean": (re.compile(r"true|false"), "true or false"),
+                "date": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), "a date as YYYY-MM-DD")}
+
+
+def _kinds(schema):
+    options = schema.get("anyOf", [schema])
+    return {"date" if option.get("format") == "date" else option.get("type") for option in options}
+
+
+@lru_cache(maxsize=None)
+def _query_forms(model):
+    """Return {parameter: (pattern, description)} for the parameters of `model` that are not text."""
+    forms = {}
+    for name, schema in model.model_json_schema()["properties"].items():
+        kinds = _kinds(schema) - {"null"}
+        if len(kinds) == 1 and next(iter(kinds)) in _QUERY_FORMS:
+            forms[name] = _QUERY_FORMS[next(iter(kinds))]
+    return forms
+
+
+def _query_form_errors(model, raw):
+    errors = []
+    for name, (pattern, description) in _query_forms(model).items():
+        values = raw.get(name, [])
+        for value in values if isinstance(values, list) else [values]:
+            if not pattern.fullmatch(value):
+                errors.append({"field": name, "message": f"must be {description}"})
+    return errors
 
 
 def parse_query(model):
@@ -83,6 +133,9 @@ def parse_query(model):
     for key in request.args:
         values = request.args.getlist(key)
         raw[key] = values if len(values) > 1 else values[0]
+    form_errors = _query_form_errors(model, raw)
+    if form_errors:
+        raise ValidationError(form_errors, status=400, detail="The query string has unreadable values.")
     try:
         return model.model_validate(raw)
     except PydanticValidationError as exc:

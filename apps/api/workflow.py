@@ -7,6 +7,8 @@ transaction with the job's row locked (jobs before steps, always), so automatic 
 """
 from typing import Literal
 
+from flask import g
+
 from . import audit
 from .db import Queries
 from .errors import ApiError
@@ -63,9 +65,15 @@ def check_job_open(job, doing):
         raise ApiError(409, f"The job is {job['status']}; {doing}.")
 
 
+def notify_status_change(cur, job_id):
+    """Tell the job's step assignees, except the caller, that the job changed status."""
+    cur.execute(queries.notify_job_status, {"job_id": job_id, "actor_id": g.user_id})
+
+
 def _set_job_status(cur, job, status):
     cur.execute(queries.set_job_status, {"job_id": job["id"], "status": status})
     audit.record(cur, "update", "jobs", job["id"], {"status": {"old": job["status"], "new": status}})
+    notify_status_change(cur, job["id"])
     return status
 
 

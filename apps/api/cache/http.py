@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, g, request
 
+from ..etags import GZIP_SUFFIX
 from ..logs import add_cache_time
 from .app import get_cache
 
@@ -43,7 +44,9 @@ def _respond(entry, outcome):
                "Age": str(int(time.monotonic() - entry.built_at))}
     if outcome == "STALE":
         headers["X-Cache-Stale"] = "true"
-    if "If-None-Match" in request.headers and request.if_none_match.contains_weak(entry.etag):
+    # The gzip-coded answer's tag (etags.gzip_etag) names the same entry.
+    if "If-None-Match" in request.headers and any(
+            request.if_none_match.contains_weak(tag) for tag in (entry.etag, entry.etag + GZIP_SUFFIX)):
         return current_app.response_class(status=304, headers=headers)
     return current_app.response_class(entry.body, status=200, headers=headers, mimetype="application/json")
 

@@ -68,6 +68,13 @@ class SessionList(BaseModel):
     items: list[Session]
 
 
+class Me(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: str
+
+
 @bp.after_request
 def _never_store(response):
     """Tokens and sessions must not be kept by any cache between the client and here."""
@@ -105,7 +112,8 @@ def login(body):
 
 
 @bp.post("/refresh")
-@documented(status=200, schema=Refreshed, responses={401: "The refresh token was spent already: the session ended"})
+@documented(status=200, schema=Refreshed, responses={401: "The refresh token was spent already: the session ended"},
+            operation_id="refreshToken")
 @require_role("viewer", refresh=True)
 def refresh():
     """Spend the presented refresh token for a new access token and a new refresh token.
@@ -170,7 +178,7 @@ def delete_session(session_id):
 
 
 @bp.get("/token")
-@documented(schema={"type": "object", "properties": {
+@documented(schema={"title": "TokenClaims", "type": "object", "properties": {
     "user_id": {"type": "integer"}, "role": {"type": "string"}, "type": {"type": "string"},
     "issued_at": {"type": "integer"}, "expires_at": {"type": "integer"}}})
 @require_role("viewer")
@@ -182,6 +190,7 @@ def get_token():
 
 
 @bp.get("/me")
+@documented(schema=Me, operation_id="getMe")
 @require_role("viewer")
 def me():
     """Return the caller's id, username, full name and role."""

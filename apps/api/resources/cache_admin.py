@@ -26,7 +26,8 @@ class ClearBody(Body):
 
 
 @bp.get("")
-@documented(schema={"type": "object", "properties": {"status": {"type": "string"}, "cache_stats": {
+@documented(schema={"title": "CacheStats", "type": "object", "properties": {
+    "status": {"type": "string"}, "cache_stats": {
     "type": "object", "description": "Entries (total, active, expired) under `prefix`, hits, misses, "
     "evictions, hit rate, per-route counts, and the answering worker's pid, boot time and listener state."}}})
 @require_role("viewer")
@@ -47,7 +48,7 @@ def get_cache_stats(query):
 
 
 @bp.post("/clear")
-@documented(status=200, schema={"type": "object", "properties": {
+@documented(status=200, schema={"title": "CacheCleared", "type": "object", "properties": {
     "status": {"type": "string"}, "cleared": {"type": "integer"}, "prefix": {"type": "string"}}})
 @require_role("admin")
 def clear_cache():
@@ -64,4 +65,5 @@ def clear_cache():
     return {"status": "ok", "cleared": cleared, "prefix": body.prefix}
 
 
-clear_cache.body_model = ClearBody  # documented in OpenAPI although it is optional
+clear_cache.body_model = ClearBody  # documented in OpenAPI as an optional body
+clear_cache.body_required = False

@@ -8,6 +8,7 @@ from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor, read_cursor
 from ..errors import ValidationError
+from ..etags import precondition, with_etag
 from ..listing import SEARCH_RULE, Order, like_pattern, page_of
 from ..openapi import documented, page_model
 from ..ratelimit import rate_limited
@@ -101,20 +102,20 @@ def create_customer(body):
         cur.execute(queries.insert_customer, body.model_dump())
         customer = cur.fetchone()
         audit.record_create(cur, "customers", customer["id"], {key: customer[key] for key in EDITABLE})
-    return customer, 201, {"Location": f"/api/customers/{customer['id']}"}
+    return with_etag(customer, 201, {"Location": f"/api/customers/{customer['id']}"})
 
 
 @bp.get("/<int:customer_id>")
-@documented(schema=Customer)
+@documented(schema=Customer, etag=True)
 @require_role("viewer")
 def get_customer(customer_id):
     """Return one customer."""
     with read_cursor() as cur:
-        return one_or_404(cur, queries.get_customer, {"id": customer_id}, "customer")
+        return with_etag(one_or_404(cur, queries.get_customer, {"id": customer_id}, "customer"))
 
 
 @bp.patch("/<int:customer_id>")
-@documented(schema=Customer, responses={409: "A customer with this email already exists"})
+@documented(schema=Customer, responses={409: "A customer with this email already exists"}, etag=True)
 @require_role("manager")
 @accepts(body=CustomerPatch)
 def update_customer(customer_id, body):
@@ -126,21 +127,23 @@ def update_customer(customer_id, body):
     changes = body.model_dump(include=body.model_fields_set)
     with cursor() as cur:
         before = one_or_404(cur, queries.lock_customer, {"id": customer_id}, "customer")
+        etag = precondition(before)
         changed = audit.changed_fields(before, changes)
         if not changed:
-            return before
+            return before, 200, {"ETag": etag}
         cur.execute(queries.update_customer, dict(merged(before, changes, EDITABLE), id=customer_id))
         customer = cur.fetchone()
         audit.record(cur, "update", "customers", customer_id, changed)
-    return customer
+    return with_etag(customer)
 
 
 @bp.delete("/<int:customer_id>")
-@documented(responses={409: "The customer still has jobs"})
+@documented(responses={409: "The customer still has jobs"}, etag=True)
 @require_role("manager")
 def delete_customer(customer_id):
     """Delete a customer that has no jobs."""
     with cursor() as cur:
+        precondition(one_or_404(cur, queries.lock_customer, {"id": customer_id}, "customer"))
         deleted = one_or_404(cur, queries.delete_customer, {"id": customer_id}, "customer")
         audit.record_delete(cur, "customers", deleted)
     return "", 204

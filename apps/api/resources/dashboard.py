@@ -24,21 +24,22 @@ def _counts(keys, description):
             "properties": {key: {"type": "integer"} for key in keys}}
 
 
-STATS_SCHEMA = {"type": "object", "properties": {
+STATS_SCHEMA = {"title": "DashboardStats", "type": "object", "properties": {
     "jobs": _counts(JOB_STATUSES + ("total", "overdue"),
                     "Jobs per status; overdue: not completed or cancelled, due before today (UTC)."),
     "tasks": _counts(TASK_STATUSES, "The caller's own assigned steps per status."),
     "machines": _counts(MACHINE_STATUSES, "Machines in service (is_active) per status."),
     "users": _counts(USER_COUNTS, "Users per role, deactivated ones included; active: the active users.")}}
-CHART_SCHEMA = {"type": "object", "properties": {
+CHART_SCHEMA = {"title": "Chart", "type": "object", "properties": {
     "labels": {"type": "array", "items": {"type": "string"}},
     "values": {"type": "array", "items": {"type": "integer"}}}}
-RECENT_JOB_SCHEMA = {"type": "object", "properties": {
+RECENT_JOB_SCHEMA = {"title": "RecentJob", "type": "object", "properties": {
     "id": {"type": "integer"}, "job_number": {"type": "string"}, "title": {"type": "string"},
     "status": {"type": "string", "enum": list(JOB_STATUSES)}, "customer_name": {"type": "string"},
     "due_date": {"type": ["string", "null"], "format": "date"},
     "created_at": {"type": "string", "format": "date-time"}}}
-RECENT_JOBS_SCHEMA = {"type": "object", "properties": {"items": {"type": "array", "items": RECENT_JOB_SCHEMA}}}
+RECENT_JOBS_SCHEMA = {"title": "RecentJobs", "type": "object",
+                      "properties": {"items": {"type": "array", "items": RECENT_JOB_SCHEMA}}}
 
 
 class RecentJobsQuery(Query):
@@ -60,7 +61,7 @@ def _pick(counts, keys):
 
 
 @bp.get("/stats")
-@documented(schema=STATS_SCHEMA)
+@documented(schema=STATS_SCHEMA, operation_id="getDashboardStats")
 @require_role("viewer")
 @accepts(query=NoQuery)
 @cached_per_user(ttl="CACHE_TTL_STATS")

@@ -36,6 +36,12 @@ class PoolStats(BaseModel):
     total: int
 
 
+class Status(BaseModel):
+    """The process serves (`ok`), or its database answers (`ready`)."""
+
+    status: Literal["ok", "ready"]
+
+
 class DbHealth(BaseModel):
     """The answering worker's pool; `databases`: the primary and each replica (role, state, lag, pool);
     `workers` (scope=all): every live worker of every instance, from their heartbeats."""
@@ -68,12 +74,14 @@ class DbTest(BaseModel):
 
 
 @bp.get("")
+@documented(schema=Status)
 def get_liveness():
     """Answer while the process serves; touches no database."""
     return {"status": "ok"}
 
 
 @bp.get("/ready")
+@documented(schema=Status, responses={503: "Draining, or the database is not reachable"})
 def get_readiness():
     """Answer 200 when PostgreSQL answers on the pool's probe connection (never a request's), else 503."""
     if draining():

@@ -9,12 +9,13 @@ from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor, read_cursor
 from ..errors import ValidationError
+from ..etags import precondition, with_etag
 from ..listing import SEARCH_RULE, Order, like_pattern, page_of
 from ..openapi import documented, page_model
 from ..ratelimit import rate_limited
 from ..rows import merged, one_or_404
 from ..validation import Body, Id, Name, PageQuery, Text, accepts
-from ..workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition
+from ..workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
 from .steps import MAX_STEPS, STEP_SCHEMA, StepIn, insert_steps, reference_errors
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
@@ -22,10 +23,10 @@ queries = Queries("jobs.sql")
 
 FIELDS = ("customer_id", "title", "description", "status", "priority", "due_date")
 
-JOB_SCHEMA = {
-    "type": "object",
+JOB_LIST_ITEM_SCHEMA = {
+    "title": "JobListItem", "type": "object",
     "required": ["id", "job_number", "customer_id", "customer_name", "title", "status", "priority",
-                 "due_date", "steps"],
+                 "due_date", "steps_total", "steps_completed"],
     "properties": {
         "id": {"type": "integer"}, "job_number": {"type": "string"}, "customer_id": {"type": "integer"},
         "customer_name": {"type": "string"}, "title": {"type": "string"},
@@ -35,9 +36,14 @@ JOB_SCHEMA = {
         "created_by": {"type": ["integer", "null"]}, "is_overdue": {"type": "boolean"},
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
-        "steps": {"type": "array", "items": STEP_SCHEMA},
+        "steps_total": {"type": "integer", "description": "How many steps the job has"},
+        "steps_completed": {"type": "integer", "description": "How many of them are completed or skipped"},
     },
 }
+JOB_SCHEMA = dict(JOB_LIST_ITEM_SCHEMA, title="Job", required=JOB_LIST_ITEM_SCHEMA["required"] + ["steps"],
+                  properties=dict(JOB_LIST_ITEM_SCHEMA["properties"],
+                                  steps={"type": "array", "items": STEP_SCHEMA}))
+
 class JobListQuery(PageQuery):
     """Filters and order of the job list (overdue=false keeps the jobs that are not overdue)."""
 
@@ -104,12 +110,15 @@ def _order(query):
 
 
 @bp.get("")
-@documented(schema=page_model(JOB_SCHEMA))
+@documented(schema=page_model(JOB_LIST_ITEM_SCHEMA))
 @require_role("viewer")
 @rate_limited("jobs-list", "RATE_LIMIT_LISTS", by="user")
 @accepts(query=JobListQuery)
 def list_jobs(query):
-    """List jobs with their steps, filtered by status, customer, overdue and `q`, newest first."""
+    """List jobs with their progress, filtered by status, customer, overdue and `q`, newest first.
+
+    List items carry `steps_total` and `steps_completed`, not the steps: `GET /api/jobs/<id>` has them.
+    """
     params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
               "pattern": like_pattern(query.q)}
     with read_cursor() as cur:
@@ -121,7 +130,11 @@ def _get_job(cur, job_id):
 
 
 def _lock_job(cur, job_id):
-    return one_or_404(cur, queries.lock_job, {"job_id": job_id}, "job")
+    """Lock the job; check If-Match against its version (read after the lock, see job-version)."""
+    job = one_or_404(cur, queries.lock_job, {"job_id": job_id}, "job")
+    cur.execute(queries.job_version, {"job_id": job_id})
+    precondition(cur.fetchone())
+    return job
 
 
 def _customer_errors(cur, customer_id):
@@ -132,12 +145,12 @@ def _customer_errors(cur, customer_id):
 
 
 @bp.get("/<int:job_id>")
-@documented(schema=JOB_SCHEMA)
+@documented(schema=JOB_SCHEMA, etag=True)
 @require_role("viewer")
 def get_job(job_id):
-    """Return one job with its steps and its customer's name."""
+    """Return one job with its steps, its progress and its customer's name."""
     with read_cursor() as cur:
-        return _get_job(cur, job_id)
+        return with_etag(_get_job(cur, job_id))
 
 
 @bp.post("")
@@ -159,11 +172,11 @@ def create_job(body):
         audit.record_create(cur, "jobs", created["id"],
                             dict(fields, job_number=created["job_number"], steps=steps or None))
         job = _get_job(cur, created["id"])
-    return job, 201, {"Location": f"/api/jobs/{job['id']}"}
+    return with_etag(job, 201, {"Location": f"/api/jobs/{job['id']}"})
 
 
 @bp.patch("/<int:job_id>")
-@documented(schema=JOB_SCHEMA, responses={409: "Illegal status transition"})
+@documented(schema=JOB_SCHEMA, responses={409: "Illegal status transition"}, etag=True)
 @require_role("manager")
 @accepts(body=JobPatch)
 def update_job(job_id, body):
@@ -181,10 +194,13 @@ def update_job(job_id, body):
         if changed:
             cur.execute(queries.update_job, dict(merged(before, changes, FIELDS), job_id=job_id))
             audit.record(cur, "update", "jobs", job_id, changed)
-        return _get_job(cur, job_id)
+            if "status" in changed:
+                notify_status_change(cur, job_id)
+        return with_etag(_get_job(cur, job_id))
 
 
 @bp.delete("/<int:job_id>")
+@documented(etag=True)
 @require_role("manager")
 def delete_job(job_id):
     """Delete a job with its steps."""

@@ -8,6 +8,7 @@ from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor, read_cursor
 from ..errors import ValidationError
+from ..etags import precondition, with_etag
 from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import merged, one_or_404
@@ -21,7 +22,7 @@ MachineStatus = Literal["active", "idle", "maintenance", "offline"]
 FIELDS = ("name", "machine_type", "process_id", "status", "is_active")
 
 MACHINE_SCHEMA = {
-    "type": "object", "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
+    "title": "Machine", "type": "object", "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
     "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "machine_type": {"type": "string"},
         "process_id": {"type": ["integer", "null"]},
@@ -66,12 +67,12 @@ def list_machines(query):
 
 
 @bp.get("/<int:machine_id>")
-@documented(schema=MACHINE_SCHEMA)
+@documented(schema=MACHINE_SCHEMA, etag=True)
 @require_role("viewer")
 def get_machine(machine_id):
     """Return one machine."""
     with read_cursor() as cur:
-        return one_or_404(cur, queries.get_machine, {"machine_id": machine_id}, "machine")
+        return with_etag(one_or_404(cur, queries.get_machine, {"machine_id": machine_id}, "machine"))
 
 
 @bp.post("")
@@ -85,11 +86,11 @@ def create_machine(body):
         cur.execute(queries.insert_machine, body.model_dump())
         machine = cur.fetchone()
         audit.record_create(cur, "machines", machine["id"], body.model_dump())
-    return machine, 201, {"Location": f"/api/machines/{machine['id']}"}
+    return with_etag(machine, 201, {"Location": f"/api/machines/{machine['id']}"})
 
 
 @bp.patch("/<int:machine_id>")
-@documented(schema=MACHINE_SCHEMA, responses={409: "The name is taken"})
+@documented(schema=MACHINE_SCHEMA, responses={409: "The name is taken"}, etag=True)
 @require_role("manager")
 @accepts(body=MachinePatch)
 def update_machine(machine_id, body):
@@ -97,22 +98,25 @@ def update_machine(machine_id, body):
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     with cursor() as cur:
         before = one_or_404(cur, queries.lock_machine, {"machine_id": machine_id}, "machine")
+        etag = precondition(before)
         if not changes:
-            return before
+            return before, 200, {"ETag": etag}
         if "process_id" in changes:
             _check_process(cur, changes["process_id"])
         cur.execute(queries.update_machine, dict(merged(before, changes, FIELDS), machine_id=machine_id))
         machine = cur.fetchone()
         audit.record(cur, "update", "machines", machine_id, audit.changed_fields(before, changes))
-    return machine
+    return with_etag(machine)
 
 
 @bp.delete("/<int:machine_id>")
+@documented(etag=True)
 @require_role("manager")
 def delete_machine(machine_id):
     """Delete a machine (steps that used it keep their history without it)."""
     with cursor() as cur:
         before = one_or_404(cur, queries.lock_machine, {"machine_id": machine_id}, "machine")
+        precondition(before)
         cur.execute(queries.delete_machine, {"machine_id": machine_id})
         audit.record_delete(cur, "machines", before)
     return "", 204

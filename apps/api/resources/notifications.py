@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from .. import audit
 from ..auth import require_role
 from ..db import Queries, cursor, read_cursor
+from ..etags import with_etag
 from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import one_or_404
@@ -15,6 +16,8 @@ from ..validation import PageQuery, accepts
 
 bp = Blueprint("notifications", __name__, url_prefix="/api/notifications")
 queries = Queries("notifications.sql")
+
+KINDS = ("step_assigned", "job_status", "job_overdue", "system")
 NEWEST_FIRST = Order("created_at.desc", ["created_at", "id"], descending=True)
 
 
@@ -22,7 +25,10 @@ class Notification(BaseModel):
     """A notification as its owner sees it."""
 
     id: int
-    kind: Literal["step_assigned", "job_status", "system"]
+    kind: Literal[KINDS] = Field(description=(
+        "step_assigned: a step was assigned to you; job_status: a job one of your steps belongs to changed "
+        "status (not by you); job_overdue: an open job you work on, or any open job for a manager, is past "
+        "its due date (once per due date); system: a message from the operators of the service"))
     message: str
     job_id: int | None
     step_id: int | None
@@ -34,6 +40,12 @@ class NotificationQuery(PageQuery):
     unread: bool = Field(False, description="true: only notifications not read yet")
 
 
+class NotificationPage(page_model(Notification)):
+    """A page of the caller's notifications, with how many of all of them are unread."""
+
+    unread: int
+
+
 class MarkedAll(BaseModel):
     """How many notifications were marked read."""
 
@@ -41,18 +53,21 @@ class MarkedAll(BaseModel):
 
 
 @bp.get("")
-@documented(schema=page_model(Notification))
+@documented(schema=NotificationPage)
 @require_role("viewer")
 @accepts(query=NotificationQuery)
 def list_notifications(query):
-    """List the caller's notifications, newest first."""
+    """List the caller's notifications, newest first, with the count of unread ones (`unread`)."""
     params = {"user_id": g.user_id, "unread": query.unread}
     with read_cursor() as cur:
-        return page_of(cur, queries.match_notifications, queries.list_notifications, params, query, NEWEST_FIRST)
+        page = page_of(cur, queries.match_notifications, queries.list_notifications, params, query, NEWEST_FIRST)
+        cur.execute(queries.count_unread_notifications, params)
+        page["unread"] = cur.fetchone()["unread"]
+    return page
 
 
 @bp.get("/<int:notification_id>")
-@documented(schema=Notification)
+@documented(schema=Notification, etag=True)
 @require_role("viewer")
 def get_notification(notification_id):
     """Return one of the caller's notifications.
@@ -61,12 +76,12 @@ def get_notification(notification_id):
     """
     with read_cursor() as cur:
         # The same 404 whether the id is unknown or another user's: ids do not leak.
-        return one_or_404(cur, queries.get_notification, {"id": notification_id, "user_id": g.user_id},
-                          "notification of yours")
+        return with_etag(one_or_404(cur, queries.get_notification, {"id": notification_id, "user_id": g.user_id},
+                                    "notification of yours"))
 
 
 @bp.post("/<int:notification_id>/read")
-@documented(status=200, schema=Notification)
+@documented(status=200, schema=Notification, operation_id="markNotificationRead")
 @require_role("viewer")
 def mark_read(notification_id):
     """Mark one of the caller's notifications read (again is harmless)."""
@@ -83,7 +98,7 @@ def mark_read(notification_id):
 
 
 @bp.post("/read-all")
-@documented(status=200, schema=MarkedAll)
+@documented(status=200, schema=MarkedAll, operation_id="markAllNotificationsRead")
 @require_role("viewer")
 def mark_all_read():
     """Mark every unread notification of the caller read."""

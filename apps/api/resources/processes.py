@@ -10,6 +10,7 @@ from .. import audit
 from ..auth import ROLES, require_role
 from ..db import Queries, cursor, read_cursor
 from ..errors import ApiError, ValidationError
+from ..etags import precondition, with_etag
 from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import merged, one_or_404
@@ -22,14 +23,15 @@ IN_ORDER = Order("default_order", ["default_order", "id"])
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Order = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
-PROCESS_SCHEMA = {"type": "object", "required": ["id", "code", "name", "default_order", "is_active"],
+PROCESS_SCHEMA = {"title": "Process", "type": "object",
+                  "required": ["id", "code", "name", "default_order", "is_active"],
                   "properties": {"id": {"type": "integer"}, "code": {"type": "string"},
                                  "name": {"type": "string"}, "default_order": {"type": "integer"},
                                  "is_active": {"type": "boolean"},
                                  "created_at": {"type": "string", "format": "date-time"},
                                  "updated_at": {"type": "string", "format": "date-time"}}}
 PERMISSIONS_SCHEMA = {
-    "type": "object", "required": ["role", "process_ids", "permissions"],
+    "title": "RolePermissions", "type": "object", "required": ["role", "process_ids", "permissions"],
     "properties": {
         "role": {"type": "string", "enum": list(ROLES)},
         "process_ids": {"type": "array", "items": {"type": "integer"}},
@@ -87,12 +89,12 @@ def list_processes(query):
 
 
 @bp.get("/processes/<int:process_id>")
-@documented(schema=PROCESS_SCHEMA)
+@documented(schema=PROCESS_SCHEMA, etag=True)
 @require_role("viewer")
 def get_process(process_id):
     """Return one process."""
     with read_cursor() as cur:
-        return one_or_404(cur, queries.get_process, {"process_id": process_id}, "process")
+        return with_etag(one_or_404(cur, queries.get_process, {"process_id": process_id}, "process"))
 
 
 @bp.post("/processes")
@@ -105,11 +107,11 @@ def create_process(body):
         cur.execute(queries.insert_process, body.model_dump())
         process = cur.fetchone()
         audit.record_create(cur, "processes", process["id"], body.model_dump())
-    return process, 201, {"Location": f"/api/processes/{process['id']}"}
+    return with_etag(process, 201, {"Location": f"/api/processes/{process['id']}"})
 
 
 @bp.patch("/processes/<int:process_id>")
-@documented(schema=PROCESS_SCHEMA, responses={409: "The code is taken"})
+@documented(schema=PROCESS_SCHEMA, responses={409: "The code is taken"}, etag=True)
 @require_role("admin")
 @accepts(body=ProcessPatch)
 def update_process(process_id, body):
@@ -117,22 +119,24 @@ def update_process(process_id, body):
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     with cursor() as cur:
         before = one_or_404(cur, queries.lock_process, {"process_id": process_id}, "process")
+        etag = precondition(before)
         if not changes:
-            return before
+            return before, 200, {"ETag": etag}
         cur.execute(queries.update_process, dict(merged(before, changes, ProcessPatch.model_fields),
                                                  process_id=process_id))
         process = cur.fetchone()
         audit.record(cur, "update", "processes", process_id, audit.changed_fields(before, changes))
-    return process
+    return with_etag(process)
 
 
 @bp.delete("/processes/<int:process_id>")
-@documented(responses={409: "Job steps still use the process"})
+@documented(responses={409: "Job steps still use the process"}, etag=True)
 @require_role("admin")
 def delete_process(process_id):
     """Delete a process that no job step uses (deactivate it otherwise)."""
     with cursor() as cur:
         before = one_or_404(cur, queries.lock_process, {"process_id": process_id}, "process")
+        precondition(before)
         cur.execute(queries.count_process_steps, {"process_id": process_id})
         if cur.fetchone()["steps"]:
             raise ApiError(409, "Job steps use this process; set is_active to false instead.")

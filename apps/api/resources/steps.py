@@ -9,6 +9,7 @@ from .. import audit
 from ..auth import has_role, require_role
 from ..db import Queries, cursor, read_cursor
 from ..errors import ApiError, ValidationError
+from ..etags import pop_etag, precondition, with_etag
 from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import merged, one_or_404
@@ -22,7 +23,7 @@ IN_ORDER = Order("step_order", ["step_order"])
 MAX_STEPS = 100
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 STEP_SCHEMA = {
-    "type": "object",
+    "title": "Step", "type": "object",
     "required": ["id", "job_id", "step_order", "process_id", "name", "status", "assigned_to", "machine_id"],
     "properties": {
         "id": {"type": "integer"}, "job_id": {"type": "integer"}, "step_order": {"type": "integer"},
@@ -125,29 +126,33 @@ def add_job_step(job_id, body):
         if step_order > MAX_STEPS:
             raise ApiError(409, f"A job has at most {MAX_STEPS} steps.")
         step = insert_steps(cur, job_id, [body], step_order)[0]
+        etag = pop_etag(step)
         audit.record_create(cur, "job_steps", step["id"], {
             key: step[key] for key in ("job_id", "step_order", "process_id", "name", "assigned_to", "machine_id")})
-    return step, 201, {"Location": f"/api/steps/{step['id']}"}
+    return step, 201, {"Location": f"/api/steps/{step['id']}", "ETag": etag}
 
 
 @bp.get("/steps/<int:step_id>")
-@documented(schema=STEP_SCHEMA)
+@documented(schema=STEP_SCHEMA, etag=True)
 @require_role("viewer")
 def get_step(step_id):
     """Return one step."""
     with read_cursor() as cur:
-        return one_or_404(cur, queries.get_step, {"step_id": step_id}, "step")
+        return with_etag(one_or_404(cur, queries.get_step, {"step_id": step_id}, "step"))
 
 
 def _lock_step(cur, step_id):
-    """Lock the step's job, then the step (always in this order); 404 when either is gone."""
+    """Lock the step's job, then the step (always in this order); 404 when either is gone; check If-Match.
+
+    Return the job, the step and the step's ETag.
+    """
     cur.execute(queries.lock_job_of_step, {"step_id": step_id})
     job = cur.fetchone()
     cur.execute(queries.lock_step, {"step_id": step_id})
     step = cur.fetchone()
     if job is None or step is None:
         raise ApiError(404, "No step has this id.")
-    return job, step
+    return job, step, precondition(step)
 
 
 def _check_may_execute(cur, job, step, status):
@@ -160,7 +165,7 @@ def _check_may_execute(cur, job, step, status):
 
 
 @bp.patch("/steps/<int:step_id>")
-@documented(schema=STEP_SCHEMA, responses={409: "Illegal status transition, or the job is not open"})
+@documented(schema=STEP_SCHEMA, responses={409: "Illegal status transition, or the job is not open"}, etag=True)
 @require_role("operator")
 @accepts(body=StepPatch)
 def update_step(step_id, body):
@@ -168,7 +173,7 @@ def update_step(step_id, body):
     sent = body.model_fields_set
     assigning = sent & {"assigned_to", "machine_id"}
     with cursor() as cur:
-        job, step = _lock_step(cur, step_id)
+        job, step, etag = _lock_step(cur, step_id)
         if assigning and not has_role("manager"):
             raise ApiError(403, "Only a manager assigns steps to operators and machines.")
         if "status" in sent:
@@ -180,7 +185,7 @@ def update_step(step_id, body):
             if errors:
                 raise ValidationError(errors)
         if not sent:
-            return dict(step, job_status=job["status"])
+            return dict(step, job_status=job["status"]), 200, {"ETag": etag}
         changes = {name: getattr(body, name) for name in sent}
         cur.execute(queries.update_step, dict(merged(step, changes, ("status", "assigned_to", "machine_id")),
                                               step_id=step_id))
@@ -191,16 +196,16 @@ def update_step(step_id, body):
         if after["assigned_to"] is not None and after["assigned_to"] != step["assigned_to"]:
             cur.execute(queries.notify_assignees, {"step_ids": [step_id]})
         job_status = follow_steps(cur, job, body.status) if "status" in sent else job["status"]
-    return dict(after, job_status=job_status)
+    return with_etag(dict(after, job_status=job_status))
 
 
 @bp.delete("/steps/<int:step_id>")
-@documented(responses={409: "The job is completed or cancelled"})
+@documented(responses={409: "The job is completed or cancelled"}, etag=True)
 @require_role("manager")
 def delete_step(step_id):
     """Delete a step (a job left with only finished steps becomes completed)."""
     with cursor() as cur:
-        job, step = _lock_step(cur, step_id)
+        job, step, _ = _lock_step(cur, step_id)
         check_job_open(job, "its steps cannot be removed")
         cur.execute(queries.delete_step, {"step_id": step_id})
         audit.record_delete(cur, "job_steps", step)

@@ -1,14 +1,15 @@
-"""Users, for admins: create with a hashed password, list, read, change, deactivate."""
+"""Users: admins create, list, read, change and delete; managers list and read a summary to assign work."""
 from datetime import datetime
 from typing import Annotated, Literal
 
 from flask import Blueprint, g
-from pydantic import AfterValidator, BaseModel, StrictBool, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
 
 from .. import audit, sessions
-from ..auth import ROLES, forget_token_state, require_fresh, require_role
+from ..auth import ROLES, forget_token_state, has_role, require_fresh, require_role
 from ..db import Queries, cursor, read_cursor
 from ..errors import ApiError
+from ..etags import precondition, with_etag
 from ..listing import Order, page_of
 from ..openapi import documented, page_model
 from ..rows import merged, one_or_404
@@ -20,8 +21,11 @@ queries = Queries("users.sql")
 BY_USERNAME = Order("username", ["username", "id"])
 
 EDITABLE = ("full_name", "email", "role", "is_active")
+# What a manager sees of a user: enough to assign work, no email or history.
+SUMMARY = ("id", "username", "full_name", "role", "is_active")
+SUMMARY_VARIANT = "-summary"  # the summary is another representation: another ETag
 Role = Literal[ROLES]
-Username = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
 # Passwords are taken as typed: no stripping; long enough to matter, short enough to hash cheaply.
@@ -29,16 +33,16 @@ Password = Annotated[str, StringConstraints(min_length=8, max_length=1024), Afte
 
 
 class User(BaseModel):
-    """A user as the API answers it (never the password hash)."""
+    """A user as the API answers it (never the password hash); managers get only the first five fields."""
 
     id: int
     username: str
     full_name: str
-    email: str | None
     role: Role
     is_active: bool
-    created_at: datetime
-    updated_at: datetime
+    email: str | None = Field(None, description="Admins only")
+    created_at: datetime = Field(None, description="Admins only")
+    updated_at: datetime = Field(None, description="Admins only")
 
 
 class UserQuery(PageQuery):
@@ -84,15 +88,25 @@ def _lock_for_change(cur, user_id, role=None, is_active=None):
     return before
 
 
+def _summary(user):
+    return {key: user[key] for key in SUMMARY}
+
+
 @bp.get("")
 @documented(schema=page_model(User))
-@require_role("admin")
+@require_role("manager")
 @accepts(query=UserQuery)
 def list_users(query):
-    """List users by username, optionally filtered by role and active state."""
+    """List users by username, optionally filtered by role and active state.
+
+    Admins get every field; managers get `id`, `username`, `full_name`, `role` and `is_active`.
+    """
     params = {"role": query.role, "is_active": query.is_active}
     with read_cursor() as cur:
-        return page_of(cur, queries.match_users, queries.list_users, params, query, BY_USERNAME)
+        page = page_of(cur, queries.match_users, queries.list_users, params, query, BY_USERNAME)
+    if not has_role("admin"):
+        page["items"] = [_summary(user) for user in page["items"]]
+    return page
 
 
 @bp.post("")
@@ -106,16 +120,19 @@ def create_user(body):
         cur.execute(queries.insert_user, dict(fields, password_hash=hash_password(body.password)))
         user = cur.fetchone()
         audit.record_create(cur, "users", user["id"], fields)
-    return user, 201, {"Location": f"/api/users/{user['id']}"}
+    return with_etag(user, 201, {"Location": f"/api/users/{user['id']}"})
 
 
 @bp.get("/<int:user_id>")
-@documented(schema=User)
-@require_role("admin")
+@documented(schema=User, etag=True)
+@require_role("manager")
 def get_user(user_id):
-    """Return one user."""
+    """Return one user (to a manager: `id`, `username`, `full_name`, `role` and `is_active`)."""
     with read_cursor() as cur:
-        return one_or_404(cur, queries.get_user, {"id": user_id}, "user")
+        user = one_or_404(cur, queries.get_user, {"id": user_id}, "user")
+    if has_role("admin"):
+        return with_etag(user)
+    return with_etag(dict(_summary(user), row_version=user["row_version"]), variant=SUMMARY_VARIANT)
 
 
 def _save(cur, before, changes, password=None, action="update"):
@@ -135,7 +152,8 @@ def _save(cur, before, changes, password=None, action="update"):
 
 
 @bp.patch("/<int:user_id>")
-@documented(schema=User, responses={409: "The email is taken, or an admin tried to demote or deactivate themselves"})
+@documented(schema=User, etag=True,
+            responses={409: "The email is taken, or an admin tried to demote or deactivate themselves"})
 @require_role("admin")
 @accepts(body=UserPatch)
 def update_user(user_id, body):
@@ -150,24 +168,28 @@ def update_user(user_id, body):
         require_fresh()
     with cursor() as cur:
         before = _lock_for_change(cur, user_id, changes.get("role"), changes.get("is_active"))
+        etag = precondition(before)
         user = _save(cur, before, changes, password=body.password)
     forget_token_state()  # the ended sessions' tokens stop here at once, elsewhere within 1 s
-    return user
+    return (before, 200, {"ETag": etag}) if user is before else with_etag(user)
 
 
 @bp.delete("/<int:user_id>")
-@documented(responses={409: "An admin tried to deactivate themselves, or the last active admin"})
+@documented(responses={409: "An admin tried to delete themselves, or the last active admin"}, etag=True)
 @require_role("admin")
 def delete_user(user_id):
-    """Deactivate a user (a soft delete).
+    """Delete a user: from then on every operation on it answers 404, and it cannot log in.
 
-    The row stays, with its username, its audit trail and the jobs it created; its tokens stop working and it
-    can no longer log in. `GET` still shows it (`is_active: false`); `PATCH {"is_active": true}` undoes it.
-    Deleting an inactive user again is a 204 that changes nothing. Admins cannot delete themselves (409).
+    Its row stays, so the audit trail keeps its name, the jobs it created keep their creator and its username
+    stays taken; its tokens stop working. To switch a user off reversibly, `PATCH {"is_active": false}`
+    instead. Admins cannot delete themselves (409).
     """
     with cursor() as cur:
         before = _lock_for_change(cur, user_id, is_active=False)
-        _save(cur, before, {"is_active": False}, action="delete")
+        precondition(before)
+        cur.execute(queries.delete_user, {"id": user_id})
+        sessions.end_all(cur, user_id, "account changed")
+        audit.record(cur, "delete", "users", user_id, audit.changed_fields(before, {"is_active": False}))
     forget_token_state()
     return "", 204
 

@@ -21,12 +21,12 @@ LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-customer
 -- One customer by id.
-SELECT id, name, email, phone, company, notes, created_at, updated_at
+SELECT id, name, email, phone, company, notes, created_at, updated_at, xmin::text AS row_version
 FROM customers WHERE id = %(id)s;
 
 -- name: lock-customer
 -- One customer by id, locked until the transaction ends (read-modify-write of PATCH).
-SELECT id, name, email, phone, company, notes, created_at, updated_at
+SELECT id, name, email, phone, company, notes, created_at, updated_at, xmin::text AS row_version
 FROM customers WHERE id = %(id)s
 FOR UPDATE;
 
@@ -34,14 +34,14 @@ FOR UPDATE;
 -- Create a customer.
 INSERT INTO customers (name, email, phone, company, notes)
 VALUES (%(name)s, %(email)s, %(phone)s, %(company)s, %(notes)s)
-RETURNING id, name, email, phone, company, notes, created_at, updated_at;
+RETURNING id, name, email, phone, company, notes, created_at, updated_at, xmin::text AS row_version;
 
 -- name: update-customer
 -- Replace a customer's editable fields.
 UPDATE customers
 SET name = %(name)s, email = %(email)s, phone = %(phone)s, company = %(company)s, notes = %(notes)s
 WHERE id = %(id)s
-RETURNING id, name, email, phone, company, notes, created_at, updated_at;
+RETURNING id, name, email, phone, company, notes, created_at, updated_at, xmin::text AS row_version;
 
 -- name: delete-customer
 -- Delete a customer (a RESTRICT foreign key refuses it while jobs reference it).

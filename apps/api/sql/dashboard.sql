@@ -23,7 +23,7 @@ WITH job_counts AS (
            count(*) FILTER (WHERE role = 'operator') AS operators,
            count(*) FILTER (WHERE role = 'viewer') AS viewers,
            count(*) FILTER (WHERE is_active) AS active
-    FROM users
+    FROM users WHERE deleted_at IS NULL
 )
 SELECT job_counts.counts AS jobs, overdue.n AS overdue, task_counts.counts AS tasks,
        machine_counts.counts AS machines, to_jsonb(user_counts) AS users
@@ -59,7 +59,7 @@ WITH job_counts AS (
            count(*) FILTER (WHERE role = 'operator') AS operators,
            count(*) FILTER (WHERE role = 'viewer') AS viewers,
            count(*) FILTER (WHERE is_active) AS active
-    FROM users
+    FROM users WHERE deleted_at IS NULL
 )
 SELECT to_jsonb(job_counts) AS jobs, to_jsonb(task_counts) AS tasks,
        to_jsonb(machine_counts) AS machines, to_jsonb(user_counts) AS users

@@ -19,14 +19,14 @@ WHERE (%(status)s::text IS NULL OR (j.status >= %(status)s AND j.status <= %(sta
   AND (%(pattern)s::text IS NULL OR j.job_number ILIKE %(pattern)s OR j.title ILIKE %(pattern)s);
 
 -- name: list-jobs
--- One page of jobs with their steps in order; {cursor_key}, {after} and {order_by} come from a whitelisted
+-- One page of jobs with their progress; {cursor_key}, {after} and {order_by} come from a whitelisted
 -- listing.Order (each order has its index, migration 0050). The page is cut first, so the steps of only
--- that page's jobs are aggregated.
+-- that page's jobs are counted.
 SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.description,
        j.status, j.priority, j.due_date, j.created_by, j.created_at, j.updated_at,
        COALESCE(j.status NOT IN ('completed', 'cancelled')
                 AND j.due_date < (now() AT TIME ZONE 'UTC')::date, false) AS is_overdue,
-       job_steps_json(j.id) AS steps, {cursor_key}
+       n.steps_total, n.steps_completed, {cursor_key}
 FROM (
     SELECT j.*
     FROM jobs j
@@ -43,17 +43,19 @@ FROM (
     LIMIT %(limit)s OFFSET %(offset)s
 ) j
 JOIN customers c ON c.id = j.customer_id
+CROSS JOIN LATERAL job_step_counts(j.id) n
 ORDER BY {order_by};
 
 -- name: get-job
--- One job with its steps in order and its customer's name.
+-- One job with its steps in order, its progress, its customer's name and its version (the ETag).
 SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.description,
        j.status, j.priority, j.due_date, j.created_by, j.created_at, j.updated_at,
        COALESCE(j.status NOT IN ('completed', 'cancelled')
                 AND j.due_date < (now() AT TIME ZONE 'UTC')::date, false) AS is_overdue,
-       job_steps_json(j.id) AS steps
+       n.steps_total, n.steps_completed, job_steps_json(j.id) AS steps, job_version(j.id) AS row_version
 FROM jobs j
 JOIN customers c ON c.id = j.customer_id
+CROSS JOIN LATERAL job_step_counts(j.id) n
 WHERE j.id = %(job_id)s;
 
 -- name: lock-job
@@ -61,6 +63,11 @@ WHERE j.id = %(job_id)s;
 SELECT id, job_number, customer_id, title, description, status, priority, due_date
 FROM jobs WHERE id = %(job_id)s
 FOR UPDATE;
+
+-- name: job-version
+-- A job's version (its ETag). Run after lock-job, as its own statement: a function called in the locking
+-- statement would read that statement's snapshot, from before a concurrent change it waited for.
+SELECT job_version(%(job_id)s) AS row_version;
 
 -- name: customer-exists
 -- Whether a customer id is known.

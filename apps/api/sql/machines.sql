@@ -21,12 +21,12 @@ LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-machine
 -- One machine by id.
-SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at
+SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at, xmin::text AS row_version
 FROM machines WHERE id = %(machine_id)s;
 
 -- name: lock-machine
 -- One machine by id, locked against concurrent changes until the transaction ends.
-SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at
+SELECT id, name, machine_type, process_id, status, is_active, created_at, updated_at, xmin::text AS row_version
 FROM machines WHERE id = %(machine_id)s
 FOR UPDATE;
 
@@ -38,7 +38,7 @@ SELECT EXISTS (SELECT 1 FROM processes WHERE id = %(process_id)s) AS found;
 -- A new machine.
 INSERT INTO machines (name, machine_type, process_id, status, is_active)
 VALUES (%(name)s, %(machine_type)s, %(process_id)s, %(status)s, %(is_active)s)
-RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at;
+RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at, xmin::text AS row_version;
 
 -- name: update-machine
 -- Write a machine's editable fields (the locked row merged with the PATCH: rows.merged).
@@ -46,7 +46,7 @@ UPDATE machines
 SET name = %(name)s, machine_type = %(machine_type)s, process_id = %(process_id)s, status = %(status)s,
     is_active = %(is_active)s
 WHERE id = %(machine_id)s
-RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at;
+RETURNING id, name, machine_type, process_id, status, is_active, created_at, updated_at, xmin::text AS row_version;
 
 -- name: delete-machine
 -- Remove a machine; steps that used it keep their history without it (ON DELETE SET NULL).

@@ -6,6 +6,10 @@ SELECT 1
 FROM notifications
 WHERE user_id = %(user_id)s AND (NOT %(unread)s OR NOT is_read);
 
+-- name: count-unread-notifications
+-- How many of the owner's notifications are unread (the list's `unread`; idx_notifications_user_unread).
+SELECT count(*) AS unread FROM notifications WHERE user_id = %(user_id)s AND NOT is_read;
+
 -- name: list-notifications
 -- One page of the owner's notifications, newest first.
 SELECT id, kind, message, job_id, step_id, is_read, created_at, {cursor_key}
@@ -16,7 +20,7 @@ LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-notification
 -- One of the owner's notifications.
-SELECT id, kind, message, job_id, step_id, is_read, created_at
+SELECT id, kind, message, job_id, step_id, is_read, created_at, xmin::text AS row_version
 FROM notifications WHERE id = %(id)s AND user_id = %(user_id)s;
 
 -- name: lock-notification

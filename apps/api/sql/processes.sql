@@ -16,12 +16,12 @@ LIMIT %(limit)s OFFSET %(offset)s;
 
 -- name: get-process
 -- One process by id.
-SELECT id, code, name, default_order, is_active, created_at, updated_at
+SELECT id, code, name, default_order, is_active, created_at, updated_at, xmin::text AS row_version
 FROM processes WHERE id = %(process_id)s;
 
 -- name: lock-process
 -- One process by id, locked against concurrent changes until the transaction ends.
-SELECT id, code, name, default_order, is_active, created_at, updated_at
+SELECT id, code, name, default_order, is_active, created_at, updated_at, xmin::text AS row_version
 FROM processes WHERE id = %(process_id)s
 FOR UPDATE;
 
@@ -29,14 +29,14 @@ FOR UPDATE;
 -- A new process.
 INSERT INTO processes (code, name, default_order, is_active)
 VALUES (%(code)s, %(name)s, %(default_order)s, %(is_active)s)
-RETURNING id, code, name, default_order, is_active, created_at, updated_at;
+RETURNING id, code, name, default_order, is_active, created_at, updated_at, xmin::text AS row_version;
 
 -- name: update-process
 -- Write a process's editable fields (the locked row merged with the PATCH: rows.merged).
 UPDATE processes
 SET code = %(code)s, name = %(name)s, default_order = %(default_order)s, is_active = %(is_active)s
 WHERE id = %(process_id)s
-RETURNING id, code, name, default_order, is_active, created_at, updated_at;
+RETURNING id, code, name, default_order, is_active, created_at, updated_at, xmin::text AS row_version;
 
 -- name: count-process-steps
 -- How many job steps use a process (a used process cannot be deleted, only deactivated).

@@ -87,18 +87,19 @@ FROM g CROSS JOIN c CROSS JOIN u;
 
 -- name: insert-steps
 -- 3 to 8 steps for every job with id in first_id .. last_id, statuses consistent with the job's.
+-- The job's urgency copies are written here: the seed may run with triggers off (migration 0040).
 WITH p AS (SELECT array_agg(id ORDER BY default_order) AS ids, array_agg(name ORDER BY default_order) AS names,
                   count(*) AS n FROM processes),
 o AS (SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n FROM users WHERE role = 'operator'),
 m AS (SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n FROM machines),
 j AS (
-    SELECT id, status, created_at,
+    SELECT id, status, created_at, job_urgency(priority) AS urgency, due_date,
            3 + floor(pg_temp.seed_rand(%(seed)s, id, 20) * 6)::int AS n_steps,
            pg_temp.seed_rand(%(seed)s, id, 21) AS r
     FROM jobs WHERE id BETWEEN %(first_id)s AND %(last_id)s
 ),
 s AS (
-    SELECT j.id AS job_id, j.created_at, s AS step_order,
+    SELECT j.id AS job_id, j.created_at, j.urgency, j.due_date, s AS step_order,
            CASE
                WHEN j.status = 'completed' THEN
                    CASE WHEN pg_temp.seed_rand(%(seed)s, j.id * 16 + s, 22) < 0.05 THEN 'skipped' ELSE 'completed' END
@@ -113,7 +114,7 @@ s AS (
     FROM j CROSS JOIN LATERAL generate_series(1, j.n_steps) AS s
 )
 INSERT INTO job_steps (job_id, step_order, process_id, name, status, assigned_to, machine_id,
-                       started_at, completed_at, created_at, updated_at)
+                       started_at, completed_at, created_at, updated_at, job_urgency, job_due_date)
 SELECT
     s.job_id, s.step_order,
     p.ids[1 + (s.step_order - 1) %% p.n],
@@ -125,7 +126,9 @@ SELECT
     CASE WHEN s.status IN ('in_progress', 'completed') THEN s.created_at + interval '2 hours' * s.step_order END,
     CASE WHEN s.status = 'completed' THEN s.created_at + interval '2 hours' * s.step_order + interval '90 minutes' END,
     s.created_at,
-    s.created_at
+    s.created_at,
+    s.urgency,
+    COALESCE(s.due_date, 'infinity')
 FROM s CROSS JOIN p CROSS JOIN o CROSS JOIN m;
 
 -- name: job-id-bounds

@@ -18,7 +18,7 @@ LIMIT %(limit)s OFFSET %(offset)s;
 -- name: get-step
 -- One step by id.
 SELECT id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
-       started_at, completed_at, created_at, updated_at
+       started_at, completed_at, created_at, updated_at, xmin::text AS row_version
 FROM job_steps WHERE id = %(step_id)s;
 
 -- name: get-job-status
@@ -39,7 +39,7 @@ FOR UPDATE;
 -- name: lock-step
 -- One step by id, locked (after its job) until the transaction ends.
 SELECT id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
-       started_at, completed_at, created_at, updated_at
+       started_at, completed_at, created_at, updated_at, xmin::text AS row_version
 FROM job_steps WHERE id = %(step_id)s
 FOR UPDATE;
 
@@ -79,7 +79,7 @@ FROM json_to_recordset(%(steps)s::json)
 LEFT JOIN processes p ON p.id = x.process_id
 ORDER BY x.step_order
 RETURNING id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
-          started_at, completed_at, created_at, updated_at;
+          started_at, completed_at, created_at, updated_at, xmin::text AS row_version;
 
 -- name: notify-assignees
 -- Tell each assigned operator about their step ('step_assigned'), in the assigning transaction.
@@ -102,7 +102,7 @@ UPDATE job_steps SET
     assigned_to = %(assigned_to)s, machine_id = %(machine_id)s
 WHERE id = %(step_id)s
 RETURNING id, job_id, step_order, process_id, name, status, assigned_to, machine_id,
-          started_at, completed_at, created_at, updated_at;
+          started_at, completed_at, created_at, updated_at, xmin::text AS row_version;
 
 -- name: delete-step
 -- Remove a step.

@@ -1,10 +1,12 @@
-"""The `flask --app apps.api` commands: `db upgrade|status`, `seed`, `dashboard verify|rebuild`."""
+"""The `flask --app apps.api` commands: `db upgrade|status`, `seed`, `dashboard verify|rebuild`,
+`notify-overdue`."""
 import click
 import psycopg2
 import psycopg2.extensions
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .. import db
 from ..db import Queries, migrate
 from .embedded_pg import running_dev_url
 from .seed import seed
@@ -117,5 +119,19 @@ def rebuild_command():
                "dashboard counters rebuilt: all were right")
 
 
+@click.command("notify-overdue")
+@with_appcontext
+def notify_overdue_command():
+    """Announce the jobs that became overdue (once each), for cron where no scheduler runs."""
+    from .. import overdue
+
+    url = db.direct_url(current_app.config) if current_app.config["DATABASE_URL"] else _database_url()
+    conn = psycopg2.connect(url)
+    try:
+        click.echo(f"{overdue.sweep(conn)} notification(s)")
+    finally:
+        conn.close()
+
+
 # Every command, by name, for the app's lazy command group (apps/api/commands.py).
-COMMANDS = {"db": db_cli, "seed": seed_command, "dashboard": dashboard_cli}
+COMMANDS = {"db": db_cli, "seed": seed_command, "dashboard": dashboard_cli, "notify-overdue": notify_overdue_command}

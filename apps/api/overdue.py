@@ -1,0 +1,112 @@
+"""Overdue jobs: tell their assignees and the managers once, with one scheduler per database.
+
+Every gunicorn worker of every instance runs a scheduler thread (app-owned, see init_app); the one holding a PostgreSQL session advisory lock
+(on its own direct connection to DATABASE_DIRECT_URL, see db.direct_url, since a transaction pooler
+cannot hold session locks) sweeps every OVERDUE_CHECK_SECONDS, the others only retry for the lock. A worker
+that dies closes its connection, and the lock passes to the next one that asks. The sweep records each
+(job, due date) it announces in overdue_notices in the same transaction, so even two sweeps at once (a
+`flask notify-overdue` from cron beside the schedulers) announce a job only once.
+"""
+import logging
+import os
+import threading
+
+import psycopg2
+
+from . import db
+from .db import Queries
+from .per_process import PerProcess
+
+log = logging.getLogger(__name__)
+queries = Queries("overdue.sql")
+
+LOCK_KEY = 7_402_117_014  # any constant shared by every process of this service
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def sweep(conn):
+    """Announce the jobs that became overdue since the last sweep, in one transaction; return how many."""
+    with conn, conn.cursor() as cur:
+        cur.execute(queries.notify_overdue_jobs)
+        return cur.fetchone()[0]
+
+
+class OverdueScheduler:
+    """A daemon thread: take the advisory lock when free, and sweep while holding it."""
+
+    def __init__(self, database_url, interval):
+        self.database_url = database_url
+        self.interval = interval
+        self.leader = False
+        self._conn = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"overdue-scheduler-{os.getpid()}", daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def close(self, timeout=2.0):
+        """Stop the thread and close the connection (which releases the lock)."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        self._close()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                self._tick()
+            except psycopg2.Error as exc:  # the database went away: retry with a new connection
+                log.warning("overdue scheduler: %s", exc)
+                self._close()
+            except Exception:  # never let one bad sweep end the thread (and keep the lock from others)
+                log.exception("overdue scheduler failed")
+                self._close()
+            self._stop.wait(self.interval)
+
+    def _tick(self):
+        if self._conn is None:
+            self._conn = psycopg2.connect(self.database_url, connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                                          application_name=f"printshop-overdue-{os.getpid()}")
+            self._conn.autocommit = True
+        if not self.leader:
+            with self._conn.cursor() as cur:
+                cur.execute(queries.try_lead, {"key": LOCK_KEY})
+                self.leader = cur.fetchone()[0]
+        if self.leader:
+            self._conn.autocommit = False
+            try:
+                announced = sweep(self._conn)
+            finally:
+                self._conn.autocommit = True
+            if announced:
+                log.info("overdue scheduler: %d notification(s)", announced)
+
+    def _close(self):
+        conn, self._conn, self.leader = self._conn, None, False
+        if conn is not None:
+            try:
+                conn.close()
+            except psycopg2.Error:
+                pass
+
+
+EXTENSION = "overdue_scheduler"
+
+
+def init_app(app):
+    """Give `app` its overdue scheduler, one per process, started by start() (gunicorn's post_worker_init)."""
+    app.extensions[EXTENSION] = PerProcess(lambda: OverdueScheduler(
+        db.direct_url(app.config), app.config["OVERDUE_CHECK_SECONDS"]).start())
+
+
+def start(app):
+    """Start `app`'s scheduler in this process, unless OVERDUE_CHECK_SECONDS is 0."""
+    if app.config["OVERDUE_CHECK_SECONDS"] > 0 and db.direct_url(app.config):
+        app.extensions[EXTENSION].get()
+
+
+def close(app):
+    """Stop `app`'s scheduler in this process, closing its connection (which releases the lock)."""
+    app.extensions[EXTENSION].close()

@@ -1,0 +1,78 @@
+"""Overdue announcements with two gunicorn instances of two workers each: one scheduler sweeps (an advisory
+lock elects it), each overdue job is announced exactly once, and the lock passes on when its holder stops."""
+import time
+from datetime import timedelta
+
+import pytest
+
+from apps.api.overdue import LOCK_KEY
+from tests.support.factories import add_customer, utc_today
+from tests.support.gunicorn import GunicornServer
+from tests.support.rows import process_ids
+
+SWEEP_SECONDS = "0.2"
+
+
+def late_job(db, operator_ids):
+    """An open job that became overdue yesterday, with a step for each operator."""
+    processes = process_ids(db)
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO jobs (customer_id, title, status, due_date) VALUES (%s, 'Late', 'active', %s) "
+                    "RETURNING id", (add_customer(db, "Late Ltd"), utc_today() - timedelta(days=1)))
+        job_id = cur.fetchone()[0]
+        for order, user_id in enumerate(operator_ids, 1):
+            cur.execute("INSERT INTO job_steps (job_id, step_order, process_id, name, assigned_to) "
+                        "VALUES (%s, %s, %s, 'Print', %s)", (job_id, order, processes["print"], user_id))
+    return job_id
+
+
+def overdue_notifications(db, job_id):
+    with db.cursor() as cur:
+        cur.execute("SELECT user_id, count(*) FROM notifications WHERE kind = 'job_overdue' AND job_id = %s "
+                    "GROUP BY user_id", (job_id,))
+        return dict(cur.fetchall())
+
+
+def schedulers(db):
+    """(sessions of schedulers, holders of the lock)."""
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'printshop-overdue-%%'")
+        sessions = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND (classid::bigint << 32) + objid::bigint = %s", (LOCK_KEY,))
+        return sessions, cur.fetchone()[0]
+
+
+def wait_for(condition, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+def test_each_overdue_job_is_announced_once_by_one_of_four_workers(database_url, db, auth):
+    operators = [auth.user_id("operator1"), auth.user_id("operator2")]
+    expected = {operators[0]: 1, operators[1]: 1, auth.user_id("manager"): 1}
+    env = {"OVERDUE_CHECK_SECONDS": SWEEP_SECONDS}
+    first = GunicornServer(database_url, workers=2, env=env).start()
+    try:
+        with GunicornServer(database_url, workers=2, env=env):
+            assert wait_for(lambda: schedulers(db) == (4, 1)), schedulers(db)  # four schedulers, one leader
+            job_id = late_job(db, operators)
+            assert wait_for(lambda: overdue_notifications(db, job_id) == expected)
+            time.sleep(10 * float(SWEEP_SECONDS))  # ten more sweeps: nothing more
+            assert overdue_notifications(db, job_id) == expected
+        # The second instance is gone (its leader with it, perhaps): a scheduler of the first one takes over.
+        assert wait_for(lambda: schedulers(db) == (2, 1)), schedulers(db)
+        another = late_job(db, operators)
+        assert wait_for(lambda: overdue_notifications(db, another) == expected)
+        time.sleep(5 * float(SWEEP_SECONDS))
+        assert overdue_notifications(db, another) == expected and overdue_notifications(db, job_id) == expected
+    finally:
+        first.stop()
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM overdue_notices")
+        assert cur.fetchone()[0] == 2
