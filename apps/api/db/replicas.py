@@ -15,6 +15,7 @@ from collections import deque
 
 import psycopg2
 
+from .base import Probe
 from .queries import Queries
 
 log = logging.getLogger(__name__)
@@ -23,31 +24,6 @@ queries = Queries("db.sql")
 CHECK_SECONDS = 0.2
 STALE_SECONDS = 0.8      # no good check for this long: out of rotation (so within 1 s of dying)
 HISTORY_SECONDS = 120.0  # primary positions kept to date a replica's replay position
-
-
-class _Watch:
-    """A dedicated autocommit connection that answers one query at a time, reconnecting when lost."""
-
-    def __init__(self, dsn, conn_kwargs):
-        self.dsn, self.conn_kwargs, self.conn = dsn, conn_kwargs, None
-
-    def ask(self, query):
-        """Run `query` and return its first row; raise psycopg2.Error when the server does not answer."""
-        if self.conn is None or self.conn.closed:
-            self.conn = psycopg2.connect(self.dsn, **self.conn_kwargs)
-            self.conn.autocommit = True
-        try:
-            with self.conn.cursor() as cur:
-                cur.execute(query)
-                return cur.fetchone()
-        except psycopg2.Error:
-            self.close()
-            raise
-
-    def close(self):
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
 
 
 class Replica:
@@ -81,8 +57,8 @@ class ReplicaSet:
 
     def __init__(self, primary_dsn, replica_urls, open_pool, conn_kwargs, max_lag):
         self.max_lag = max_lag
-        self._primary = _Watch(primary_dsn, conn_kwargs)
-        self.replicas = [Replica(f"replica{index}", url, open_pool(url), _Watch(url, conn_kwargs))
+        self._primary = Probe(primary_dsn, conn_kwargs)
+        self.replicas = [Replica(f"replica{index}", url, open_pool(url), Probe(url, conn_kwargs))
                          for index, url in enumerate(replica_urls, 1)]
         self._history = deque()     # (monotonic time before asking, primary position)
         self.primary_error = None
@@ -110,7 +86,7 @@ class ReplicaSet:
         """Sample the primary's position, then every replica's; update their lag and rotation."""
         asked_at = time.monotonic()
         try:
-            (primary_position,) = self._primary.ask(queries.get_primary_position)
+            (primary_position,) = self._primary.run(queries.get_primary_position, STALE_SECONDS)
             self._history.append((asked_at, primary_position))
             self.primary_error = None
         except psycopg2.Error as exc:
@@ -119,7 +95,7 @@ class ReplicaSet:
             self._history.popleft()
         for replica in self.replicas:
             try:
-                replica.in_recovery, replica.position = replica._watch.ask(queries.get_replica_position)
+                replica.in_recovery, replica.position = replica._watch.run(queries.get_replica_position, STALE_SECONDS)
             except psycopg2.Error as exc:
                 replica.last_error = type(exc).__name__
                 continue
