@@ -1,12 +1,12 @@
 """Conditional requests (RFC 9110): strong ETags on item GETs, If-Match on PATCH and DELETE (412 when stale)."""
 import threading
-import time
 
 import psycopg2
 import pytest
 
 from tests.support.factories import add_customer, create_job
 from tests.support.rows import process_ids
+from tests.support.waiting import wait_for_lock_waiters
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_two_concurrent_writers_with_the_same_tag_one_gets_412(app, auth, databa
         for writer in writers:
             writer.start()
         # Watched from another session: pg_stat_activity is a snapshot held for a whole transaction.
-        _wait_for_lock_waiters(db, 2)
+        wait_for_lock_waiters(db, 2)
     finally:
         blocker.rollback()
         blocker.close()
@@ -147,18 +147,6 @@ def test_two_concurrent_writers_with_the_same_tag_one_gets_412(app, auth, databa
     assert sorted(status for status, _ in answers) == [200, 412]
     winner = next(title for status, title in answers if status == 200)
     assert app.test_client().get(path, headers=auth.headers("viewer")).get_json()["title"] == winner
-
-
-def _wait_for_lock_waiters(conn, expected, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database()")
-            if cur.fetchone()[0] >= expected:
-                return
-        time.sleep(0.05)
-    raise AssertionError("the writers never waited on the lock")
 
 
 def test_a_gzip_read_has_its_own_strong_tag_that_if_match_takes(client, auth, db):

@@ -5,13 +5,13 @@ Two real gunicorn instances on one database; each worker publishes its pool and 
 """
 import os
 import signal
-import time
 
 import pytest
 
 from tests.support.auth import AuthActions
 from tests.support.gunicorn import GunicornServer
 from tests.support.apps import build_app
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 ENV = {"HEARTBEAT_SECONDS": "0.3", "DB_POOL_MIN_CONNECTIONS": "1", "DB_POOL_MAX_CONNECTIONS": "4"}
@@ -23,24 +23,14 @@ def fleet_of(server, headers, path):
     return {(worker["instance"], worker["pid"]): worker for worker in body["workers"]}
 
 
-def wait_for(condition, timeout=8.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    return condition()
-
-
 def test_any_worker_reports_every_live_worker_of_every_instance(database_url, new_app):
     headers = AuthActions(build_app(database_url), database_url).headers("viewer")
     first = GunicornServer(database_url, workers=2, env=dict(ENV, INSTANCE_NAME="blue"))
     second = GunicornServer(database_url, workers=2, env=dict(ENV, INSTANCE_NAME="green"))
     with first, second:
         expected = {("blue", pid) for pid in first.worker_pids()} | {("green", pid) for pid in second.worker_pids()}
-        workers = wait_for(lambda: (lambda seen: seen if set(seen) == expected else None)(
-            fleet_of(first, headers, "/api/health/db?scope=all")))
+        workers = eventually(lambda: (lambda seen: seen if set(seen) == expected else None)(
+            fleet_of(first, headers, "/api/health/db?scope=all")), timeout=8.0, step=0.1)
         assert workers and set(workers) == expected, workers
         for worker in workers.values():
             pool = worker["pool"]
@@ -54,11 +44,12 @@ def test_any_worker_reports_every_live_worker_of_every_instance(database_url, ne
 
         victim = first.worker_pids()[0]
         os.kill(victim, signal.SIGKILL)
-        replaced = wait_for(lambda: len(first.worker_pids()) == 2 and victim not in first.worker_pids())
+        replaced = eventually(lambda: len(first.worker_pids()) == 2 and victim not in first.worker_pids(),
+                              timeout=8.0, step=0.1)
         assert replaced
         now_expected = {("blue", pid) for pid in first.worker_pids()} | {("green", pid) for pid in second.worker_pids()}
         # The replacement boots and publishes, the victim's row goes stale: allow a loaded machine time.
-        workers = wait_for(lambda: (lambda seen: seen if set(seen) == now_expected else None)(
-            fleet_of(second, headers, "/api/health/db?scope=all")), timeout=20.0)
+        workers = eventually(lambda: (lambda seen: seen if set(seen) == now_expected else None)(
+            fleet_of(second, headers, "/api/health/db?scope=all")), timeout=20.0, step=0.1)
         assert workers and ("blue", victim) not in workers, fleet_of(second, headers, "/api/health/db?scope=all")
         assert fleet_of(second, headers, "/api/health/cache?scope=all").keys() == now_expected

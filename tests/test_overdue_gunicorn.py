@@ -9,6 +9,7 @@ from apps.api.overdue import LOCK_KEY
 from tests.support.factories import add_customer, utc_today
 from tests.support.gunicorn import GunicornServer
 from tests.support.rows import process_ids
+from tests.support.waiting import eventually
 
 SWEEP_SECONDS = "0.2"
 
@@ -43,15 +44,6 @@ def schedulers(db):
         return sessions, cur.fetchone()[0]
 
 
-def wait_for(condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @pytest.mark.slow
 def test_each_overdue_job_is_announced_once_by_one_of_four_workers(database_url, db, auth):
     operators = [auth.user_id("operator1"), auth.user_id("operator2")]
@@ -60,15 +52,16 @@ def test_each_overdue_job_is_announced_once_by_one_of_four_workers(database_url,
     first = GunicornServer(database_url, workers=2, env=env).start()
     try:
         with GunicornServer(database_url, workers=2, env=env):
-            assert wait_for(lambda: schedulers(db) == (4, 1)), schedulers(db)  # four schedulers, one leader
+            # four schedulers, one leader
+            assert eventually(lambda: schedulers(db) == (4, 1), timeout=15.0, step=0.1), schedulers(db)
             job_id = late_job(db, operators)
-            assert wait_for(lambda: overdue_notifications(db, job_id) == expected)
+            assert eventually(lambda: overdue_notifications(db, job_id) == expected, timeout=15.0, step=0.1)
             time.sleep(10 * float(SWEEP_SECONDS))  # ten more sweeps: nothing more
             assert overdue_notifications(db, job_id) == expected
         # The second instance is gone (its leader with it, perhaps): a scheduler of the first one takes over.
-        assert wait_for(lambda: schedulers(db) == (2, 1)), schedulers(db)
+        assert eventually(lambda: schedulers(db) == (2, 1), timeout=15.0, step=0.1), schedulers(db)
         another = late_job(db, operators)
-        assert wait_for(lambda: overdue_notifications(db, another) == expected)
+        assert eventually(lambda: overdue_notifications(db, another) == expected, timeout=15.0, step=0.1)
         time.sleep(5 * float(SWEEP_SECONDS))
         assert overdue_notifications(db, another) == expected and overdue_notifications(db, job_id) == expected
     finally:

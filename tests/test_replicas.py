@@ -11,6 +11,7 @@ import pytest
 from apps.api import cache, db, open_resources
 from tests.support.auth import AuthActions
 from tests.support.private_pg import PrivatePostgres
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -32,15 +33,8 @@ def replicated(primary_and_standby, new_app):
     standby.start()
     app = new_app(primary.url, DATABASE_REPLICA_URLS=standby.url("postgres"), DB_REPLICA_MAX_LAG_SECONDS=0.5)
     open_resources(app)
-    assert wait_for(lambda: replica_state(app) == "in_rotation"), db.database(app).databases()
+    assert eventually(lambda: replica_state(app) == "in_rotation"), db.database(app).databases()
     return app, AuthActions(app, primary.url), standby
-
-
-def wait_for(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.02)
-    return condition()
 
 
 def replica_state(app):
@@ -59,8 +53,8 @@ def test_health_reports_each_database_and_names_no_host_port_or_user(replicated,
     assert [(d["name"], d["role"], d["state"]) for d in databases] == [
         ("primary", "primary", "up"), ("replica1", "replica", "in_rotation")]
     assert databases[1]["lag_s"] is not None and databases[1]["pool"]["pool_max"] == 5
-    assert wait_for(lambda: app.test_client().get("/api/health/db?scope=all", headers=auth.headers("viewer"))
-                    .get_json()["workers"])  # this process's own heartbeat
+    assert eventually(lambda: app.test_client().get("/api/health/db?scope=all", headers=auth.headers("viewer"))
+                      .get_json()["workers"])  # this process's own heartbeat
     text = answer.get_data(as_text=True)
     for port in (primary_and_standby[0].server.port, standby.port):
         assert f":{port}" not in text and f"port={port}" not in text
@@ -80,7 +74,8 @@ def test_reads_go_to_the_replica_and_a_user_reads_their_own_writes(replicated):
         assert read.status_code == 200 and read.json["name"] == f"Fresh {number}"
     assert replica_reads(app) == before + 1
     # Once the replica has replayed the writes, the manager's reads go back to it.
-    assert wait_for(lambda: db.database(app).replicas().choose(db.database(app).writers.since(auth.user_id("manager"))))
+    writes_seen = db.database(app).writers
+    assert eventually(lambda: db.database(app).replicas().choose(writes_seen.since(auth.user_id("manager"))))
     assert client.get("/api/customers", headers=manager).status_code == 200
     assert replica_reads(app) == before + 2
     assert cache.get_cache(app).listener.listening
@@ -93,12 +88,12 @@ def test_a_stopped_replica_leaves_rotation_within_a_second_and_fails_no_read(rep
     standby.stop(mode="immediate")
     stopped_at = time.monotonic()
     statuses = [client.get("/api/customers", headers=viewer).status_code for _ in range(5)]
-    assert wait_for(lambda: replica_state(app) == "down", timeout=2)
+    assert eventually(lambda: replica_state(app) == "down", timeout=2)
     left_after = time.monotonic() - stopped_at
     statuses += [client.get("/api/jobs", headers=viewer).status_code for _ in range(5)]
     assert statuses == [200] * 10 and left_after < 1.0, (statuses, left_after)
     standby.start()
-    assert wait_for(lambda: replica_state(app) == "in_rotation", timeout=10)
+    assert eventually(lambda: replica_state(app) == "in_rotation", timeout=10)
     before = replica_reads(app)
     assert client.get("/api/customers", headers=viewer).status_code == 200
     assert replica_reads(app) == before + 1
@@ -123,7 +118,7 @@ def test_a_lagging_replica_leaves_rotation_and_returns_when_it_catches_up(replic
     finally:
         with replica._watch.conn.cursor() as cur:
             cur.execute("SELECT pg_wal_replay_resume()")
-    assert wait_for(lambda: replica_state(app) == "in_rotation")
+    assert eventually(lambda: replica_state(app) == "in_rotation")
 
 
 def test_a_dashboard_answer_loaded_after_an_invalidation_never_comes_from_a_replica_behind_it(
@@ -139,7 +134,7 @@ def test_a_dashboard_answer_loaded_after_an_invalidation_never_comes_from_a_repl
         [(customer,)] = primary.execute("INSERT INTO customers (name) VALUES ('Fenced') RETURNING id")
         primary.execute("INSERT INTO jobs (customer_id, title) VALUES (%s, 'Fenced job')", (customer,))
         # The invalidation reaches this worker; the replica still lags less than the setting allows.
-        assert wait_for(lambda: cache.get_cache(app).stats("/api/dashboard/stats")["total_entries"] == 0)
+        assert eventually(lambda: cache.get_cache(app).stats("/api/dashboard/stats")["total_entries"] == 0)
         assert replica_state(app) == "in_rotation"
         answer = client.get("/api/dashboard/stats", headers=viewer)
         assert answer.headers["X-Cache"] == "MISS" and answer.get_json()["jobs"]["total"] == first + 1

@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 
 from tests.support.auth import DEMO_PASSWORD, AuthActions
+from tests.support.waiting import wait_for_lock_waiters
 
 
 def login(client, username="admin", password=DEMO_PASSWORD, **headers):
@@ -137,18 +138,6 @@ def test_user_administration_needs_a_fresh_login(client, auth, db, method, path,
     assert renamed.status_code == 200
 
 
-def _wait_for_lock_waiters(db, count, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with db.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database()")
-            if cur.fetchone()[0] >= count:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"{count} requests never waited for the lock")
-
-
 @pytest.mark.parametrize("change", [{"role": "manager"}, {"is_active": False}])
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, database_url, db, change):
     with db.cursor() as cur:
@@ -170,7 +159,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, database_ur
         threads = [threading.Thread(target=demote, args=pair) for pair in ((first, second), (second, first))]
         for thread in threads:
             thread.start()
-        _wait_for_lock_waiters(db, 2)
+        wait_for_lock_waiters(db, 2)
     finally:
         blocker.commit()
         for thread in threads:

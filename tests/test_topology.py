@@ -22,6 +22,7 @@ from tests.support.load import Load, missing_writes, print_report
 from tests.support.nginx import Nginx
 from tests.support.pgbouncer import PgBouncer
 from tests.support.private_pg import PrivatePostgres
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -80,15 +81,6 @@ def replica_reads(instance, headers):
     return sum(r["pool"]["requests_num"] for r in replicas), {r["state"] for r in replicas}, len(body["workers"])
 
 
-def wait_for(condition, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def reaches_every_worker(instances, headers, act, seen_by):
     """Run `act()` (which returns its wall-clock time); return the slowest worker's delay in seconds."""
     at = act()
@@ -108,7 +100,8 @@ def test_faults_under_load_through_the_whole_topology(topology):
     measured = {}
     try:
         assert load.wait_for_successes(30, timeout=60), f"no healthy baseline: {load.statuses()}"
-        assert wait_for(lambda: replica_reads(instances[0], tokens["viewer"])[1:] == ({"in_rotation"}, 4), 15)
+        assert eventually(lambda: replica_reads(instances[0], tokens["viewer"])[1:] == ({"in_rotation"}, 4),
+                          15, step=0.1)
 
         # A cache clear reaches every worker of both instances within 1 s.
         for instance in instances:
@@ -155,7 +148,7 @@ def test_faults_under_load_through_the_whole_topology(topology):
         down_states = replica_reads(instances[0], tokens["viewer"])[1]
         standby.start()
         back_at = time.monotonic()
-        returned = wait_for(lambda: replica_reads(instances[0], tokens["viewer"])[1] == {"in_rotation"}, 20)
+        returned = eventually(lambda: replica_reads(instances[0], tokens["viewer"])[1] == {"in_rotation"}, 20, step=0.1)
         returned_after = time.monotonic() - back_at
         time.sleep(1)
         reads_after, _, _ = replica_reads(instances[0], tokens["viewer"])
