@@ -1,10 +1,10 @@
 """Work queues: the caller's assigned steps across jobs, and a machine's waiting and running steps."""
 from datetime import date, datetime
-from typing import Literal
 
 from flask import Blueprint, g
 from pydantic import BaseModel
 
+from ..domain.statuses import JobStatus, Priority, StepStatus
 from ..web.auth import require_role
 from ..db import Queries, read_cursor
 from ..web.errors import ApiError
@@ -15,7 +15,6 @@ from ..web.validation import Id, PageQuery, accepts
 bp = Blueprint("queues", __name__, url_prefix="/api")
 queries = Queries("queues.sql")
 
-StepStatus = Literal["pending", "in_progress", "completed", "skipped"]
 # Running, waiting, finished; then the job's urgency and due date ('infinity' when none: migration 0040),
 # the job and the step's position: the columns of idx_job_steps_my_queue and idx_job_steps_machine_queue.
 MOST_URGENT = Order("urgency", ["(CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END)",
@@ -41,8 +40,8 @@ class QueuedStep(BaseModel):
     title: str
     customer_name: str
     due_date: date | None
-    priority: Literal["low", "normal", "high", "urgent"]
-    job_status: Literal["draft", "active", "in_progress", "on_hold", "completed", "cancelled"]
+    priority: Priority
+    job_status: JobStatus
 
 
 class MyStepsQuery(PageQuery):

@@ -139,12 +139,11 @@ def update_step(step_id, body):
 @documented(responses={409: "The job is completed or cancelled"}, etag=True)
 @require_role("manager")
 def delete_step(step_id):
-    """Delete a step (a job left with only finished steps becomes completed)."""
+    """Delete a step (a job left with only finished steps becomes completed, as when its last step closes)."""
     with cursor() as cur:
         job, step, _ = _lock_step(cur, step_id)
         check_job_open(job, "its steps cannot be removed")
         cur.execute(queries.delete_step, {"step_id": step_id})
         audit.record_delete(cur, "job_steps", step)
-        if job["status"] == "in_progress":
-            follow_steps(cur, job, "deleted")
+        follow_steps(cur, job, "deleted")
     return "", 204
