@@ -6,6 +6,7 @@ import time
 import jwt as pyjwt
 import pytest
 
+from tests.support.apps import SESSION_STATE_TTL
 from tests.support.auth import TEST_SECRET, login
 
 
@@ -51,7 +52,7 @@ def test_inactive_user_cannot_log_in_and_tokens_stop(client, auth, db):
     with db.cursor() as cur:
         cur.execute("UPDATE users SET is_active = false WHERE username = 'operator1'")
     assert login(client, "operator1").status_code == 401
-    time.sleep(1.1)  # the token-state cache may answer for up to 1 s
+    time.sleep(SESSION_STATE_TTL + 0.1)  # the token-state cache may answer for up to its TTL
     assert client.get("/api/auth/me", headers=headers).status_code == 401
 
 
@@ -85,7 +86,7 @@ def test_logout_revokes_in_another_app_instance(client, database_url, new_app):
     assert other.get("/api/auth/me", headers=headers).status_code == 200
     assert client.post("/api/auth/logout", headers=headers).status_code == 200
     assert client.get("/api/auth/me", headers=headers).status_code == 401
-    time.sleep(1.1)  # the other instance's token-state cache expires
+    time.sleep(SESSION_STATE_TTL + 0.1)  # the other instance's token-state cache expires
     assert other.get("/api/auth/me", headers=headers).status_code == 401
 
 
@@ -136,7 +137,7 @@ def test_role_change_invalidates_old_tokens(client, auth, db):
     headers = auth.headers("operator2")
     with db.cursor() as cur:
         cur.execute("UPDATE users SET role = 'viewer' WHERE username = 'operator2'")
-    time.sleep(1.1)
+    time.sleep(SESSION_STATE_TTL + 0.1)
     assert client.get("/api/auth/me", headers=headers).status_code == 401
 
 

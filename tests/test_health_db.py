@@ -42,16 +42,16 @@ def test_db_health_reports_the_contract_keys_and_every_statistic(client, auth, m
     assert body["server"]["server_version"].startswith("18") and body["server"]["max_connections"] > 0
 
 
-def test_recommends_a_bigger_pool_than_threads_per_worker(client, auth, monkeypatch):
-    monkeypatch.setenv("GUNICORN_THREADS", "16")
-    body = client.get("/api/health/db", headers=auth.headers("viewer")).get_json()
+def test_recommends_a_bigger_pool_than_threads_per_worker(make_app):
+    _, client, headers = make_app(GUNICORN_THREADS=16)
+    body = client.get("/api/health/db", headers=headers).get_json()
     assert any("pool max 5 < 16 threads per worker" in advice and "DB_POOL_MAX_CONNECTIONS" in advice
                for advice in body["recommendations"])
 
 
-def test_recommends_fewer_connections_than_the_server_allows(client, auth, monkeypatch):
-    monkeypatch.setenv("WEB_CONCURRENCY", "100")
-    body = client.get("/api/health/db", headers=auth.headers("viewer")).get_json()
+def test_recommends_fewer_connections_than_the_server_allows(make_app):
+    _, client, headers = make_app(WEB_CONCURRENCY=100)
+    body = client.get("/api/health/db", headers=headers).get_json()
     assert any("100 workers x (pool max 5 + 1 probe + 1 listener) = 700 connections" in advice
                for advice in body["recommendations"])
 

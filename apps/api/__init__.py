@@ -1,16 +1,12 @@
 """The print and sign shop production-tracking API."""
-import os
-
 from flask import Flask
 
-from .config import PROJECT_ROOT, Config, load_env_file
+from .config import Config, environment
 
 
 def create_app(test_config=None):
     """Build the application: config, database, cache, auth, blueprints, error handlers."""
-    if os.environ.get("APP_ENV", "development") == "development":
-        load_env_file(PROJECT_ROOT / ".env.dev")
-    config = Config.from_env()
+    config = Config.from_env(environment())  # .env.dev under the environment in development, os.environ untouched
     for name, value in (test_config or {}).items():
         setattr(config, name, value)
     if not config.JWT_SECRET_KEY and not config.is_production:

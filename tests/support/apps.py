@@ -9,6 +9,8 @@ from tests.support.database import reset_database
 
 # For apps that only serve their URL map or OpenAPI document: nothing listens there.
 NO_DATABASE = "postgresql://unused@127.0.0.1:1/unused"
+# Seconds a worker trusts its view of a session (1 s in service): short, so tests wait little for it to expire.
+SESSION_STATE_TTL = 0.2
 
 
 def app_config(database_url, **overrides):
@@ -20,6 +22,7 @@ def app_config(database_url, **overrides):
         "DB_POOL_MIN_CONNECTIONS": 1,
         "DB_POOL_MAX_CONNECTIONS": 5,
         "DB_POOL_TIMEOUT": 2.0,
+        "SESSION_STATE_TTL_SECONDS": SESSION_STATE_TTL,
     }
     config.update(overrides)
     return config

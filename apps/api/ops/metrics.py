@@ -3,7 +3,6 @@
 gunicorn.conf.py points PROMETHEUS_MULTIPROC_DIR at a fresh directory before the workers start;
 without it (tests, flask run) the metrics are this process's own.
 """
-import os
 import threading
 import time
 
@@ -85,10 +84,10 @@ def _observe(response):
     return response
 
 
-def exposition():
-    """Return (body, content type) of every worker's metrics."""
+def exposition(multiprocess_dir):
+    """Return (body, content type) of every worker's metrics (`multiprocess_dir`: gunicorn's, or "")."""
     refresh_gauges(*_sources_of_stats())
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if multiprocess_dir:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
     else:

@@ -3,13 +3,12 @@
 Runs gunicorn as a child in the foreground; SIGINT/SIGTERM stop gunicorn and then the
 embedded PostgreSQL this script started, so nothing is left behind.
 """
-import os
 import signal
 import subprocess
 import sys
 
 from ..db import migrate
-from ..config import PROJECT_ROOT, Config, ConfigError, load_env_file
+from ..config import PROJECT_ROOT, Config, ConfigError, environment
 from .embedded_pg import DEV_DATABASE, dev_server
 
 DEMO_JOBS = 3000
@@ -57,10 +56,9 @@ def _serve(env):
 
 def main():
     """Bootstrap the database and serve in the foreground until stopped."""
-    if os.environ.get("APP_ENV", "development") == "development":
-        load_env_file(PROJECT_ROOT / ".env.dev")
+    environ = environment()  # .env.dev's values in development, passed to gunicorn explicitly below
     try:
-        config = Config.from_env().validate()
+        config = Config.from_env(environ).validate()
     except ConfigError as exc:
         sys.exit(f"refusing to start: {exc}")
 
@@ -82,7 +80,7 @@ def main():
             say(f"seeding demo data ({DEMO_CUSTOMERS} customers, {DEMO_JOBS} jobs)")
             seed(database_url, jobs=DEMO_JOBS, customers=DEMO_CUSTOMERS,
                  password=config.DEMO_PASSWORD, progress=say)
-        env = dict(os.environ, DATABASE_URL=config.DATABASE_URL or database_url, APP_ENV=config.APP_ENV)
+        env = dict(environ, DATABASE_URL=config.DATABASE_URL or database_url, APP_ENV=config.APP_ENV)
         port = env.setdefault("PORT", "5000")
         host = env.get("BIND", "127.0.0.1")
         say(f"listening on http://{host}:{port}  (Ctrl-C stops everything)")

@@ -16,9 +16,6 @@ from .proxies import client_ip
 from ..db import Queries, connection
 
 queries = Queries("sessions.sql")
-# An ended session's tokens are refused by every worker within this many seconds (at once by the one that
-# ended it): each worker asks PostgreSQL about a session at most once per this interval.
-STATE_TTL = 1.0
 # An access token from a password login is fresh this long (refreshed ones never are).
 FRESH_FOR = timedelta(minutes=15)
 USER_AGENT_MAX = 500
@@ -28,12 +25,14 @@ _UNKNOWN = object()
 class SessionStates:
     """One app's cache of session states: (sid, user id) -> the role of a live session, or None."""
 
-    def __init__(self):
-        self.states = TTLCache(maxsize=50_000, ttl=STATE_TTL)
+    def __init__(self, ttl):
+        # An ended session's tokens are refused by every worker within `ttl` seconds (SESSION_STATE_TTL_SECONDS;
+        # at once by the one that ended it): each worker asks PostgreSQL about a session at most once per `ttl`.
+        self.states = TTLCache(maxsize=50_000, ttl=ttl)
         self.lock = threading.Lock()
 
     def role_of(self, sid, subject):
-        """Return the live session's role (None when it is not live), asking PostgreSQL at most once a second."""
+        """Return the live session's role (None when it is not live), asking PostgreSQL at most once per ttl."""
         key = (sid, subject)
         with self.lock:
             role = self.states.get(key, _UNKNOWN)
@@ -63,7 +62,7 @@ def _load_role(sid, subject):
 
 def init_app(app):
     """Give `app` its own session-state cache."""
-    app.extensions["session_states"] = SessionStates()
+    app.extensions["session_states"] = SessionStates(app.config["SESSION_STATE_TTL_SECONDS"])
 
 
 def is_refused(payload):
