@@ -14,14 +14,13 @@ import platform
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import database_server, ms, query_timer, say, seeded_database, timed  # noqa: E402
-
 import psycopg2  # noqa: E402
+from harness import database_server, ms, query_timer, say, seeded_database, timed  # noqa: E402
 from psycopg2 import sql  # noqa: E402
 
 from apps.api.db import Queries  # noqa: E402
@@ -142,15 +141,17 @@ def main():
         with psycopg2.connect(url) as conn, conn.cursor() as cur:
             cur.execute("SHOW server_version")
             version = cur.fetchone()[0]
-    print(f"\nDashboard numbers, {datetime.now(timezone.utc):%Y-%m-%d}, PostgreSQL {version}, "
+    print(f"\nDashboard numbers, {datetime.now(UTC):%Y-%m-%d}, PostgreSQL {version}, "
           f"{platform.machine()} with {len(os.sched_getaffinity(0))} cores; medians in ms.\n")
-    print(f"Seeding (with the counter rebuild): {', '.join(f'{jobs:,} jobs in {seeded[jobs]:.1f} s' for jobs in sizes)}.\n")
+    seeding = ", ".join(f"{jobs:,} jobs in {seeded[jobs]:.1f} s" for jobs in sizes)
+    print(f"Seeding (with the counter rebuild): {seeding}.\n")
     print(f"| query (uncached) | {' | '.join(f'{jobs:,} jobs' for jobs in sizes)} |")
     print(f"|---|{'---:|' * len(sizes)}")
     for name in reads[sizes[0]]:
         print(f"| {name} | {' | '.join(ms(reads[jobs][name]) for jobs in sizes)} |")
     counters, naive = "stats (counters, one CTE)", "stats (naive CTE over jobs and job_steps)"
-    print(f"| naive / counters | {' | '.join(f'{reads[jobs][naive] / reads[jobs][counters]:.0f}x' for jobs in sizes)} |")
+    ratios = " | ".join(f"{reads[jobs][naive] / reads[jobs][counters]:.0f}x" for jobs in sizes)
+    print(f"| naive / counters | {ratios} |")
     print(f"\n| write at {args.jobs:,} jobs, each its own transaction | synchronous_commit | without triggers "
           "| with triggers | difference |")
     print("|---|---|---:|---:|---:|")

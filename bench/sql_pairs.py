@@ -3,9 +3,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg2
-from psycopg2 import sql
-
 from harness import query_timer, ratio, timed
+from psycopg2 import sql
 
 from apps.api.db import Queries
 from apps.api.resources.customers import BY_NAME

@@ -1,5 +1,5 @@
 """The dashboard routes: contract shapes, counts that agree with the base tables, and freshness after writes."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -55,8 +55,11 @@ def test_a_step_change_reaches_the_assignees_tasks(client, auth, db, shop):
     with db.cursor() as cur:
         cur.execute("UPDATE job_steps SET status = 'skipped' WHERE assigned_to = %s AND status = 'pending'",
                     (auth.user_id("operator2"),))
-    assert eventually(lambda: get(client, auth, "/api/dashboard/stats", "operator2").get_json()["tasks"]["pending"] == 0,
-                      timeout=FRESH_WITHIN)
+
+    def pending():
+        return get(client, auth, "/api/dashboard/stats", "operator2").get_json()["tasks"]["pending"]
+
+    assert eventually(lambda: pending() == 0, timeout=FRESH_WITHIN)
 
 
 def test_renaming_a_customer_reaches_the_recent_jobs(client, auth, db, shop):
@@ -95,7 +98,7 @@ def shop(db, auth):
     """A few jobs in every status, with steps for two operators, and the machines of a small shop."""
     op1, op2 = auth.user_id("operator1"), auth.user_id("operator2")
     customer = add_customer(db)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     add_job(db, customer, "draft", today - timedelta(days=2), steps=[(op1, "pending"), (op2, "pending")])
     add_job(db, customer, "active", today - timedelta(days=1), steps=[(op1, "pending")])
     add_job(db, customer, "in_progress", today, steps=[(op1, "completed"), (op1, "in_progress")])
@@ -135,7 +138,7 @@ def test_tasks_are_the_callers_own(client, auth, shop):
 
 def test_overdue_counts_open_jobs_due_before_today_utc(client, auth, db):
     customer = add_customer(db)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     add_job(db, customer, "active", today)                        # due today: not yet overdue
     add_job(db, customer, "on_hold", today - timedelta(days=1))   # overdue
     add_job(db, customer, "completed", today - timedelta(days=9))  # closed: never overdue
@@ -150,7 +153,7 @@ def test_stats_need_a_token(client):
 
 def test_recent_jobs_newest_first_with_customer_name(client, auth, db):
     customer = add_customer(db, "Harbor Dental")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ids = [add_job(db, customer, created_at=now - timedelta(hours=hours), title=f"Job {hours}",
                    due_date=date(2030, 1, 1)) for hours in (5, 1, 3)]
     body = get(client, auth, "/api/dashboard/recent-jobs?limit=2").get_json()
@@ -183,15 +186,16 @@ def test_jobs_by_status_in_workflow_order(client, auth, shop, db):
 
 def test_jobs_by_month_fills_empty_months_and_uses_utc(client, auth, db):
     customer = add_customer(db)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     this_month = today.replace(day=1)
     two_ago = last_months(3, today)[0]
     # 23:30 on the last day of the previous month in New York is already this month in UTC.
     new_york = timezone(timedelta(hours=-5))
-    late = datetime.combine(this_month - timedelta(days=1), datetime.min.time(), new_york) + timedelta(hours=23, minutes=30)
+    evening = timedelta(hours=23, minutes=30)
+    late = datetime.combine(this_month - timedelta(days=1), datetime.min.time(), new_york) + evening
     add_job(db, customer, created_at=late)
-    add_job(db, customer, created_at=datetime.combine(two_ago, datetime.min.time(), timezone.utc))
-    add_job(db, customer, created_at=datetime.combine(two_ago, datetime.min.time(), timezone.utc) + timedelta(days=3))
+    add_job(db, customer, created_at=datetime.combine(two_ago, datetime.min.time(), UTC))
+    add_job(db, customer, created_at=datetime.combine(two_ago, datetime.min.time(), UTC) + timedelta(days=3))
     body = get(client, auth, "/api/dashboard/chart/jobs-by-month?months=3").get_json()
     assert body["labels"] == [month.strftime("%Y-%m") for month in last_months(3, today)]
     assert body["values"] == [2, 0, 1]

@@ -1,5 +1,5 @@
 """Lists by keyset cursor (no gaps, no duplicates while rows are added), tampered cursors, bounded counts."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 def _add_jobs(db, customer, count, start=0):
     """Insert `count` jobs whose sort keys repeat (ties) and whose due dates are sometimes missing."""
     ids = []
-    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
     for index in range(start, start + count):
         due = None if index % 4 == 0 else date(2026, 3, 1) + timedelta(days=index % 3)
         job_id = add_job(db, customer, due_date=due, created_at=moment + timedelta(hours=index % 5),

@@ -211,7 +211,8 @@ def test_logout_is_refused_by_every_gunicorn_worker_within_a_second(database_url
 
     with GunicornServer(database_url, workers=2, env={"RATE_LIMITS_ENABLED": "false"}) as server:
         def tokens_of(username):
-            status, _, body = server.request("POST", "/api/auth/login", {"username": username, "password": DEMO_PASSWORD})
+            credentials = {"username": username, "password": DEMO_PASSWORD}
+            status, _, body = server.request("POST", "/api/auth/login", credentials)
             assert status == 200
             return {"Authorization": f"Bearer {body['access_token']}"}
 

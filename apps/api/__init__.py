@@ -14,14 +14,14 @@ def create_app(test_config=None):
         config.JWT_SECRET_KEY = dev_secret(config.DATA_DIR)
     config.validate()
 
-    from .web import auth, compression, errors
     from . import cache, db
-    from .ops import heartbeat, logs, metrics, overdue
     from .commands import LazyCommands
     from .config import parse_allowed
-    from .web.proxies import ForwardedFrom
-    from .web.jsonio import IsoJSONProvider
+    from .ops import heartbeat, logs, metrics, overdue
     from .resources import register_blueprints
+    from .web import auth, compression, errors
+    from .web.jsonio import IsoJSONProvider
+    from .web.proxies import ForwardedFrom
 
     app = Flask(__name__)
     app.json = IsoJSONProvider(app)

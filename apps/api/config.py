@@ -5,7 +5,6 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Secrets that ship in examples, tutorials and this repository's history; refused in every environment.
@@ -110,7 +109,7 @@ class Config:
             try:
                 values[field.name] = _convert(field.type, raw)
             except ValueError:
-                raise ConfigError(f"{field.name}={raw!r} is not a valid {field.type.__name__}")
+                raise ConfigError(f"{field.name}={raw!r} is not a valid {field.type.__name__}") from None
         return cls(**values)
 
     @property
@@ -137,7 +136,7 @@ class Config:
         try:
             parse_allowed(self.FORWARDED_ALLOW_IPS)
         except ValueError as exc:
-            raise ConfigError(f"FORWARDED_ALLOW_IPS must list addresses or CIDRs (or *): {exc}")
+            raise ConfigError(f"FORWARDED_ALLOW_IPS must list addresses or CIDRs (or *): {exc}") from None
         if self.JWT_SECRET_KEY:  # unset outside production: create_app generates one (dev_secret.py)
             _check_secret("JWT_SECRET_KEY", self.JWT_SECRET_KEY)
         if not self.is_production:

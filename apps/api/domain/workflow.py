@@ -5,8 +5,8 @@ the steps move their job: the first started step makes a draft or active job in_
 completed or skipped one makes it completed. Every function here runs inside the caller's
 transaction with the job's row locked (jobs before steps, always), so automatic moves are never lost.
 """
-from . import audit
 from ..db import Queries
+from . import audit
 from .errors import ApiError
 from .statuses import JOB_STATUSES, PRIORITIES, STEP_STATUSES, JobStatus, Priority
 

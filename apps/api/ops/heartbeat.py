@@ -4,11 +4,10 @@ import logging
 import os
 import socket
 import threading
-from flask import current_app
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg2
+from flask import current_app
 from psycopg2.extras import Json
 
 from .. import cache, db
@@ -40,7 +39,7 @@ class Heartbeat:
     def __init__(self, app):
         self.app, self.seconds = app, app.config["HEARTBEAT_SECONDS"]
         self.instance, self.pid = instance_name(app.config), os.getpid()
-        self.started_at = datetime.now(timezone.utc)
+        self.started_at = datetime.now(UTC)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
         self._thread.start()

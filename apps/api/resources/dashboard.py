@@ -2,12 +2,12 @@
 from flask import Blueprint, g
 from pydantic import Field
 
+from ..db import Queries, read_cursor
+from ..domain.statuses import JOB_STATUSES, MACHINE_STATUSES, STEP_STATUSES
 from ..web.auth import require_role
 from ..web.cached import cached_per_user
-from ..db import Queries, read_cursor
 from ..web.openapi import documented
 from ..web.validation import NoQuery, Query, accepts
-from ..domain.statuses import JOB_STATUSES, MACHINE_STATUSES, STEP_STATUSES
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard")
 queries = Queries("dashboard.sql")

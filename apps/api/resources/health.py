@@ -4,18 +4,17 @@ from typing import Literal
 
 import psycopg2
 from flask import Blueprint, current_app
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from ..ops import heartbeat
-from ..web.auth import require_role
-from ..db import Queries, connection, database, get_pool
-from ..web.errors import RETRY_AFTER_SECONDS, problem
 from ..config import default_workers
+from ..db import PoolError, Queries, connection, database, get_pool
+from ..ops import heartbeat
 from ..ops.draining import draining
+from ..web.auth import require_role
+from ..web.errors import RETRY_AFTER_SECONDS, problem
 from ..web.openapi import documented
-from ..db import PoolError
+from ..web.validation import accepts
 from .health_schema import ScopeQuery
-from ..web.validation import Query, accepts
 
 bp = Blueprint("health", __name__, url_prefix="/api/health")
 queries = Queries("health.sql")

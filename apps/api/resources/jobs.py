@@ -5,9 +5,11 @@ from typing import Literal
 from flask import Blueprint, g
 from pydantic import Field
 
-from ..domain import audit
-from ..web.auth import require_role
 from ..db import Queries, cursor, read_cursor
+from ..domain import audit
+from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
+from ..domain.workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
+from ..web.auth import require_role
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
 from ..web.listing import SEARCH_RULE, Order, like_pattern, page_of
@@ -15,8 +17,6 @@ from ..web.openapi import documented, page_model
 from ..web.ratelimit import rate_limited
 from ..web.rows import merged, one_or_404
 from ..web.validation import Body, Id, Name, PageQuery, Text, accepts
-from ..domain.workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
-from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
 from .step_schema import STEP_SCHEMA, StepIn
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")

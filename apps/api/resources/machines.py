@@ -2,10 +2,10 @@
 from flask import Blueprint
 from pydantic import StrictBool
 
+from ..db import Queries, cursor, read_cursor
 from ..domain import audit
 from ..domain.statuses import MACHINE_STATUSES, MachineStatus
 from ..web.auth import require_role
-from ..db import Queries, cursor, read_cursor
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
 from ..web.listing import Order, page_of
@@ -20,7 +20,8 @@ BY_NAME = Order("name", ["name", "id"])
 FIELDS = ("name", "machine_type", "process_id", "status", "is_active")
 
 MACHINE_SCHEMA = {
-    "title": "Machine", "type": "object", "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
+    "title": "Machine", "type": "object",
+    "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
     "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "machine_type": {"type": "string"},
         "process_id": {"type": ["integer", "null"]},

@@ -3,8 +3,8 @@ import hmac
 
 from flask import Blueprint, Response, current_app, request
 
-from ..web.errors import ApiError
 from ..ops.metrics import exposition
+from ..web.errors import ApiError
 from ..web.proxies import PEER_ADDR
 
 bp = Blueprint("metrics", __name__)

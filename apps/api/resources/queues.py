@@ -4,9 +4,9 @@ from datetime import date, datetime
 from flask import Blueprint, g
 from pydantic import BaseModel
 
+from ..db import Queries, read_cursor
 from ..domain.statuses import JobStatus, Priority, StepStatus
 from ..web.auth import require_role
-from ..db import Queries, read_cursor
 from ..web.errors import ApiError
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model

@@ -7,8 +7,8 @@ import signal
 import subprocess
 import sys
 
-from ..db import migrate
 from ..config import PROJECT_ROOT, Config, ConfigError, environment
+from ..db import migrate
 from .embedded_pg import DEV_DATABASE, dev_server
 
 DEMO_JOBS = 3000
@@ -85,9 +85,9 @@ def main():
         host = env.get("BIND", "127.0.0.1")
         say(f"listening on http://{host}:{port}  (Ctrl-C stops everything)")
         if not config.is_production:
-            say("log in: curl -s -X POST http://127.0.0.1:%s/api/auth/login "
-                "-H 'Content-Type: application/json' "
-                "-d '{\"username\": \"admin\", \"password\": \"%s\"}'" % (port, config.DEMO_PASSWORD))
+            credentials = f'{{"username": "admin", "password": "{config.DEMO_PASSWORD}"}}'
+            say(f"log in: curl -s -X POST http://127.0.0.1:{port}/api/auth/login "
+                f"-H 'Content-Type: application/json' -d '{credentials}'")
         code = _serve(env)
     finally:
         if started_here is not None:

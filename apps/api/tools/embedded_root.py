@@ -50,7 +50,7 @@ def _own_directory(path, mode):
     except FileExistsError:
         info = path.lstat()
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
-            raise UnsafeHomeError(f"{path} must be a directory owned by root and writable by root only")
+            raise UnsafeHomeError(f"{path} must be a directory owned by root and writable by root only") from None
     return path
 
 

@@ -6,14 +6,14 @@ session's one valid refresh token; presenting a spent one ends the session (RFC 
 """
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cachetools import TTLCache
 from flask import current_app, request
 from flask_jwt_extended import create_access_token, create_refresh_token
 
-from .proxies import client_ip
 from ..db import Queries, connection
+from .proxies import client_ip
 
 queries = Queries("sessions.sql")
 # An access token from a password login is fresh this long (refreshed ones never are).
@@ -84,7 +84,7 @@ def _tokens(user_id, role, sid, refresh_jti, fresh):
 
 
 def _refresh_expiry():
-    return datetime.now(timezone.utc) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    return datetime.now(UTC) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
 
 
 def start(cur, user_id, role):
