@@ -12,11 +12,36 @@ os.environ["APP_ENV"] = "test"  # before the app is imported: never read .env.de
 import psycopg2
 import pytest
 
-from apps.api.tools.embedded_pg import EmbeddedPostgres
 from apps.api import close_resources
+from apps.api.tools.embedded_pg import EmbeddedPostgres
 from tests.support.apps import build_app
 from tests.support.auth import AuthActions
 from tests.support.database import TEST_DB, Server, migrate_and_seed, reset_database, snapshot
+
+# Kinds of test that are slow by nature: `-m "not slow"` (make test-fast) leaves them out with the slow ones.
+SLOW_KINDS = ("fuzz", "multiprocess", "browser")
+# Modules that schemathesis fuzzes: it builds the cases while collecting (tens of seconds), so a run whose -m
+# leaves fuzz tests out does not collect them at all.
+FUZZ_MODULES = ("test_fuzz_openapi.py", "test_security_fuzz.py")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_ignore_collect(collection_path, config):
+    if collection_path.name not in FUZZ_MODULES or not config.option.markexpr:
+        return None
+    from _pytest.mark.expression import Expression  # pytest's own -m parser
+
+    expression = Expression.compile(config.option.markexpr)
+    markers_of_its_tests = (("fuzz", "slow"), ("fuzz", "slow", "multiprocess"))  # the latter: the run over HTTP
+    for markers in markers_of_its_tests:
+        if expression.evaluate(lambda name, markers=markers, **_: name in markers):
+            return None
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -107,4 +132,6 @@ def runner(app):
 
 @pytest.fixture
 def auth(app, database_url):
-    return AuthActions(app, database_url)
+    actions = AuthActions(app, database_url)
+    yield actions
+    actions.close()

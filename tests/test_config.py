@@ -49,6 +49,7 @@ def test_create_app_refuses_weak_production_secret(monkeypatch):
         create_app(dict(PROD, JWT_SECRET_KEY="tiny"))
 
 
+@pytest.mark.multiprocess
 def test_boot_refuses_in_one_line():
     env = {"APP_ENV": "production", "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/x",
            "JWT_SECRET_KEY": "short", "PATH": "/usr/bin:/bin"}

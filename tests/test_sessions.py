@@ -202,7 +202,7 @@ def test_a_worker_asks_the_database_about_a_session_at_most_once_per_ttl(client,
     assert 1 <= len(lookups) <= seconds / SESSION_STATE_TTL + 1, (len(lookups), seconds)
 
 
-@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_logout_is_refused_by_every_gunicorn_worker_within_a_second(database_url):
     from concurrent.futures import ThreadPoolExecutor
 

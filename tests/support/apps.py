@@ -43,8 +43,10 @@ def module_app(test_database):
     app = build_app(url)
     conn = psycopg2.connect(url)
     conn.autocommit = True
+    auth = AuthActions(app, url)
     try:
-        yield app, AuthActions(app, url), conn
+        yield app, auth, conn
     finally:
+        auth.close()
         conn.close()
         close_resources(app)
