@@ -56,6 +56,17 @@ def test_inactive_user_cannot_log_in_and_tokens_stop(client, auth, db):
     assert client.get("/api/auth/me", headers=headers).status_code == 401
 
 
+def test_the_auth_helper_starts_a_session_per_token_over_one_connection(auth, db):
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM sessions")
+        before = cur.fetchone()[0]
+        tokens = {auth.headers("viewer")["Authorization"] for _ in range(5)}
+        cur.execute("SELECT count(*) FROM sessions")
+        assert len(tokens) == 5 and cur.fetchone()[0] == before + 5
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'printshop-tests-auth'")
+        assert cur.fetchone()[0] == 1
+
+
 def test_me(client, auth):
     response = client.get("/api/auth/me", headers=auth.headers("manager"))
     assert response.status_code == 200
