@@ -16,7 +16,14 @@ from apps.api import close_resources
 from apps.api.tools.embedded_pg import EmbeddedPostgres
 from tests.support.apps import build_app
 from tests.support.auth import AuthActions
-from tests.support.database import TEST_DB, Server, migrate_and_seed, reset_database, snapshot
+from tests.support.database import (
+    TEST_DB,
+    Server,
+    close_reset_connections,
+    migrate_and_seed,
+    reset_database,
+    snapshot,
+)
 
 # Kinds of test that are slow by nature: `-m "not slow"` (make test-fast) leaves them out with the slow ones.
 SLOW_KINDS = ("fuzz", "multiprocess", "browser")
@@ -69,6 +76,7 @@ def test_database(pg_server):
     migrate_and_seed(url)
     tables, sequences = snapshot(url)
     yield url, tables, sequences
+    close_reset_connections()
     pg_server.drop_database(TEST_DB)
 
 
