@@ -14,7 +14,7 @@ import pytest
 
 from apps.api import close_resources
 from apps.api.tools.embedded_pg import EmbeddedPostgres
-from tests.support.apps import build_app
+from tests.support.apps import build_app, compile_url_builders_lazily
 from tests.support.auth import AuthActions
 from tests.support.database import (
     TEST_DB,
@@ -24,6 +24,8 @@ from tests.support.database import (
     reset_database,
     snapshot,
 )
+
+compile_url_builders_lazily()
 
 # Kinds of test that are slow by nature: `-m "not slow"` (make test-fast) leaves them out with the slow ones.
 SLOW_KINDS = ("fuzz", "multiprocess", "browser")

@@ -2,6 +2,7 @@
 from contextlib import contextmanager
 
 import psycopg2
+from werkzeug.routing import rules
 
 from apps.api import close_resources, create_app
 from tests.support.auth import TEST_SECRET, AuthActions
@@ -11,6 +12,30 @@ from tests.support.database import reset_database
 NO_DATABASE = "postgresql://unused@127.0.0.1:1/unused"
 # Seconds a worker trusts its view of a session (1 s in service): short, so tests wait little for it to expire.
 SESSION_STATE_TTL = 0.2
+
+
+def compile_url_builders_lazily():
+    """Make werkzeug compile a route's URL builder when it first builds a URL, not when the app is built.
+
+    Building an app compiles two builders per route (two thirds of create_app's time, paid by every test);
+    the API builds few URLs, and a builder compiled later builds the same URL. Matching is untouched.
+    """
+    original = getattr(rules.Rule, "_compile_builder", None)
+    if original is None or getattr(original, "lazy", False):
+        return  # another werkzeug: leave it alone
+
+    def compile_builder(rule, append_unknown=True):
+        built = []
+
+        def build(bound_rule, *args, **kwargs):
+            if not built:
+                built.append(original(bound_rule, append_unknown))
+            return built[0](bound_rule, *args, **kwargs)
+
+        return build
+
+    compile_builder.lazy = True
+    rules.Rule._compile_builder = compile_builder
 
 
 def app_config(database_url, **overrides):
