@@ -57,7 +57,7 @@ def _resource(name):
     from apps.api.resources import customers, jobs
 
     if name == "jobs":
-        return jobs.queries.match_jobs, jobs.queries.list_jobs, jobs.ORDERS, jobs.JobListQuery
+        return jobs.queries.match_jobs, jobs.LIST_JOBS, jobs.ORDERS, jobs.JobListQuery
     return customers.queries.match_customers, customers.queries.list_customers, {
         ("name", "asc"): customers.BY_NAME}, customers.CustomerQuery
 
