@@ -10,9 +10,8 @@ import secrets
 import statistics
 import time
 
-from psycopg2 import sql
-
 from harness import ms
+from psycopg2 import sql
 
 SERVER_TIMING_DB = re.compile(r"db;dur=([\d.]+)")
 PAGE_500 = 500
