@@ -18,7 +18,7 @@ def create_app(test_config=None):
         config.JWT_SECRET_KEY = dev_secret(config.DATA_DIR)
     config.validate()
 
-    from . import auth, cache, compression, db, errors, heartbeat, logs, metrics, overdue
+    from . import auth, cache, compression, db, errors, guards, heartbeat, logs, metrics, overdue
     from .commands import LazyCommands
     from .proxies import ForwardedFrom, parse_allowed
     from .jsonio import IsoJSONProvider
@@ -42,6 +42,7 @@ def create_app(test_config=None):
     metrics.init_app(app)
     logs.init_app(app)
     register_blueprints(app)
+    guards.init_app(app)
     return app
 
 

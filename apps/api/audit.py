@@ -10,7 +10,12 @@ INSERT_AUDIT = """
 
 def client_ip():
     """Return the client's address (X-Forwarded-For applied only from FORWARDED_ALLOW_IPS peers: proxies.py)."""
-    return request.remote_addr if has_request_context() else None
+    if not has_request_context():
+        return None
+    address = request.remote_addr
+    if address and "%" in address:  # a link-local peer's zone id (fe80::1%eth0): inet takes no zone
+        address = address.split("%", 1)[0]
+    return address
 
 
 def record(cur, action, entity, entity_id=None, changes=None, user_id=None):

@@ -15,9 +15,11 @@ def parse_allowed(text):
 
 
 def parse_address(text):
-    """Return `text` as an address (IPv4-mapped IPv6 as IPv4), or None when it is not one."""
+    """Return `text` as an address (IPv4-mapped IPv6 as IPv4, no zone id), or None when it is not one."""
     try:
-        address = ipaddress.ip_address(str(text).strip())
+        # A zone id (fe80::1%eth0) names an interface of the sender's host: no part of who the client is,
+        # and no inet column takes it.
+        address = ipaddress.ip_address(str(text).strip().split("%", 1)[0])
     except ValueError:
         return None
     if address.version == 6 and address.ipv4_mapped:

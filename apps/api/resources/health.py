@@ -8,7 +8,7 @@ from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import heartbeat
-from ..auth import require_role
+from ..auth import has_role, require_role
 from ..db import Queries, connection, database, get_pool
 from ..errors import RETRY_AFTER_SECONDS, problem
 from ..lifecycle import draining
@@ -59,6 +59,14 @@ class ScopeQuery(Query):
     scope: Literal["worker", "all"] = Field("worker", description="all: every live worker of every instance")
 
 
+def admin_detail(stats):
+    """Return cache statistics as a caller below admin may see them: no database backend pid."""
+    if has_role("admin") or not isinstance(stats, dict) or not isinstance(stats.get("listener"), dict):
+        return stats
+    listener = {key: value for key, value in stats["listener"].items() if key != "backend_pid"}
+    return dict(stats, listener=listener)
+
+
 def fleet(extract):
     """Return every live worker of every instance as {"instance", "pid", "age_s", ...extract(heartbeat row)}."""
     stale = heartbeat.STALE_HEARTBEATS * current_app.config["HEARTBEAT_SECONDS"]
@@ -98,7 +106,10 @@ def get_readiness():
 @require_role("viewer")
 @accepts(query=ScopeQuery)
 def get_db_health(query):
-    """Report the pool's health (healthy, degraded, unhealthy), statistics, warnings and recommendations."""
+    """Report the pool's health (healthy, degraded, unhealthy), statistics, warnings and recommendations.
+
+    `server` (PostgreSQL's version and connection limits) is filled in for admins only.
+    """
     pool = get_pool()
     try:
         server = dict(zip(SERVER_KEYS, pool.probe(queries.get_server_limits)))
@@ -114,8 +125,11 @@ def get_db_health(query):
     pool_stats = dict(min_connections=stats["pool_min"], max_connections=stats["pool_max"],
                       available=stats["pool_available"], in_use=stats["pool_in_use"],
                       total=stats["pool_size"], **stats)
-    answer = {"status": status, "pool_stats": pool_stats, "server": server, "databases": databases,
-              "warnings": warnings, "recommendations": _recommend(stats, server, current_app.config)}
+    # The server's version and connection limits are for admins: to others they tell what to attack and
+    # how many connections it takes to fill the server.
+    shown = server if has_role("admin") else {}
+    answer = {"status": status, "pool_stats": pool_stats, "server": shown, "databases": databases,
+              "warnings": warnings, "recommendations": _recommend(stats, shown, current_app.config)}
     if query.scope == "all":
         answer["workers"] = fleet(lambda row: row["db_stats"])
     return answer
