@@ -99,11 +99,15 @@ def parse_body(model):
     """
     if not request.is_json:
         raise ApiError(400, NOT_AN_OBJECT)
+    data = request.get_data()
     try:
-        return model.model_validate_json(request.get_data(), strict=True)
+        return model.model_validate_json(data, strict=True)
     except PydanticValidationError as exc:
         if any(not error["loc"] and error["type"] in ("json_invalid", "model_type") for error in exc.errors()):
-            raise ApiError(400, NOT_AN_OBJECT) from None
+            # pydantic also refuses JSON that is well formed (lone surrogates, deep nesting): those bodies are
+            # objects with invalid values (422), the rest is malformed (400). Only refused bodies pay this.
+            if not isinstance(request.get_json(silent=True), dict):
+                raise ApiError(400, NOT_AN_OBJECT) from None
         raise ValidationError(_field_errors(exc))
 
 

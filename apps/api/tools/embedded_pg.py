@@ -6,8 +6,10 @@ DATABASE_URL points at a real server.
 """
 import logging
 import os
+import secrets
 import socket
 import subprocess
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -21,6 +23,9 @@ with warnings.catch_warnings():
 log = logging.getLogger(__name__)
 
 SUPERUSER = "postgres"
+# Every connection logs in with a password (SCRAM), never "trust": another local user reaches 127.0.0.1
+# too. The generated password is kept beside the cluster (DATA_DIR/pg.password, 0600) and goes in the URL.
+AUTH_METHOD = "scram-sha-256"
 
 # Settings for every embedded server; `fast=True` adds durability-free ones for tests.
 BASE_SETTINGS = {
@@ -50,6 +55,13 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def _write_private(path, text, exclusive=False):
+    """Write `text` to `path` readable by this user only (never through a link)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_EXCL if exclusive else os.O_TRUNC)
+    with os.fdopen(os.open(path, flags, 0o600), "w") as file:
+        file.write(text + "\n")
+
+
 class EmbeddedPostgres:
     """One PostgreSQL server for `data_dir` (as root, its cluster lives elsewhere: see embedded_root.py)."""
 
@@ -62,11 +74,33 @@ class EmbeddedPostgres:
         self.data_dir = embedded_root.cluster_path(self.requested_dir) if self.as_root else self.requested_dir
         self.bin_path = POSTGRES_BIN_PATH
 
-    def url(self, dbname="postgres"):
-        """Return the connection URL of database `dbname` on this server."""
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+    @property
+    def password_file(self):
+        """Where the superuser's generated password is kept: beside the requested data dir, ours, 0600."""
+        return self.requested_dir.with_name(self.requested_dir.name + ".password")
 
-    def _run(self, program, *args, timeout=60):
+    @property
+    def password(self):
+        """Return the superuser's password, generating (and keeping) it the first time."""
+        path = self.password_file
+        if not os.path.lexists(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                _write_private(path, secrets.token_hex(24), exclusive=True)
+            except FileExistsError:
+                pass  # another process made it first
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(descriptor) as file:
+            info = os.fstat(file.fileno())
+            if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+                raise EmbeddedPostgresError(f"{path} must be this user's and mode 0600")
+            return file.read().strip()
+
+    def url(self, dbname="postgres"):
+        """Return the connection URL of database `dbname` on this server (with its password)."""
+        return f"postgresql://{SUPERUSER}:{self.password}@127.0.0.1:{self.port}/{dbname}"
+
+    def _run(self, program, *args, timeout=60, env=None):
         command = [str(self.bin_path / program), *args]
         identity = {}
         if self.as_root:
@@ -74,7 +108,7 @@ class EmbeddedPostgres:
             identity = {"user": uid, "group": gid, "extra_groups": []}
         # cwd "/": the caller's directory may be one the server user cannot enter.
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd="/",
-                                stdin=subprocess.DEVNULL, **identity)
+                                stdin=subprocess.DEVNULL, env=dict(os.environ, **(env or {})), **identity)
         if result.returncode != 0:
             raise EmbeddedPostgresError(f"{program} failed ({result.returncode}): {result.stderr.strip()}")
         return result
@@ -108,13 +142,58 @@ class EmbeddedPostgres:
         self._prepare()
         if self.initialized():
             return
-        self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust",
-                  "--encoding=UTF8", "--locale-provider=builtin", "--builtin-locale=C.UTF-8",
-                  timeout=180)
+        with self._password_for_initdb() as pwfile:
+            self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, f"--auth={AUTH_METHOD}",
+                      f"--pwfile={pwfile}", "--encoding=UTF8", "--locale-provider=builtin",
+                      "--builtin-locale=C.UTF-8", timeout=180)
         settings = dict(BASE_SETTINGS, **(FAST_SETTINGS if self.fast else {}))
         with open(self.data_dir / "postgresql.auto.conf", "a") as conf:
             for name, value in settings.items():
                 conf.write(f"{name} = '{value}'\n")
+
+    def _password_for_initdb(self):
+        """A temporary file holding the password, readable by the user initdb runs as; removed after."""
+        from contextlib import contextmanager
+
+        @contextmanager
+        def pwfile():
+            descriptor, path = tempfile.mkstemp(prefix="printshop-pw-")
+            try:
+                with os.fdopen(descriptor, "w") as file:
+                    file.write(self.password + "\n")
+                if self.as_root:
+                    os.chown(path, *embedded_root.server_identity())
+                yield path
+            finally:
+                os.unlink(path)
+
+        return pwfile()
+
+    def _trusting(self):
+        """Tell whether the cluster still lets anyone in without a password (made before passwords were)."""
+        rules = (self.data_dir / "pg_hba.conf").read_text().splitlines()
+        return any(line.split()[-1:] == ["trust"] for line in rules if not line.lstrip().startswith("#"))
+
+    def _stop_trusting(self):
+        """Give the superuser the generated password and make every rule ask for it (an old cluster)."""
+        import psycopg2
+        from psycopg2 import sql
+
+        conn = psycopg2.connect(f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres")
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(SUPERUSER)),
+                            (self.password,))
+                hba = self.data_dir / "pg_hba.conf"
+                lines = hba.read_text().splitlines()
+                hba.write_text("\n".join(
+                    line.rsplit("trust", 1)[0] + AUTH_METHOD
+                    if line.split()[-1:] == ["trust"] and not line.lstrip().startswith("#") else line
+                    for line in lines) + "\n")
+                cur.execute("SELECT pg_reload_conf()")
+        finally:
+            conn.close()
 
     def start(self):
         """Start the server (initializing it first if needed) and return self."""
@@ -122,10 +201,12 @@ class EmbeddedPostgres:
         live_port = self.running_port()
         if live_port:
             self.port = live_port
-            return self
-        self.port = self.port or free_port()
-        self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
-                  "-o", f"-p {self.port}", "-w", "-t", "60", "start", timeout=90)
+        else:
+            self.port = self.port or free_port()
+            self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
+                      "-o", f"-p {self.port}", "-w", "-t", "60", "start", timeout=90)
+        if self._trusting():
+            self._stop_trusting()
         return self
 
     def stop(self, mode="fast"):
@@ -147,7 +228,8 @@ class EmbeddedPostgres:
         self._prepare()  # as root: run the copy of the programs the server user can reach
         self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-D",
                   str(standby.data_dir), "--write-recovery-conf", "--wal-method=stream", "--checkpoint=fast",
-                  timeout=180)
+                  timeout=180, env={"PGPASSWORD": self.password})
+        _write_private(standby.password_file, self.password)  # the copy has the same superuser
         return standby
 
     def remove(self):
@@ -156,6 +238,7 @@ class EmbeddedPostgres:
 
         self.stop(mode="immediate")
         shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.password_file.unlink(missing_ok=True)
 
     def create_database(self, name, template=None):
         """Create database `name` (optionally from `template`) unless it exists."""
