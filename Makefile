@@ -32,7 +32,7 @@ BENCH_DATA_DIR ?= $(CURDIR)/.bench-data
 bench: $(STAMP) $(BENCH_STAMP)
 	BENCH_DATA_DIR=$(BENCH_DATA_DIR) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
-# As root the cluster lives in EMBEDDED_PG_HOME (apps/api/embedded_root.py): remove it there too.
+# As root the cluster lives in EMBEDDED_PG_HOME (apps/api/tools/embedded_root.py): remove it there too.
 clean-data:
 	@test ! -x $(BIN)/python || $(BIN)/python -c "from apps.api.tools.embedded_pg import dev_server; dev_server('.data').remove()"
 	rm -rf .data

@@ -17,13 +17,13 @@ threads = int(_env("GUNICORN_THREADS", "4"))
 timeout = int(_env("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(_env("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(_env("GUNICORN_KEEPALIVE", "5"))
-# The peers whose X-Forwarded-* headers count, for gunicorn (wsgi.url_scheme) as for the app (proxies.py).
+# The peers whose X-Forwarded-* headers count, for gunicorn (wsgi.url_scheme) as for the app (apps/api/web/proxies.py).
 # Unset means nobody (gunicorn's own default would trust loopback).
 forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "")
 # Recycle workers now and then (memory fragmentation), staggered so they don't all restart at once.
 max_requests = int(_env("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = int(_env("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
-# The app writes one JSON line per request itself (apps/api/logs.py); gunicorn's access log is extra.
+# The app writes one JSON line per request itself (apps/api/ops/logs.py); gunicorn's access log is extra.
 accesslog = _env("GUNICORN_ACCESS_LOG", "") or None
 errorlog = "-"
 # Never share the pool's sockets between workers: each worker opens its own pool and LISTEN
@@ -45,7 +45,7 @@ else:
     _own_metrics_dir = False
 
 
-# Seconds between SIGTERM and the graceful stop, while /api/health/ready answers 503 (see lifecycle.py).
+# Seconds between SIGTERM and the graceful stop, while /api/health/ready answers 503 (see apps/api/ops/draining.py).
 drain_seconds = float(_env("GRACEFUL_DRAIN_SECONDS", "0"))
 os.environ["PRINTSHOP_DRAIN_FILE"] = os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "draining")
 

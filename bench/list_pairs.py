@@ -100,7 +100,8 @@ def _old_plan(app, resource, query, page):
 
 def _cursor_for(app, resource, query, page):
     """Return the next_cursor that leads to page `page` (the key of the last row of page - 1)."""
-    from apps.api import db, list_cursor
+    from apps.api import db
+    from apps.api.web import list_cursor
 
     match_sql, list_sql, orders, _ = _resource(resource)
     order = _order(resource, query, orders)

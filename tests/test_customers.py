@@ -3,7 +3,7 @@ import pytest
 
 from psycopg2 import sql
 
-from apps.api.listing import like_pattern
+from apps.api.web.listing import like_pattern
 from apps.api.resources.customers import BY_NAME, queries
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from apps.api import create_app
-from apps.api.logs import JsonFormatter
+from apps.api.ops.logs import JsonFormatter
 from tests.support.apps import app_config
 from tests.support.waiting import eventually
 

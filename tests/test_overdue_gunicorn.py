@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from apps.api.overdue import LOCK_KEY
+from apps.api.ops.overdue import LOCK_KEY
 from tests.support.factories import add_customer, utc_today
 from tests.support.gunicorn import GunicornServer
 from tests.support.rows import process_ids

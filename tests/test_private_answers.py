@@ -5,7 +5,7 @@ import secrets
 import pytest
 
 from apps.api import open_resources
-from apps.api.etags import pop_etag
+from apps.api.web.etags import pop_etag
 from tests.support.factories import add_customer
 from tests.support.waiting import eventually
 

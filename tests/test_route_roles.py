@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from apps.api.auth import ROLE_RANK
+from apps.api.web.auth import ROLE_RANK
 from tests.support.apps import module_app
 from tests.support.routes import OUTSIDE_API, PUBLIC, url_map_routes
 

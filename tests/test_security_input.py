@@ -198,6 +198,6 @@ def test_hostile_but_valid_text_is_stored_and_found_verbatim(client, auth, db, t
     found = client.get("/api/customers", query_string={"q": term}, headers=auth.headers("viewer"))
     if re.search(r"[^\W_]{3}", term):
         assert found.status_code == 200 and [item["id"] for item in found.get_json()["items"]] == [customer["id"]]
-    else:  # no three letters or digits in a row: no trigram index can serve it, a clear 422 (listing.py)
+    else:  # no three letters or digits in a row: no trigram index can serve it, a clear 422 (web/listing.py)
         assert found.status_code == 422 and found.get_json()["errors"][0]["field"] == "q"
     assert set(fingerprint(db)) == tables_before  # every table is still there

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from apps.api import sessions
+from apps.api.web import sessions
 from apps.api.config import Config, ConfigError
 from tests.support.auth import login
 

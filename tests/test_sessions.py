@@ -189,7 +189,7 @@ def test_failed_logins_are_recorded_for_admins(client, auth, db):
 
 
 def test_a_worker_asks_the_database_about_a_session_at_most_once_a_second(client, auth, monkeypatch):
-    from apps.api import sessions
+    from apps.api.web import sessions
 
     lookups, load_role = [], sessions._load_role
     monkeypatch.setattr(sessions, "_load_role", lambda sid, subject: lookups.append(sid) or load_role(sid, subject))

@@ -1,7 +1,7 @@
 """Users (admin): create with a hashed password, list, read, change, soft delete, self-lockout refusals."""
 import pytest
 
-from apps.api.passwords import verify_password
+from apps.api.domain.passwords import verify_password
 from tests.support.auth import DEMO_PASSWORD, login
 
 NEW_USER = {"username": "op.six", "password": "correct horse battery", "role": "operator",

@@ -18,10 +18,13 @@ def create_app(test_config=None):
         config.JWT_SECRET_KEY = dev_secret(config.DATA_DIR)
     config.validate()
 
-    from . import auth, cache, compression, db, errors, guards, heartbeat, logs, metrics, overdue
+    from .web import auth, compression, errors, guards
+    from . import cache, db
+    from .ops import heartbeat, logs, metrics, overdue
     from .commands import LazyCommands
-    from .proxies import ForwardedFrom, parse_allowed
-    from .jsonio import IsoJSONProvider
+    from .config import parse_allowed
+    from .web.proxies import ForwardedFrom
+    from .web.jsonio import IsoJSONProvider
     from .resources import register_blueprints
 
     app = Flask(__name__)
@@ -48,7 +51,8 @@ def create_app(test_config=None):
 
 def open_resources(app):
     """Open `app`'s pool, start its cache, heartbeat and overdue scheduler in this process (post_worker_init)."""
-    from . import cache, db, heartbeat, overdue
+    from . import cache, db
+    from .ops import heartbeat, overdue
 
     database = db.database(app)
     database.pool()
@@ -60,7 +64,8 @@ def open_resources(app):
 
 def close_resources(app):
     """Stop `app`'s scheduler, heartbeat and cache and close its pool in this process (worker_exit, tests)."""
-    from . import cache, db, heartbeat, overdue
+    from . import cache, db
+    from .ops import heartbeat, overdue
 
     overdue.close(app)
     heartbeat.stop(app)

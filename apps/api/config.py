@@ -1,11 +1,11 @@
 """The service's configuration: one object, read from the environment, validated at start."""
+import ipaddress
 import math
 import os
 from collections import Counter
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .proxies import parse_allowed
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +64,7 @@ class Config:
     DB_CONNECT_TIMEOUT: int = 5
     DB_STATEMENT_TIMEOUT_MS: int = 25000
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = 30000
-    # Operations (see logs.py, metrics.py, ratelimit.py)
+    # Operations (see ops/logs.py, ops/metrics.py, web/ratelimit.py)
     LOG_LEVEL: str = "INFO"
     SLOW_REQUEST_MS: int = 500
     METRICS_TOKEN: str = ""
@@ -75,7 +75,7 @@ class Config:
     RATE_LIMIT_LOGIN_USER: str = "10/300"
     RATE_LIMIT_IMPORT: str = "10/60"
     RATE_LIMIT_LISTS: str = "600/60"
-    # Lists (see listing.py): counts past this many rows are the planner's estimate; offsets are bounded.
+    # Lists (see web/listing.py): counts past this many rows are the planner's estimate; offsets are bounded.
     LIST_EXACT_COUNT_LIMIT: int = 1000
     LIST_MAX_OFFSET: int = 10000
     LIST_SEARCH_SORT_LIMIT: int = 10000
@@ -88,7 +88,7 @@ class Config:
     CACHE_TTL_RECENT_JOBS: int = 60
     CACHE_TTL_JOBS_BY_STATUS: int = 120
     CACHE_TTL_JOBS_BY_MONTH: int = 300
-    # Seconds between two looks for jobs that became overdue (see overdue.py); 0: no scheduler in this process.
+    # Seconds between two looks for jobs that became overdue (see ops/overdue.py); 0: no scheduler in this process.
     OVERDUE_CHECK_SECONDS: float = 60.0
 
     @classmethod
@@ -197,3 +197,12 @@ def load_env_file(path, environ=None):
             continue
         key, _, value = line.partition("=")
         environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))
+
+
+def parse_allowed(text):
+    """Return the networks of a comma-separated list of addresses or CIDRs ("*": every peer); ValueError if bad."""
+    entries = [entry.strip() for entry in str(text).split(",") if entry.strip()]
+    if "*" in entries:
+        return [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
+    # strict, as gunicorn: 10.0.0.1/8 (host bits set) is a mistake, not 10.0.0.0/8.
+    return [ipaddress.ip_network(entry, strict=True) for entry in entries]

@@ -4,10 +4,10 @@ import time
 
 from flask import g
 
-from apps.api.auth import require_role
-from apps.api.cache import cached_per_user
-from apps.api.errors import ApiError
-from apps.api.validation import Query, accepts
+from apps.api.web.auth import require_role
+from apps.api.web.cached import cached_per_user
+from apps.api.web.errors import ApiError
+from apps.api.web.validation import Query, accepts
 
 
 class ProbeQuery(Query):

@@ -2,7 +2,7 @@
 from flask import current_app
 
 from .. import db
-from ..per_process import PerProcess
+from ..runtime.per_process import PerProcess
 from .store import ResponseCache
 
 EXTENSION = "response_cache"

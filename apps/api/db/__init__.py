@@ -17,12 +17,11 @@ from contextlib import contextmanager
 import psycopg2
 from flask import current_app
 
-from ..logs import add_db_time
+from ..runtime.timings import add_db_time
 from .database import POOL_ONLY, Database, direct_url, pool_kwargs, replica_urls
 from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, TooManyRequests
 from .queries import Queries
-from .routing import (FirstStatementCursor, FirstStatementTupleCursor, MovingCursor, connection_lost_at_start,
-                      replica_cursor, replica_failed)
+from .routing import FirstStatementCursor, FirstStatementTupleCursor, MovingCursor, connection_lost_at_start, replica_cursor, replica_failed
 
 __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
            "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed",

@@ -4,7 +4,7 @@ import os
 
 from flask import g, has_request_context, request
 
-from ..per_process import PerProcess
+from ..runtime.per_process import PerProcess
 from .pool import ConnectionPool
 from .queries import Queries
 from .replicas import ReplicaSet

@@ -17,8 +17,7 @@ from contextlib import contextmanager
 import psycopg2
 from psycopg2 import pool as pg_pool
 
-from .base import (Counters, Info, Loan, Probe, Waiter, answers, borrower_frame, broken, caller_location, detach,
-                   forever, reset)
+from .base import Counters, Info, Loan, Probe, Waiter, answers, borrower_frame, broken, caller_location, detach, forever, reset
 from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, TooManyRequests
 
 __all__ = ["ConnectionPool", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError"]

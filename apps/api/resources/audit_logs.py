@@ -6,12 +6,12 @@ from typing import Any, Literal
 from flask import Blueprint
 from pydantic import BaseModel
 
-from ..auth import require_role
+from ..web.auth import require_role
 from ..db import Queries, read_cursor
-from ..listing import Order, page_of
-from ..openapi import documented, page_model
-from ..rows import one_or_404
-from ..validation import Id, PageQuery, Text, accepts
+from ..web.listing import Order, page_of
+from ..web.openapi import documented, page_model
+from ..web.rows import one_or_404
+from ..web.validation import Id, PageQuery, Text, accepts
 
 bp = Blueprint("audit_logs", __name__, url_prefix="/api/audit-logs")
 queries = Queries("audit_logs.sql")

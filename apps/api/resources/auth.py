@@ -6,14 +6,16 @@ from flask import Blueprint, g
 from flask_jwt_extended import get_jwt
 from pydantic import BaseModel
 
-from .. import audit, sessions
-from ..auth import forget_token_state, require_role
+from ..domain import audit
+from ..web import sessions
+from ..web.proxies import client_ip
+from ..web.auth import forget_token_state, require_role
 from ..db import Queries, cursor
-from ..errors import ApiError
-from ..openapi import documented
-from ..passwords import verify_password
-from ..ratelimit import rate_limited
-from ..validation import Body, Password, Text, accepts
+from ..web.errors import ApiError
+from ..web.openapi import documented
+from ..domain.passwords import verify_password
+from ..web.ratelimit import rate_limited
+from ..web.validation import Body, Password, Text, accepts
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 queries = Queries("auth.sql")
@@ -102,7 +104,7 @@ def login(body):
             access_token, refresh_token = sessions.start(cur, user["id"], user["role"])
             audit.record(cur, "login", "users", user["id"], user_id=user["id"])
         else:
-            cur.execute(queries.insert_failed_login, {"username": body.username, "ip": audit.client_ip()})
+            cur.execute(queries.insert_failed_login, {"username": body.username, "ip": client_ip()})
             cur.execute(queries.purge_old_failed_logins)
             user = None
     if user is None:  # after the block: the failed attempt's row is committed

@@ -3,13 +3,14 @@ import logging
 
 from flask import Blueprint, g, request
 
-from ..auth import has_role, require_role
+from ..web.auth import has_role, require_role
 from ..cache import get_cache
-from ..errors import ApiError
+from ..web.errors import ApiError
 from ..db import Queries, cursor
-from ..openapi import documented
-from ..validation import Body, Text, accepts, parse_body
-from .health import ScopeQuery, admin_detail, fleet
+from ..web.openapi import documented
+from ..web.validation import Body, Text, accepts, parse_body
+from .health_schema import ScopeQuery, admin_detail
+from ..ops import heartbeat
 
 bp = Blueprint("cache_admin", __name__, url_prefix="/api/health/cache")
 queries = Queries("cache.sql")
@@ -43,7 +44,7 @@ def get_cache_stats(query):
         raise ApiError(403, "Only admins may ask about single cache keys; give a route path as prefix.")
     answer = {"status": "ok", "cache_stats": admin_detail(get_cache().stats(query.prefix))}
     if query.scope == "all":
-        answer["workers"] = fleet(lambda row: {"cache_stats": admin_detail(row["cache_stats"])})
+        answer["workers"] = heartbeat.fleet(lambda row: {"cache_stats": admin_detail(row["cache_stats"])})
     return answer
 
 

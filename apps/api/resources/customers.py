@@ -4,16 +4,17 @@ from datetime import datetime
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from .. import audit
-from ..auth import require_role
+from ..domain import audit
+from ..web.proxies import client_ip
+from ..web.auth import require_role
 from ..db import Queries, cursor, read_cursor
-from ..errors import ValidationError
-from ..etags import precondition, with_etag
-from ..listing import SEARCH_RULE, Order, like_pattern, page_of
-from ..openapi import documented, page_model
-from ..ratelimit import rate_limited
-from ..rows import merged, one_or_404
-from ..validation import Body, Email, Name, PageQuery, Text, accepts
+from ..web.errors import ValidationError
+from ..web.etags import precondition, with_etag
+from ..web.listing import SEARCH_RULE, Order, like_pattern, page_of
+from ..web.openapi import documented, page_model
+from ..web.ratelimit import rate_limited
+from ..web.rows import merged, one_or_404
+from ..web.validation import Body, Email, Name, PageQuery, Text, accepts
 
 bp = Blueprint("customers", __name__, url_prefix="/api/customers")
 queries = Queries("customers.sql")
@@ -182,7 +183,7 @@ def import_customers(body):
         raise ValidationError(duplicates, detail="Some rows repeat an email of an earlier row.")
     columns = {"names": "name", "emails": "email", "phones": "phone", "companies": "company", "notes": "notes"}
     params = {param: [getattr(row, field) for row in rows] for param, field in columns.items()}
-    params.update(user_id=g.user_id, ip=audit.client_ip())
+    params.update(user_id=g.user_id, ip=client_ip())
     with cursor() as cur:
         cur.execute(queries.lock_imported_customers, params)
         cur.execute(queries.import_customers, params)

@@ -4,12 +4,12 @@ from datetime import date, datetime, timezone
 from flask import Blueprint, g
 from pydantic import Field
 
-from ..auth import require_role
-from ..cache import cached_per_user
+from ..web.auth import require_role
+from ..web.cached import cached_per_user
 from ..db import Queries, read_cursor
-from ..openapi import documented
-from ..validation import NoQuery, Query, accepts
-from ..workflow import JOB_STATUSES
+from ..web.openapi import documented
+from ..web.validation import NoQuery, Query, accepts
+from ..domain.workflow import JOB_STATUSES
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard")
 queries = Queries("dashboard.sql")

@@ -7,14 +7,15 @@ import psycopg2
 from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import heartbeat
-from ..auth import has_role, require_role
+from ..ops import heartbeat
+from ..web.auth import has_role, require_role
 from ..db import Queries, connection, database, get_pool
-from ..errors import RETRY_AFTER_SECONDS, problem
-from ..lifecycle import draining
-from ..openapi import documented
+from ..web.errors import RETRY_AFTER_SECONDS, problem
+from ..ops.draining import draining
+from ..web.openapi import documented
 from ..db import PoolError
-from ..validation import Query, accepts
+from .health_schema import ScopeQuery
+from ..web.validation import Query, accepts
 
 bp = Blueprint("health", __name__, url_prefix="/api/health")
 queries = Queries("health.sql")
@@ -53,25 +54,6 @@ class DbHealth(BaseModel):
     databases: list[dict]
     warnings: list[str]
     recommendations: list[str]
-
-
-class ScopeQuery(Query):
-    scope: Literal["worker", "all"] = Field("worker", description="all: every live worker of every instance")
-
-
-def admin_detail(stats):
-    """Return cache statistics as a caller below admin may see them: no database backend pid."""
-    if has_role("admin") or not isinstance(stats, dict) or not isinstance(stats.get("listener"), dict):
-        return stats
-    listener = {key: value for key, value in stats["listener"].items() if key != "backend_pid"}
-    return dict(stats, listener=listener)
-
-
-def fleet(extract):
-    """Return every live worker of every instance as {"instance", "pid", "age_s", ...extract(heartbeat row)}."""
-    stale = heartbeat.STALE_HEARTBEATS * current_app.config["HEARTBEAT_SECONDS"]
-    return [{"instance": row["instance"], "pid": row["pid"], "age_s": row["age_s"],
-             "started_at": row["started_at"], **extract(row)} for row in heartbeat.live_workers(stale)]
 
 
 class DbTest(BaseModel):
@@ -131,7 +113,7 @@ def get_db_health(query):
     answer = {"status": status, "pool_stats": pool_stats, "server": shown, "databases": databases,
               "warnings": warnings, "recommendations": _recommend(stats, shown, current_app.config)}
     if query.scope == "all":
-        answer["workers"] = fleet(lambda row: row["db_stats"])
+        answer["workers"] = heartbeat.fleet(lambda row: row["db_stats"])
     return answer
 
 

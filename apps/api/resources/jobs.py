@@ -5,18 +5,19 @@ from typing import Literal
 from flask import Blueprint, g
 from pydantic import Field
 
-from .. import audit
-from ..auth import require_role
+from ..domain import audit
+from ..web.auth import require_role
 from ..db import Queries, cursor, read_cursor
-from ..errors import ValidationError
-from ..etags import precondition, with_etag
-from ..listing import SEARCH_RULE, Order, like_pattern, page_of
-from ..openapi import documented, page_model
-from ..ratelimit import rate_limited
-from ..rows import merged, one_or_404
-from ..validation import Body, Id, Name, PageQuery, Text, accepts
-from ..workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
-from .steps import MAX_STEPS, STEP_SCHEMA, StepIn, insert_steps, reference_errors
+from ..web.errors import ValidationError
+from ..web.etags import precondition, with_etag
+from ..web.listing import SEARCH_RULE, Order, like_pattern, page_of
+from ..web.openapi import documented, page_model
+from ..web.ratelimit import rate_limited
+from ..web.rows import merged, one_or_404
+from ..web.validation import Body, Id, Name, PageQuery, Text, accepts
+from ..domain.workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
+from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
+from .step_schema import STEP_SCHEMA, StepIn
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 queries = Queries("jobs.sql")

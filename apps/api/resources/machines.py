@@ -4,15 +4,15 @@ from typing import Literal
 from flask import Blueprint
 from pydantic import StrictBool
 
-from .. import audit
-from ..auth import require_role
+from ..domain import audit
+from ..web.auth import require_role
 from ..db import Queries, cursor, read_cursor
-from ..errors import ValidationError
-from ..etags import precondition, with_etag
-from ..listing import Order, page_of
-from ..openapi import documented, page_model
-from ..rows import merged, one_or_404
-from ..validation import Body, Id, PageQuery, Text, accepts
+from ..web.errors import ValidationError
+from ..web.etags import precondition, with_etag
+from ..web.listing import Order, page_of
+from ..web.openapi import documented, page_model
+from ..web.rows import merged, one_or_404
+from ..web.validation import Body, Id, PageQuery, Text, accepts
 
 bp = Blueprint("machines", __name__, url_prefix="/api/machines")
 queries = Queries("machines.sql")

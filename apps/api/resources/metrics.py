@@ -3,9 +3,9 @@ import hmac
 
 from flask import Blueprint, Response, current_app, request
 
-from ..errors import ApiError
-from ..metrics import exposition
-from ..proxies import PEER_ADDR
+from ..web.errors import ApiError
+from ..ops.metrics import exposition
+from ..web.proxies import PEER_ADDR
 
 bp = Blueprint("metrics", __name__)
 LOOPBACK = ("127.0.0.1", "::1")

@@ -5,14 +5,14 @@ from typing import Literal
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from .. import audit
-from ..auth import require_role
+from ..domain import audit
+from ..web.auth import require_role
 from ..db import Queries, cursor, read_cursor
-from ..etags import with_etag
-from ..listing import Order, page_of
-from ..openapi import documented, page_model
-from ..rows import one_or_404
-from ..validation import PageQuery, accepts
+from ..web.etags import with_etag
+from ..web.listing import Order, page_of
+from ..web.openapi import documented, page_model
+from ..web.rows import one_or_404
+from ..web.validation import PageQuery, accepts
 
 bp = Blueprint("notifications", __name__, url_prefix="/api/notifications")
 queries = Queries("notifications.sql")

@@ -1,7 +1,7 @@
 """GET /api/openapi.json: the machine-readable contract."""
 from flask import Blueprint, current_app
 
-from ..openapi import build_document, documented
+from ..web.openapi import build_document, documented
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 

@@ -6,15 +6,15 @@ from flask import Blueprint
 from pydantic import Field, StrictBool
 from werkzeug.routing import BaseConverter
 
-from .. import audit
-from ..auth import ROLES, require_role
+from ..domain import audit
+from ..web.auth import ROLES, require_role
 from ..db import Queries, cursor, read_cursor
-from ..errors import ApiError, ValidationError
-from ..etags import precondition, with_etag
-from ..listing import Order, page_of
-from ..openapi import documented, page_model
-from ..rows import merged, one_or_404
-from ..validation import Body, Id, PageQuery, Text, accepts
+from ..web.errors import ApiError, ValidationError
+from ..web.etags import precondition, with_etag
+from ..web.listing import Order, page_of
+from ..web.openapi import documented, page_model
+from ..web.rows import merged, one_or_404
+from ..web.validation import Body, Id, PageQuery, Text, accepts
 
 bp = Blueprint("processes", __name__, url_prefix="/api")
 queries = Queries("processes.sql")

@@ -5,12 +5,12 @@ from typing import Literal
 from flask import Blueprint, g
 from pydantic import BaseModel
 
-from ..auth import require_role
+from ..web.auth import require_role
 from ..db import Queries, read_cursor
-from ..errors import ApiError
-from ..listing import Order, page_of
-from ..openapi import documented, page_model
-from ..validation import Id, PageQuery, accepts
+from ..web.errors import ApiError
+from ..web.listing import Order, page_of
+from ..web.openapi import documented, page_model
+from ..web.validation import Id, PageQuery, accepts
 
 bp = Blueprint("queues", __name__, url_prefix="/api")
 queries = Queries("queues.sql")

@@ -5,43 +5,22 @@ from flask import Blueprint, g
 from psycopg2.extras import Json
 from pydantic import Field
 
-from .. import audit
-from ..auth import has_role, require_role
+from ..domain import audit
+from ..web.auth import has_role, require_role
 from ..db import Queries, cursor, read_cursor
-from ..errors import ApiError, ValidationError
-from ..etags import pop_etag, precondition, with_etag
-from ..listing import Order, page_of
-from ..openapi import documented, page_model
-from ..rows import merged, one_or_404
-from ..validation import Body, Id, Name, PageQuery, accepts
-from ..workflow import STEP_STATUSES, check_job_open, check_step_transition, follow_steps
+from ..web.errors import ApiError, ValidationError
+from ..web.etags import pop_etag, precondition, with_etag
+from ..web.listing import Order, page_of
+from ..web.openapi import documented, page_model
+from ..web.rows import merged, one_or_404
+from .step_schema import STEP_SCHEMA, StepIn
+from ..web.validation import Body, Id, Name, PageQuery, accepts
+from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
+from ..domain.workflow import STEP_STATUSES, check_job_open, check_step_transition, follow_steps
 
 bp = Blueprint("steps", __name__, url_prefix="/api")
 queries = Queries("steps.sql")
 IN_ORDER = Order("step_order", ["step_order"])
-
-MAX_STEPS = 100
-_TIME = {"type": ["string", "null"], "format": "date-time"}
-STEP_SCHEMA = {
-    "title": "Step", "type": "object",
-    "required": ["id", "job_id", "step_order", "process_id", "name", "status", "assigned_to", "machine_id"],
-    "properties": {
-        "id": {"type": "integer"}, "job_id": {"type": "integer"}, "step_order": {"type": "integer"},
-        "process_id": {"type": "integer"}, "name": {"type": "string"},
-        "status": {"type": "string", "enum": list(STEP_STATUSES)},
-        "assigned_to": {"type": ["integer", "null"]}, "machine_id": {"type": ["integer", "null"]},
-        "started_at": _TIME, "completed_at": _TIME, "created_at": _TIME, "updated_at": _TIME,
-        "job_status": {"type": "string", "description": "The job's status after the change (PATCH only)."},
-    },
-}
-class StepIn(Body):
-    """A new step; without a name it takes its process's name."""
-
-    process_id: Id
-    name: Name | None = None
-    assigned_to: Id | None = None
-    machine_id: Id | None = None
-
 
 class StepPatch(Body):
     """Start, complete or skip a step (its operator or a manager); assign it (a manager)."""
@@ -53,49 +32,6 @@ class StepPatch(Body):
         "in_progress, closing its last open step moves it to completed."))
     assigned_to: Id | None = None
     machine_id: Id | None = None
-
-
-def _rows_by_id(cur, statement, ids):
-    if not ids:
-        return {}
-    cur.execute(statement, {"ids": sorted(ids)})
-    return {row["id"]: row for row in cur.fetchall()}
-
-
-def reference_errors(cur, steps, new=True):
-    """Return 422 field errors for (prefix, step) pairs naming unknown, inactive or unfit records."""
-    def ids(key):
-        return {step[key] for _, step in steps if step.get(key) is not None}
-
-    processes = _rows_by_id(cur, queries.find_processes, ids("process_id")) if new else {}
-    assignees = _rows_by_id(cur, queries.find_assignees, ids("assigned_to"))
-    machines = _rows_by_id(cur, queries.find_machines, ids("machine_id"))
-    errors = []
-    for prefix, step in steps:
-        process_id, user_id, machine_id = step["process_id"], step.get("assigned_to"), step.get("machine_id")
-        if new and process_id not in processes:
-            errors.append({"field": f"{prefix}process_id", "message": f"no process has id {process_id}"})
-        elif new and not processes[process_id]["is_active"]:
-            errors.append({"field": f"{prefix}process_id", "message": f"process {process_id} is inactive"})
-        elif user_id is not None and user_id not in assignees:
-            errors.append({"field": f"{prefix}assigned_to", "message": f"no active user has id {user_id}"})
-        elif user_id is not None and process_id not in assignees[user_id]["process_ids"]:
-            errors.append({"field": f"{prefix}assigned_to",
-                           "message": f"user {user_id}'s role may not execute process {process_id}"})
-        if machine_id is not None and machine_id not in machines:
-            errors.append({"field": f"{prefix}machine_id", "message": f"no machine in service has id {machine_id}"})
-    return errors
-
-
-def insert_steps(cur, job_id, steps, first_order):
-    """Insert `steps` (StepIn) as the job's steps from `first_order` on and notify their assignees."""
-    payload = [dict(step.model_dump(), step_order=first_order + index) for index, step in enumerate(steps)]
-    if not payload:
-        return []
-    cur.execute(queries.insert_steps, {"job_id": job_id, "steps": Json(payload)})
-    rows = sorted(cur.fetchall(), key=lambda row: row["step_order"])
-    cur.execute(queries.notify_assignees, {"step_ids": [row["id"] for row in rows]})
-    return rows
 
 
 @bp.get("/jobs/<int:job_id>/steps")

@@ -123,7 +123,7 @@ def rebuild_command():
 @with_appcontext
 def notify_overdue_command():
     """Announce the jobs that became overdue (once each), for cron where no scheduler runs."""
-    from .. import overdue
+    from ..ops import overdue
 
     url = db.direct_url(current_app.config) if current_app.config["DATABASE_URL"] else _database_url()
     conn = psycopg2.connect(url)

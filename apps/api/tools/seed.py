@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import psycopg2
 
 from ..db import Queries
-from ..passwords import hash_password
+from ..domain.passwords import hash_password
 
 queries = Queries("seed.sql")
 

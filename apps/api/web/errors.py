@@ -5,31 +5,15 @@ import psycopg2
 from flask import current_app, json
 from werkzeug.exceptions import HTTPException
 
-from .db import PoolError
+from ..db import PoolError
+from ..domain.errors import ApiError, ValidationError
+
+__all__ = ["ApiError", "ValidationError", "problem", "register_error_handlers"]  # views take their errors from here
 
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "about:blank"
 RETRY_AFTER_SECONDS = 1
-
-
-class ApiError(Exception):
-    """An error with an HTTP status that a client can act on."""
-
-    def __init__(self, status, detail, title=None, errors=None, headers=None):
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.title = title
-        self.errors = errors
-        self.headers = headers or {}
-
-
-class ValidationError(ApiError):
-    """A body or query parameter failed validation (per-field `errors`)."""
-
-    def __init__(self, errors, status=422, detail="The request has invalid values."):
-        super().__init__(status, detail, errors=errors)
 
 
 def problem(status, detail, title=None, errors=None, headers=None):

@@ -4,14 +4,16 @@ import logging
 import os
 import socket
 import threading
+from flask import current_app
+
 from datetime import datetime, timezone
 
 import psycopg2
 from psycopg2.extras import Json
 
-from . import cache, db
-from .db import PoolError, Queries
-from .per_process import PerProcess
+from .. import cache, db
+from ..db import PoolError, Queries
+from ..runtime.per_process import PerProcess
 
 log = logging.getLogger(__name__)
 queries = Queries("heartbeats.sql")
@@ -94,3 +96,10 @@ def live_workers(stale_seconds):
     with db.cursor() as cur:
         cur.execute(queries.list_live_workers, {"stale_seconds": stale_seconds})
         return cur.fetchall()
+
+
+def fleet(extract):
+    """Return every live worker of every instance as {"instance", "pid", "age_s", ...extract(heartbeat row)}."""
+    stale = STALE_HEARTBEATS * current_app.config["HEARTBEAT_SECONDS"]
+    return [{"instance": row["instance"], "pid": row["pid"], "age_s": row["age_s"],
+             "started_at": row["started_at"], **extract(row)} for row in live_workers(stale)]

@@ -7,10 +7,8 @@ transaction with the job's row locked (jobs before steps, always), so automatic 
 """
 from typing import Literal
 
-from flask import g
-
 from . import audit
-from .db import Queries
+from ..db import Queries
 from .errors import ApiError
 
 queries = Queries("workflow.sql")
@@ -67,7 +65,7 @@ def check_job_open(job, doing):
 
 def notify_status_change(cur, job_id):
     """Tell the job's step assignees, except the caller, that the job changed status."""
-    cur.execute(queries.notify_job_status, {"job_id": job_id, "actor_id": g.user_id})
+    cur.execute(queries.notify_job_status, {"job_id": job_id, "actor_id": audit.actor().user_id})
 
 
 def _set_job_status(cur, job, status):

@@ -5,9 +5,9 @@ from urllib.parse import urlencode
 
 from flask import current_app, g, request
 
-from ..etags import GZIP_SUFFIX
-from ..logs import add_cache_time
-from .app import get_cache
+from .etags import GZIP_SUFFIX
+from ..runtime.timings import add_cache_time
+from ..cache.app import get_cache
 
 
 class Uncacheable(Exception):
@@ -32,7 +32,7 @@ def _query_items(query):
     if query is not None:
         return [(name, str(value)) for name, value in query.model_dump().items() if value is not None]
     if request.query_string and request.args:  # the bytes first: no parsing on the hot path
-        from ..errors import ValidationError
+        from .errors import ValidationError
         raise ValidationError([{"field": name, "message": "Extra inputs are not permitted"} for name in request.args],
                               status=400, detail="This route takes no query parameters.")
     return []

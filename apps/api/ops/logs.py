@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 
 from flask import g, has_request_context, request
 
+from ..runtime.timings import Accounts, open_accounts
+
 log = logging.getLogger("apps.api.request")
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's request id only when it is short and plain: it ends up in every log line.
@@ -57,31 +59,21 @@ def configure_logging(level="INFO"):
         logging.getLogger(name).propagate = True
 
 
-def add_db_time(milliseconds):
-    """Count `milliseconds` of database time against the current request (for Server-Timing)."""
-    if has_request_context():
-        g.db_ms = g.get("db_ms", 0.0) + milliseconds
-
-
-def add_cache_time(milliseconds):
-    """Count `milliseconds` of cache time against the current request (for Server-Timing)."""
-    if has_request_context():
-        g.cache_ms = g.get("cache_ms", 0.0) + milliseconds
-
-
 def _start_request():
     given = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = given if given and _REQUEST_ID.match(given) else os.urandom(16).hex()
     g.request_started = time.perf_counter()
+    g.timings = open_accounts()
 
 
 def _finish_request(response):
     from flask import current_app
 
     duration_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+    timings = g.get("timings") or Accounts()
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
     response.headers["Server-Timing"] = (
-        f"db;dur={g.get('db_ms', 0.0):.2f}, cache;dur={g.get('cache_ms', 0.0):.2f}, "
+        f"db;dur={timings.db_ms:.2f}, cache;dur={timings.cache_ms:.2f}, "
         f"total;dur={duration_ms:.2f}")
     slow = duration_ms >= current_app.config["SLOW_REQUEST_MS"]
     fields = {

@@ -5,8 +5,8 @@ from functools import wraps
 
 from flask import current_app, g
 
-from .audit import client_ip
-from .db import Queries, connection
+from .proxies import client_ip
+from ..db import Queries, connection
 from .errors import ApiError
 from .proxies import rate_limit_key
 
@@ -33,7 +33,7 @@ def hit(bucket, limit):
         if random.randrange(PURGE_EVERY) == 0:
             cur.execute(queries.purge_old_windows)
     if hits > limit.hits:
-        from . import metrics
+        from ..ops import metrics
 
         metrics.count_rate_limited(bucket.split(":", 1)[0])
         retry_after = max(1, math.ceil(seconds_left))

@@ -52,7 +52,7 @@ def refresh_gauges(pool_stats=None, cache_stats=None, listener_reconnects=None):
 
 def _sources_of_stats():
     """Return (pool stats, cache stats, listener reconnects) of this app in this worker, as far as they exist."""
-    from . import cache, db
+    from .. import cache, db
 
     cache_stats = cache.cache_stats()
     reconnects = cache_stats["listener"]["reconnects"] if cache_stats else None

@@ -1,17 +1,11 @@
 """Trust boundary at the edge: X-Forwarded-* honoured only from FORWARDED_ALLOW_IPS peers (gunicorn's meaning)."""
 import ipaddress
 
+from flask import has_request_context, request
+
+
 # The direct peer's address, before any X-Forwarded-For was applied (for checks that need the real socket).
 PEER_ADDR = "printshop.peer_addr"
-
-
-def parse_allowed(text):
-    """Return the networks of a comma-separated list of addresses or CIDRs ("*": every peer); ValueError if bad."""
-    entries = [entry.strip() for entry in str(text).split(",") if entry.strip()]
-    if "*" in entries:
-        return [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
-    # strict, as gunicorn: 10.0.0.1/8 (host bits set) is a mistake, not 10.0.0.0/8.
-    return [ipaddress.ip_network(entry, strict=True) for entry in entries]
 
 
 def parse_address(text):
@@ -69,3 +63,13 @@ def rate_limit_key(text):
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
+
+
+def client_ip():
+    """Return the client's address (X-Forwarded-For applied only from FORWARDED_ALLOW_IPS peers)."""
+    if not has_request_context():
+        return None
+    address = request.remote_addr
+    if address and "%" in address:  # a link-local peer's zone id (fe80::1%eth0): inet takes no zone
+        address = address.split("%", 1)[0]
+    return address

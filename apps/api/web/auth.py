@@ -2,9 +2,10 @@
 from datetime import timedelta
 from functools import wraps
 
-from flask import g
+from flask import g, request
 from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
+from ..domain import audit
 from . import sessions
 from .errors import ApiError, problem
 
@@ -27,6 +28,12 @@ def init_app(app):
     )
     jwt.init_app(app)
     sessions.init_app(app)
+    app.before_request(_anonymous_actor)
+
+
+def _anonymous_actor():
+    # Threads serve one request after another: every request starts as nobody, from its own address.
+    audit.acting(None, request.remote_addr)
 
 
 def _unauthorized(detail):
@@ -100,6 +107,7 @@ def require_role(minimum="viewer", refresh=False, fresh=False):
                 raise ApiError(403, f"This action needs the {minimum} role or higher.")
             g.user_id = int(claims["sub"])
             g.role = role
+            audit.acting(g.user_id, request.remote_addr)
             return view(*args, **kwargs)
 
         wrapper.required_role = minimum

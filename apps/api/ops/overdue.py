@@ -13,9 +13,9 @@ import threading
 
 import psycopg2
 
-from . import db
-from .db import Queries
-from .per_process import PerProcess
+from .. import db
+from ..db import Queries
+from ..runtime.per_process import PerProcess
 
 log = logging.getLogger(__name__)
 queries = Queries("overdue.sql")

@@ -1,6 +1,33 @@
-"""The audit trail: every write records who, what, when, the changed fields and the client IP."""
-from flask import g, has_request_context, request
+"""The audit trail: every write records who, what, when, the changed fields and the client IP.
+
+Who acts is an explicit value, not a request object: the web layer says `acting(user_id, ip)` when it has
+verified a request (web/auth.py), and every rule below records and notifies on behalf of that actor.
+"""
+from contextvars import ContextVar
+from typing import NamedTuple
+
 from psycopg2.extras import Json
+
+
+class Actor(NamedTuple):
+    """Who performs the current writes: a user id (None before login) and the client's address."""
+
+    user_id: int | None
+    ip: str | None
+
+
+NOBODY = Actor(None, None)
+_actor = ContextVar("printshop_actor", default=NOBODY)
+
+
+def acting(user_id, ip):
+    """Make (`user_id`, `ip`) the actor of this thread's writes until the next call (once per request)."""
+    _actor.set(Actor(user_id, ip))
+
+
+def actor():
+    """Return the current actor."""
+    return _actor.get()
 
 INSERT_AUDIT = """
     INSERT INTO audit_logs (user_id, action, entity, entity_id, changes, ip)
@@ -8,22 +35,12 @@ INSERT_AUDIT = """
 """
 
 
-def client_ip():
-    """Return the client's address (X-Forwarded-For applied only from FORWARDED_ALLOW_IPS peers: proxies.py)."""
-    if not has_request_context():
-        return None
-    address = request.remote_addr
-    if address and "%" in address:  # a link-local peer's zone id (fe80::1%eth0): inet takes no zone
-        address = address.split("%", 1)[0]
-    return address
-
-
 def record(cur, action, entity, entity_id=None, changes=None, user_id=None):
     """Write one audit row inside the caller's transaction."""
     cur.execute(INSERT_AUDIT, {
-        "user_id": user_id if user_id is not None else g.get("user_id"),
+        "user_id": user_id if user_id is not None else _actor.get().user_id,
         "action": action, "entity": entity, "entity_id": entity_id,
-        "changes": Json(_jsonable(changes or {})), "ip": client_ip(),
+        "changes": Json(_jsonable(changes or {})), "ip": _actor.get().ip,
     })
 
 

@@ -13,8 +13,8 @@ from cachetools import TTLCache
 from flask import current_app, request
 from flask_jwt_extended import create_access_token, create_refresh_token
 
-from .audit import client_ip
-from .db import Queries, connection
+from .proxies import client_ip
+from ..db import Queries, connection
 
 queries = Queries("sessions.sql")
 # An ended session's tokens are refused by every worker within this many seconds (at once by the one that

@@ -1,0 +1,39 @@
+"""The current request's time accounts: database and cache milliseconds, for Server-Timing and the log line.
+
+A context variable, not Flask's `g`: the database and the cache add to it without knowing about requests.
+ops/logs.py opens the accounts when a request starts and reads them when it ends.
+"""
+from contextvars import ContextVar
+
+
+class Accounts:
+    """Milliseconds spent in the database and in the cache by one request."""
+
+    __slots__ = ("db_ms", "cache_ms")
+
+    def __init__(self):
+        self.db_ms = self.cache_ms = 0.0
+
+
+_accounts = ContextVar("printshop_timings", default=None)
+
+
+def open_accounts():
+    """Start counting for the request this thread begins; return its accounts."""
+    accounts = Accounts()
+    _accounts.set(accounts)
+    return accounts
+
+
+def add_db_time(milliseconds):
+    """Count `milliseconds` of database time against the current request, if one is counting."""
+    accounts = _accounts.get()
+    if accounts is not None:
+        accounts.db_ms += milliseconds
+
+
+def add_cache_time(milliseconds):
+    """Count `milliseconds` of cache time against the current request, if one is counting."""
+    accounts = _accounts.get()
+    if accounts is not None:
+        accounts.cache_ms += milliseconds
