@@ -3,6 +3,7 @@ development secret is trusted only when this user wrote it, and `make run` on a 
 needs APP_ENV said out loud."""
 import os
 import secrets
+import signal
 import subprocess
 import sys
 
@@ -102,11 +103,15 @@ def _tables(url):
 def test_make_run_on_a_database_of_ones_own_needs_app_env_said(empty_database_url, tmp_path):
     env = {"DATABASE_URL": empty_database_url, "JWT_SECRET_KEY": secrets.token_urlsafe(48),
            "METRICS_TOKEN": secrets.token_urlsafe(48), "DATA_DIR": str(tmp_path), "PATH": os.environ["PATH"]}
+    # A session of its own: should it go on to serve, gunicorn goes down with it.
+    boot = subprocess.Popen([sys.executable, "-m", "apps.api.tools.boot"], env=env, cwd=PROJECT_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        result = subprocess.run([sys.executable, "-m", "apps.api.tools.boot"], env=env, cwd=PROJECT_ROOT,
-                                capture_output=True, text=True, timeout=60)
+        _, stderr = boot.communicate(timeout=60)
     except subprocess.TimeoutExpired:  # it went on to seed and serve
+        os.killpg(boot.pid, signal.SIGKILL)
+        boot.communicate()
         pytest.fail("make run served a database of one's own without APP_ENV")
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines()[-1].startswith("refusing to start: DATABASE_URL is set but APP_ENV")
+    assert boot.returncode != 0
+    assert stderr.strip().splitlines()[-1].startswith("refusing to start: DATABASE_URL is set but APP_ENV")
     assert _tables(empty_database_url) == 0  # nothing migrated, no demo users
