@@ -6,14 +6,12 @@ DATABASE_URL points at a real server.
 """
 import logging
 import os
-import secrets
 import socket
 import subprocess
-import tempfile
 import warnings
 from pathlib import Path
 
-from . import embedded_root
+from . import embedded_auth, embedded_root
 
 with warnings.catch_warnings():
     # The package computes an unused runtime dir at import and warns when XDG_RUNTIME_DIR is unset.
@@ -23,12 +21,6 @@ with warnings.catch_warnings():
 log = logging.getLogger(__name__)
 
 SUPERUSER = "postgres"
-# Every connection logs in with a password (SCRAM), never "trust": another local user reaches 127.0.0.1
-# too. The generated password is kept beside the cluster (DATA_DIR/pg.password, 0600) and goes in the URL.
-AUTH_METHOD = "scram-sha-256"
-# PBKDF2 rounds of the stored verifier. Rounds slow down guessing a weak password from a stolen verifier; this
-# password is 192 random bits, so they would only add about 10 ms to every connection (4,096, the default).
-SCRAM_ITERATIONS = 64
 
 # Settings for every embedded server; `fast=True` adds durability-free ones for tests.
 BASE_SETTINGS = {
@@ -58,13 +50,6 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def _write_private(path, text, exclusive=False):
-    """Write `text` to `path` readable by this user only (never through a link)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_EXCL if exclusive else os.O_TRUNC)
-    with os.fdopen(os.open(path, flags, 0o600), "w") as file:
-        file.write(text + "\n")
-
-
 class EmbeddedPostgres:
     """One PostgreSQL server for `data_dir` (as root, its cluster lives elsewhere: see embedded_root.py)."""
 
@@ -84,20 +69,11 @@ class EmbeddedPostgres:
 
     @property
     def password(self):
-        """Return the superuser's password, generating (and keeping) it the first time."""
-        path = self.password_file
-        if not os.path.lexists(path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                _write_private(path, secrets.token_hex(24), exclusive=True)
-            except FileExistsError:
-                pass  # another process made it first
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(descriptor) as file:
-            info = os.fstat(file.fileno())
-            if info.st_uid != os.geteuid() or info.st_mode & 0o077:
-                raise EmbeddedPostgresError(f"{path} must be this user's and mode 0600")
-            return file.read().strip()
+        """Return the superuser's password (generated the first time): every connection must give it."""
+        try:
+            return embedded_auth.kept_password(self.password_file)
+        except embedded_auth.PasswordFileError as exc:
+            raise EmbeddedPostgresError(str(exc))
 
     def url(self, dbname="postgres"):
         """Return the connection URL of database `dbname` on this server (with its password)."""
@@ -145,66 +121,15 @@ class EmbeddedPostgres:
         self._prepare()
         if self.initialized():
             return
-        with self._password_for_initdb() as pwfile:
-            self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, f"--auth={AUTH_METHOD}",
-                      f"--pwfile={pwfile}", "--encoding=UTF8", "--locale-provider=builtin",
+        owner = embedded_root.server_identity() if self.as_root else None
+        with embedded_auth.password_file_for(self.password, owner) as pwfile:
+            self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, f"--pwfile={pwfile}",
+                      f"--auth={embedded_auth.AUTH_METHOD}", "--encoding=UTF8", "--locale-provider=builtin",
                       "--builtin-locale=C.UTF-8", timeout=180)
         settings = dict(BASE_SETTINGS, **(FAST_SETTINGS if self.fast else {}))
         with open(self.data_dir / "postgresql.auto.conf", "a") as conf:
             for name, value in settings.items():
                 conf.write(f"{name} = '{value}'\n")
-
-    def _password_for_initdb(self):
-        """A temporary file holding the password, readable by the user initdb runs as; removed after."""
-        from contextlib import contextmanager
-
-        @contextmanager
-        def pwfile():
-            descriptor, path = tempfile.mkstemp(prefix="printshop-pw-")
-            try:
-                with os.fdopen(descriptor, "w") as file:
-                    file.write(self.password + "\n")
-                if self.as_root:
-                    os.chown(path, *embedded_root.server_identity())
-                yield path
-            finally:
-                os.unlink(path)
-
-        return pwfile()
-
-    def _password_set(self):
-        """Tell whether the superuser's verifier is ours already (not initdb's, and not missing: trust)."""
-        marker = self.data_dir / "printshop-password-set"
-        return marker.exists() and not self._trusting()
-
-    def _trusting(self):
-        """Tell whether the cluster still lets anyone in without a password (made before passwords were)."""
-        rules = (self.data_dir / "pg_hba.conf").read_text().splitlines()
-        return any(line.split()[-1:] == ["trust"] for line in rules if not line.lstrip().startswith("#"))
-
-    def _set_password(self):
-        """Store the superuser's password with SCRAM_ITERATIONS, and make every rule ask for it (a cluster
-        made when it trusted local connections gets it here at its next start)."""
-        import psycopg2
-        from psycopg2 import sql
-
-        conn = psycopg2.connect(self.url())  # a trusting cluster takes any password
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SET scram_iterations = %s", (SCRAM_ITERATIONS,))
-                cur.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(SUPERUSER)),
-                            (self.password,))
-                hba = self.data_dir / "pg_hba.conf"
-                lines = hba.read_text().splitlines()
-                hba.write_text("\n".join(
-                    line.rsplit("trust", 1)[0] + AUTH_METHOD
-                    if line.split()[-1:] == ["trust"] and not line.lstrip().startswith("#") else line
-                    for line in lines) + "\n")
-                cur.execute("SELECT pg_reload_conf()")
-        finally:
-            conn.close()
-        (self.data_dir / "printshop-password-set").touch()
 
     def start(self):
         """Start the server (initializing it first if needed) and return self."""
@@ -216,8 +141,8 @@ class EmbeddedPostgres:
             self.port = self.port or free_port()
             self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
                       "-o", f"-p {self.port}", "-w", "-t", "60", "start", timeout=90)
-        if not self._password_set():
-            self._set_password()
+        if not embedded_auth.password_set(self.data_dir):
+            embedded_auth.set_password(self.url(), SUPERUSER, self.password, self.data_dir)
         return self
 
     def stop(self, mode="fast"):
@@ -240,7 +165,7 @@ class EmbeddedPostgres:
         self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-D",
                   str(standby.data_dir), "--write-recovery-conf", "--wal-method=stream", "--checkpoint=fast",
                   timeout=180, env={"PGPASSWORD": self.password})
-        _write_private(standby.password_file, self.password)  # the copy has the same superuser
+        embedded_auth.write_private(standby.password_file, self.password)  # the copy has the same superuser
         return standby
 
     def remove(self):
