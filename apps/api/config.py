@@ -53,6 +53,10 @@ class Config:
     DB_CONNECT_TIMEOUT: int = 5
     DB_STATEMENT_TIMEOUT_MS: int = 25000
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = 30000
+    # Migrations (see db/migrate.py): how long a migration may wait for a table's lock (traffic queues behind
+    # a waiting migration meanwhile) before it gives way and tries again, and how many tries in all.
+    MIGRATION_LOCK_TIMEOUT_MS: int = 2000
+    MIGRATION_LOCK_ATTEMPTS: int = 5
     # Operations (see ops/logs.py, ops/metrics.py, web/ratelimit.py)
     LOG_LEVEL: str = "INFO"
     SLOW_REQUEST_MS: int = 500
@@ -108,6 +112,8 @@ class Config:
             raise ConfigError(f"APP_ENV must be development, test or production, not {self.APP_ENV!r}")
         if self.DB_POOL_MODE not in ("pool", "none"):
             raise ConfigError("DB_POOL_MODE must be pool or none")
+        if self.MIGRATION_LOCK_TIMEOUT_MS < 1 or self.MIGRATION_LOCK_ATTEMPTS < 1:
+            raise ConfigError("MIGRATION_LOCK_TIMEOUT_MS and MIGRATION_LOCK_ATTEMPTS must be at least 1")
         if self.DB_POOL_MIN_CONNECTIONS < 0 or self.DB_POOL_MAX_CONNECTIONS < max(1, self.DB_POOL_MIN_CONNECTIONS):
             raise ConfigError("DB_POOL_MAX_CONNECTIONS must be >= 1 and >= DB_POOL_MIN_CONNECTIONS")
         for name in ("RATE_LIMIT_LOGIN_IP", "RATE_LIMIT_LOGIN_USER", "RATE_LIMIT_IMPORT", "RATE_LIMIT_LISTS"):

@@ -30,7 +30,9 @@ def _database_url():
 def db_upgrade():
     """Apply pending migrations in order."""
     try:
-        applied = migrate.upgrade(_database_url(), log=click.echo)
+        applied = migrate.upgrade(_database_url(), log=click.echo,
+                                  lock_timeout_ms=current_app.config["MIGRATION_LOCK_TIMEOUT_MS"],
+                                  attempts=current_app.config["MIGRATION_LOCK_ATTEMPTS"])
     except migrate.MigrationError as exc:
         raise click.ClickException(str(exc))
     click.echo(f"{len(applied)} migration(s) applied" if applied else "database is up to date")
