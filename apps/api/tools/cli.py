@@ -1,4 +1,4 @@
-"""The `flask --app apps.api` commands: `db upgrade|status`, `seed`, `dashboard verify|rebuild`,
+"""The `flask --app apps.api` commands: `db upgrade|status|backup|restore`, `seed`, `dashboard verify|rebuild`,
 `notify-overdue`."""
 import click
 import psycopg2
@@ -8,10 +8,11 @@ from flask.cli import AppGroup, with_appcontext
 
 from .. import db
 from ..db import Queries, migrate
+from . import backup
 from .embedded_pg import running_dev_url
 from .seed import seed
 
-db_cli = AppGroup("db", help="Apply and list schema migrations.")
+db_cli = AppGroup("db", help="Apply and list schema migrations; back the database up and restore it.")
 
 
 def _database_url():
@@ -48,6 +49,28 @@ def db_status():
         click.echo(f"pending  {migration.path.name}")
     if not applied and not pending:
         click.echo("no migrations")
+
+
+@db_cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def db_backup(file):
+    """Write the whole database to FILE (pg_dump custom format)."""
+    try:
+        size = backup.backup(_database_url(), file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"backup written to {file} ({size:,} bytes)")
+
+
+@db_cli.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def db_restore(file):
+    """Restore FILE (from `db backup`) into the configured database, which must be empty."""
+    try:
+        backup.restore(_database_url(), file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"restored {file}; check it with `flask --app apps.api dashboard verify`")
 
 
 @click.command("seed")
