@@ -26,6 +26,7 @@ ADVISORY_LOCK_KEY = 7_402_117_001
 NO_TRANSACTION_MARK = "-- no-transaction"
 # Pause before the next try grows with each lock timeout, so a long transaction gets time to finish.
 RETRY_PAUSE_SECONDS = 0.5
+ADVISORY_LOCK_POLL_SECONDS = 0.1
 
 
 class MigrationError(Exception):
@@ -102,7 +103,7 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
         conn.autocommit = True
         with conn.cursor() as cur:
             # Session lock: a second process waits here, then finds nothing pending.
-            cur.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+            _wait_for_advisory_lock(cur)
             try:
                 # After the advisory lock: lock_timeout would also end the wait for it.
                 cur.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(lock_timeout_ms)}ms",))
@@ -126,6 +127,16 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
                 cur.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
     finally:
         conn.close()
+
+
+def _wait_for_advisory_lock(cur):
+    """Take the migrations' session lock, polling: a session blocked in pg_advisory_lock() would be one
+    that CREATE INDEX CONCURRENTLY (run by the lock's holder) waits for, a deadlock."""
+    while True:
+        cur.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+        if cur.fetchone()[0]:
+            return
+        time.sleep(ADVISORY_LOCK_POLL_SECONDS)
 
 
 class _Retrying:

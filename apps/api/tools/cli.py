@@ -1,5 +1,5 @@
 """The `flask --app apps.api` commands: `db upgrade|status|backup|restore`, `seed`, `dashboard verify|rebuild`,
-`notify-overdue`."""
+`notify-overdue`, `retention`."""
 import click
 import psycopg2
 import psycopg2.extensions
@@ -158,5 +158,19 @@ def notify_overdue_command():
         conn.close()
 
 
+@click.command("retention")
+@with_appcontext
+def retention_command():
+    """Remove rows past their retention limit, export old audit months, create the months ahead (for cron)."""
+    from ..ops import retention
+
+    conn = psycopg2.connect(_database_url())
+    try:
+        click.echo(retention.run_pass(conn, retention.RetentionSettings.from_config(current_app.config)))
+    finally:
+        conn.close()
+
+
 # Every command, by name, for the app's lazy command group (apps/api/commands.py).
-COMMANDS = {"db": db_cli, "seed": seed_command, "dashboard": dashboard_cli, "notify-overdue": notify_overdue_command}
+COMMANDS = {"db": db_cli, "seed": seed_command, "dashboard": dashboard_cli, "notify-overdue": notify_overdue_command,
+            "retention": retention_command}
