@@ -4,8 +4,8 @@
 -- The rows already there stay where they are: the old table becomes the partition audit_logs_legacy for
 -- everything before next month (it is dropped, exported, once all of it is past the retention limit). Its
 -- indexes are taken over as they are, but attaching it scans it once to check its rows fit and builds the
--- key (id, created_at): writers wait meanwhile, since every write adds an audit row (about 2 s per million
--- rows on the benchmark machine; run it in a quiet hour). An empty table (a new install) is simply replaced.
+-- key (id, created_at): writers wait meanwhile, since every write adds an audit row (README "Retention":
+-- the time it took per million rows; run it in a quiet hour). An empty table (a new install) is replaced.
 -- A default partition catches a row no month covers (a back-dated insert, or a scheduler that did not
 -- create the months ahead in time), so an audit row never makes a write fail.
 
