@@ -37,6 +37,7 @@ def test_failed_logins_older_than_the_limit_go_in_batches(db, conn, tmp_path):
         cur.execute("INSERT INTO failed_logins (username, attempted_at) "
                     "SELECT 'young' || g, now() - interval '80 days' FROM generate_series(1, 20) g")
     report = run_pass(conn, RetentionSettings(batch_rows=1000, archive_dir=str(tmp_path)))
+    print(f"\nretention: 2,500 failed logins in batches of 1,000, longest batch {report.longest_batch_ms:.1f} ms")
     assert report.deleted["failed_logins"] == 2500
     assert report.batches["failed_logins"] == 3  # 1000 + 1000 + 500, each its own transaction
     assert _count(db, "SELECT count(*) FROM failed_logins WHERE username LIKE 'old%%'") == 0

@@ -6,6 +6,7 @@ RETENTION_BATCH_ROWS, each its own short transaction, so no lock is held for lon
 audit log goes a month at a time (ops/audit_archive.py). A limit of 0 days keeps that table whole.
 """
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,20 +49,24 @@ class PassReport:
     batches: dict = field(default_factory=dict)
     exported: list = field(default_factory=list)
     created: list = field(default_factory=list)
+    longest_batch_ms: float = 0.0
 
     def __str__(self):
         rows = ", ".join(f"{table} {count}" for table, count in self.deleted.items() if count)
-        return (f"deleted: {rows or 'nothing'}; audit months exported: {len(self.exported)}, "
-                f"created: {len(self.created)}")
+        return (f"deleted: {rows or 'nothing'} (longest batch {self.longest_batch_ms:.0f} ms); "
+                f"audit months exported: {len(self.exported)}, created: {len(self.created)}")
 
 
-def purge_in_batches(conn, statement, days, batch_rows):
+def purge_in_batches(conn, statement, days, batch_rows, report=None):
     """Run a batch delete until it deletes less than a batch (or MAX_BATCHES_PER_PASS); return (rows, batches)."""
     deleted = batches = 0
     while batches < MAX_BATCHES_PER_PASS:
+        started = time.perf_counter()
         with conn, conn.cursor() as cur:  # one transaction per batch: its row locks end with it
             cur.execute(statement, {"days": days, "batch": batch_rows})
             count = cur.rowcount
+        if report is not None:  # how long a batch held its locks: the figure that must stay small
+            report.longest_batch_ms = max(report.longest_batch_ms, (time.perf_counter() - started) * 1000)
         deleted, batches = deleted + count, batches + 1
         if count < batch_rows:
             break
@@ -86,7 +91,7 @@ def _run_pass(conn, settings):
     for table, statement, days in purges:
         if days > 0:
             report.deleted[table], report.batches[table] = purge_in_batches(conn, statement, days,
-                                                                             settings.batch_rows)
+                                                                             settings.batch_rows, report)
     if settings.audit_days > 0:
         report.exported = audit_archive.archive_expired(conn, settings.audit_days, settings.archive_dir)
     return report
