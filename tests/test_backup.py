@@ -46,6 +46,7 @@ def test_backup_restores_into_an_empty_database_whole(app, runner, database_url,
     result = runner.invoke(args=["db", "backup", str(backup_file)])
     assert result.exit_code == 0, result.output
     assert backup_file.stat().st_size > 0 and not (tmp_path / "printshop.dump.partial").exists()
+    assert backup_file.stat().st_mode & 0o077 == 0  # the whole database: its owner's eyes only
 
     app.config["DATABASE_URL"] = empty_database_url
     result = runner.invoke(args=["db", "restore", str(backup_file)])

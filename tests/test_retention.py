@@ -87,6 +87,7 @@ def test_an_old_audit_month_is_exported_then_dropped_younger_rows_stay(db, conn,
     report = run_pass(conn, RetentionSettings(batch_rows=2, archive_dir=str(tmp_path)))
 
     assert report.exported == [tmp_path / f"{name}.csv.gz"]
+    assert report.exported[0].stat().st_mode & 0o077 == 0  # user ids and client addresses
     with gzip.open(report.exported[0], "rt", newline="") as exported:
         rows = list(csv.DictReader(exported))
     assert [int(row["id"]) for row in rows] == old_ids

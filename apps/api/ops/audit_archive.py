@@ -57,7 +57,7 @@ def archive_expired(conn, days, directory):
 def export_and_drop(conn, name, directory):
     """Write detached audit month `name` to `directory` as name.csv.gz, then drop it; return the file."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # the rows name users and client addresses
     target = directory / f"{name}.csv.gz"
     if target.exists():  # a month is exported once; a second export under the same name would lose the first
         target = directory / f"{name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.csv.gz"
@@ -65,7 +65,8 @@ def export_and_drop(conn, name, directory):
     copy = sql.SQL("COPY (SELECT * FROM {} ORDER BY created_at, id) TO STDOUT WITH (FORMAT csv, HEADER)").format(
         sql.Identifier(name))
     try:
-        with gzip.open(partial, "wb") as out, conn, conn.cursor() as cur:
+        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as raw, \
+                gzip.GzipFile(fileobj=raw, mode="wb") as out, conn, conn.cursor() as cur:
             cur.copy_expert(copy, out)
         with open(partial, "rb") as written:
             os.fsync(written.fileno())  # on disk before the only other copy of the rows is dropped

@@ -62,6 +62,8 @@ def backup(database_url, path):
     partial = path.with_name(path.name + ".partial")
     # Written beside the target and renamed when complete: a failed dump never looks like a backup.
     try:
+        partial.touch(mode=0o600)  # pg_dump writes into it: the whole database, readable by its owner only
+        partial.chmod(0o600)
         _run([program("pg_dump"), "--format=custom", "--file", str(partial), "--dbname", conninfo], env)
     except BaseException:
         partial.unlink(missing_ok=True)
