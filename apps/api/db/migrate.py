@@ -105,7 +105,7 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
             # Session lock: a second process waits here, then finds nothing pending.
             _wait_for_advisory_lock(cur)
             try:
-                # After the advisory lock: lock_timeout would also end the wait for it.
+                # Every later wait for a lock gives way after lock_timeout (the advisory lock is polled, not waited for).
                 cur.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(lock_timeout_ms)}ms",))
                 _ensure_table(cur)
                 applied = _applied(cur)
@@ -184,11 +184,16 @@ def _apply_statements(cur, migration, retrying, log):
         try:
             # A concurrent build that fails (lock timeout included) leaves an invalid index behind.
             retrying.run(lambda: cur.execute(statement), cleanup=drop_new_invalid)
-        except BaseException:
+        except BaseException as exc:
             try:
-                drop_new_invalid()
+                dropped = drop_new_invalid()
             except psycopg2.Error:  # the connection is gone: the next run finds and drops it
-                pass
+                dropped = []
+            if dropped and isinstance(exc, psycopg2.Error):
+                reason = (exc.pgerror or str(exc)).strip().splitlines()[0]
+                raise MigrationError(
+                    f"{migration.path.name}: building index {', '.join(dropped)} failed ({reason}); the invalid "
+                    "index was dropped and the migration is not recorded: fix the cause and run it again") from exc
             raise
     dropped = drop_new_invalid()
     if dropped:
