@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import audit_lists  # noqa: E402
 import http_pairs  # noqa: E402
 import list_pairs  # noqa: E402
 import report  # noqa: E402
@@ -36,6 +37,8 @@ def settings(args):
         "wrk_repeats": 1 if quick else 3,
         "burst_rounds": 2 if quick else 5,
         "skip_http": args.skip_http,
+        # Audit rows of the two histories of bench/audit_lists.py (the goal: 10M).
+        "audit_rows": [min(20_000, jobs * 5), min(200_000, jobs * 50)] if quick else [100_000, 10_000_000],
     }
 
 
@@ -79,6 +82,13 @@ def run(config):
         facts["lists"] = list_pairs.markdown(list_pairs.measure(list_sizes, config["repeat"]), list_sizes)
         search_url, _ = seeded_database(server_url, "bench_search", 0, customers=config["search_customers"])
         rows += sql_pairs.customer_search(search_url, config["repeat"])
+        say("audit and notifications lists at two sizes of history")
+        audit_rows = config["audit_rows"]
+        facts["audit_lists"] = audit_lists.markdown(audit_lists.measure(server_url, audit_rows, config["repeat"]),
+                                                    audit_rows)
+        converted = min(audit_rows[-1], 1_000_000)
+        facts["audit_lists"] += (f"\n\nMigration 0080 turned a plain audit_logs of {converted:,} rows into the "
+                                 f"partitioned table in {audit_lists.conversion_seconds(server_url, converted):.1f} s.")
         if not config["skip_http"]:
             say("HTTP pairs (gunicorn + wrk)")
             seconds, repeats = config["wrk_seconds"], config["wrk_repeats"]

@@ -31,5 +31,8 @@ def test_bench_runs_end_to_end_and_writes_table_and_chart(tmp_path, monkeypatch)
     for label, _, _ in list_pairs.CASES:
         assert f"\n| {label} |" in lists_table
     assert "422" in lists_table  # one-character searches are refused, not scanned
+    import audit_lists
+    for label, _, _ in audit_lists.CASES:
+        assert f"\n| {label} |" in lists_table
     [png] = tmp_path.glob("*.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -64,6 +64,10 @@ class Config:
     DB_CONNECT_TIMEOUT: int = 5
     DB_STATEMENT_TIMEOUT_MS: int = 25000
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = 30000
+    # Migrations (see db/migrate.py): how long a migration may wait for a table's lock (traffic queues behind
+    # a waiting migration meanwhile) before it gives way and tries again, and how many tries in all.
+    MIGRATION_LOCK_TIMEOUT_MS: int = 2000
+    MIGRATION_LOCK_ATTEMPTS: int = 5
     # Operations (see ops/logs.py, ops/metrics.py, web/ratelimit.py)
     LOG_LEVEL: str = "INFO"
     SLOW_REQUEST_MS: int = 500
@@ -90,6 +94,16 @@ class Config:
     CACHE_TTL_JOBS_BY_MONTH: int = 300
     # Seconds between two looks for jobs that became overdue (see ops/overdue.py); 0: no scheduler in this process.
     OVERDUE_CHECK_SECONDS: float = 60.0
+    # Retention (see ops/retention.py), run by that same scheduler every RETENTION_CHECK_SECONDS (0: never;
+    # `flask retention` from cron instead). Days 0: keep that table whole. The audit log is kept longest,
+    # by whole months: a month goes (exported to AUDIT_ARCHIVE_DIR, default DATA_DIR/audit-archive) once
+    # its last day is past the limit.
+    RETENTION_CHECK_SECONDS: float = 3600.0
+    AUDIT_LOG_RETENTION_DAYS: int = 400
+    FAILED_LOGIN_RETENTION_DAYS: int = 90
+    READ_NOTIFICATION_RETENTION_DAYS: int = 30
+    RETENTION_BATCH_ROWS: int = 1000
+    AUDIT_ARCHIVE_DIR: str = ""
 
     @classmethod
     def from_env(cls, environ=None):
@@ -121,6 +135,13 @@ class Config:
             raise ConfigError("SESSION_MAX_AGE must be at least 60 (seconds)")
         if self.DB_POOL_MODE not in ("pool", "none"):
             raise ConfigError("DB_POOL_MODE must be pool or none")
+        for name in ("AUDIT_LOG_RETENTION_DAYS", "FAILED_LOGIN_RETENTION_DAYS", "READ_NOTIFICATION_RETENTION_DAYS"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 (keep everything) or more days")
+        if self.RETENTION_BATCH_ROWS < 1:
+            raise ConfigError("RETENTION_BATCH_ROWS must be at least 1")
+        if self.MIGRATION_LOCK_TIMEOUT_MS < 1 or self.MIGRATION_LOCK_ATTEMPTS < 1:
+            raise ConfigError("MIGRATION_LOCK_TIMEOUT_MS and MIGRATION_LOCK_ATTEMPTS must be at least 1")
         if self.DB_POOL_MIN_CONNECTIONS < 0 or self.DB_POOL_MAX_CONNECTIONS < max(1, self.DB_POOL_MIN_CONNECTIONS):
             raise ConfigError("DB_POOL_MAX_CONNECTIONS must be >= 1 and >= DB_POOL_MIN_CONNECTIONS")
         for name in ("RATE_LIMIT_LOGIN_IP", "RATE_LIMIT_LOGIN_USER", "RATE_LIMIT_IMPORT", "RATE_LIMIT_LISTS"):

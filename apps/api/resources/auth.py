@@ -105,7 +105,6 @@ def login(body):
             audit.record(cur, "login", "users", user["id"], user_id=user["id"])
         else:
             cur.execute(queries.insert_failed_login, {"username": body.username, "ip": client_ip()})
-            cur.execute(queries.purge_old_failed_logins)
             user = None
     if user is None:  # after the block: the failed attempt's row is committed
         raise ApiError(401, BAD_CREDENTIALS, headers={"WWW-Authenticate": "Bearer"})

@@ -81,7 +81,8 @@ def main():
         server, started_here = _start_embedded(config)
         database_url = server.url(DEV_DATABASE)
     try:
-        migrate.upgrade(database_url, log=lambda line: say(line))
+        migrate.upgrade(database_url, log=lambda line: say(line), lock_timeout_ms=config.MIGRATION_LOCK_TIMEOUT_MS,
+                        attempts=config.MIGRATION_LOCK_ATTEMPTS)
         # Demo data: on the embedded server, or on one's own database with APP_ENV=development said above.
         if config.APP_ENV == "development" and not _has_users(database_url):
             from .seed import seed
