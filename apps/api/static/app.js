@@ -71,7 +71,8 @@ async function route() {
   notice(null);
   showBar(path);
   document.title = `${title} · Shop floor`;
-  fill(main, h("p", {className: "loading", "aria-busy": "true"}, "Loading…"));
+  main.setAttribute("aria-busy", "true");
+  fill(main, h("p", {className: "loading"}, "Loading…"));
   stopView = view.render(main, {params: found.slice(1), user: api.user(), sessionEnded: toLogin}) || (() => {});
   return undefined;
 }

@@ -17,11 +17,11 @@ function niceMax(value) {
 }
 
 /**
- * Draw `values` under `labels` as vertical bars in a 600 x 260 viewBox that scales to its container.
+ * Draw `values` under `labels` as vertical bars in a 420 x 230 viewBox that scales to its container.
  * Screen readers get the title and one text alternative listing every bar.
  */
 export function barChart(title, labels, values, {labelOf = (label) => label, classOf = () => "bar"} = {}) {
-  const width = 600, height = 260, left = 48, right = 8, top = 16, bottom = 40;
+  const width = 420, height = 230, left = 36, right = 4, top = 14, bottom = 30;
   const plotWidth = width - left - right, plotHeight = height - top - bottom;
   const top_ = niceMax(Math.max(0, ...values));
   const summary = labels.map((label, index) => `${labelOf(label)}: ${values[index]}`).join(", ");
@@ -35,7 +35,7 @@ export function barChart(title, labels, values, {labelOf = (label) => label, cla
                      Math.round((top_ * tick) / 4).toLocaleString()));
   }
   const slot = plotWidth / Math.max(labels.length, 1);
-  const barWidth = Math.min(56, slot * 0.7);
+  const barWidth = Math.min(40, slot * 0.7);
   labels.forEach((label, index) => {
     const value = Number(values[index]) || 0;
     const barHeight = (plotHeight * value) / top_;
@@ -48,7 +48,7 @@ export function barChart(title, labels, values, {labelOf = (label) => label, cla
       chart.append(svg("text", {x: x + barWidth / 2, y: top + plotHeight - barHeight - 4, class: "value",
                                 "text-anchor": "middle"}, value.toLocaleString()));
     }
-    chart.append(svg("text", {x: x + barWidth / 2, y: height - bottom + 18, class: "axis", "text-anchor": "middle"},
+    chart.append(svg("text", {x: x + barWidth / 2, y: height - bottom + 16, class: "axis", "text-anchor": "middle"},
                      labelOf(label)));
   });
   return chart;

@@ -51,12 +51,25 @@ export function badge(status) {
 }
 
 const DATE = new Intl.DateTimeFormat(undefined, {year: "numeric", month: "short", day: "numeric", timeZone: "UTC"});
+const THIS_YEAR = new Intl.DateTimeFormat(undefined, {month: "short", day: "numeric", timeZone: "UTC"});
+const MOMENT = new Intl.DateTimeFormat(undefined, {month: "short", day: "numeric", hour: "2-digit", minute: "2-digit"});
 
-/** Format a YYYY-MM-DD date (or none) for people. */
+/** Format a YYYY-MM-DD date (or none) for people: without the year when it is this year's. */
 export function day(value) {
   if (!value) return "—";
   const parsed = new Date(`${value}T00:00:00Z`);
-  return Number.isNaN(parsed.getTime()) ? String(value) : DATE.format(parsed);
+  if (Number.isNaN(parsed.getTime())) return String(value);
+  return (parsed.getUTCFullYear() === new Date().getUTCFullYear() ? THIS_YEAR : DATE).format(parsed);
+}
+
+/** Format a timestamp (or none) as a short local date and time. */
+export function moment(value) {
+  return value ? MOMENT.format(new Date(value)) : "—";
+}
+
+/** Say "1 manager", "2 managers". */
+export function plural(value, noun) {
+  return `${count(value)} ${noun}${Number(value) === 1 ? "" : "s"}`;
 }
 
 /** Format a count with the reader's digit grouping. */

@@ -33,6 +33,7 @@ export function keepFresh(task, everyMs, {sessionEnded}) {
     let wait = everyMs;
     try {
       await task();
+      document.getElementById("main").removeAttribute("aria-busy");  // the view has its data
       if (failures) notice(null);
       failures = 0;
     } catch (error) {

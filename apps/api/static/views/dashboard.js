@@ -2,7 +2,7 @@
 // itself through conditional polling (If-None-Match on the cached dashboard routes: unchanged is a 304).
 import * as api from "../api.js";
 import {barChart} from "../charts.js";
-import {badge, count, day, fill, h, link, table} from "../dom.js";
+import {badge, count, day, fill, h, link, plural, table} from "../dom.js";
 import {keepFresh} from "../live.js";
 
 export const POLL_MS = 2500;        // a job created anywhere shows within invalidation (<= 1 s) + one period
@@ -30,19 +30,18 @@ function tiles(stats) {
          `${count(machines.active)} active · ${count(machines.idle)} idle · ${count(machines.maintenance)} maint. · ` +
          `${count(machines.offline)} offline`),
     tile("users.active", "Active users", users.active,
-         `${count(users.managers)} managers · ${count(users.operators)} operators`),
+         `${plural(users.managers, "manager")} · ${plural(users.operators, "operator")}`),
   ];
 }
 
 function monthLabel(label) {
-  const [year, month] = String(label).split("-");
-  return month === "01" ? `Jan ${year.slice(2)}` : MONTHS[Number(month) - 1] || label;
+  return MONTHS[Number(String(label).split("-")[1]) - 1] || label;
 }
 
 function jobRows(items, withDue) {
   return items.map((job) => [
     link(`/jobs/${Number(job.id)}`, job.job_number), job.title, job.customer_name, badge(job.status),
-    withDue ? day(job.due_date) : new Date(job.created_at).toLocaleString()]);
+    day(withDue ? job.due_date : String(job.created_at).slice(0, 10))]);
 }
 
 /** Draw the dashboard in `main` and keep it current; return the function that stops it. */
@@ -58,7 +57,6 @@ export function render(main, context) {
   fill(main, h("h1", {}, "Dashboard"), parts.updated, parts.tiles,
        h("div", {className: "charts"}, parts.byStatus, parts.byMonth),
        h("div", {className: "tables"}, parts.recent, parts.overdue));
-  main.setAttribute("aria-busy", "true");
   let lastFull = 0;
 
   async function refreshCharts() {
@@ -90,7 +88,6 @@ export function render(main, context) {
                                jobRows(recent.body.items, false), "No jobs yet."));
     }
     if (stats.changed || !lastFull || Date.now() - lastFull > FULL_EVERY_MS) await refreshCharts();
-    main.removeAttribute("aria-busy");
     fill(parts.updated, `Updated ${new Date().toLocaleTimeString()}`);
   }
 

@@ -1,7 +1,7 @@
 // A job's page: status, progress and its steps in order with who and which machine; managers change the
 // status (If-Match with the job's ETag) and the assignees there; operators work their own steps.
 import * as api from "../api.js";
-import {badge, day, fill, h, link} from "../dom.js";
+import {badge, day, fill, h, link, moment as when} from "../dom.js";
 import {keepFresh, notice} from "../live.js";
 import {atLeast, move, moveButtons, movesFor, processesOf} from "../steps.js";
 import {machineNames} from "./machine.js";
@@ -16,9 +16,6 @@ const JOB_TRANSITIONS = {
 const OPEN_JOB = new Set(["draft", "active", "in_progress", "on_hold"]);
 const HEADINGS = ["#", "Step", "Status", "Assigned to", "Machine", "Started", "Completed", ""];
 
-function when(value) {
-  return value ? new Date(value).toLocaleString() : "—";
-}
 
 async function people(user) {
   if (!atLeast(user, "manager")) return null;  // only managers may list users (to assign work)

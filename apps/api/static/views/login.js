@@ -45,6 +45,7 @@ export function render(main, {message, done}) {
     }
   });
   fill(main, form);
+  main.removeAttribute("aria-busy");
   document.getElementById("bar").hidden = true;
   document.title = "Log in · Shop floor";
   username.focus();
