@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import http_pairs  # noqa: E402
 import list_pairs  # noqa: E402
+import page_cost  # noqa: E402
 import report  # noqa: E402
 import sql_pairs  # noqa: E402
 from harness import database_server, say, seeded_database, standby_of  # noqa: E402  (also puts the project root on sys.path)
@@ -36,6 +37,8 @@ def settings(args):
         "wrk_repeats": 1 if quick else 3,
         "burst_rounds": 2 if quick else 5,
         "skip_http": args.skip_http,
+        # an open dashboard left alone this long, then the server alone as long (bench/page_cost.py)
+        "page_idle_seconds": 5 * args.seconds if args.seconds else (30 if quick else 60),
     }
 
 
@@ -89,6 +92,8 @@ def run(config):
             with standby_of(server_url, big.rsplit("/", 1)[1]) as standby_url:
                 if standby_url:
                     rows.append(http_pairs.replica_reads(big, standby_url, seconds, repeats))
+            say("web page: load to the first numbers, idle open dashboard (headless Chromium)")
+            facts["page"] = page_cost.markdown(page_cost.measure(big, config["page_idle_seconds"]), config["jobs"])
     return rows, facts
 
 
