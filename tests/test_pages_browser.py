@@ -63,6 +63,15 @@ def tile_values(driver):
         " t => [t.dataset.stat, t.querySelector('.value').textContent])")}
 
 
+def expected_tiles(stats):
+    """Return what the tiles must show for an answer of /api/dashboard/stats."""
+    return {"jobs.total": stats["jobs"]["total"], "jobs.overdue": stats["jobs"]["overdue"],
+            **{f"jobs.{status}": stats["jobs"][status] for status in
+               ("draft", "active", "in_progress", "on_hold", "completed", "cancelled")},
+            "tasks.open": stats["tasks"]["pending"] + stats["tasks"]["in_progress"],
+            "machines.total": sum(stats["machines"].values()), "users.active": stats["users"]["active"]}
+
+
 def assert_clean(driver, base_url):
     assert console_errors(driver) == []
     assert foreign_requests(driver, base_url) == []
@@ -86,12 +95,7 @@ def test_manager_sees_the_stats_and_a_new_job_within_5_seconds(page, shop):
     log_in(page, server.base_url, "manager")
     stats = api(shop, "GET", "/api/dashboard/stats", "manager")[2]
     wait_for(page, lambda d: len(by_css(d, ".chart")) == 2 and by_css(d, "#overdue-jobs table"))
-    shown = tile_values(page)
-    assert shown == {"jobs.total": stats["jobs"]["total"], "jobs.overdue": stats["jobs"]["overdue"],
-                     **{f"jobs.{status}": stats["jobs"][status] for status in
-                        ("draft", "active", "in_progress", "on_hold", "completed", "cancelled")},
-                     "tasks.open": stats["tasks"]["pending"] + stats["tasks"]["in_progress"],
-                     "machines.total": sum(stats["machines"].values()), "users.active": stats["users"]["active"]}
+    assert tile_values(page) == expected_tiles(stats)
     overdue = api(shop, "GET", "/api/jobs?overdue=true&sort=due_date&order=asc", "manager")[2]["items"]
     assert texts(page, "#overdue-jobs tbody tr td:first-child a") == [job["job_number"] for job in overdue]
     screenshot(page, str(SCREENSHOTS / "dashboard.png"))
@@ -155,13 +159,35 @@ def test_operator_starts_and_completes_while_a_second_tab_gets_412(page, shop):
 def test_viewer_is_offered_nothing_the_api_would_refuse(page, shop):
     server, ids = shop[0], shop[3]
     log_in(page, server.base_url, "viewer")
-    assert by_css(page, ".tile")
+    assert tile_values(page) == expected_tiles(api(shop, "GET", "/api/dashboard/stats", "viewer")[2])
     page.get(f"{server.base_url}/#/jobs/{ids['jobs'][0]}")
     wait_for(page, lambda d: by_css(d, "#job-progress"))
     assert not by_css(page, "main button, main select")
+    page.get(f"{server.base_url}/#/machines")
+    wait_for(page, lambda d: len(texts(d, "main tbody tr")) == len(ids["machines"]))
     page.get(f"{server.base_url}/#/machines/{ids['machines'][0]}")
     wait_for(page, lambda d: by_css(d, "#machine-queue tbody tr"))
     assert not by_css(page, "main button, main select")
+    assert_clean(page, server.base_url)
+
+
+def test_login_and_logout_with_the_keyboard_alone(page, shop):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    server = shop[0]
+    page.get(server.base_url + "/")
+    wait_for(page, lambda d: d.execute_script("return document.activeElement.id") == "username")
+    ActionChains(page).send_keys("manager", Keys.TAB, "demo", Keys.ENTER).perform()
+    wait_for(page, lambda d: by_css(d, ".tile"), message="no dashboard after a keyboard login")
+    # A new view takes the focus (screen readers start there); the bar with Log out is just before it.
+    assert page.execute_script("return document.activeElement.id") == "main"
+    for _ in range(6):
+        ActionChains(page).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+        if page.execute_script("return document.activeElement.id") == "logout":
+            break
+    ActionChains(page).send_keys(Keys.ENTER).perform()
+    wait_for(page, lambda d: by_css(d, "#username"), message="no login form after a keyboard logout")
     assert_clean(page, server.base_url)
 
 

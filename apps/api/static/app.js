@@ -74,6 +74,7 @@ async function route() {
   main.setAttribute("aria-busy", "true");
   fill(main, h("p", {className: "loading"}, "Loading…"));
   stopView = view.render(main, {params: found.slice(1), user: api.user(), sessionEnded: toLogin}) || (() => {});
+  main.focus({preventScroll: true});  // keyboard and screen reader users start in the new view
   return undefined;
 }
 

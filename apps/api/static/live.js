@@ -61,15 +61,3 @@ export function keepFresh(task, everyMs, {sessionEnded}) {
     document.removeEventListener("visibilitychange", onVisible);
   };
 }
-
-/** Run a one-off action (a button) and report its failure in the status line; return whether it worked. */
-export async function act(action, {sessionEnded}) {
-  try {
-    await action();
-    return true;
-  } catch (error) {
-    if (error instanceof SessionEnded) sessionEnded(error.message);
-    else notice(explain(error) === error.message ? error.message : `${explain(error)} Try again.`, "error");
-    return false;
-  }
-}
