@@ -59,7 +59,8 @@ export function day(value) {
   if (!value) return "—";
   const parsed = new Date(`${value}T00:00:00Z`);
   if (Number.isNaN(parsed.getTime())) return String(value);
-  return (parsed.getUTCFullYear() === new Date().getUTCFullYear() ? THIS_YEAR : DATE).format(parsed);
+  const format = parsed.getUTCFullYear() === new Date().getUTCFullYear() ? THIS_YEAR : DATE;
+  return format.format(parsed).replace(/ /g, "\u00a0");  // a date never breaks over two lines
 }
 
 /** Format a timestamp (or none) as a short local date and time. */
