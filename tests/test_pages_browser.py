@@ -40,7 +40,6 @@ def browser():
 @pytest.fixture
 def page(browser, shop):
     """The browser on a blank tab with no session, its console read empty."""
-    browser.delete_all_cookies()
     for handle in browser.window_handles[1:]:
         browser.switch_to.window(handle)
         browser.close()
@@ -125,7 +124,9 @@ def test_operator_starts_and_completes_while_a_second_tab_gets_412(page, shop):
     first = by_css(page, "#queue tbody tr[data-step-id]")[0]
     assert int(first.get_attribute("data-step-id")) == mine[0]["id"]
     assert mine[0]["job_number"] in first.text and mine[0]["customer_name"] in first.text
-    assert by_css(page, "#unread-count")
+    unread = api(shop, "GET", "/api/notifications?unread=true", "operator1")[2]
+    assert texts(page, "#unread-count") == [str(unread["unread"])] and unread["unread"] == 2
+    assert texts(page, "#notifications li a") == [item["message"] for item in unread["items"]]
     screenshot(page, str(SCREENSHOTS / "operator-queue.png"))
     page.set_window_size(1280, 900)
 
@@ -209,13 +210,28 @@ def test_manager_changes_a_jobs_status_on_its_page(page, shop):
     assert_clean(page, server.base_url)
 
 
-def test_phone_width_fits_without_sideways_scrolling(page, shop):
+def test_phone_and_tablet_widths_fit_without_sideways_scrolling(page, shop):
     server = shop[0]
     page.set_window_size(390, 844)
     log_in(page, server.base_url, "manager")
     wait_for(page, lambda d: len(by_css(d, ".chart")) == 2)
     assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, str(SCREENSHOTS / "dashboard-phone.png"), whole=False)
+    assert_clean(page, server.base_url)
+    by_css(page, "#logout")[0].click()
+    wait_for(page, lambda d: by_css(d, "#username"))
+    for width, height in ((390, 844), (768, 1024)):  # a phone, then a tablet upright by the machine
+        page.set_window_size(width, height)
+        page.get(server.base_url + "/static/icon.svg")
+        log_in(page, server.base_url, "operator1")
+        wait_for(page, lambda d: by_css(d, "#queue tbody tr[data-step-id] button"))
+        assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), width
+        # nor inside the queue's table: every button can be reached without scrolling it sideways
+        assert page.execute_script("const w = document.querySelector('#queue .table-wrap');"
+                                   " return w.scrollWidth <= w.clientWidth"), width
+        screenshot(page, str(SCREENSHOTS / f"operator-queue-{width}.png"), whole=False)
+        by_css(page, "#logout")[0].click()
+        wait_for(page, lambda d: by_css(d, "#username"))
     assert_clean(page, server.base_url)
 
 

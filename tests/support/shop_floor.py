@@ -1,4 +1,5 @@
-"""A small shop in plain SQL for the browser tests: customers, machines, jobs over six months, operator steps."""
+"""A small shop in plain SQL for the browser tests: customers, machines, jobs over six months, operator1's
+steps and two unread notifications."""
 from datetime import datetime, timedelta, timezone
 
 from tests.support.factories import add_customer
@@ -49,4 +50,8 @@ def arrange_shop(conn, operator_id):
                     "CASE WHEN %(status)s = 'completed' THEN now() END FROM processes WHERE code = %(process)s",
                     {"job": jobs[-1], "order": order, "status": step_status, "user": operator_id,
                      "machine": None if machine is None else machines[machine], "process": process})
+        cur.execute("INSERT INTO notifications (user_id, kind, message, job_id) VALUES "
+                    "(%(user)s, 'step_assigned', 'You were assigned Cut of Window vinyl, 6 panes', %(first)s), "
+                    "(%(user)s, 'job_status', 'Trade show banner 3 m is now active', %(second)s)",
+                    {"user": operator_id, "first": jobs[0], "second": jobs[1]})
     return {"customers": customers, "machines": machines, "jobs": jobs}

@@ -1,7 +1,7 @@
 // The operator's queue: their steps across jobs, most urgent first, with Start / Complete / Skip, and their
 // unread notifications. The list reloads after every move and whenever a new notification arrives.
 import * as api from "../api.js";
-import {badge, count, day, fill, h, link} from "../dom.js";
+import {badge, count, day, fill, h, link, moment} from "../dom.js";
 import {keepFresh, notice} from "../live.js";
 import {moveButtons, move, movesFor, processesOf} from "../steps.js";
 import {machineNames} from "./machine.js";
@@ -70,11 +70,11 @@ export function render(main, context) {
       await checkInbox();
     }}, "Mark all read") : null;
     fill(inbox, h("div", {className: "heading"},
-      h("h2", {id: "inbox-title"}, "Notifications ", h("span", {className: "count", id: "unread-count",
+      h("h2", {id: "inbox-title"}, "Notifications ", h("span", {className: page.unread ? "count" : "count zero", id: "unread-count",
         "aria-label": `${page.unread} unread`}, String(page.unread))), markAll),
       page.items.length ? h("ul", {}, page.items.map((item) => h("li", {},
         item.job_id ? link(`/jobs/${Number(item.job_id)}`, item.message) : item.message,
-        h("time", {datetime: item.created_at}, ` · ${new Date(item.created_at).toLocaleString()}`))))
+        h("time", {datetime: item.created_at}, ` · ${moment(item.created_at)}`))))
         : h("p", {className: "hint"}, "No unread notifications."));
   }
 
