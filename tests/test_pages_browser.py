@@ -8,6 +8,10 @@ the screenshots shown in README (docs/screenshots/).
 import time
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from apps.api.config import PROJECT_ROOT
 from tests.support.apps import NO_DATABASE, module_app
@@ -173,9 +177,6 @@ def test_viewer_is_offered_nothing_the_api_would_refuse(page, shop):
 
 
 def test_login_and_logout_with_the_keyboard_alone(page, shop):
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.keys import Keys
-
     server = shop[0]
     page.get(server.base_url + "/")
     wait_for(page, lambda d: d.execute_script("return document.activeElement.id") == "username")
@@ -201,12 +202,21 @@ def test_manager_changes_a_jobs_status_on_its_page(page, shop):
     job = api(shop, "GET", f"/api/jobs/{job_id}", "manager")[2]
     assert f"{job['steps_completed']} of {job['steps_total']} steps done" in page.find_element("css selector",
                                                                                               ".facts").text
-    from selenium.webdriver.support.ui import Select
-
     Select(by_css(page, "#job-status")[0]).select_by_value("on_hold")
     by_css(page, "form.inline button[type=submit]")[0].click()
     wait_for(page, lambda d: "on hold" in d.find_element("css selector", "#job-status-value").text.lower())
     assert api(shop, "GET", f"/api/jobs/{job_id}", "manager")[2]["status"] == "on_hold"
+
+    step = api(shop, "GET", f"/api/jobs/{job_id}", "manager")[2]["steps"][1]
+    operator2 = shop[1].user_id("operator2")
+    for _ in range(5):  # the page redraws after the status change: take the select it shows now
+        try:
+            Select(by_css(page, f"#assign-{step['id']}")[0]).select_by_value(str(operator2))
+            break
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    wait_for(page, lambda d: api(shop, "GET", f"/api/steps/{step['id']}", "manager")[2]["assigned_to"] == operator2,
+             message="the step was not reassigned")
     assert_clean(page, server.base_url)
 
 
