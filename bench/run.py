@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import audit_lists  # noqa: E402
 import http_pairs  # noqa: E402
 import list_pairs  # noqa: E402
+import page_cost  # noqa: E402
 import report  # noqa: E402
 import sql_pairs  # noqa: E402
 from harness import database_server, say, seeded_database, standby_of  # noqa: E402  (also puts the project root on sys.path)
@@ -39,6 +40,8 @@ def settings(args):
         "skip_http": args.skip_http,
         # Audit rows of the two histories of bench/audit_lists.py (the goal: 10M).
         "audit_rows": [min(20_000, jobs * 5), min(200_000, jobs * 50)] if quick else [100_000, 10_000_000],
+        # an open dashboard left alone this long, then the server alone as long (bench/page_cost.py)
+        "page_idle_seconds": 5 * args.seconds if args.seconds else (30 if quick else 60),
     }
 
 
@@ -99,6 +102,8 @@ def run(config):
             with standby_of(server_url, big.rsplit("/", 1)[1]) as standby_url:
                 if standby_url:
                     rows.append(http_pairs.replica_reads(big, standby_url, seconds, repeats))
+            say("web page: load to the first numbers, idle open dashboard (headless Chromium)")
+            facts["page"] = page_cost.markdown(page_cost.measure(big, config["page_idle_seconds"]), config["jobs"])
     return rows, facts
 
 

@@ -34,5 +34,7 @@ def test_bench_runs_end_to_end_and_writes_table_and_chart(tmp_path, monkeypatch)
     import audit_lists
     for label, _, _ in audit_lists.CASES:
         assert f"\n| {label} |" in lists_table
+    page_section = markdown.read_text().split("## Web page")[1]
+    assert "to the first numbers" in page_section and "idle open dashboard: requests per minute" in page_section
     [png] = tmp_path.glob("*.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -27,7 +27,8 @@ def create_app(test_config=None):
     from .web.jsonio import IsoJSONProvider
     from .resources import register_blueprints
 
-    app = Flask(__name__)
+    # No app-wide static folder: the pages blueprint serves apps/api/static under the pages' own headers.
+    app = Flask(__name__, static_folder=None)
     app.json = IsoJSONProvider(app)
     app.cli = LazyCommands(app.name)
     app.config.from_mapping(config.as_flask_config())

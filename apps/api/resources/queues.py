@@ -3,7 +3,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from flask import Blueprint, g
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..web.auth import require_role
 from ..db import Queries, read_cursor
@@ -43,6 +43,7 @@ class QueuedStep(BaseModel):
     due_date: date | None
     priority: Literal["low", "normal", "high", "urgent"]
     job_status: Literal["draft", "active", "in_progress", "on_hold", "completed", "cancelled"]
+    etag: str = Field(description="The step's strong ETag (as GET /api/steps/<id> answers it), for If-Match")
 
 
 class MyStepsQuery(PageQuery):
