@@ -18,7 +18,7 @@ def create_app(test_config=None):
         config.JWT_SECRET_KEY = dev_secret(config.DATA_DIR)
     config.validate()
 
-    from .web import auth, compression, errors
+    from .web import auth, compression, errors, guards
     from . import cache, db
     from .ops import heartbeat, logs, metrics, overdue
     from .commands import LazyCommands
@@ -46,6 +46,7 @@ def create_app(test_config=None):
     metrics.init_app(app)
     logs.init_app(app)
     register_blueprints(app)
+    guards.init_app(app)
     return app
 
 

@@ -57,7 +57,13 @@ def _serve(env):
 
 def main():
     """Bootstrap the database and serve in the foreground until stopped."""
-    if os.environ.get("APP_ENV", "development") == "development":
+    said = os.environ.get("APP_ENV", "")
+    if os.environ.get("DATABASE_URL") and not said:
+        # A database of one's own may be a production one: demo users (password "demo") and development's
+        # relaxed checks only when asked for out loud.
+        sys.exit("refusing to start: DATABASE_URL is set but APP_ENV is not; say APP_ENV=production, or "
+                 "APP_ENV=development for demo data")
+    if (said or "development") == "development":
         load_env_file(PROJECT_ROOT / ".env.dev")
     try:
         config = Config.from_env().validate()
@@ -77,7 +83,8 @@ def main():
     try:
         migrate.upgrade(database_url, log=lambda line: say(line), lock_timeout_ms=config.MIGRATION_LOCK_TIMEOUT_MS,
                         attempts=config.MIGRATION_LOCK_ATTEMPTS)
-        if not config.is_production and not _has_users(database_url):
+        # Demo data: on the embedded server, or on one's own database with APP_ENV=development said above.
+        if config.APP_ENV == "development" and not _has_users(database_url):
             from .seed import seed
 
             say(f"seeding demo data ({DEMO_CUSTOMERS} customers, {DEMO_JOBS} jobs)")

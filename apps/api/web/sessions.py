@@ -1,7 +1,8 @@
 """Login sessions kept in PostgreSQL, and each worker's one-second view of whether a session is live.
 
 A login starts a session; its access and refresh tokens carry the session id (claim "sid"). A token is
-honoured only while its session is live and its user active with the token's role. Refresh rotates the
+honoured only while its session is live and its user active with the token's role. A session lives at most
+SESSION_MAX_AGE seconds from its login, however often it is refreshed. Refresh rotates the
 session's one valid refresh token; presenting a spent one ends the session (RFC 9700 reuse detection).
 """
 import threading
@@ -56,7 +57,8 @@ def _load_role(sid, subject):
     except (TypeError, ValueError):
         return None
     with connection() as conn, conn.cursor() as cur:
-        cur.execute(queries.get_session_state, {"sid": sid, "user_id": user_id})
+        cur.execute(queries.get_session_state, {"sid": sid, "user_id": user_id,
+                                                "max_age": current_app.config["SESSION_MAX_AGE"]})
         row = cur.fetchone()
     return row[0] if row else None
 
@@ -77,26 +79,34 @@ def forget_states():
     current_app.extensions["session_states"].forget()
 
 
-def _tokens(user_id, role, sid, refresh_jti, fresh):
+def _tokens(user_id, role, sid, refresh_jti, fresh, refresh_expires_at):
     claims = {"role": role, "sid": sid}
     identity = str(user_id)
+    # The refresh token's own expiry is its session row's: never past the session's absolute lifetime.
+    refresh_for = max(refresh_expires_at - datetime.now(timezone.utc), timedelta(seconds=1))
     return (create_access_token(identity=identity, additional_claims=claims, fresh=fresh),
-            create_refresh_token(identity=identity, additional_claims=dict(claims, jti=refresh_jti)))
+            create_refresh_token(identity=identity, additional_claims=dict(claims, jti=refresh_jti),
+                                 expires_delta=refresh_for))
 
 
 def _refresh_expiry():
     return datetime.now(timezone.utc) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
 
 
+def _max_age():
+    return current_app.config["SESSION_MAX_AGE"]
+
+
 def start(cur, user_id, role):
     """Start a session for a password login; return its (fresh access token, refresh token)."""
     sid, refresh_jti = str(uuid.uuid4()), str(uuid.uuid4())
     user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX].replace("\x00", "")
+    expires_at = min(_refresh_expiry(), datetime.now(timezone.utc) + timedelta(seconds=_max_age()))
     cur.execute(queries.insert_session, {"sid": sid, "user_id": user_id, "refresh_jti": refresh_jti,
-                                         "expires_at": _refresh_expiry(), "ip": client_ip(),
+                                         "expires_at": expires_at, "ip": client_ip(),
                                          "user_agent": user_agent})
     cur.execute(queries.purge_old_sessions)
-    return _tokens(user_id, role, sid, refresh_jti, fresh=FRESH_FOR)
+    return _tokens(user_id, role, sid, refresh_jti, FRESH_FOR, expires_at)
 
 
 def rotate(cur, claims):
@@ -108,12 +118,12 @@ def rotate(cur, claims):
     refresh_jti = str(uuid.uuid4())
     cur.execute(queries.rotate_refresh, {"sid": claims["sid"], "user_id": int(claims["sub"]),
                                          "presented_jti": claims["jti"], "new_jti": refresh_jti,
-                                         "expires_at": _refresh_expiry()})
+                                         "expires_at": _refresh_expiry(), "max_age": _max_age()})
     row = cur.fetchone()
     if row is None:
         end(cur, claims["sid"], int(claims["sub"]), "refresh token reused")
         return None
-    return _tokens(int(claims["sub"]), row["role"], claims["sid"], refresh_jti, fresh=False)
+    return _tokens(int(claims["sub"]), row["role"], claims["sid"], refresh_jti, False, row["expires_at"])
 
 
 def end(cur, sid, user_id, reason):
@@ -130,5 +140,6 @@ def end_all(cur, user_id, reason):
 
 def list_live(cur, user_id, current_sid):
     """Return `user_id`'s live sessions, newest first, flagging the caller's own."""
-    cur.execute(queries.list_live_sessions, {"user_id": user_id, "current_sid": current_sid})
+    cur.execute(queries.list_live_sessions, {"user_id": user_id, "current_sid": current_sid,
+                                             "max_age": _max_age()})
     return cur.fetchall()
