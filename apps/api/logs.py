@@ -2,12 +2,15 @@
 import json
 import logging
 import os
+import random
 import re
 import sys
 import time
 from datetime import datetime, timezone
 
 from flask import g, has_request_context, request
+
+from .log_writer import LineWriter
 
 log = logging.getLogger("apps.api.request")
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -38,13 +41,41 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+class QueuedLineHandler(logging.Handler):
+    """Format a record in the caller's thread (it may need the request) and queue the line for the writer."""
+
+    def __init__(self, writer):
+        super().__init__()
+        self.writer = writer
+        self.setFormatter(JsonFormatter())
+
+    def createLock(self):
+        self.lock = None  # SimpleQueue.put is thread-safe: no handler lock for threads to queue on
+
+    def handle(self, record):
+        if self.filter(record):
+            self.emit(record)
+        return record
+
+    def emit(self, record):
+        try:
+            self.writer.put(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+_writer = []  # this process's LineWriter once configure_logging ran (there is one stderr per process)
+
+
 def configure_logging(level="INFO"):
-    """Send every log record of this process to stderr as JSON lines (once per process)."""
+    """Send every log record of this process to stderr as JSON lines, written by one thread (once per process)."""
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    if not _writer:
+        sys.stderr.flush()
+        _writer.append(LineWriter(sys.stderr.fileno()))
+    handler = QueuedLineHandler(_writer[0])
     root.handlers = [handler]
     # The logging HOWTO's "Optimization": the JSON line has its own pid and no source location, so skip
     # the caller's frame walk and the thread and process lookups of every record (one per request).
@@ -55,6 +86,12 @@ def configure_logging(level="INFO"):
     for name in ("gunicorn.error", "gunicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+
+
+def flush():
+    """Wait until this process's queued log lines are written (tests; at exit it happens by itself)."""
+    if _writer:
+        _writer[0].flush()
 
 
 def add_db_time(milliseconds):
@@ -71,7 +108,8 @@ def add_cache_time(milliseconds):
 
 def _start_request():
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = given if given and _REQUEST_ID.match(given) else os.urandom(16).hex()
+    # A correlation id, not a secret: the per-process generator (reseeded at fork) saves a system call.
+    g.request_id = given if given and _REQUEST_ID.match(given) else f"{random.getrandbits(128):032x}"
     g.request_started = time.perf_counter()
 
 
@@ -84,6 +122,9 @@ def _finish_request(response):
         f"db;dur={g.get('db_ms', 0.0):.2f}, cache;dur={g.get('cache_ms', 0.0):.2f}, "
         f"total;dur={duration_ms:.2f}")
     slow = duration_ms >= current_app.config["SLOW_REQUEST_MS"]
+    level = logging.WARNING if slow else logging.INFO
+    if not log.isEnabledFor(level):
+        return response
     fields = {
         "event": "request", "method": request.method,
         "route": request.url_rule.rule if request.url_rule else None,
@@ -91,8 +132,13 @@ def _finish_request(response):
         "status": response.status_code, "duration_ms": round(duration_ms, 2),
         "user_id": g.get("user_id"), "ip": request.remote_addr,
     }
-    log.log(logging.WARNING if slow else logging.INFO, "slow request" if slow else "request",
-            extra=fields)
+    message = "slow request" if slow else "request"
+    root_handlers = logging.root.handlers
+    if len(root_handlers) == 1 and type(root_handlers[0]) is QueuedLineHandler and not log.handlers:
+        # Served (configure_logging ran): the writer thread formats the line; no LogRecord, no handler lock.
+        _writer[0].put((time.time(), "warning" if slow else "info", message, log.name, fields, g.get("request_id")))
+    else:
+        log.log(level, message, extra=fields)  # tests (caplog) and anyone who gave this logger a handler
     return response
 
 
