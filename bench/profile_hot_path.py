@@ -1,4 +1,4 @@
-"""Profile a cached /api/dashboard/stats hit with py-spy: one make run worker sampled while wrk drives it.
+"""Profile a cached /api/dashboard/stats hit with py-spy: one make run worker sampled (the thread holding the GIL) under wrk.
 
     .venv/bin/python bench/profile_hot_path.py --out bench/results/profile-after   # its own embedded database
 
@@ -27,7 +27,7 @@ def record(pid, seconds, out_txt, rate=200):
     """Sample process `pid` with py-spy for `seconds`; write its collapsed stacks to `out_txt`."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     subprocess.run([py_spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", str(rate),
-                    "--format", "raw", "--nonblocking", "--output", str(out_txt)],
+                    "--format", "raw", "--gil", "--nonblocking", "--output", str(out_txt)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -53,7 +53,7 @@ def summary(collapsed_text, top=30):
             inclusive[name] += count
         if frames:
             own[frames[-1]] += count
-    lines = [f"{total} samples (py-spy, non-idle threads of one worker)", "",
+    lines = [f"{total} samples (py-spy --gil: the thread holding the GIL, i.e. Python CPU, of one worker)", "",
              "| function | inclusive | self |", "|---|---:|---:|"]
     for name, count in inclusive.most_common(top):
         lines.append(f"| `{name}` | {100 * count / total:.1f} % | {100 * own[name] / total:.1f} % |")

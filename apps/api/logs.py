@@ -117,8 +117,9 @@ def _finish_request(response):
     from flask import current_app
 
     duration_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
-    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-    response.headers["Server-Timing"] = (
+    # add, not set: no scan for an earlier value (nothing else sets these two).
+    response.headers.add(REQUEST_ID_HEADER, g.get("request_id", ""))
+    response.headers.add("Server-Timing", 
         f"db;dur={g.get('db_ms', 0.0):.2f}, cache;dur={g.get('cache_ms', 0.0):.2f}, "
         f"total;dur={duration_ms:.2f}")
     slow = duration_ms >= current_app.config["SLOW_REQUEST_MS"]
