@@ -7,6 +7,7 @@
 Writes bench/results/<date>.md and bench/results/<date>.png (or into --out).
 """
 import argparse
+import importlib
 import os
 import platform
 import sys
@@ -16,11 +17,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import hot_path  # noqa: E402
 import http_pairs  # noqa: E402
 import list_pairs  # noqa: E402
 import report  # noqa: E402
 import sql_pairs  # noqa: E402
 from harness import database_server, say, seeded_database, standby_of  # noqa: E402  (also puts the project root on sys.path)
+
+
+# Modules of bench/ whose measure(url, config) adds rows to the HTTP part of the run (see run()).
+EXTRA_HTTP_MODULES = ()
 
 
 def settings(args):
@@ -82,13 +88,18 @@ def run(config):
         if not config["skip_http"]:
             say("HTTP pairs (gunicorn + wrk)")
             seconds, repeats = config["wrk_seconds"], config["wrk_repeats"]
-            rows.append(http_pairs.hot_path(big, seconds, max(repeats, 3) + 1))
+            # The hot path as a newcomer measures it: make run's server, 5 rounds (quick: 3) rotated.
+            rows.append(hot_path.row(*hot_path.measure(big, http_pairs.SECRET, seconds, 3 if config["quick"] else 5)))
             rows.append(http_pairs.pool_vs_connect(big, seconds, repeats))
             rows += http_pairs.single_flight(big, config["burst_rounds"])
             rows += http_pairs.worker_models(big, seconds, repeats)
             with standby_of(server_url, big.rsplit("/", 1)[1]) as standby_url:
                 if standby_url:
                     rows.append(http_pairs.replica_reads(big, standby_url, seconds, repeats))
+            # Hook: more HTTP measurements of the same run (e.g. the page's first-load and idle costs, a
+            # bench/page_cost.py with measure(url, config) -> rows) are listed in EXTRA_HTTP_MODULES.
+            for name in EXTRA_HTTP_MODULES:
+                rows += importlib.import_module(name).measure(big, config)
     return rows, facts
 
 
