@@ -35,6 +35,8 @@ class SessionStates:
 
     def role_of(self, sid, subject):
         """Return the live session's role (None when it is not live), asking PostgreSQL at most once a second."""
+        if not isinstance(sid, str) or not isinstance(subject, str):
+            return None  # not claims this service writes: no live session
         key = (sid, subject)
         found = self.states.get(key)
         now = time.monotonic()
