@@ -360,3 +360,16 @@ def test_delete_removes_the_job_and_its_steps_and_audits(client, auth, db, custo
     assert (user_id, action, entity, entity_id) == (auth.user_id("manager"), "delete", "jobs", job["id"])
     assert changes["title"] == {"old": "Shop front banner", "new": None}
     assert client.get(f"/api/jobs/{job['id']}", headers=auth.headers("viewer")).status_code == 404
+
+
+def test_a_search_within_a_status_is_counted_along_the_status_index(client, auth, db, customer, statements):
+    for index in range(3):
+        add_job(db, customer, "active", None, datetime.now(timezone.utc) - timedelta(days=index), title=f"Banner {index}")
+    statements.clear()
+    body = client.get("/api/jobs?status=active&q=banner&per_page=1", headers=auth.headers("viewer")).get_json()
+    assert body["pagination"]["total"] == 3
+    texts = [query.as_string(db) if hasattr(query, "as_string") else query for query in statements]
+    counts = [text for text in texts if text.startswith("SELECT count(*)")]
+    # The page's order (status, created_at, id) with sorting off: the planner can only walk that index.
+    assert counts and "ORDER BY j.status DESC, j.created_at DESC, j.id DESC" in counts[0], counts
+    assert "SET LOCAL enable_sort = off" in texts

@@ -100,7 +100,7 @@ ORDERS = {(sort, order): Order(f"{sort}.{order}", [key, "j.id"], descending=orde
 # Filtered by status or customer, newest or oldest first: the filter column leads the keys, so the order
 # is that of idx_jobs_status_created_at / idx_jobs_customer_created_at (one range, whatever the skew).
 FILTERED_ORDERS = {(column, order): Order(f"{column},created_at.{order}", [f"j.{column}", "j.created_at", "j.id"],
-                                          descending=order == "desc")
+                                          descending=order == "desc", filter_key=True)
                    for column in ("status", "customer_id") for order in ("asc", "desc")}
 
 
