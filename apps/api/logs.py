@@ -1,4 +1,4 @@
-"""Structured JSON log lines, request ids, slow-request warnings and the Server-Timing header."""
+"""Structured JSON log lines (written by log_writer.py's thread), request ids, slow-request warnings, Server-Timing."""
 import json
 import logging
 import os
@@ -50,7 +50,7 @@ class QueuedLineHandler(logging.Handler):
         self.setFormatter(JsonFormatter())
 
     def createLock(self):
-        self.lock = None  # SimpleQueue.put is thread-safe: no handler lock for threads to queue on
+        self.lock = None  # the writer's deque.append is atomic: no handler lock for threads to queue on
 
     def handle(self, record):
         if self.filter(record):
@@ -88,12 +88,6 @@ def configure_logging(level="INFO"):
         logging.getLogger(name).propagate = True
 
 
-def flush():
-    """Wait until this process's queued log lines are written (tests; at exit it happens by itself)."""
-    if _writer:
-        _writer[0].flush()
-
-
 def add_db_time(milliseconds):
     """Count `milliseconds` of database time against the current request (for Server-Timing)."""
     if has_request_context():
@@ -119,8 +113,8 @@ def _finish_request(response):
     duration_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
     # add, not set: no scan for an earlier value (nothing else sets these two).
     response.headers.add(REQUEST_ID_HEADER, g.get("request_id", ""))
-    response.headers.add("Server-Timing", 
-        f"db;dur={g.get('db_ms', 0.0):.2f}, cache;dur={g.get('cache_ms', 0.0):.2f}, "
+    response.headers.add(
+        "Server-Timing", f"db;dur={g.get('db_ms', 0.0):.2f}, cache;dur={g.get('cache_ms', 0.0):.2f}, "
         f"total;dur={duration_ms:.2f}")
     slow = duration_ms >= current_app.config["SLOW_REQUEST_MS"]
     level = logging.WARNING if slow else logging.INFO
