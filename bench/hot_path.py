@@ -6,6 +6,7 @@ viewer logs in, and wrk (16 connections) alternates between it and bench/bare_ap
 gunicorn settings, the order rotated each round. The ratio is taken within each round (back to back).
 """
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -122,9 +123,10 @@ def alternate(targets, headers, seconds, rounds):
 
 
 def measure(database_url, secret, seconds, rounds, log_dir=None):
-    """Measure make run's cached stats and health against the bare app; return the samples and the log size."""
+    """Measure make run's cached stats and health against the bare app; return the samples and the log's bytes."""
     import json
 
+    own_dir = log_dir is None
     log_dir = Path(log_dir or tempfile.mkdtemp(prefix="printshop-hot-path-"))
     log_path = log_dir / "make-run.log"
     with make_run(database_url, secret, log_path) as server:
@@ -136,10 +138,13 @@ def measure(database_url, secret, seconds, rounds, log_dir=None):
             targets = {"bare": (bare.base_url + "/api/dashboard/stats", bare.process.pid)}
             targets.update({route: (server.base_url + route, server.master) for route in ROUTES})
             samples = alternate(targets, headers, seconds, rounds)
+    log_bytes = log_path.stat().st_size
+    if own_dir:
+        shutil.rmtree(log_dir, ignore_errors=True)
     for name, runs in samples.items():
         if any(run["errors"] for run in runs):
             say(f"hot path: {name} had errors: {[run['errors'] for run in runs]}")
-    return samples, log_path.stat().st_size
+    return samples, log_bytes
 
 
 def row(samples, log_bytes):
