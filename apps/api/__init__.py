@@ -2,8 +2,19 @@
 import os
 
 from flask import Flask
+from flask.sessions import SessionInterface
 
 from .config import PROJECT_ROOT, Config, load_env_file
+
+
+class NoCookieSession(SessionInterface):
+    """Give every request Flask's null session: the API authenticates by bearer token, never by cookie."""
+
+    def open_session(self, app, request):
+        return None  # Flask then uses make_null_session(): an empty session that is never saved
+
+    def save_session(self, app, session, response):
+        return None
 
 
 def create_app(test_config=None):
@@ -33,6 +44,8 @@ def create_app(test_config=None):
     app.cli = LazyCommands(app.name)
     app.config.from_mapping(config.as_flask_config())
     app.config["SECRET_KEY"] = config.JWT_SECRET_KEY
+    # Bearer tokens only: no cookie session, so no signed-cookie serializer built on every request.
+    app.session_interface = NoCookieSession()
     if config.FORWARDED_ALLOW_IPS:
         # Behind proxies: the client address and scheme come from X-Forwarded-* sent by these peers only.
         app.wsgi_app = ForwardedFrom(app.wsgi_app, parse_allowed(config.FORWARDED_ALLOW_IPS))

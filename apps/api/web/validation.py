@@ -63,7 +63,8 @@ class Body(BaseModel):
 class Query(BaseModel):
     """Base for query strings: unknown parameters are rejected."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Frozen: the defaults of an empty query string are validated once and shared (see parse_query).
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class NoQuery(Query):
@@ -143,8 +144,21 @@ def _query_form_errors(model, raw):
     return errors
 
 
+@lru_cache(maxsize=None)
+def _empty_query(model):
+    """Return `model` validated from no parameters, or None when it needs some (validated per request then)."""
+    try:
+        return model.model_validate({})
+    except PydanticValidationError:
+        return None
+
+
 def parse_query(model):
     """Return the query string validated as `model` (400 unreadable, 422 out of range)."""
+    if not request.query_string:
+        empty = _empty_query(model)  # most reads send none: no parsing, no validation on the hot path
+        if empty is not None:
+            return empty
     raw = {}
     for key in request.args:
         values = request.args.getlist(key)
