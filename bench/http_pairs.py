@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import psycopg2
 
-from cpu import bare_server, measured_wrk
+from cpu import measured_wrk
 from harness import ratio, say
 
 from tests.support.gunicorn import GunicornServer
@@ -74,35 +74,6 @@ def _cpu_note(samples, slow, fast):
     return (f"server CPU/request {statistics.median(r['cpu_us'] for r in samples[slow]):,.0f} vs "
             f"{statistics.median(r['cpu_us'] for r in samples[fast]):,.0f} µs "
             f"(ratio per round {min(ratios):.2f}-{max(ratios):.2f})")
-
-
-HOT_PATH_TARGETS = ("bare", "/api/dashboard/stats", "/api/auth/token", "/api/health")
-
-
-def hot_path(url, seconds, rounds):
-    """Server CPU per request of a cached /api/dashboard/stats hit against the bare framework's route.
-
-    The ratio is taken within each round (the pair back to back); its median over the rounds is reported.
-    """
-    with serve(url) as server:
-        headers = token(server)
-        _, _, body = server.request("GET", "/api/dashboard/stats", headers=headers)
-        with bare_server(SECRET, json.dumps(body).encode()) as bare:
-            targets = {name: (bare.base_url + "/api/dashboard/stats", bare.process.pid) if name == "bare"
-                       else (server.base_url + name, server.process.pid) for name in HOT_PATH_TARGETS}
-            samples = alternating(targets, headers, seconds, rounds)
-    ratios = _round_ratios(samples, "/api/dashboard/stats", "bare", "cpu_us")
-    cpu = {name: _summary(runs, "cpu_us") for name, runs in samples.items()}
-    rps = {name: _summary(runs) for name, runs in samples.items()}
-    ratio_median = statistics.median(ratios)
-    note = (f"cached = {ratio_median:.2f}x the bare app's CPU (per round {min(ratios):.2f}-{max(ratios):.2f}); "
-            f"µs/request: /api/auth/token {cpu['/api/auth/token'][0]:.0f}, /api/health {cpu['/api/health'][0]:.0f}; "
-            f"req/s: bare {rps['bare'][0]:,.0f}, cached {rps['/api/dashboard/stats'][0]:,.0f}")
-    row = _row("cache hit vs bare framework (server CPU)",
-               "bare Flask + flask-jwt-extended vs cached /api/dashboard/stats, CPU µs per request",
-               cpu["bare"], cpu["/api/dashboard/stats"], "us", "cached <= 1.05x the bare CPU", note)
-    row["ratio"] = f"{1 / ratio_median:.2f}x"
-    return row
 
 
 def pool_vs_connect(url, seconds, repeats):

@@ -69,7 +69,7 @@ def _params(resource, query):
     if resource == "customers":
         return {"pattern": pattern}
     return {"status": query.get("status"), "customer_id": query.get("customer_id"),
-            "overdue": {"true": True}.get(query.get("overdue")), "pattern": pattern}
+            "overdue": {"true": True}.get(query.get("overdue")), "pattern": pattern, "job_number": None}
 
 
 def _order(resource, query, orders):

@@ -41,6 +41,12 @@ def markdown(rows, facts, config):
                   "Old: exact count(*) + OFFSET, as before issue 15; new: the endpoint as it runs now "
                   "(cursor, bounded count, 422 for search terms no index can serve). Page size 20.", "",
                   facts["lists"]]
+    if facts.get("audit_lists"):
+        lines += ["", "## Audit and notifications lists at two sizes of history (Server-Timing `db`, ms; median)",
+                  "", "bench/audit_lists.py: the audit log partitioned by month over 13 months; page size 20.", "",
+                  facts["audit_lists"]]
+    if facts.get("page"):
+        lines += ["", "## Web page: load to the first numbers, and an idle open dashboard", "", facts["page"]]
     lines.append("")
     return "\n".join(lines)
 

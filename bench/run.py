@@ -16,11 +16,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import audit_lists  # noqa: E402
+import hot_path  # noqa: E402
 import http_pairs  # noqa: E402
 import list_pairs  # noqa: E402
+import page_cost  # noqa: E402
 import report  # noqa: E402
 import sql_pairs  # noqa: E402
 from harness import database_server, say, seeded_database, standby_of  # noqa: E402  (also puts the project root on sys.path)
+
 
 
 def settings(args):
@@ -36,6 +40,10 @@ def settings(args):
         "wrk_repeats": 1 if quick else 3,
         "burst_rounds": 2 if quick else 5,
         "skip_http": args.skip_http,
+        # Audit rows of the two histories of bench/audit_lists.py (the goal: 10M).
+        "audit_rows": [min(20_000, jobs * 5), min(200_000, jobs * 50)] if quick else [100_000, 10_000_000],
+        # an open dashboard left alone this long, then the server alone as long (bench/page_cost.py)
+        "page_idle_seconds": 5 * args.seconds if args.seconds else (30 if quick else 60),
     }
 
 
@@ -79,16 +87,26 @@ def run(config):
         facts["lists"] = list_pairs.markdown(list_pairs.measure(list_sizes, config["repeat"]), list_sizes)
         search_url, _ = seeded_database(server_url, "bench_search", 0, customers=config["search_customers"])
         rows += sql_pairs.customer_search(search_url, config["repeat"])
+        say("audit and notifications lists at two sizes of history")
+        audit_rows = config["audit_rows"]
+        facts["audit_lists"] = audit_lists.markdown(audit_lists.measure(server_url, audit_rows, config["repeat"]),
+                                                    audit_rows)
+        converted = min(audit_rows[-1], 1_000_000)
+        facts["audit_lists"] += (f"\n\nMigration 0080 turned a plain audit_logs of {converted:,} rows into the "
+                                 f"partitioned table in {audit_lists.conversion_seconds(server_url, converted):.1f} s.")
         if not config["skip_http"]:
             say("HTTP pairs (gunicorn + wrk)")
             seconds, repeats = config["wrk_seconds"], config["wrk_repeats"]
-            rows.append(http_pairs.hot_path(big, seconds, max(repeats, 3) + 1))
+            # The hot path as a newcomer measures it: make run's server, 5 rounds (quick: 3) rotated.
+            rows.append(hot_path.row(*hot_path.measure(big, http_pairs.SECRET, seconds, 3 if config["quick"] else 5)))
             rows.append(http_pairs.pool_vs_connect(big, seconds, repeats))
             rows += http_pairs.single_flight(big, config["burst_rounds"])
             rows += http_pairs.worker_models(big, seconds, repeats)
             with standby_of(server_url, big.rsplit("/", 1)[1]) as standby_url:
                 if standby_url:
                     rows.append(http_pairs.replica_reads(big, standby_url, seconds, repeats))
+            say("web page: load to the first numbers, idle open dashboard (headless Chromium)")
+            facts["page"] = page_cost.markdown(page_cost.measure(big, config["page_idle_seconds"]), config["jobs"])
     return rows, facts
 
 

@@ -20,7 +20,8 @@ def test_bench_runs_end_to_end_and_writes_table_and_chart(tmp_path, monkeypatch)
     pairs = {row["pair"] for row in rows}
     for expected in ("connect per request vs pool (in-process)", "4 queries vs 1 CTE", "month chart",
                      "index: jobs by status", "customer search: btree vs trigram",
-                     "cache hit vs bare framework (server CPU)", "connect per request vs pool (HTTP)", "cold burst: queries per key per worker",
+                     "cache hit vs bare framework, as make run serves it (server CPU)",
+                     "connect per request vs pool (HTTP)", "cold burst: queries per key per worker",
                      "uncached vs cached stats, gthread"):
         assert expected in pairs
     for row in rows:
@@ -31,5 +32,10 @@ def test_bench_runs_end_to_end_and_writes_table_and_chart(tmp_path, monkeypatch)
     for label, _, _ in list_pairs.CASES:
         assert f"\n| {label} |" in lists_table
     assert "422" in lists_table  # one-character searches are refused, not scanned
+    import audit_lists
+    for label, _, _ in audit_lists.CASES:
+        assert f"\n| {label} |" in lists_table
+    page_section = markdown.read_text().split("## Web page")[1]
+    assert "to the first numbers" in page_section and "idle open dashboard: requests per minute" in page_section
     [png] = tmp_path.glob("*.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

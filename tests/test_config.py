@@ -1,5 +1,6 @@
 """Configuration: read from the environment, refused in production when unsafe."""
 import os
+import secrets
 import subprocess
 import sys
 
@@ -8,9 +9,9 @@ import pytest
 from apps.api import create_app
 from apps.api.config import Config, ConfigError, default_workers, environment
 
-GOOD_SECRET = "x" * 40
+GOOD_SECRET = secrets.token_urlsafe(32)
 PROD = {"APP_ENV": "production", "DATABASE_URL": "postgresql://u:p@db/app", "JWT_SECRET_KEY": GOOD_SECRET,
-        "METRICS_TOKEN": "m" * 40}
+        "METRICS_TOKEN": secrets.token_urlsafe(32)}
 
 
 def test_types_are_converted():

@@ -193,6 +193,29 @@ def test_list_filters_by_customer_and_finds_by_job_number(client, auth, db, list
     assert _titles(client, auth, f"q={number.lower()}") == ["no due date"]
 
 
+def test_a_whole_job_number_is_looked_up_by_the_unique_index(client, auth, db, listed):
+    from psycopg2 import sql
+
+    from apps.api.resources import jobs
+
+    with db.cursor() as cur:
+        cur.execute("SELECT job_number FROM jobs WHERE id = %s", (listed["late banner"],))
+        number = cur.fetchone()[0]
+    assert _titles(client, auth, f"q={number}") == ["late banner"]
+    job_number, pattern = jobs._search(number.lower())
+    assert (job_number, pattern) == (number, None)
+    statement = sql.SQL(jobs.LIST_JOBS).format(**jobs.ORDERS[("created_at", "desc")].parts(False))
+    params = {"status": None, "customer_id": None, "overdue": None, "pattern": pattern, "job_number": job_number,
+              "limit": 21, "offset": 0}
+    with db.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")  # a tiny table: ask which index the planner would take
+        cur.execute(sql.SQL("EXPLAIN ") + statement, params)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert "jobs_job_number_key" in plan and "trgm" not in plan, plan
+    # Part of a number is still a substring search.
+    assert jobs._search(number[:-2]) == (None, f"%{number[:-2]}%")
+
+
 def test_list_pagination_and_items_carry_progress_and_customer(client, auth, db, customer):
     for index in range(5):
         create_job(client, auth, customer, steps=[_step(db, "design"), _step(db, "print")], title=f"Job {index}")
@@ -337,3 +360,16 @@ def test_delete_removes_the_job_and_its_steps_and_audits(client, auth, db, custo
     assert (user_id, action, entity, entity_id) == (auth.user_id("manager"), "delete", "jobs", job["id"])
     assert changes["title"] == {"old": "Shop front banner", "new": None}
     assert client.get(f"/api/jobs/{job['id']}", headers=auth.headers("viewer")).status_code == 404
+
+
+def test_a_search_within_a_status_is_counted_along_the_status_index(client, auth, db, customer, statements):
+    for index in range(3):
+        add_job(db, customer, "active", None, datetime.now(timezone.utc) - timedelta(days=index), title=f"Banner {index}")
+    statements.clear()
+    body = client.get("/api/jobs?status=active&q=banner&per_page=1", headers=auth.headers("viewer")).get_json()
+    assert body["pagination"]["total"] == 3
+    texts = [query.as_string(db) if hasattr(query, "as_string") else query for query in statements]
+    counts = [text for text in texts if text.startswith("SELECT count(*)")]
+    # The page's order (status, created_at, id) with sorting off: the planner can only walk that index.
+    assert counts and "ORDER BY j.status DESC, j.created_at DESC, j.id DESC" in counts[0], counts
+    assert "SET LOCAL enable_sort = off" in texts

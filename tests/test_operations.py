@@ -3,7 +3,9 @@ import gzip
 import json
 import logging
 import os
+import random
 import re
+import string
 import time
 
 import pytest
@@ -166,3 +168,26 @@ def test_metrics_carry_pool_and_cache_statistics(client, auth):
     assert values['cache{stat="total_entries"}'] >= 1
     assert values['db_pool{stat="requests_num"}'] >= 1
     assert "cache_listener_reconnects" in values
+
+
+def _series(text, metric):
+    return {line.rsplit(" ", 1)[0] for line in text.splitlines() if line.startswith(metric + "{")}
+
+
+def test_made_up_methods_and_paths_do_not_grow_the_metrics(client):
+    client.get("/metrics")  # the scrape's own series exist before counting
+    before = client.get("/metrics").get_data(as_text=True)
+    rng = random.Random(22)
+    methods = {"".join(rng.choices(string.ascii_uppercase, k=12)) for _ in range(300)}
+    for number, method in enumerate(methods):
+        path = "/api/health" if number % 2 else f"/no/such/path/{number}"
+        assert client.open(path, method=method).status_code in (404, 405)
+    after = client.get("/metrics").get_data(as_text=True)
+    grown = set()
+    for metric in ("http_requests_total", "http_request_duration_seconds_count"):
+        grown |= _series(after, metric) - _series(before, metric)
+    # At most the fixed labels of a refused request: method "other", route "unmatched", status 404 or 405.
+    assert grown <= {'http_requests_total{method="other",route="unmatched",status="404"}',
+                     'http_requests_total{method="other",route="unmatched",status="405"}',
+                     'http_request_duration_seconds_count{method="other",route="unmatched"}'}, sorted(grown)[:5]
+    assert not any(method in after for method in methods)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def topology():
     postgres = PrivatePostgres(prefix="printshop-pgbouncer-").start()
-    bouncer = PgBouncer(postgres.server.port).start()
+    bouncer = PgBouncer(postgres.server.port, postgres.server.password).start()
     try:
         yield postgres, bouncer
     finally:

@@ -79,7 +79,9 @@ CASES = [
     # Deep nesting
     ("nested arrays", "manager", "POST", "/api/customers", b"[" * DEEP + b"]" * DEEP, 400),
     ("nested in a field", "manager", "POST", "/api/customers", b'{"name": ' + b"[" * DEEP + b"]" * DEEP + b"}", 400),
-    ("nested objects at login", None, "POST", "/api/auth/login", b'{"a":' * DEEP + b"1" + b"}" * DEEP, 400),
+    # 600 KB: over the small limit of routes without a token, refused before it is parsed (issue 20).
+    ("nested objects at login", None, "POST", "/api/auth/login", b'{"a":' * DEEP + b"1" + b"}" * DEEP, 413),
+    ("nested objects at a small login", None, "POST", "/api/auth/login", b'{"a":' * 400 + b"1" + b"}" * 400, 422),
     ("moderately nested", "manager", "POST", "/api/customers", obj({"name": json.loads("[" * 500 + "]" * 500)}), 422),
     # NUL bytes
     ("NUL in a name", "manager", "POST", "/api/customers", obj({"name": "a\u0000b"}), 422),

@@ -1,5 +1,6 @@
 """Trust boundaries fail closed: no repository secret signs tokens, proxies are trusted only by address,
 metrics need a real token in production, and rate limits group IPv6 clients by /64 (issue 12)."""
+import secrets
 import stat
 
 import pytest
@@ -11,9 +12,9 @@ from tests.support.auth import DEMO_PASSWORD
 from tests.support.tokens import claims_for, signed
 
 OLD_DEV_SECRET = "development-secret-key-not-for-production-use-0000"  # what .env.dev held on main
-GOOD = "x" * 40
+GOOD = secrets.token_urlsafe(32)
 PROD = {"APP_ENV": "production", "DATABASE_URL": "postgresql://u:p@db/app", "JWT_SECRET_KEY": GOOD,
-        "METRICS_TOKEN": "m" * 40}
+        "METRICS_TOKEN": secrets.token_urlsafe(32)}
 
 
 def test_env_dev_holds_no_secret():

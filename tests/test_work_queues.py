@@ -118,3 +118,20 @@ def test_machine_queue_running_first_then_most_urgent(client, auth, db, floor):
 def test_machine_queue_of_unknown_machine_is_404(client, auth):
     response = client.get("/api/machines/999999/queue", headers=auth.headers("viewer"))
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
+
+
+def test_queue_items_carry_the_steps_etag_for_if_match(client, auth, floor):
+    """A work list row can be sent back as If-Match: its etag is the step's, and goes stale when it changes."""
+    headers = auth.headers("operator1")
+    mine = client.get("/api/me/steps", headers=headers).get_json()["items"][0]
+    on_machine = client.get(f"/api/machines/{floor['machine_a']}/queue", headers=headers).get_json()["items"]
+    step = client.get(f"/api/steps/{mine['id']}", headers=headers)
+    assert mine["etag"] == step.headers["ETag"] == next(item for item in on_machine if item["id"] == mine["id"])["etag"]
+    started = client.patch(f"/api/steps/{mine['id']}", json={"status": "in_progress"},
+                           headers=dict(headers, **{"If-Match": mine["etag"]}))
+    assert started.status_code == 200
+    again = client.patch(f"/api/steps/{mine['id']}", json={"status": "completed"},
+                         headers=dict(headers, **{"If-Match": mine["etag"]}))
+    assert again.status_code == 412 and again.mimetype == "application/problem+json"
+    fresh = client.get("/api/me/steps", headers=headers).get_json()["items"][0]
+    assert fresh["id"] == mine["id"] and fresh["etag"] == started.headers["ETag"] != mine["etag"]

@@ -1,7 +1,18 @@
 """The print and sign shop production-tracking API."""
 from flask import Flask
+from flask.sessions import SessionInterface
 
 from .config import Config, environment
+
+
+class NoCookieSession(SessionInterface):
+    """Give every request Flask's null session: the API authenticates by bearer token, never by cookie."""
+
+    def open_session(self, app, request):
+        return None  # Flask then uses make_null_session(): an empty session that is never saved
+
+    def save_session(self, app, session, response):
+        return None
 
 
 def create_app(test_config=None):
@@ -19,15 +30,18 @@ def create_app(test_config=None):
     from .config import parse_allowed
     from .ops import heartbeat, logs, metrics, overdue
     from .resources import register_blueprints
-    from .web import auth, compression, errors
+    from .web import auth, compression, errors, guards
     from .web.jsonio import IsoJSONProvider
     from .web.proxies import ForwardedFrom
 
-    app = Flask(__name__)
+    # No app-wide static folder: the pages blueprint serves apps/api/static under the pages' own headers.
+    app = Flask(__name__, static_folder=None)
     app.json = IsoJSONProvider(app)
     app.cli = LazyCommands(app.name)
     app.config.from_mapping(config.as_flask_config())
     app.config["SECRET_KEY"] = config.JWT_SECRET_KEY
+    # Bearer tokens only: no cookie session, so no signed-cookie serializer built on every request.
+    app.session_interface = NoCookieSession()
     if config.FORWARDED_ALLOW_IPS:
         # Behind proxies: the client address and scheme come from X-Forwarded-* sent by these peers only.
         app.wsgi_app = ForwardedFrom(app.wsgi_app, parse_allowed(config.FORWARDED_ALLOW_IPS))
@@ -41,6 +55,7 @@ def create_app(test_config=None):
     metrics.init_app(app)
     logs.init_app(app)
     register_blueprints(app)
+    guards.init_app(app)
     return app
 
 

@@ -1,7 +1,9 @@
 """The service's configuration: one object, read from the environment, validated at start."""
 import ipaddress
+import math
 import multiprocessing
 import os
+from collections import Counter
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -14,6 +16,11 @@ KNOWN_DEFAULT_SECRETS = {
     "test-secret-key-that-is-long-enough-0123456789",
 }
 MIN_SECRET_BYTES = 32
+# A secret must also look random: not one short unit repeated, this many different characters and this many
+# bits by its own character frequencies (32 random hex digits: 87 bits at worst in 200,000 draws, about 110
+# typically; token_urlsafe(48): about 350).
+MIN_SECRET_DISTINCT = 8
+MIN_SECRET_BITS = 80
 # Settings that are gone, and what replaces them: refusing beats silently trusting nobody (or everybody).
 REMOVED_SETTINGS = {"TRUSTED_PROXY_COUNT": "FORWARDED_ALLOW_IPS (the proxies' addresses or CIDRs)"}
 
@@ -39,8 +46,12 @@ class Config:
     JWT_SECRET_KEY: str = ""
     JWT_ACCESS_MINUTES: int = 15
     JWT_REFRESH_DAYS: int = 30
+    # A session's absolute lifetime from its password login, however often it is refreshed (seconds).
+    SESSION_MAX_AGE: int = 30 * 24 * 3600
     DEMO_PASSWORD: str = "demo"
     MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
+    # Routes anyone may call without a token (login above all) read at most this much of a body.
+    PUBLIC_MAX_CONTENT_LENGTH: int = 4096
     # Pool (see pool.py). DB_POOL_MODE=none connects per request: only for the benchmark's comparison.
     DB_POOL_MODE: str = "pool"
     DB_POOL_MIN_CONNECTIONS: int = 2
@@ -53,6 +64,10 @@ class Config:
     DB_CONNECT_TIMEOUT: int = 5
     DB_STATEMENT_TIMEOUT_MS: int = 25000
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = 30000
+    # Migrations (see db/migrate.py): how long a migration may wait for a table's lock (traffic queues behind
+    # a waiting migration meanwhile) before it gives way and tries again, and how many tries in all.
+    MIGRATION_LOCK_TIMEOUT_MS: int = 2000
+    MIGRATION_LOCK_ATTEMPTS: int = 5
     # Operations (see ops/logs.py, ops/metrics.py, web/ratelimit.py)
     LOG_LEVEL: str = "INFO"
     SLOW_REQUEST_MS: int = 500
@@ -93,6 +108,16 @@ class Config:
     FLASK_DEBUG: bool = False
     # As root only: where the embedded PostgreSQL's programs and clusters live (tools/embedded_root.py).
     EMBEDDED_PG_HOME: str = ""
+    # Retention (see ops/retention.py), run by that same scheduler every RETENTION_CHECK_SECONDS (0: never;
+    # `flask retention` from cron instead). Days 0: keep that table whole. The audit log is kept longest,
+    # by whole months: a month goes (exported to AUDIT_ARCHIVE_DIR, default DATA_DIR/audit-archive) once
+    # its last day is past the limit.
+    RETENTION_CHECK_SECONDS: float = 3600.0
+    AUDIT_LOG_RETENTION_DAYS: int = 400
+    FAILED_LOGIN_RETENTION_DAYS: int = 90
+    READ_NOTIFICATION_RETENTION_DAYS: int = 30
+    RETENTION_BATCH_ROWS: int = 1000
+    AUDIT_ARCHIVE_DIR: str = ""
 
     @classmethod
     def from_env(cls, environ=None):
@@ -125,8 +150,17 @@ class Config:
         """Raise ConfigError with a one-line reason when the service must not start."""
         if self.APP_ENV not in ("development", "test", "production"):
             raise ConfigError(f"APP_ENV must be development, test or production, not {self.APP_ENV!r}")
+        if self.SESSION_MAX_AGE < 60:
+            raise ConfigError("SESSION_MAX_AGE must be at least 60 (seconds)")
         if self.DB_POOL_MODE not in ("pool", "none"):
             raise ConfigError("DB_POOL_MODE must be pool or none")
+        for name in ("AUDIT_LOG_RETENTION_DAYS", "FAILED_LOGIN_RETENTION_DAYS", "READ_NOTIFICATION_RETENTION_DAYS"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 (keep everything) or more days")
+        if self.RETENTION_BATCH_ROWS < 1:
+            raise ConfigError("RETENTION_BATCH_ROWS must be at least 1")
+        if self.MIGRATION_LOCK_TIMEOUT_MS < 1 or self.MIGRATION_LOCK_ATTEMPTS < 1:
+            raise ConfigError("MIGRATION_LOCK_TIMEOUT_MS and MIGRATION_LOCK_ATTEMPTS must be at least 1")
         if self.DB_POOL_MIN_CONNECTIONS < 0 or self.DB_POOL_MAX_CONNECTIONS < max(1, self.DB_POOL_MIN_CONNECTIONS):
             raise ConfigError("DB_POOL_MAX_CONNECTIONS must be >= 1 and >= DB_POOL_MIN_CONNECTIONS")
         for name in ("RATE_LIMIT_LOGIN_IP", "RATE_LIMIT_LOGIN_USER", "RATE_LIMIT_IMPORT", "RATE_LIMIT_LISTS"):
@@ -134,7 +168,7 @@ class Config:
             if not (hits.isdigit() and window.isdigit() and int(hits) > 0 and int(window) > 0):
                 raise ConfigError(f"{name} must look like HITS/SECONDS, e.g. 10/60")
         try:
-            parse_allowed(self.FORWARDED_ALLOW_IPS)
+            allowed = parse_allowed(self.FORWARDED_ALLOW_IPS)
         except ValueError as exc:
             raise ConfigError(f"FORWARDED_ALLOW_IPS must list addresses or CIDRs (or *): {exc}") from None
         if self.JWT_SECRET_KEY:  # unset outside production: create_app generates one (dev_secret.py)
@@ -150,6 +184,10 @@ class Config:
                 raise ConfigError(f"production needs {name} (generate one: "
                                   "python -c 'import secrets; print(secrets.token_urlsafe(48))')")
             _check_secret(name, getattr(self, name))
+        if any(network.prefixlen == 0 for network in allowed):
+            # Every peer a proxy: any client names its own address (rate limits, audit, sessions).
+            raise ConfigError("production refuses FORWARDED_ALLOW_IPS=* (or a /0): list only your proxies' "
+                              "addresses or CIDRs")
         return self
 
     def as_flask_config(self):
@@ -158,7 +196,7 @@ class Config:
 
 
 def _check_secret(name, secret):
-    """Refuse a secret that is a placeholder, a published default, or too short to resist guessing."""
+    """Refuse a secret that is a placeholder, a published default, too short or too regular to resist guessing."""
     lowered = secret.strip().lower()
     if lowered in KNOWN_DEFAULT_SECRETS or "not-for-production" in lowered:
         raise ConfigError(f"{name} is a known default value; generate a random one")
@@ -166,6 +204,15 @@ def _check_secret(name, secret):
         raise ConfigError(f"{name} is still the template's placeholder; generate a random one")
     if len(secret.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(f"{name} is {len(secret.encode())} bytes; it needs at least {MIN_SECRET_BYTES}")
+    if len(secret.strip().encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"{name} is mostly white space; generate a random one")
+    counts = Counter(secret)
+    bits = -sum(n * math.log2(n / len(secret)) for n in counts.values())
+    if secret in (secret + secret)[1:-1]:  # "abcdefgh" * 4: periodic
+        raise ConfigError(f"{name} repeats a shorter pattern; generate a random one")
+    if len(counts) < MIN_SECRET_DISTINCT or bits < MIN_SECRET_BITS:
+        raise ConfigError(f"{name} is too regular to be random ({len(counts)} different characters, about "
+                          f"{bits:.0f} bits); generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
 
 
 def _convert(kind, raw):

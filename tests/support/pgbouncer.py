@@ -1,4 +1,4 @@
-"""A real PgBouncer in transaction mode, otherwise with its default settings, in front of one PostgreSQL."""
+"""A real PgBouncer in transaction mode with the README's settings, in front of one PostgreSQL."""
 import shutil
 import signal
 import socket
@@ -10,6 +10,8 @@ from pathlib import Path
 from apps.api.tools.embedded_pg import free_port
 from tests.support.system import ensure_program, hand_over, run_as_service_user
 
+# Seconds (PgBouncer's default is 15: a primary restart then costs 15 s of errors).
+SERVER_LOGIN_RETRY = 0.5
 CONFIG = """[databases]
 * = host=127.0.0.1 port={server_port}
 
@@ -20,6 +22,8 @@ unix_socket_dir =
 auth_type = trust
 auth_file = {directory}/userlist.txt
 pool_mode = transaction
+; as the README says: after a failed login to the server (a restart), try again within a second, not 15 s
+server_login_retry = {server_login_retry}
 logfile = {directory}/pgbouncer.log
 pidfile = {directory}/pgbouncer.pid
 """
@@ -28,13 +32,15 @@ pidfile = {directory}/pgbouncer.pid
 class PgBouncer:
     """PgBouncer on a port of its own that `stop()` and `start()` restart on the same port, for real."""
 
-    def __init__(self, server_port, user="postgres"):
+    def __init__(self, server_port, password, user="postgres", server_login_retry=SERVER_LOGIN_RETRY):
         self.program = ensure_program("pgbouncer", "pgbouncer")
         self.directory = Path(tempfile.mkdtemp(prefix="printshop-pgbouncer-"))
         self.port = free_port()
-        (self.directory / "userlist.txt").write_text(f'"{user}" ""\n')
+        # Clients log in to PgBouncer without a password (trust); PgBouncer logs in to the server with this one.
+        (self.directory / "userlist.txt").write_text(f'"{user}" "{password}"\n')
         (self.directory / "pgbouncer.ini").write_text(
-            CONFIG.format(server_port=server_port, port=self.port, directory=self.directory))
+            CONFIG.format(server_port=server_port, port=self.port, directory=self.directory,
+                          server_login_retry=server_login_retry))
         hand_over(self.directory)
         self.process = None
 

@@ -8,7 +8,8 @@ PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health"), ("GET", "/api/hea
 # Outside /api, and how each is protected instead.
 OUTSIDE_API = {
     "/metrics": "its own bearer token, or loopback when METRICS_TOKEN is unset (tests/test_operations.py)",
-    "/static/<path:filename>": "Flask's static files; the app has no static folder",
+    "/": "the web page's HTML shell: public, holds no data (tests/test_pages_browser.py)",
+    "/static/<path:filename>": "the web page's scripts, styles and icons: public, hold no data",
 }
 
 

@@ -1,17 +1,32 @@
-"""Forward-only plain-SQL migrations: `migrations/NNNN_name.sql`, each in one transaction."""
+"""Forward-only plain-SQL migrations: `migrations/NNNN_name.sql`, each in one transaction.
+
+A file whose first line is `-- no-transaction` runs one statement at a time outside a transaction (for
+`CREATE INDEX CONCURRENTLY`); its statements must be safe to run again (IF NOT EXISTS), since a failure
+leaves it unrecorded and the next run starts it over. Every migration waits at most MIGRATION_LOCK_TIMEOUT_MS
+for a lock, because the application's queries queue behind a waiting DDL statement; on a lock timeout it
+gives way and tries again, MIGRATION_LOCK_ATTEMPTS times in all.
+"""
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
+import psycopg2.errors
+from psycopg2 import sql
 
-from ..config import PROJECT_ROOT
+from ..config import PROJECT_ROOT, Config
+from .sql_split import split_statements
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # Any constant works; it only has to be the same for every process that migrates.
 ADVISORY_LOCK_KEY = 7_402_117_001
+NO_TRANSACTION_MARK = "-- no-transaction"
+# Pause before the next try grows with each lock timeout, so a long transaction gets time to finish.
+RETRY_PAUSE_SECONDS = 0.5
+ADVISORY_LOCK_POLL_SECONDS = 0.1
 
 
 class MigrationError(Exception):
@@ -31,6 +46,11 @@ class Migration:
     @property
     def checksum(self):
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    @property
+    def transactional(self):
+        lines = self.sql.splitlines()
+        return not (lines and lines[0].strip().lower() == NO_TRANSACTION_MARK)
 
 
 def discover(directory=MIGRATIONS_DIR):
@@ -74,7 +94,8 @@ def _check_unchanged(migrations, applied):
                 "write a new migration instead of changing an applied one")
 
 
-def upgrade(database_url, directory=MIGRATIONS_DIR, log=print):
+def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
+            lock_timeout_ms=Config.MIGRATION_LOCK_TIMEOUT_MS, attempts=Config.MIGRATION_LOCK_ATTEMPTS):
     """Apply every pending migration in order; return the versions applied."""
     migrations = discover(directory)
     conn = psycopg2.connect(database_url)
@@ -82,8 +103,10 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print):
         conn.autocommit = True
         with conn.cursor() as cur:
             # Session lock: a second process waits here, then finds nothing pending.
-            cur.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+            _wait_for_advisory_lock(cur)
             try:
+                # Every later wait for a lock gives way after lock_timeout (the advisory lock is polled, not waited for).
+                cur.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(lock_timeout_ms)}ms",))
                 _ensure_table(cur)
                 applied = _applied(cur)
                 _check_unchanged(migrations, applied)
@@ -91,23 +114,118 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print):
                 for migration in migrations:
                     if migration.version in applied:
                         continue
-                    log(f"applying {migration.path.name}")
-                    cur.execute("BEGIN")
-                    try:
-                        cur.execute(migration.sql)
-                        cur.execute(
-                            "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                            (migration.version, migration.name, migration.checksum))
-                        cur.execute("COMMIT")
-                    except Exception:
-                        cur.execute("ROLLBACK")
-                        raise
+                    retrying = _Retrying(migration, lock_timeout_ms, attempts, log)
+                    if migration.transactional:
+                        log(f"applying {migration.path.name}")
+                        retrying.run(lambda: _apply_in_transaction(cur, migration))
+                    else:
+                        log(f"applying {migration.path.name} (outside a transaction)")
+                        _apply_statements(cur, migration, retrying, log)
                     done.append(migration.version)
                 return done
             finally:
                 cur.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
     finally:
         conn.close()
+
+
+def _wait_for_advisory_lock(cur):
+    """Take the migrations' session lock, polling: a session blocked in pg_advisory_lock() would be one
+    that CREATE INDEX CONCURRENTLY (run by the lock's holder) waits for, a deadlock."""
+    while True:
+        cur.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+        if cur.fetchone()[0]:
+            return
+        time.sleep(ADVISORY_LOCK_POLL_SECONDS)
+
+
+class _Retrying:
+    """Run a step of one migration again after a lock timeout, a few times, pausing longer each time."""
+
+    def __init__(self, migration, lock_timeout_ms, attempts, log):
+        self.migration, self.lock_timeout_ms, self.attempts, self.log = migration, lock_timeout_ms, attempts, log
+
+    def run(self, step, cleanup=lambda: None):
+        """Return step(); after a lock timeout call cleanup() and try again, up to `attempts` tries in all."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return step()
+            except psycopg2.errors.LockNotAvailable:
+                cleanup()
+                if attempt == self.attempts:
+                    raise MigrationError(
+                        f"{self.migration.path.name}: waited {self.lock_timeout_ms} ms for a lock {self.attempts} "
+                        "times and gave way each time (a long transaction holds the table); it is not applied, "
+                        "run the migration again later") from None
+                self.log(f"{self.migration.path.name}: lock timeout after {self.lock_timeout_ms} ms, "
+                         f"trying again ({attempt}/{self.attempts})")
+                time.sleep(RETRY_PAUSE_SECONDS * attempt)
+
+
+def _apply_in_transaction(cur, migration):
+    cur.execute("BEGIN")
+    try:
+        cur.execute(migration.sql)
+        _record(cur, migration)
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+
+
+def _apply_statements(cur, migration, retrying, log):
+    """Run a `-- no-transaction` migration statement by statement, then check the indexes it built."""
+    invalid_before = _invalid_indexes(cur)
+
+    def drop_new_invalid():
+        return _drop_invalid_indexes(cur, _invalid_indexes(cur) - invalid_before, log)
+
+    for statement in split_statements(migration.sql):
+        try:
+            # A concurrent build that fails (lock timeout included) leaves an invalid index behind.
+            retrying.run(lambda: cur.execute(statement), cleanup=drop_new_invalid)
+        except BaseException as exc:
+            try:
+                dropped = drop_new_invalid()
+            except psycopg2.Error:  # the connection is gone: the next run finds and drops it
+                dropped = []
+            if dropped and isinstance(exc, psycopg2.Error):
+                reason = (exc.pgerror or str(exc)).strip().splitlines()[0]
+                raise MigrationError(
+                    f"{migration.path.name}: building index {', '.join(dropped)} failed ({reason}); the invalid "
+                    "index was dropped and the migration is not recorded: fix the cause and run it again") from exc
+            raise
+    dropped = drop_new_invalid()
+    if dropped:
+        raise MigrationError(
+            f"{migration.path.name}: index {', '.join(dropped)} was left invalid by its build and was dropped; "
+            "the migration is not recorded, run it again")
+    _record(cur, migration)
+
+
+def _invalid_indexes(cur):
+    """Return the (schema, name) of every index of this database that cannot serve queries."""
+    cur.execute("""
+        SELECT n.nspname, c.relname
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT i.indisvalid""")
+    return set(cur.fetchall())
+
+
+def _drop_invalid_indexes(cur, indexes, log):
+    """Drop `indexes` without blocking writers; return their names."""
+    names = []
+    for schema, name in sorted(indexes):
+        log(f"dropping invalid index {schema}.{name}")
+        cur.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}.{}").format(
+            sql.Identifier(schema), sql.Identifier(name)))
+        names.append(f"{schema}.{name}")
+    return names
+
+
+def _record(cur, migration):
+    cur.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                (migration.version, migration.name, migration.checksum))
 
 
 def status(database_url, directory=MIGRATIONS_DIR):

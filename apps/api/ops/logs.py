@@ -1,7 +1,8 @@
-"""Structured JSON log lines, request ids, slow-request warnings and the Server-Timing header."""
+"""Structured JSON log lines (written by log_writer.py's thread), request ids, slow-request warnings, Server-Timing."""
 import json
 import logging
 import os
+import random
 import re
 import sys
 import time
@@ -10,6 +11,7 @@ from datetime import datetime, timezone
 from flask import g, has_request_context, request
 
 from ..runtime.timings import Accounts, open_accounts
+from .log_writer import LineWriter
 
 log = logging.getLogger("apps.api.request")
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -40,13 +42,41 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+class QueuedLineHandler(logging.Handler):
+    """Format a record in the caller's thread (it may need the request) and queue the line for the writer."""
+
+    def __init__(self, writer):
+        super().__init__()
+        self.writer = writer
+        self.setFormatter(JsonFormatter())
+
+    def createLock(self):
+        self.lock = None  # the writer's deque.append is atomic: no handler lock for threads to queue on
+
+    def handle(self, record):
+        if self.filter(record):
+            self.emit(record)
+        return record
+
+    def emit(self, record):
+        try:
+            self.writer.put(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+_writer = []  # this process's LineWriter once configure_logging ran (there is one stderr per process)
+
+
 def configure_logging(level="INFO"):
-    """Send every log record of this process to stderr as JSON lines (once per process)."""
+    """Send every log record of this process to stderr as JSON lines, written by one thread (once per process)."""
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    if not _writer:
+        sys.stderr.flush()
+        _writer.append(LineWriter(sys.stderr.fileno()))
+    handler = QueuedLineHandler(_writer[0])
     root.handlers = [handler]
     # The logging HOWTO's "Optimization": the JSON line has its own pid and no source location, so skip
     # the caller's frame walk and the thread and process lookups of every record (one per request).
@@ -61,7 +91,8 @@ def configure_logging(level="INFO"):
 
 def _start_request():
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = given if given and _REQUEST_ID.match(given) else os.urandom(16).hex()
+    # A correlation id, not a secret: the per-process generator (reseeded at fork) saves a system call.
+    g.request_id = given if given and _REQUEST_ID.match(given) else f"{random.getrandbits(128):032x}"
     g.request_started = time.perf_counter()
     g.timings = open_accounts()
 
@@ -71,11 +102,15 @@ def _finish_request(response):
 
     duration_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
     timings = g.get("timings") or Accounts()
-    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-    response.headers["Server-Timing"] = (
-        f"db;dur={timings.db_ms:.2f}, cache;dur={timings.cache_ms:.2f}, "
+    # add, not set: no scan for an earlier value (nothing else sets these two).
+    response.headers.add(REQUEST_ID_HEADER, g.get("request_id", ""))
+    response.headers.add(
+        "Server-Timing", f"db;dur={timings.db_ms:.2f}, cache;dur={timings.cache_ms:.2f}, "
         f"total;dur={duration_ms:.2f}")
     slow = duration_ms >= current_app.config["SLOW_REQUEST_MS"]
+    level = logging.WARNING if slow else logging.INFO
+    if not log.isEnabledFor(level):
+        return response
     fields = {
         "event": "request", "method": request.method,
         "route": request.url_rule.rule if request.url_rule else None,
@@ -83,8 +118,13 @@ def _finish_request(response):
         "status": response.status_code, "duration_ms": round(duration_ms, 2),
         "user_id": g.get("user_id"), "ip": request.remote_addr,
     }
-    log.log(logging.WARNING if slow else logging.INFO, "slow request" if slow else "request",
-            extra=fields)
+    message = "slow request" if slow else "request"
+    root_handlers = logging.root.handlers
+    if len(root_handlers) == 1 and type(root_handlers[0]) is QueuedLineHandler and not log.handlers:
+        # Served (configure_logging ran): the writer thread formats the line; no LogRecord, no handler lock.
+        _writer[0].put((time.time(), "warning" if slow else "info", message, log.name, fields, g.get("request_id")))
+    else:
+        log.log(level, message, extra=fields)  # tests (caplog) and anyone who gave this logger a handler
     return response
 
 

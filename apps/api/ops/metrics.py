@@ -6,7 +6,7 @@ without it (tests, flask run) the metrics are this process's own.
 import threading
 import time
 
-from flask import g, request
+from flask import current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -35,6 +35,7 @@ POOL_STATS = ("pool_size", "pool_available", "requests_waiting", "requests_num",
               "connections_lost", "returns_bad", "leaks_detected")
 CACHE_STATS = ("hits", "misses", "evictions", "total_entries")
 REFRESH_SECONDS = 1.0
+EXTENSION = "request_metrics"
 _last_refresh = [0.0]
 _refresh_lock = threading.Lock()
 
@@ -65,22 +66,39 @@ def _sources_of_stats():
     return db.pool_stats(), cache_stats, reconnects
 
 
-_children = {}  # (metric, labels) -> its child: labels() takes a lock and builds a key on every call
+# Label values come only from fixed sets, so no client can add series: a made-up method counts as
+# "other" and a path outside the URL map as "unmatched" (each label set is a series kept for ever).
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+OTHER_METHOD = "other"
+UNMATCHED_ROUTE = "unmatched"
 
 
-def _child(metric, *labels):
-    child = _children.get((metric, labels))
-    if child is None:
-        child = _children[(metric, labels)] = metric.labels(*labels)
-    return child
+class RequestMetrics:
+    """One app's request counter and latency children, made once per (method, route, status) and kept."""
+
+    def __init__(self):
+        self.children = {}  # bounded: METHODS + other, the URL map's rules + unmatched, the app's statuses
+
+    def children_for(self, method, route, status):
+        """Return the (latency, counter) children of this label set, creating them on first use."""
+        key = (method, route, status)
+        found = self.children.get(key)
+        if found is None:
+            found = self.children[key] = (LATENCY.labels(method, route), REQUESTS.labels(method, route, str(status)))
+        return found
 
 
 def _observe(response):
-    route = request.url_rule.rule if request.url_rule else "unmatched"
+    method = request.method
+    if method not in METHODS:
+        method = OTHER_METHOD  # the key too: made-up methods never grow the dictionary either
+    rule = request.url_rule  # a rule of the URL map, or None: never the client's path
+    route = rule.rule if rule is not None else UNMATCHED_ROUTE
+    latency, count = current_app.extensions[EXTENSION].children_for(method, route, response.status_code)
     started = g.get("request_started")
     if started is not None:
-        _child(LATENCY, request.method, route).observe(time.perf_counter() - started)
-    _child(REQUESTS, request.method, route, str(response.status_code)).inc()
+        latency.observe(time.perf_counter() - started)
+    count.inc()
     now = time.monotonic()
     if now - _last_refresh[0] >= REFRESH_SECONDS and _refresh_lock.acquire(blocking=False):
         try:
@@ -104,4 +122,5 @@ def exposition(multiprocess_dir):
 
 def init_app(app):
     """Count and time every request of `app`."""
+    app.extensions[EXTENSION] = RequestMetrics()
     app.after_request(_observe)

@@ -10,12 +10,14 @@ that dies closes its connection, and the lock passes to the next one that asks. 
 import logging
 import os
 import threading
+import time
 
 import psycopg2
 
 from .. import db
 from ..db import Queries
 from ..runtime.per_process import PerProcess
+from . import retention
 
 log = logging.getLogger(__name__)
 queries = Queries("overdue.sql")
@@ -34,9 +36,12 @@ def sweep(conn):
 class OverdueScheduler:
     """A daemon thread: take the advisory lock when free, and sweep while holding it."""
 
-    def __init__(self, database_url, interval):
+    def __init__(self, database_url, interval, retention_settings=None, retention_interval=0):
         self.database_url = database_url
         self.interval = interval
+        # The leader also runs the retention pass (ops/retention.py) on its own, longer interval.
+        self.retention_settings, self.retention_interval = retention_settings, retention_interval
+        self._next_retention = 0.0
         self.leader = False
         self._conn = None
         self._stop = threading.Event()
@@ -82,6 +87,15 @@ class OverdueScheduler:
                 self._conn.autocommit = True
             if announced:
                 log.info("overdue scheduler: %d notification(s)", announced)
+            if self.retention_settings and self.retention_interval > 0 and time.monotonic() >= self._next_retention:
+                self._next_retention = time.monotonic() + self.retention_interval
+                self._retain()
+
+    def _retain(self):
+        try:
+            log.info("retention: %s", retention.run_pass(self._conn, self.retention_settings))
+        except (psycopg2.Error, OSError) as exc:  # a lock it gave way to, a full disk: try again next interval
+            log.warning("retention pass stopped: %s", exc)
 
     def _close(self):
         conn, self._conn, self.leader = self._conn, None, False
@@ -98,7 +112,8 @@ EXTENSION = "overdue_scheduler"
 def init_app(app):
     """Give `app` its overdue scheduler, one per process, started by start() (gunicorn's post_worker_init)."""
     app.extensions[EXTENSION] = PerProcess(lambda: OverdueScheduler(
-        db.direct_url(app.config), app.config["OVERDUE_CHECK_SECONDS"]).start())
+        db.direct_url(app.config), app.config["OVERDUE_CHECK_SECONDS"],
+        retention.RetentionSettings.from_config(app.config), app.config["RETENTION_CHECK_SECONDS"]).start())
 
 
 def start(app):

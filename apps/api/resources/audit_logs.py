@@ -72,7 +72,7 @@ class FailedLoginQuery(PageQuery):
 @require_role("admin")
 @accepts(query=FailedLoginQuery)
 def list_failed_logins(query):
-    """List failed logins newest first, filtered by the name tried and the client address (kept 90 days)."""
+    """List failed logins newest first, filtered by the name tried and the client address (kept 90 days by default)."""
     params = {"username": query.username, "ip": str(query.ip) if query.ip else None}
     with read_cursor() as cur:
         return page_of(cur, queries.match_failed_logins, queries.list_failed_logins, params, query,

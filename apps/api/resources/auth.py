@@ -15,7 +15,7 @@ from ..web.errors import ApiError
 from ..web.openapi import documented
 from ..domain.passwords import verify_password
 from ..web.ratelimit import rate_limited
-from ..web.validation import Body, Text, accepts
+from ..web.validation import Body, Password, Text, accepts
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 queries = Queries("auth.sql")
@@ -24,7 +24,7 @@ BAD_CREDENTIALS = "Unknown user, wrong password, or inactive account."
 
 class LoginBody(Body):
     username: Text(64, 1)
-    password: Text(1024, 1)
+    password: Password(1)  # exactly as typed at creation: never stripped
 
 
 class LoginUser(BaseModel):
@@ -87,8 +87,8 @@ def _never_store(response):
 @bp.post("/login")
 @documented(status=200, schema=Login, responses={401: "Bad credentials"})
 @rate_limited("login", "RATE_LIMIT_LOGIN_IP", by="ip")
-@rate_limited("login", "RATE_LIMIT_LOGIN_USER", by="login_username")
 @accepts(body=LoginBody)
+@rate_limited("login", "RATE_LIMIT_LOGIN_USER", by="login_username")
 def login(body):
     """Exchange a username and password for a new session's access and refresh tokens.
 
@@ -105,7 +105,6 @@ def login(body):
             audit.record(cur, "login", "users", user["id"], user_id=user["id"])
         else:
             cur.execute(queries.insert_failed_login, {"username": body.username, "ip": client_ip()})
-            cur.execute(queries.purge_old_failed_logins)
             user = None
     if user is None:  # after the block: the failed attempt's row is committed
         raise ApiError(401, BAD_CREDENTIALS, headers={"WWW-Authenticate": "Bearer"})

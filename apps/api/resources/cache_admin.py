@@ -9,7 +9,7 @@ from ..web.errors import ApiError
 from ..db import Queries, cursor
 from ..web.openapi import documented
 from ..web.validation import Body, Text, accepts, parse_body
-from .health_schema import ScopeQuery
+from .health_schema import ScopeQuery, admin_detail
 from ..ops import heartbeat
 
 bp = Blueprint("cache_admin", __name__, url_prefix="/api/health/cache")
@@ -38,13 +38,13 @@ def get_cache_stats(query):
     scope=all also every live worker's (their whole caches, as their last heartbeat published them).
 
     Key-level detail (a prefix reaching into the key: `|user=...|role=...`) is for admins only, since it
-    would tell who has which role.
+    would tell who has which role; so is the listener's database backend pid.
     """
     if "|" in query.prefix and not has_role("admin"):
         raise ApiError(403, "Only admins may ask about single cache keys; give a route path as prefix.")
-    answer = {"status": "ok", "cache_stats": get_cache().stats(query.prefix)}
+    answer = {"status": "ok", "cache_stats": admin_detail(get_cache().stats(query.prefix))}
     if query.scope == "all":
-        answer["workers"] = heartbeat.fleet(lambda row: {"cache_stats": row["cache_stats"]})
+        answer["workers"] = heartbeat.fleet(lambda row: {"cache_stats": admin_detail(row["cache_stats"])})
     return answer
 
 

@@ -10,7 +10,7 @@ from ..config import default_workers
 from ..db import PoolError, Queries, connection, database, get_pool
 from ..ops import heartbeat
 from ..ops.draining import draining
-from ..web.auth import require_role
+from ..web.auth import has_role, require_role
 from ..web.errors import RETRY_AFTER_SECONDS, problem
 from ..web.openapi import documented
 from ..web.validation import accepts
@@ -87,7 +87,10 @@ def get_readiness():
 @require_role("viewer")
 @accepts(query=ScopeQuery)
 def get_db_health(query):
-    """Report the pool's health (healthy, degraded, unhealthy), statistics, warnings and recommendations."""
+    """Report the pool's health (healthy, degraded, unhealthy), statistics, warnings and recommendations.
+
+    `server` (PostgreSQL's version and connection limits) is filled in for admins only.
+    """
     pool = get_pool()
     try:
         server = dict(zip(SERVER_KEYS, pool.probe(queries.get_server_limits)))
@@ -103,8 +106,11 @@ def get_db_health(query):
     pool_stats = dict(min_connections=stats["pool_min"], max_connections=stats["pool_max"],
                       available=stats["pool_available"], in_use=stats["pool_in_use"],
                       total=stats["pool_size"], **stats)
-    answer = {"status": status, "pool_stats": pool_stats, "server": server, "databases": databases,
-              "warnings": warnings, "recommendations": _recommend(stats, server, current_app.config)}
+    # The server's version and connection limits are for admins: to others they tell what to attack and
+    # how many connections it takes to fill the server.
+    shown = server if has_role("admin") else {}
+    answer = {"status": status, "pool_stats": pool_stats, "server": shown, "databases": databases,
+              "warnings": warnings, "recommendations": _recommend(stats, shown, current_app.config)}
     if query.scope == "all":
         answer["workers"] = heartbeat.fleet(lambda row: row["db_stats"])
     return answer

@@ -1,4 +1,5 @@
 """Jobs with their steps: any role reads, a manager creates, changes and deletes."""
+import re
 from datetime import date
 from typing import Literal
 
@@ -53,7 +54,9 @@ class JobListQuery(PageQuery):
     status: JobStatus | None = None
     customer_id: Id | None = None
     overdue: bool | None = None
-    q: Text(200) | None = Field(None, description=f"Substring of the job number or title, any case; {SEARCH_RULE}")
+    q: Text(200) | None = Field(None, description=(
+        "A whole job number (JOB-0000123, any case) finds that job exactly; anything else is a substring of "
+        f"the job number or title, any case; {SEARCH_RULE}"))
     sort: Literal["created_at", "updated_at", "due_date", "priority"] = Field("created_at", description=(
         "Each order is served by an index (migration 0050); priority ranks low < normal < high < urgent"))
     order: Literal["asc", "desc"] = Field("desc", description="Jobs without a due date come last")
@@ -100,8 +103,20 @@ ORDERS = {(sort, order): Order(f"{sort}.{order}", [key, "j.id"], descending=orde
 # Filtered by status or customer, newest or oldest first: the filter column leads the keys, so the order
 # is that of idx_jobs_status_created_at / idx_jobs_customer_created_at (one range, whatever the skew).
 FILTERED_ORDERS = {(column, order): Order(f"{column},created_at.{order}", [f"j.{column}", "j.created_at", "j.id"],
-                                          descending=order == "desc")
+                                          descending=order == "desc", filter_key=True)
                    for column in ("status", "customer_id") for order in ("asc", "desc")}
+
+
+# A whole job number: looked up by the unique index. As a substring it would share the trigrams of every
+# other job number (JOB-0...) and read a posting list as long as the table.
+JOB_NUMBER = re.compile(r"JOB-[0-9]{7,}", re.IGNORECASE)
+
+
+def _search(text):
+    """Return (exact job number, ILIKE pattern) for `q`: one of them, or neither without a term."""
+    if text and JOB_NUMBER.fullmatch(text):
+        return text.upper(), None
+    return None, like_pattern(text)
 
 
 def _order(query):
@@ -122,8 +137,9 @@ def list_jobs(query):
 
     List items carry `steps_total` and `steps_completed`, not the steps: `GET /api/jobs/<id>` has them.
     """
+    job_number, pattern = _search(query.q)
     params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
-              "pattern": like_pattern(query.q)}
+              "pattern": pattern, "job_number": job_number}
     with read_cursor() as cur:
         return page_of(cur, queries.match_jobs, LIST_JOBS, params, query, _order(query))
 

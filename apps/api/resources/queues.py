@@ -2,12 +2,13 @@
 from datetime import date, datetime
 
 from flask import Blueprint, g
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..db import Queries, read_cursor
 from ..domain.statuses import JobStatus, Priority, StepStatus
 from ..web.auth import require_role
 from ..web.errors import ApiError
+from ..web.etags import pop_etag
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.validation import Id, PageQuery, accepts
@@ -42,6 +43,7 @@ class QueuedStep(BaseModel):
     due_date: date | None
     priority: Priority
     job_status: JobStatus
+    etag: str = Field(description="The step's strong ETag (as GET /api/steps/<id> answers it), for If-Match")
 
 
 class MyStepsQuery(PageQuery):
@@ -49,6 +51,13 @@ class MyStepsQuery(PageQuery):
 
     status: StepStatus | None = None
     machine_id: Id | None = None
+
+
+def _with_etags(page):
+    """Give every row the step's ETag, exactly as GET /api/steps/<id> answers it (If-Match takes it)."""
+    for item in page["items"]:
+        item["etag"] = pop_etag(item)
+    return page
 
 
 @bp.get("/me/steps")
@@ -64,7 +73,7 @@ def list_my_steps(query):
     """
     params = {"user_id": g.user_id, "status": query.status, "machine_id": query.machine_id}
     with read_cursor() as cur:
-        return page_of(cur, queries.match_my_steps, queries.list_my_steps, params, query, MOST_URGENT)
+        return _with_etags(page_of(cur, queries.match_my_steps, queries.list_my_steps, params, query, MOST_URGENT))
 
 
 @bp.get("/machines/<int:machine_id>/queue")
@@ -82,4 +91,5 @@ def list_machine_queue(machine_id, query):
         cur.execute(queries.machine_exists, params)
         if not cur.fetchone()["found"]:
             raise ApiError(404, "No machine has this id.")
-        return page_of(cur, queries.match_machine_queue, queries.list_machine_queue, params, query, MOST_URGENT)
+        return _with_etags(page_of(cur, queries.match_machine_queue, queries.list_machine_queue, params, query,
+                                   MOST_URGENT))

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from flask import Blueprint, g
-from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from ..domain import audit
 from ..web import sessions
@@ -15,22 +15,21 @@ from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
 from ..domain.passwords import hash_password
-from ..web.validation import Body, Email, PageQuery, Text, _no_nul, accepts
+from ..web.validation import Body, Email, PageQuery, Password, Text, accepts
 
 bp = Blueprint("users", __name__, url_prefix="/api/users")
 queries = Queries("users.sql")
 BY_USERNAME = Order("username", ["username", "id"])
 
 EDITABLE = ("full_name", "email", "role", "is_active")
+# Changes that hand out or take away access need a fresh login: a refreshed (possibly stolen) token may not
+# switch accounts on, point their email elsewhere or set their password. Only the full name does not.
+FRESH_FIELDS = ("email", "is_active", "password", "role")
 # What a manager sees of a user: enough to assign work, no email or history.
 SUMMARY = ("id", "username", "full_name", "role", "is_active")
 SUMMARY_VARIANT = "-summary"  # the summary is another representation: another ETag
 Role = Literal[ROLES]
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-
-
-# Passwords are taken as typed: no stripping; long enough to matter, short enough to hash cheaply.
-Password = Annotated[str, StringConstraints(min_length=8, max_length=1024), AfterValidator(_no_nul)]
 
 
 class User(BaseModel):
@@ -53,7 +52,7 @@ class UserQuery(PageQuery):
 
 class UserBody(Body):
     username: Username
-    password: Password
+    password: Password(8)
     role: Role
     full_name: Text(200) = ""
     email: Email | None = None
@@ -66,7 +65,7 @@ class UserPatch(Body):
     email: Email | None = None
     role: Role = None
     is_active: StrictBool = None
-    password: Password = None
+    password: Password(8) = None
 
 
 def _lock_for_change(cur, user_id, role=None, is_active=None):
@@ -160,13 +159,13 @@ def _save(cur, before, changes, password=None, action="update"):
 def update_user(user_id, body):
     """Change a user's name, email, role, active state or password.
 
-    A change of role, active state or password ends all of the user's sessions. Changing a role or a
-    password needs a fresh login. Admins cannot demote or deactivate themselves, and the last active
-    admin cannot be demoted or deactivated (409).
+    A change of role, active state or password ends all of the user's sessions. Changing anything but the
+    full name (role, active state, email, password) needs a fresh login. Admins cannot demote or deactivate
+    themselves, and the last active admin cannot be demoted or deactivated (409).
     """
-    changes = body.model_dump(include=body.model_fields_set - {"password"})
-    if "role" in changes or body.password is not None:
+    if body.model_fields_set & set(FRESH_FIELDS):
         require_fresh()
+    changes = body.model_dump(include=body.model_fields_set - {"password"})
     with cursor() as cur:
         before = _lock_for_change(cur, user_id, changes.get("role"), changes.get("is_active"))
         etag = precondition(before)
@@ -175,15 +174,18 @@ def update_user(user_id, body):
     return (before, 200, {"ETag": etag}) if user is before else with_etag(user)
 
 
+update_user.fresh_fields = FRESH_FIELDS  # documented as x-needs-fresh-login-fields
+
+
 @bp.delete("/<int:user_id>")
 @documented(responses={409: "An admin tried to delete themselves, or the last active admin"}, etag=True)
-@require_role("admin")
+@require_role("admin", fresh=True)
 def delete_user(user_id):
     """Delete a user: from then on every operation on it answers 404, and it cannot log in.
 
     Its row stays, so the audit trail keeps its name, the jobs it created keep their creator and its username
     stays taken; its tokens stop working. To switch a user off reversibly, `PATCH {"is_active": false}`
-    instead. Admins cannot delete themselves (409).
+    instead. Admins cannot delete themselves (409). Needs a fresh login.
     """
     with cursor() as cur:
         before = _lock_for_change(cur, user_id, is_active=False)
@@ -197,9 +199,9 @@ def delete_user(user_id):
 
 @bp.delete("/<int:user_id>/sessions")
 @documented(responses={404: "Unknown user"})
-@require_role("admin")
+@require_role("admin", fresh=True)
 def delete_user_sessions(user_id):
-    """End every session of a user: all their tokens are refused from now on."""
+    """End every session of a user: all their tokens are refused from now on. Needs a fresh login."""
     with cursor() as cur:
         one_or_404(cur, queries.get_user, {"id": user_id}, "user")
         ended = sessions.end_all(cur, user_id, "ended by admin")

@@ -13,7 +13,3 @@ FROM users WHERE id = %(user_id)s AND is_active;
 -- name: insert-failed-login
 -- Record a failed login: the name tried and where from (never the password).
 INSERT INTO failed_logins (username, ip) VALUES (%(username)s, %(ip)s);
-
--- name: purge-old-failed-logins
--- Failed logins are kept 90 days.
-DELETE FROM failed_logins WHERE attempted_at < now() - interval '90 days';

@@ -14,23 +14,27 @@ WHERE (%(status)s::text IS NULL OR (j.status >= %(status)s AND j.status <= %(sta
   AND (%(customer_id)s::bigint IS NULL OR (j.customer_id >= %(customer_id)s AND j.customer_id <= %(customer_id)s))
   AND (%(overdue)s::boolean IS NOT TRUE OR job_is_overdue(j.status, j.due_date))
   AND (%(overdue)s::boolean IS NOT FALSE OR job_is_overdue(j.status, j.due_date) IS NOT TRUE)
-  AND (%(pattern)s::text IS NULL OR j.job_number ILIKE %(pattern)s OR j.title ILIKE %(pattern)s);
+  AND (%(pattern)s::text IS NULL OR j.job_number ILIKE %(pattern)s OR j.title ILIKE %(pattern)s)
+  AND (%(job_number)s::text IS NULL OR j.job_number = %(job_number)s);
 
 -- name: list-jobs
 -- One page of the jobs of match-jobs ({match_jobs}) with their progress; {cursor_key}, {after} and
--- {order_by} come from a whitelisted listing.Order (each order has its index, migration 0050). The page is
--- cut first, so the steps of only that page's jobs are counted.
+-- {order_by} come from a whitelisted listing.Order (each order has its index, migration 0050). The page's
+-- ids are cut first, so an index that holds every column the filters need serves it without reading the
+-- table (index-only: the overdue list, deep offsets), then only that page's jobs are read and their steps
+-- counted.
 SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.description,
        j.status, j.priority, j.due_date, j.created_by, j.created_at, j.updated_at,
        COALESCE(job_is_overdue(j.status, j.due_date), false) AS is_overdue,
        n.steps_total, n.steps_completed, {cursor_key}
 FROM (
-    SELECT j.*
+    SELECT j.id
     FROM ({match_jobs}) j
     WHERE {after}
     ORDER BY {order_by}
     LIMIT %(limit)s OFFSET %(offset)s
-) j
+) page
+JOIN jobs j ON j.id = page.id
 JOIN customers c ON c.id = j.customer_id
 CROSS JOIN LATERAL job_step_counts(j.id) n
 ORDER BY {order_by};

@@ -19,9 +19,12 @@ WHERE st.assigned_to = %(user_id)s
 SELECT st.id, st.job_id, st.step_order, st.process_id, st.name, st.status, st.assigned_to, st.machine_id,
        st.started_at, st.completed_at, st.created_at, st.updated_at,
        j.job_number, j.title, c.name AS customer_name, j.due_date, j.priority, j.status AS job_status,
+       -- the step's version: the view makes it the step's ETag exactly as GET /api/steps/<id> answers it (a
+       -- keyed hash, web/etags.py), so a list row can be sent back as If-Match
+       st.step_version::text AS row_version,
        {cursor_key}
 FROM (
-    SELECT st.*
+    SELECT st.*, st.xmin AS step_version
     FROM job_steps st
     WHERE st.assigned_to = %(user_id)s
       -- the rank alone decides in_progress and pending; naming the status there too would tempt the
@@ -54,9 +57,12 @@ WHERE st.machine_id = %(machine_id)s AND st.status IN ('pending', 'in_progress')
 SELECT st.id, st.job_id, st.step_order, st.process_id, st.name, st.status, st.assigned_to, st.machine_id,
        st.started_at, st.completed_at, st.created_at, st.updated_at,
        j.job_number, j.title, c.name AS customer_name, j.due_date, j.priority, j.status AS job_status,
+       -- the step's version: the view makes it the step's ETag exactly as GET /api/steps/<id> answers it (a
+       -- keyed hash, web/etags.py), so a list row can be sent back as If-Match
+       st.step_version::text AS row_version,
        {cursor_key}
 FROM (
-    SELECT st.*
+    SELECT st.*, st.xmin AS step_version
     FROM job_steps st
     WHERE st.machine_id = %(machine_id)s AND st.status IN ('pending', 'in_progress')
       AND {after}

@@ -3,6 +3,7 @@
 Runs gunicorn as a child in the foreground; SIGINT/SIGTERM stop gunicorn and then the
 embedded PostgreSQL this script started, so nothing is left behind.
 """
+import os
 import signal
 import subprocess
 import sys
@@ -56,6 +57,12 @@ def _serve(env):
 
 def main():
     """Bootstrap the database and serve in the foreground until stopped."""
+    said = os.environ.get("APP_ENV", "")  # set or not, which Config cannot tell: read here, by the CLI
+    if os.environ.get("DATABASE_URL") and not said:
+        # A database of one's own may be a production one: demo users (password "demo") and development's
+        # relaxed checks only when asked for out loud.
+        sys.exit("refusing to start: DATABASE_URL is set but APP_ENV is not; say APP_ENV=production, or "
+                 "APP_ENV=development for demo data")
     environ = environment()  # .env.dev's values in development, passed to gunicorn explicitly below
     try:
         config = Config.from_env(environ).validate()
@@ -73,8 +80,10 @@ def main():
         server, started_here = _start_embedded(config)
         database_url = server.url(DEV_DATABASE)
     try:
-        migrate.upgrade(database_url, log=lambda line: say(line))
-        if not config.is_production and not _has_users(database_url):
+        migrate.upgrade(database_url, log=lambda line: say(line), lock_timeout_ms=config.MIGRATION_LOCK_TIMEOUT_MS,
+                        attempts=config.MIGRATION_LOCK_ATTEMPTS)
+        # Demo data: on the embedded server, or on one's own database with APP_ENV=development said above.
+        if config.APP_ENV == "development" and not _has_users(database_url):
             from .seed import seed
 
             say(f"seeding demo data ({DEMO_CUSTOMERS} customers, {DEMO_JOBS} jobs)")

@@ -1,5 +1,5 @@
-"""The `flask --app apps.api` commands: `db upgrade|status`, `seed`, `dashboard verify|rebuild`,
-`notify-overdue`."""
+"""The `flask --app apps.api` commands: `db upgrade|status|backup|restore`, `seed`, `dashboard verify|rebuild`,
+`notify-overdue`, `retention`."""
 import click
 import psycopg2
 import psycopg2.extensions
@@ -8,10 +8,11 @@ from flask.cli import AppGroup, with_appcontext
 
 from .. import db
 from ..db import Queries, migrate
+from . import backup
 from .embedded_pg import running_dev_url
 from .seed import seed
 
-db_cli = AppGroup("db", help="Apply and list schema migrations.")
+db_cli = AppGroup("db", help="Apply and list schema migrations; back the database up and restore it.")
 
 
 def _database_url():
@@ -30,7 +31,9 @@ def _database_url():
 def db_upgrade():
     """Apply pending migrations in order."""
     try:
-        applied = migrate.upgrade(_database_url(), log=click.echo)
+        applied = migrate.upgrade(_database_url(), log=click.echo,
+                                  lock_timeout_ms=current_app.config["MIGRATION_LOCK_TIMEOUT_MS"],
+                                  attempts=current_app.config["MIGRATION_LOCK_ATTEMPTS"])
     except migrate.MigrationError as exc:
         raise click.ClickException(str(exc))
     click.echo(f"{len(applied)} migration(s) applied" if applied else "database is up to date")
@@ -46,6 +49,28 @@ def db_status():
         click.echo(f"pending  {migration.path.name}")
     if not applied and not pending:
         click.echo("no migrations")
+
+
+@db_cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def db_backup(file):
+    """Write the whole database to FILE (pg_dump custom format)."""
+    try:
+        size = backup.backup(_database_url(), file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"backup written to {file} ({size:,} bytes)")
+
+
+@db_cli.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def db_restore(file):
+    """Restore FILE (from `db backup`) into the configured database, which must be empty."""
+    try:
+        backup.restore(_database_url(), file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"restored {file}; check it with `flask --app apps.api dashboard verify`")
 
 
 @click.command("seed")
@@ -133,5 +158,19 @@ def notify_overdue_command():
         conn.close()
 
 
+@click.command("retention")
+@with_appcontext
+def retention_command():
+    """Remove rows past their retention limit, export old audit months, create the months ahead (for cron)."""
+    from ..ops import retention
+
+    conn = psycopg2.connect(_database_url())
+    try:
+        click.echo(retention.run_pass(conn, retention.RetentionSettings.from_config(current_app.config)))
+    finally:
+        conn.close()
+
+
 # Every command, by name, for the app's lazy command group (apps/api/commands.py).
-COMMANDS = {"db": db_cli, "seed": seed_command, "dashboard": dashboard_cli, "notify-overdue": notify_overdue_command}
+COMMANDS = {"db": db_cli, "seed": seed_command, "dashboard": dashboard_cli, "notify-overdue": notify_overdue_command,
+            "retention": retention_command}

@@ -11,7 +11,7 @@ import subprocess
 import warnings
 from pathlib import Path
 
-from . import embedded_root
+from . import embedded_auth, embedded_root
 
 with warnings.catch_warnings():
     # The package computes an unused runtime dir at import and warns when XDG_RUNTIME_DIR is unset.
@@ -62,11 +62,24 @@ class EmbeddedPostgres:
         self.data_dir = embedded_root.cluster_path(self.requested_dir) if self.as_root else self.requested_dir
         self.bin_path = POSTGRES_BIN_PATH
 
-    def url(self, dbname="postgres"):
-        """Return the connection URL of database `dbname` on this server."""
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+    @property
+    def password_file(self):
+        """Where the superuser's generated password is kept: beside the requested data dir, ours, 0600."""
+        return self.requested_dir.with_name(self.requested_dir.name + ".password")
 
-    def _run(self, program, *args, timeout=60):
+    @property
+    def password(self):
+        """Return the superuser's password (generated the first time): every connection must give it."""
+        try:
+            return embedded_auth.kept_password(self.password_file)
+        except embedded_auth.PasswordFileError as exc:
+            raise EmbeddedPostgresError(str(exc))
+
+    def url(self, dbname="postgres"):
+        """Return the connection URL of database `dbname` on this server (with its password)."""
+        return f"postgresql://{SUPERUSER}:{self.password}@127.0.0.1:{self.port}/{dbname}"
+
+    def _run(self, program, *args, timeout=60, env=None):
         command = [str(self.bin_path / program), *args]
         identity = {}
         if self.as_root:
@@ -74,7 +87,7 @@ class EmbeddedPostgres:
             identity = {"user": uid, "group": gid, "extra_groups": []}
         # cwd "/": the caller's directory may be one the server user cannot enter.
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd="/",
-                                stdin=subprocess.DEVNULL, **identity)
+                                stdin=subprocess.DEVNULL, env=dict(os.environ, **(env or {})), **identity)
         if result.returncode != 0:
             raise EmbeddedPostgresError(f"{program} failed ({result.returncode}): {result.stderr.strip()}")
         return result
@@ -108,9 +121,11 @@ class EmbeddedPostgres:
         self._prepare()
         if self.initialized():
             return
-        self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust",
-                  "--encoding=UTF8", "--locale-provider=builtin", "--builtin-locale=C.UTF-8",
-                  timeout=180)
+        owner = embedded_root.server_identity() if self.as_root else None
+        with embedded_auth.password_file_for(self.password, owner) as pwfile:
+            self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, f"--pwfile={pwfile}",
+                      f"--auth={embedded_auth.AUTH_METHOD}", "--encoding=UTF8", "--locale-provider=builtin",
+                      "--builtin-locale=C.UTF-8", timeout=180)
         settings = dict(BASE_SETTINGS, **(FAST_SETTINGS if self.fast else {}))
         with open(self.data_dir / "postgresql.auto.conf", "a") as conf:
             for name, value in settings.items():
@@ -122,10 +137,12 @@ class EmbeddedPostgres:
         live_port = self.running_port()
         if live_port:
             self.port = live_port
-            return self
-        self.port = self.port or free_port()
-        self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
-                  "-o", f"-p {self.port}", "-w", "-t", "60", "start", timeout=90)
+        else:
+            self.port = self.port or free_port()
+            self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
+                      "-o", f"-p {self.port}", "-w", "-t", "60", "start", timeout=90)
+        if not embedded_auth.password_set(self.data_dir):
+            embedded_auth.set_password(self.url(), SUPERUSER, self.password, self.data_dir)
         return self
 
     def stop(self, mode="fast"):
@@ -147,7 +164,8 @@ class EmbeddedPostgres:
         self._prepare()  # as root: run the copy of the programs the server user can reach
         self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-D",
                   str(standby.data_dir), "--write-recovery-conf", "--wal-method=stream", "--checkpoint=fast",
-                  timeout=180)
+                  timeout=180, env={"PGPASSWORD": self.password})
+        embedded_auth.write_private(standby.password_file, self.password)  # the copy has the same superuser
         return standby
 
     def remove(self):
@@ -156,6 +174,7 @@ class EmbeddedPostgres:
 
         self.stop(mode="immediate")
         shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.password_file.unlink(missing_ok=True)
 
     def create_database(self, name, template=None):
         """Create database `name` (optionally from `template`) unless it exists."""

@@ -48,7 +48,7 @@ def _respond(entry, outcome):
     if "If-None-Match" in request.headers and any(
             request.if_none_match.contains_weak(tag) for tag in (entry.etag, entry.etag + GZIP_SUFFIX)):
         return current_app.response_class(status=304, headers=headers)
-    return current_app.response_class(entry.body, status=200, headers=headers, mimetype="application/json")
+    return current_app.response_class(entry.body, status=200, headers=headers, content_type="application/json")
 
 
 def cached_per_user(ttl):

@@ -3,9 +3,13 @@
 A row's version is PostgreSQL's xmin (the transaction that wrote the row's current version), selected as
 `row_version`: every write changes it, whoever writes (the API, a script, psql), at no cost and with no
 column to keep up to date. A job's version also covers its steps and its customer (job_version(),
-migration 0042), since its representation shows them.
+migration 0042), since its representation shows them. The tag is a keyed hash of the version: a raw
+transaction id would show readers how much is written, and when.
 """
-from flask import request
+import hashlib
+import hmac
+
+from flask import current_app, request
 
 from .errors import ApiError
 
@@ -13,11 +17,23 @@ VERSION_KEY = "row_version"
 # A gzip-coded answer is another representation, so it gets its own strong tag (the version plus this
 # suffix); If-Match takes either (the change is to the resource, whatever coding it was read in).
 GZIP_SUFFIX = "-gzip"
+_PURPOSE = b"printshop etag v1"
+_TAG_BYTES = 12
+
+
+def _key():
+    # A key of its own, derived from the app secret (as list cursors do), computed once per app.
+    key = current_app.extensions.get("etag_key")
+    if key is None:
+        key = hmac.new(current_app.config["JWT_SECRET_KEY"].encode(), _PURPOSE, hashlib.sha256).digest()
+        current_app.extensions["etag_key"] = key
+    return key
 
 
 def pop_etag(row, variant=""):
-    """Remove the row's version from it and return its strong entity tag, quoted."""
-    return f'"{row.pop(VERSION_KEY)}{variant}"'
+    """Remove the row's version from it and return its strong entity tag (opaque), quoted."""
+    version = f"{row.pop(VERSION_KEY)}{variant}".encode()
+    return f'"{hashlib.blake2b(version, key=_key(), digest_size=_TAG_BYTES).hexdigest()}"'
 
 
 def check_if_match(etag):

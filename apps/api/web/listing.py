@@ -24,12 +24,14 @@ SEARCH_RULE = ("at least three letters or digits in a row: shorter terms cannot 
 class Order:
     """One supported order of a list: key expressions (SQL over the statement's aliases), the last unique."""
 
-    def __init__(self, name, keys, descending=False, searched_key=False):
+    def __init__(self, name, keys, descending=False, searched_key=False, filter_key=False):
         self.name = name
         self.keys = keys
         self.descending = descending
         # The first key is a searched column (customers by name): matches cluster along the order.
         self.searched_key = searched_key
+        # The first key is an equality filter (jobs ?status=): its index holds only the filtered rows.
+        self.filter_key = filter_key
 
     def parts(self, after):
         """Return the `{cursor_key}`, `{after}` and `{order_by}` fragments (after: continue a cursor)."""
@@ -74,19 +76,31 @@ def _wants_exact_count():
     return wanted
 
 
-def _count(cur, match_sql, params, exact):
-    """Return (total, is_estimate): exact up to LIST_EXACT_COUNT_LIMIT rows, past it the planner's estimate."""
-    match = sql.SQL(match_sql)
+def _count(cur, match_sql, params, exact, order=None):
+    """Return (total, is_estimate): exact up to LIST_EXACT_COUNT_LIMIT rows, past it the planner's estimate.
+
+    A search within a filter (`order.filter_key`, ?status=&q=) is counted along the page's own index, so
+    it reads at most the rows of that filter; left to itself the planner walked every open job instead.
+    """
+    match = plain = sql.SQL(match_sql)
     if exact:  # bounded by the connection's statement timeout (a 503 past it)
         cur.execute(sql.SQL("SELECT count(*) AS total FROM ({}) m").format(match), params)
         return cur.fetchone()["total"], False
     limit = current_app.config["LIST_EXACT_COUNT_LIMIT"]
-    cur.execute(sql.SQL("SELECT count(*) AS total FROM ({} LIMIT %(count_limit)s) m").format(match),
-                dict(params, count_limit=limit + 1))
-    counted = cur.fetchone()["total"]
+    along = order is not None and order.filter_key and params.get("pattern") is not None
+    if along:
+        match = sql.SQL("{} ORDER BY {}").format(match, order.parts(False)["order_by"])
+        cur.execute("SET LOCAL enable_sort = off")  # the order comes from the filter's index, not a sort
+    try:
+        cur.execute(sql.SQL("SELECT count(*) AS total FROM ({} LIMIT %(count_limit)s) m").format(match),
+                    dict(params, count_limit=limit + 1))
+        counted = cur.fetchone()["total"]
+    finally:
+        if along:
+            cur.execute("SET LOCAL enable_sort = on")
     if counted <= limit:
         return counted, False
-    cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + match, params)
+    cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + plain, params)
     estimate = int(cur.fetchone()["QUERY PLAN"][0]["Plan"]["Plan Rows"])
     return max(estimate, counted), True
 
@@ -145,7 +159,7 @@ def page_of(cur, match_sql, list_sql, params, query, order):
     elif after is None and not has_next and (items or offset == 0):
         total, estimated = offset + len(items), False  # the last page by offset: the count is known
     else:
-        total, estimated = _count(cur, match_sql, params, exact)
+        total, estimated = _count(cur, match_sql, params, exact, order)
     pages = math.ceil(total / query.per_page) if total else 0
     next_cursor = None
     if has_next:

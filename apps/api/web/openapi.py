@@ -153,6 +153,9 @@ def _operation(rule, method, view, components):
         details = f"{details}\n\nNeeds the `{role}` role or higher.".lstrip()
         if getattr(view, "needs_fresh", False):
             operation["x-needs-fresh-login"] = True
+        elif getattr(view, "fresh_fields", None):
+            # Only some changes need a fresh login: the body fields that do.
+            operation["x-needs-fresh-login-fields"] = list(view.fresh_fields)
     else:
         operation["security"] = []
     if details:

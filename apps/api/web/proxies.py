@@ -9,9 +9,11 @@ PEER_ADDR = "printshop.peer_addr"
 
 
 def parse_address(text):
-    """Return `text` as an address (IPv4-mapped IPv6 as IPv4), or None when it is not one."""
+    """Return `text` as an address (IPv4-mapped IPv6 as IPv4, no zone id), or None when it is not one."""
     try:
-        address = ipaddress.ip_address(str(text).strip())
+        # A zone id (fe80::1%eth0) names an interface of the sender's host: no part of who the client is,
+        # and no inet column takes it.
+        address = ipaddress.ip_address(str(text).strip().split("%", 1)[0])
     except ValueError:
         return None
     if address.version == 6 and address.ipv4_mapped:
@@ -65,4 +67,9 @@ def rate_limit_key(text):
 
 def client_ip():
     """Return the client's address (X-Forwarded-For applied only from FORWARDED_ALLOW_IPS peers)."""
-    return request.remote_addr if has_request_context() else None
+    if not has_request_context():
+        return None
+    address = request.remote_addr
+    if address and "%" in address:  # a link-local peer's zone id (fe80::1%eth0): inet takes no zone
+        address = address.split("%", 1)[0]
+    return address

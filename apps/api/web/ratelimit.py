@@ -3,7 +3,7 @@ import math
 import random
 from functools import wraps
 
-from flask import current_app, g, request
+from flask import current_app, g
 
 from .proxies import client_ip
 from ..db import Queries, connection
@@ -46,28 +46,32 @@ def _storable(text):
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
-def _login_username():
-    body = request.get_json(silent=True)
-    username = body.get("username") if isinstance(body, dict) else None
+def _login_username(kwargs):
+    # The validated body (@accepts above this rule): the body is parsed once, and only after its size passed.
+    body = kwargs.get("body")
+    username = getattr(body, "username", None)
     return username.strip().lower() if isinstance(username, str) else ""
 
 
-# Which key a rule counts by.
+# Which key a rule counts by, from the view's arguments.
 KEYS = {
-    "ip": lambda: rate_limit_key(client_ip()),
-    "user": lambda: str(g.get("user_id", "anonymous")),
+    "ip": lambda kwargs: rate_limit_key(client_ip()),
+    "user": lambda kwargs: str(g.get("user_id", "anonymous")),
     "login_username": _login_username,
 }
 
 
 def rate_limited(name, setting, by):
-    """Refuse the view with 429 + Retry-After when `by` ("ip", "user", "login_username") exceeds config[setting]."""
+    """Refuse the view with 429 + Retry-After when `by` ("ip", "user", "login_username") exceeds config[setting].
+
+    "login_username" goes below @accepts: it counts the validated body's username.
+    """
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if current_app.config.get("RATE_LIMITS_ENABLED", True):
-                key = KEYS[by]()
+                key = KEYS[by](kwargs)
                 if key:
                     hit(f"{name}:{by}:{key}", Limit(current_app.config[setting]))
             return view(*args, **kwargs)

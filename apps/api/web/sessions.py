@@ -1,14 +1,14 @@
 """Login sessions kept in PostgreSQL, and each worker's one-second view of whether a session is live.
 
 A login starts a session; its access and refresh tokens carry the session id (claim "sid"). A token is
-honoured only while its session is live and its user active with the token's role. Refresh rotates the
+honoured only while its session is live and its user active with the token's role. A session lives at most
+SESSION_MAX_AGE seconds from its login, however often it is refreshed. Refresh rotates the
 session's one valid refresh token; presenting a spent one ends the session (RFC 9700 reuse detection).
 """
-import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from cachetools import TTLCache
 from flask import current_app, request
 from flask_jwt_extended import create_access_token, create_refresh_token
 
@@ -19,34 +19,43 @@ queries = Queries("sessions.sql")
 # An access token from a password login is fresh this long (refreshed ones never are).
 FRESH_FOR = timedelta(minutes=15)
 USER_AGENT_MAX = 500
-_UNKNOWN = object()
 
 
 class SessionStates:
-    """One app's cache of session states: (sid, user id) -> the role of a live session, or None."""
+    """One app's view of session states: (sid, user id) -> (the role of a live session or None, valid until)."""
+
+    MAX_ENTRIES = 50_000
 
     def __init__(self, ttl):
+        # A plain dict read without a lock (one get is atomic under the GIL): a hit costs a lookup and a
+        # clock read. Writers replace whole entries, so a reader sees an old or a new state, never half of one.
         # An ended session's tokens are refused by every worker within `ttl` seconds (SESSION_STATE_TTL_SECONDS;
         # at once by the one that ended it): each worker asks PostgreSQL about a session at most once per `ttl`.
-        self.states = TTLCache(maxsize=50_000, ttl=ttl)
-        self.lock = threading.Lock()
+        self.ttl = ttl
+        self.states = {}
 
     def role_of(self, sid, subject):
         """Return the live session's role (None when it is not live), asking PostgreSQL at most once per ttl."""
+        if not isinstance(sid, str) or not isinstance(subject, str):
+            return None  # not claims this service writes: no live session
         key = (sid, subject)
-        with self.lock:
-            role = self.states.get(key, _UNKNOWN)
-        if role is not _UNKNOWN:
-            return role
+        found = self.states.get(key)
+        now = time.monotonic()
+        if found is not None and found[1] > now:
+            return found[0]
         role = _load_role(sid, subject)
-        with self.lock:
-            self.states[key] = role
+        if len(self.states) >= self.MAX_ENTRIES:
+            self._prune(now)
+        self.states[key] = (role, now + self.ttl)
         return role
+
+    def _prune(self, now):
+        live = {key: state for key, state in list(self.states.items()) if state[1] > now}
+        self.states = live if len(live) < self.MAX_ENTRIES else {}
 
     def forget(self):
         """Drop every cached state (after a session ended in this process)."""
-        with self.lock:
-            self.states.clear()
+        self.states = {}
 
 
 def _load_role(sid, subject):
@@ -55,7 +64,8 @@ def _load_role(sid, subject):
     except (TypeError, ValueError):
         return None
     with connection() as conn, conn.cursor() as cur:
-        cur.execute(queries.get_session_state, {"sid": sid, "user_id": user_id})
+        cur.execute(queries.get_session_state, {"sid": sid, "user_id": user_id,
+                                                "max_age": current_app.config["SESSION_MAX_AGE"]})
         row = cur.fetchone()
     return row[0] if row else None
 
@@ -76,26 +86,34 @@ def forget_states():
     current_app.extensions["session_states"].forget()
 
 
-def _tokens(user_id, role, sid, refresh_jti, fresh):
+def _tokens(user_id, role, sid, refresh_jti, fresh, refresh_expires_at):
     claims = {"role": role, "sid": sid}
     identity = str(user_id)
+    # The refresh token's own expiry is its session row's: never past the session's absolute lifetime.
+    refresh_for = max(refresh_expires_at - datetime.now(UTC), timedelta(seconds=1))
     return (create_access_token(identity=identity, additional_claims=claims, fresh=fresh),
-            create_refresh_token(identity=identity, additional_claims=dict(claims, jti=refresh_jti)))
+            create_refresh_token(identity=identity, additional_claims=dict(claims, jti=refresh_jti),
+                                 expires_delta=refresh_for))
 
 
 def _refresh_expiry():
     return datetime.now(UTC) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
 
 
+def _max_age():
+    return current_app.config["SESSION_MAX_AGE"]
+
+
 def start(cur, user_id, role):
     """Start a session for a password login; return its (fresh access token, refresh token)."""
     sid, refresh_jti = str(uuid.uuid4()), str(uuid.uuid4())
     user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX].replace("\x00", "")
+    expires_at = min(_refresh_expiry(), datetime.now(UTC) + timedelta(seconds=_max_age()))
     cur.execute(queries.insert_session, {"sid": sid, "user_id": user_id, "refresh_jti": refresh_jti,
-                                         "expires_at": _refresh_expiry(), "ip": client_ip(),
+                                         "expires_at": expires_at, "ip": client_ip(),
                                          "user_agent": user_agent})
     cur.execute(queries.purge_old_sessions)
-    return _tokens(user_id, role, sid, refresh_jti, fresh=FRESH_FOR)
+    return _tokens(user_id, role, sid, refresh_jti, FRESH_FOR, expires_at)
 
 
 def rotate(cur, claims):
@@ -107,12 +125,12 @@ def rotate(cur, claims):
     refresh_jti = str(uuid.uuid4())
     cur.execute(queries.rotate_refresh, {"sid": claims["sid"], "user_id": int(claims["sub"]),
                                          "presented_jti": claims["jti"], "new_jti": refresh_jti,
-                                         "expires_at": _refresh_expiry()})
+                                         "expires_at": _refresh_expiry(), "max_age": _max_age()})
     row = cur.fetchone()
     if row is None:
         end(cur, claims["sid"], int(claims["sub"]), "refresh token reused")
         return None
-    return _tokens(int(claims["sub"]), row["role"], claims["sid"], refresh_jti, fresh=False)
+    return _tokens(int(claims["sub"]), row["role"], claims["sid"], refresh_jti, False, row["expires_at"])
 
 
 def end(cur, sid, user_id, reason):
@@ -129,5 +147,6 @@ def end_all(cur, user_id, reason):
 
 def list_live(cur, user_id, current_sid):
     """Return `user_id`'s live sessions, newest first, flagging the caller's own."""
-    cur.execute(queries.list_live_sessions, {"user_id": user_id, "current_sid": current_sid})
+    cur.execute(queries.list_live_sessions, {"user_id": user_id, "current_sid": current_sid,
+                                             "max_age": _max_age()})
     return cur.fetchall()

@@ -41,6 +41,11 @@ def Text(max_length=200, min_length=0):
                      AfterValidator(_stripped(min_length))]
 
 
+def Password(min_length=1, max_length=1024):
+    """A password as typed: never stripped (it is compared exactly as set), bounded and NUL-free."""
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)]
+
+
 Name = Text(200, 1)
 # Surrounding whitespace is allowed (and stripped), as the pattern says.
 Email = Annotated[str, StringConstraints(to_lower=True, max_length=254,
@@ -58,7 +63,8 @@ class Body(BaseModel):
 class Query(BaseModel):
     """Base for query strings: unknown parameters are rejected."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Frozen: the defaults of an empty query string are validated once and shared (see parse_query).
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class NoQuery(Query):
@@ -84,14 +90,25 @@ def _field_errors(exc):
     return errors
 
 
+NOT_AN_OBJECT = "The body must be a JSON object (Content-Type: application/json)."
+
+
 def parse_body(model):
-    """Return the JSON body validated as `model` (400 when it is not a JSON object, 422 when invalid)."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "The body must be a JSON object (Content-Type: application/json).")
+    """Return the JSON body validated as `model` (400 when it is not a JSON object, 422 when invalid).
+
+    The body is parsed once, by pydantic (no json.loads before it); its size was bounded before it was read.
+    """
+    if not request.is_json:
+        raise ApiError(400, NOT_AN_OBJECT)
+    data = request.get_data()
     try:
-        return model.model_validate_json(request.get_data(), strict=True)
+        return model.model_validate_json(data, strict=True)
     except PydanticValidationError as exc:
+        if any(not error["loc"] and error["type"] in ("json_invalid", "model_type") for error in exc.errors()):
+            # pydantic also refuses JSON that is well formed (lone surrogates, deep nesting): those bodies are
+            # objects with invalid values (422), the rest is malformed (400). Only refused bodies pay this.
+            if not isinstance(request.get_json(silent=True), dict):
+                raise ApiError(400, NOT_AN_OBJECT) from None
         raise ValidationError(_field_errors(exc))
 
 
@@ -127,8 +144,21 @@ def _query_form_errors(model, raw):
     return errors
 
 
+@lru_cache(maxsize=None)
+def _empty_query(model):
+    """Return `model` validated from no parameters, or None when it needs some (validated per request then)."""
+    try:
+        return model.model_validate({})
+    except PydanticValidationError:
+        return None
+
+
 def parse_query(model):
     """Return the query string validated as `model` (400 unreadable, 422 out of range)."""
+    if not request.query_string:
+        empty = _empty_query(model)  # most reads send none: no parsing, no validation on the hot path
+        if empty is not None:
+            return empty
     raw = {}
     for key in request.args:
         values = request.args.getlist(key)

@@ -1,0 +1,165 @@
+// The page's only way to the JSON API: tokens, refresh with rotation, conditional GETs, problem answers.
+//
+// Where the tokens live (SECURITY.md, "The web page"): the access token only in this module's memory, the
+// refresh token in sessionStorage (this tab only, gone when the tab closes) so that a reload does not log out.
+
+const REFRESH_KEY = "printshop.refresh";
+
+let accessToken = null;
+let currentUser = null;
+let refreshing = null;            // one refresh at a time: a spent refresh token presented twice ends the session
+const validators = new Map();     // path -> {etag, body}: the last 200 of a conditional GET
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem || {};
+    this.retryAfter = 0;
+  }
+}
+
+export class SessionEnded extends Error {}
+
+export function user() {
+  return currentUser;
+}
+
+export function loggedIn() {
+  return accessToken !== null || sessionStorage.getItem(REFRESH_KEY) !== null;
+}
+
+function keep(tokens) {
+  accessToken = tokens.access_token;
+  sessionStorage.setItem(REFRESH_KEY, tokens.refresh_token);
+}
+
+/** Forget the tokens, the user and every cached answer (logout, an ended session). */
+export function forget() {
+  accessToken = null;
+  currentUser = null;
+  validators.clear();
+  sessionStorage.removeItem(REFRESH_KEY);
+}
+
+async function problemOf(response) {
+  const type = response.headers.get("Content-Type") || "";
+  const body = type.includes("json") ? await response.json().catch(() => null) : null;
+  const error = new ApiError(response.status, body);
+  error.retryAfter = Number(response.headers.get("Retry-After")) || 0;
+  return error;
+}
+
+async function send(method, path, {body, headers = {}, token = accessToken} = {}) {
+  const init = {method, headers: {Accept: "application/json", ...headers}, cache: "no-store"};
+  if (token) init.headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  try {
+    return await fetch(path, init);
+  } catch (cause) {
+    const error = new ApiError(0, {detail: "The server cannot be reached."});
+    error.cause = cause;
+    throw error;
+  }
+}
+
+/** Log in with a password; keep the session's tokens and return the user. */
+export async function login(username, password) {
+  const response = await send("POST", "/api/auth/login", {body: {username, password}, token: null});
+  if (!response.ok) throw await problemOf(response);
+  const answer = await response.json();
+  keep(answer);
+  currentUser = answer.user;
+  return currentUser;
+}
+
+async function refresh() {
+  const token = sessionStorage.getItem(REFRESH_KEY);
+  if (!token) throw new SessionEnded("Not logged in.");
+  const response = await send("POST", "/api/auth/refresh", {token});
+  if (response.status === 401 || response.status === 422) {
+    forget();
+    throw new SessionEnded("Your session has ended. Log in again.");
+  }
+  if (!response.ok) throw await problemOf(response);  // 503: the session may still be good, keep the token
+  keep(await response.json());
+}
+
+function refreshOnce() {
+  refreshing = refreshing || refresh().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+/** Send a request with the access token, refreshing it once when it has expired; return the Response. */
+export async function request(method, path, options = {}) {
+  if (accessToken === null) await refreshOnce();
+  let response = await send(method, path, options);
+  if (response.status === 401) {
+    await refreshOnce();
+    response = await send(method, path, options);
+    if (response.status === 401) {
+      forget();
+      throw new SessionEnded("Your session has ended. Log in again.");
+    }
+  }
+  return response;
+}
+
+/** GET `path` and return its JSON; throw ApiError or SessionEnded. */
+export async function get(path) {
+  const response = await request("GET", path);
+  if (!response.ok) throw await problemOf(response);
+  return response.json();
+}
+
+/**
+ * GET `path` with If-None-Match from the last answer; return {body, changed}. A 304 costs the server a
+ * cache lookup and no body: that is what keeps an idle open dashboard cheap.
+ */
+export async function getFresh(path) {
+  const known = validators.get(path);
+  const headers = known ? {"If-None-Match": known.etag} : {};
+  const response = await request("GET", path, {headers});
+  if (response.status === 304 && known) return {body: known.body, changed: false};
+  if (!response.ok) throw await problemOf(response);
+  const body = await response.json();
+  const etag = response.headers.get("ETag");
+  if (etag) validators.set(path, {etag, body});
+  return {body, changed: true};
+}
+
+/** GET one item and return {body, etag} (the ETag to send back as If-Match). */
+export async function getItem(path) {
+  const response = await request("GET", path);
+  if (!response.ok) throw await problemOf(response);
+  return {body: await response.json(), etag: response.headers.get("ETag")};
+}
+
+/** Send a write (POST, PATCH, DELETE) with an optional If-Match; return the JSON answer or null. */
+export async function write(method, path, body, etag) {
+  const headers = etag ? {"If-Match": etag} : {};
+  const response = await request(method, path, {body, headers});
+  if (!response.ok) throw await problemOf(response);
+  return response.status === 204 ? null : response.json();
+}
+
+/** Find out who the refresh token belongs to (after a reload: the access token was only in memory). */
+export async function whoAmI() {
+  currentUser = await get("/api/auth/me");
+  return currentUser;
+}
+
+/** End the session on the server (its tokens are refused from now on), then forget it here. */
+export async function logout() {
+  try {
+    if (accessToken !== null || sessionStorage.getItem(REFRESH_KEY)) {
+      const response = await request("POST", "/api/auth/logout");
+      if (!response.ok && response.status !== 401) throw await problemOf(response);
+    }
+  } finally {
+    forget();
+  }
+}

@@ -1,0 +1,98 @@
+// The shop-floor page: log in, then route by the URL fragment to the dashboard, my queue, a job or a machine.
+import * as api from "./api.js";
+import {fill, h} from "./dom.js";
+import {explain, notice} from "./live.js";
+import * as loginView from "./views/login.js";
+import * as dashboardView from "./views/dashboard.js";
+import * as queueView from "./views/queue.js";
+import * as jobView from "./views/job.js";
+import * as machineView from "./views/machine.js";
+
+const ROUTES = [
+  [/^\/dashboard$/, dashboardView, "Dashboard"],
+  [/^\/queue$/, queueView, "My queue"],
+  [/^\/jobs\/(\d+)$/, jobView, "Job"],
+  [/^\/machines(?:\/(\d+))?$/, machineView, "Machines"],
+];
+const NAV = [["/dashboard", "Dashboard"], ["/queue", "My queue"], ["/machines", "Machines"]];
+
+const main = document.getElementById("main");
+let stopView = () => {};
+
+function home() {
+  const role = api.user() && api.user().role;
+  return role === "operator" ? "/queue" : "/dashboard";
+}
+
+function showBar(route) {
+  const current = api.user();
+  document.getElementById("bar").hidden = !current;
+  if (!current) return;
+  fill(document.getElementById("who"), `${current.username} · ${current.role}`);
+  fill(document.getElementById("nav"), NAV.map(([path, text]) =>
+    h("a", {href: `#${path}`, "aria-current": route.startsWith(path) ? "page" : undefined}, text)));
+}
+
+/** Clear every view, timer and value on the page (logout, an ended session, a page shown from bfcache). */
+function clearPage() {
+  stopView();
+  stopView = () => {};
+  fill(main);
+  notice(null);
+  showBar("");
+}
+
+function toLogin(message) {
+  clearPage();
+  if (location.hash !== "#/login") history.replaceState(null, "", "#/login");
+  stopView = loginView.render(main, {message, done: () => { location.hash = `#${home()}`; }});
+}
+
+async function route() {
+  const path = location.hash.replace(/^#/, "") || "/";
+  if (!api.loggedIn()) return toLogin();
+  if (!api.user()) {
+    try {
+      await api.whoAmI();
+    } catch (error) {
+      if (error instanceof api.SessionEnded) return toLogin(error.message);
+      notice(`${explain(error)} Retrying in 3 s.`, "error");
+      setTimeout(route, 3000);
+      return undefined;
+    }
+  }
+  const match = ROUTES.map(([pattern, view, title]) => [path.match(pattern), view, title]).find(([found]) => found);
+  if (!match) {
+    history.replaceState(null, "", `#${home()}`);
+    return route();
+  }
+  const [found, view, title] = match;
+  stopView();
+  notice(null);
+  showBar(path);
+  document.title = `${title} · Shop floor`;
+  main.setAttribute("aria-busy", "true");
+  fill(main, h("p", {className: "loading"}, "Loading…"));
+  stopView = view.render(main, {params: found.slice(1), user: api.user(), sessionEnded: toLogin}) || (() => {});
+  main.focus({preventScroll: true});  // keyboard and screen reader users start in the new view
+  return undefined;
+}
+
+document.getElementById("logout").addEventListener("click", async () => {
+  clearPage();
+  try {
+    await api.logout();
+  } catch (error) {
+    // The session is forgotten here whatever the answer; the server ends it at its absolute lifetime.
+  }
+  history.replaceState(null, "", "#/login");
+  toLogin("You are logged out.");
+});
+
+// Coming back through bfcache (back button after logout or after leaving the page): nothing may show
+// unless this tab still has its session.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted && !api.loggedIn()) toLogin();
+});
+window.addEventListener("hashchange", route);
+route();
