@@ -36,7 +36,8 @@ FUZZ_MODULES = ("test_fuzz_openapi.py", "test_security_fuzz.py")
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+        # A test on a database of its own (empty_database_url) runs the migrations or a restore into it.
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS) or "empty_database_url" in item.fixturenames:
             item.add_marker(pytest.mark.slow)
 
 
