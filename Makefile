@@ -1,19 +1,25 @@
-# Two commands: `make run` serves the API, `make test` runs the whole suite.
-# Both create .venv and install the pinned requirements (again only when requirements.txt changes).
+# Two commands: `make run` serves the API, `make test` runs the whole suite (after `make lint`).
+# Both create .venv and install the pinned requirements (again only when a requirements file changes);
+# only the test targets install requirements-test.txt. `make test-fast`: the suite without its slow tests.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-requirements
+TEST_STAMP := $(VENV)/.installed-test-requirements
 BENCH_STAMP := $(VENV)/.installed-bench-requirements
 
-.PHONY: run test bench clean-data
+.PHONY: run test test-fast lint bench clean-data
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@cp requirements.txt $(STAMP)
+
+$(TEST_STAMP): requirements-test.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@cp requirements-test.txt $(TEST_STAMP)
 
 $(BENCH_STAMP): bench/requirements.txt $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
@@ -22,9 +28,16 @@ $(BENCH_STAMP): bench/requirements.txt $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m apps.api.tools.boot
 
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+
 # The suite also runs the benchmark's harness once on a tiny data set (tests/test_bench_harness.py).
-test: $(STAMP) $(BENCH_STAMP)
+test: $(STAMP) $(TEST_STAMP) $(BENCH_STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The inner loop: every test but the slow ones (multi-process, fuzz, browser, faults, soak, bench; pytest.ini).
+test-fast: $(STAMP) $(TEST_STAMP) $(BENCH_STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # BENCH_QUICK=1 for a smoke run (50,000 jobs); BENCH_JOBS to change the scale; BENCH_ARGS for bench/run.py.
 # The seeded data sets are kept in BENCH_DATA_DIR and reused by the next run (the 1M set takes minutes).

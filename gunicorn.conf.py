@@ -1,17 +1,18 @@
 """gunicorn settings, read from the environment (every variable is in .env.production.template)."""
-import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import time
 
+from apps.api.config import default_workers
+
 _env = os.environ.get
 app_env = _env("APP_ENV", "development")
 
 _host = _env("BIND", "127.0.0.1")
 bind = f"{_host}:{_env('PORT', '5000')}"
-workers = int(_env("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+workers = int(_env("WEB_CONCURRENCY") or default_workers())  # the app's connection advice uses the same default
 worker_class = _env("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(_env("GUNICORN_THREADS", "4"))
 timeout = int(_env("GUNICORN_TIMEOUT", "30"))

@@ -14,18 +14,16 @@ import platform
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import database_server, ms, query_timer, say, seeded_database, timed  # noqa: E402
-
 import psycopg2  # noqa: E402
+from harness import database_server, ms, query_timer, say, seeded_database, timed  # noqa: E402
 from psycopg2 import sql  # noqa: E402
 
 from apps.api.db import Queries  # noqa: E402
-from apps.api.resources.dashboard import last_months  # noqa: E402
 
 queries = Queries("dashboard.sql")
 DASHBOARD_TRIGGERS = {"jobs": ("dashboard_jobs_insert", "dashboard_jobs_update", "dashboard_jobs_delete"),
@@ -37,10 +35,9 @@ def read_numbers(url, repeat, naive_repeat):
     """Return {name: median ms} of the dashboard's read queries on the database at `url`."""
     conn = psycopg2.connect(url)
     conn.autocommit = True
-    today = datetime.now(timezone.utc).date()
     with conn.cursor() as cur:
         cur.execute("SELECT id FROM users WHERE username = 'operator1'")
-        params = {"today": today, "user_id": cur.fetchone()[0]}
+        params = {"user_id": cur.fetchone()[0]}
     def median(statement, params=None, repeat=repeat):
         return timed(query_timer(conn, statement, params), repeat)[0]
 
@@ -49,7 +46,7 @@ def read_numbers(url, repeat, naive_repeat):
         "stats (naive CTE over jobs and job_steps)": median(queries.get_stats_naive, params, naive_repeat),
         "recent jobs (limit 10)": median(queries.list_recent_jobs, {"limit": 10}),
         "jobs by status": median(queries.count_jobs_by_status),
-        "jobs by month (12)": median(queries.count_jobs_by_month, {"months": last_months(12, today)}),
+        "jobs by month (12)": median(queries.count_jobs_by_month, {"months": 12}),
         "recount every counter (dashboard verify)": median(queries.list_counter_drift, repeat=1),
         "rebuild every counter (dashboard rebuild)": median(queries.rebuild_counters, repeat=1),
     }
@@ -144,15 +141,17 @@ def main():
         with psycopg2.connect(url) as conn, conn.cursor() as cur:
             cur.execute("SHOW server_version")
             version = cur.fetchone()[0]
-    print(f"\nDashboard numbers, {datetime.now(timezone.utc):%Y-%m-%d}, PostgreSQL {version}, "
+    print(f"\nDashboard numbers, {datetime.now(UTC):%Y-%m-%d}, PostgreSQL {version}, "
           f"{platform.machine()} with {len(os.sched_getaffinity(0))} cores; medians in ms.\n")
-    print(f"Seeding (with the counter rebuild): {', '.join(f'{jobs:,} jobs in {seeded[jobs]:.1f} s' for jobs in sizes)}.\n")
+    seeding = ", ".join(f"{jobs:,} jobs in {seeded[jobs]:.1f} s" for jobs in sizes)
+    print(f"Seeding (with the counter rebuild): {seeding}.\n")
     print(f"| query (uncached) | {' | '.join(f'{jobs:,} jobs' for jobs in sizes)} |")
     print(f"|---|{'---:|' * len(sizes)}")
     for name in reads[sizes[0]]:
         print(f"| {name} | {' | '.join(ms(reads[jobs][name]) for jobs in sizes)} |")
     counters, naive = "stats (counters, one CTE)", "stats (naive CTE over jobs and job_steps)"
-    print(f"| naive / counters | {' | '.join(f'{reads[jobs][naive] / reads[jobs][counters]:.0f}x' for jobs in sizes)} |")
+    ratios = " | ".join(f"{reads[jobs][naive] / reads[jobs][counters]:.0f}x" for jobs in sizes)
+    print(f"| naive / counters | {ratios} |")
     print(f"\n| write at {args.jobs:,} jobs, each its own transaction | synchronous_commit | without triggers "
           "| with triggers | difference |")
     print("|---|---|---:|---:|---:|")

@@ -10,9 +10,8 @@ import secrets
 import statistics
 import time
 
-from psycopg2 import sql
-
 from harness import ms
+from psycopg2 import sql
 
 SERVER_TIMING_DB = re.compile(r"db;dur=([\d.]+)")
 PAGE_500 = 500
@@ -57,7 +56,7 @@ def _resource(name):
     from apps.api.resources import customers, jobs
 
     if name == "jobs":
-        return jobs.queries.match_jobs, jobs.queries.list_jobs, jobs.ORDERS, jobs.JobListQuery
+        return jobs.queries.match_jobs, jobs.LIST_JOBS, jobs.ORDERS, jobs.JobListQuery
     return customers.queries.match_customers, customers.queries.list_customers, {
         ("name", "asc"): customers.BY_NAME}, customers.CustomerQuery
 

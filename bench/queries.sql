@@ -9,7 +9,7 @@ SELECT count(*) FILTER (WHERE status = 'draft') AS draft,
        count(*) FILTER (WHERE status = 'completed') AS completed,
        count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
        count(*) AS total,
-       count(*) FILTER (WHERE status NOT IN ('completed', 'cancelled') AND due_date < %(today)s) AS overdue
+       count(*) FILTER (WHERE job_is_overdue(status, due_date)) AS overdue
 FROM jobs;
 
 -- name: stats-tasks
@@ -56,7 +56,7 @@ WHERE status = %(status)s ORDER BY created_at DESC LIMIT 20;
 -- name: overdue-jobs-page
 -- GET /api/jobs?overdue=true: one page of open jobs past their due date.
 SELECT id, job_number, due_date FROM jobs
-WHERE status NOT IN ('completed', 'cancelled') AND due_date < %(today)s
+WHERE job_is_overdue(status, due_date)
 ORDER BY due_date LIMIT 20;
 
 -- name: operator-open-steps

@@ -3,9 +3,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg2
-from psycopg2 import sql
-
 from harness import query_timer, ratio, timed
+from psycopg2 import sql
 
 from apps.api.db import Queries
 from apps.api.resources.customers import BY_NAME
@@ -30,13 +29,12 @@ def _operator_id(cur):
 
 def stats_scaling(urls_by_size, repeat):
     """Naive single CTE vs the project's stats query at each data size; returns table rows and raw medians."""
-    today = date.today()
     rows, project_ms = [], {}
     for size, url in urls_by_size.items():
         conn = psycopg2.connect(url)
         conn.autocommit = True
         with conn.cursor() as cur:
-            params = {"today": today, "user_id": _operator_id(cur)}
+            params = {"user_id": _operator_id(cur)}
         naive = timed(query_timer(conn, dashboard_sql.get_stats_naive, params), max(3, repeat // 5))
         project = timed(query_timer(conn, dashboard_sql.get_stats, params), repeat)
         conn.close()
@@ -51,7 +49,7 @@ def four_queries_vs_cte(url, repeat):
     conn = psycopg2.connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
-        params = {"today": date.today(), "user_id": _operator_id(cur)}
+        params = {"user_id": _operator_id(cur)}
     statements = (bench_sql.stats_jobs, bench_sql.stats_tasks, bench_sql.stats_machines, bench_sql.stats_users)
 
     def four():
@@ -81,7 +79,7 @@ def month_chart(url, repeat, months=12):
     conn.autocommit = True
     base = timed(query_timer(conn, bench_sql.jobs_by_month_naive, {"first": starts[0], "last": starts[-1]}),
                  max(3, repeat // 5))
-    rollup = timed(query_timer(conn, dashboard_sql.count_jobs_by_month, {"months": starts}), repeat)
+    rollup = timed(query_timer(conn, dashboard_sql.count_jobs_by_month, {"months": months}), repeat)
     conn.close()
     return _row("month chart", f"{months} months: GROUP BY over jobs vs monthly rollup", base, rollup, ">= 10x at 1M")
 
@@ -128,7 +126,7 @@ def index_migration(url, repeat):
     conn.rollback()
     cases = [
         ("jobs by status", bench_sql.jobs_by_status_page, {"status": "on_hold"}),
-        ("overdue jobs", bench_sql.overdue_jobs_page, {"today": date.today()}),
+        ("overdue jobs", bench_sql.overdue_jobs_page, {}),
         ("an operator's open steps", bench_sql.operator_open_steps, {"user_id": operator}),
     ]
     rows = []

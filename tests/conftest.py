@@ -12,11 +12,46 @@ os.environ["APP_ENV"] = "test"  # before the app is imported: never read .env.de
 import psycopg2
 import pytest
 
-from apps.api.tools.embedded_pg import EmbeddedPostgres
 from apps.api import close_resources
-from tests.support.apps import build_app
+from apps.api.tools.embedded_pg import EmbeddedPostgres
+from tests.support.apps import build_app, compile_url_builders_lazily
 from tests.support.auth import AuthActions
-from tests.support.database import TEST_DB, Server, migrate_and_seed, reset_database, snapshot
+from tests.support.database import (
+    TEST_DB,
+    Server,
+    close_reset_connections,
+    migrate_and_seed,
+    reset_database,
+    snapshot,
+)
+
+compile_url_builders_lazily()
+
+# Kinds of test that are slow by nature: `-m "not slow"` (make test-fast) leaves them out with the slow ones.
+SLOW_KINDS = ("fuzz", "multiprocess", "browser")
+# Modules that schemathesis fuzzes: it builds the cases while collecting (tens of seconds), so a run whose -m
+# leaves fuzz tests out does not collect them at all.
+FUZZ_MODULES = ("test_fuzz_openapi.py", "test_security_fuzz.py")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        # A test on a database of its own (empty_database_url) runs the migrations or a restore into it.
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS) or "empty_database_url" in item.fixturenames:
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_ignore_collect(collection_path, config):
+    if collection_path.name not in FUZZ_MODULES or not config.option.markexpr:
+        return None
+    from _pytest.mark.expression import Expression  # pytest's own -m parser
+
+    expression = Expression.compile(config.option.markexpr)
+    markers_of_its_tests = (("fuzz", "slow"), ("fuzz", "slow", "multiprocess"))  # the latter: the run over HTTP
+    for markers in markers_of_its_tests:
+        if expression.evaluate(lambda name, markers=markers, **_: name in markers):
+            return None
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +79,7 @@ def test_database(pg_server):
     migrate_and_seed(url)
     tables, sequences = snapshot(url)
     yield url, tables, sequences
+    close_reset_connections()
     pg_server.drop_database(TEST_DB)
 
 
@@ -107,4 +143,6 @@ def runner(app):
 
 @pytest.fixture
 def auth(app, database_url):
-    return AuthActions(app, database_url)
+    actions = AuthActions(app, database_url)
+    yield actions
+    actions.close()

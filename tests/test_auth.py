@@ -6,6 +6,7 @@ import time
 import jwt as pyjwt
 import pytest
 
+from tests.support.apps import SESSION_STATE_TTL
 from tests.support.auth import TEST_SECRET, login
 
 
@@ -51,8 +52,19 @@ def test_inactive_user_cannot_log_in_and_tokens_stop(client, auth, db):
     with db.cursor() as cur:
         cur.execute("UPDATE users SET is_active = false WHERE username = 'operator1'")
     assert login(client, "operator1").status_code == 401
-    time.sleep(1.1)  # the token-state cache may answer for up to 1 s
+    time.sleep(SESSION_STATE_TTL + 0.1)  # the token-state cache may answer for up to its TTL
     assert client.get("/api/auth/me", headers=headers).status_code == 401
+
+
+def test_the_auth_helper_starts_a_session_per_token_over_one_connection(auth, db):
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM sessions")
+        before = cur.fetchone()[0]
+        tokens = {auth.headers("viewer")["Authorization"] for _ in range(5)}
+        cur.execute("SELECT count(*) FROM sessions")
+        assert len(tokens) == 5 and cur.fetchone()[0] == before + 5
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'printshop-tests-auth'")
+        assert cur.fetchone()[0] == 1
 
 
 def test_me(client, auth):
@@ -85,7 +97,7 @@ def test_logout_revokes_in_another_app_instance(client, database_url, new_app):
     assert other.get("/api/auth/me", headers=headers).status_code == 200
     assert client.post("/api/auth/logout", headers=headers).status_code == 200
     assert client.get("/api/auth/me", headers=headers).status_code == 401
-    time.sleep(1.1)  # the other instance's token-state cache expires
+    time.sleep(SESSION_STATE_TTL + 0.1)  # the other instance's token-state cache expires
     assert other.get("/api/auth/me", headers=headers).status_code == 401
 
 
@@ -136,7 +148,7 @@ def test_role_change_invalidates_old_tokens(client, auth, db):
     headers = auth.headers("operator2")
     with db.cursor() as cur:
         cur.execute("UPDATE users SET role = 'viewer' WHERE username = 'operator2'")
-    time.sleep(1.1)
+    time.sleep(SESSION_STATE_TTL + 0.1)
     assert client.get("/api/auth/me", headers=headers).status_code == 401
 
 

@@ -1,19 +1,19 @@
 """The cache under real gunicorn: 4 workers plus a second instance on the same database stay coherent."""
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg2
 import pytest
 
-from apps.api.tools.cli import counter_drift
 from apps.api.db import Queries
-from tests.support.gunicorn import GunicornServer
+from apps.api.tools.cli import counter_drift
 from tests.support.checks import each_worker_cache_stats
 from tests.support.factories import add_customer, add_job
+from tests.support.gunicorn import GunicornServer
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 STATS = "/api/dashboard/stats"
 BURST = 50
 
@@ -70,7 +70,7 @@ def totals_seen(server, auth, count=16):
 
 def test_a_clear_reaches_every_worker_of_both_instances_within_a_second(servers, workers, auth):
     workers()
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     status, _, body = servers[1].request("POST", "/api/health/cache/clear", headers=auth.headers("admin"))
     assert status == 200 and body["status"] == "ok"
     assert_every_worker_dropped(servers, auth, since)
@@ -80,7 +80,7 @@ def test_an_api_write_reaches_every_worker_within_a_second(servers, workers, aut
     customer = add_customer(db)
     workers()
     assert all(totals_seen(server, auth) == {0} for server in servers)
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     status, _, body = servers[1].request("POST", "/api/jobs", headers=auth.headers("manager"),
                                          body={"customer_id": customer, "title": "Window decals"})
     assert status == 201, body
@@ -91,7 +91,7 @@ def test_an_api_write_reaches_every_worker_within_a_second(servers, workers, aut
 def test_a_write_in_plain_sql_reaches_the_dashboard_of_every_worker(servers, workers, auth, db):
     customer = add_customer(db)
     workers()
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     add_job(db, customer, "on_hold")
     assert_every_worker_dropped(servers, auth, since)
     for server in servers:

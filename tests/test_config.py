@@ -1,4 +1,5 @@
 """Configuration: read from the environment, refused in production when unsafe."""
+import os
 import secrets
 import subprocess
 import sys
@@ -6,7 +7,7 @@ import sys
 import pytest
 
 from apps.api import create_app
-from apps.api.config import Config, ConfigError
+from apps.api.config import Config, ConfigError, default_workers, environment
 
 GOOD_SECRET = secrets.token_urlsafe(32)
 PROD = {"APP_ENV": "production", "DATABASE_URL": "postgresql://u:p@db/app", "JWT_SECRET_KEY": GOOD_SECRET,
@@ -49,6 +50,7 @@ def test_create_app_refuses_weak_production_secret(monkeypatch):
         create_app(dict(PROD, JWT_SECRET_KEY="tiny"))
 
 
+@pytest.mark.multiprocess
 def test_boot_refuses_in_one_line():
     env = {"APP_ENV": "production", "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/x",
            "JWT_SECRET_KEY": "short", "PATH": "/usr/bin:/bin"}
@@ -56,3 +58,34 @@ def test_boot_refuses_in_one_line():
                             text=True, timeout=60)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].startswith("refusing to start: JWT_SECRET_KEY")
+
+
+def test_development_reads_env_dev_without_changing_the_process_environment(monkeypatch):
+    from tests.support.apps import NO_DATABASE, app_config
+
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setenv("CACHE_MAX_ENTRIES", "77")  # set values win over .env.dev's
+    before = dict(os.environ)
+    app = create_app(app_config(NO_DATABASE))
+    assert dict(os.environ) == before
+    assert app.config["WEB_CONCURRENCY"] == 2 and app.config["CACHE_MAX_ENTRIES"] == 77  # .env.dev, environment
+    assert environment({"APP_ENV": "test"}) == {"APP_ENV": "test"}  # .env.dev only in development
+
+
+def test_the_connection_budget_counts_gunicorns_default_workers_when_unset():
+    from apps.api.resources.health import _recommend
+
+    stats = {"pool_max": 10, "requests_num": 0, "requests_queued": 0, "requests_errors": 0, "leaks_detected": 0,
+             "connections_lost": 0, "requests_wait_max_ms": 0}
+    config = Config().as_flask_config()
+    advice = _recommend(stats, {"max_connections": 10, "reserved_connections": 0}, config)
+    assert f"{default_workers()} workers x (pool max 10" in " ".join(advice)
+    config["WEB_CONCURRENCY"] = 3
+    assert "3 workers x (pool max 10 + 1 probe + 1 listener) = 36" in " ".join(
+        _recommend(stats, {"max_connections": 10, "reserved_connections": 0}, config))
+
+
+def test_production_refuses_flask_debug_read_through_config():
+    with pytest.raises(ConfigError, match="FLASK_DEBUG"):
+        Config.from_env(dict(PROD, FLASK_DEBUG="1")).validate()

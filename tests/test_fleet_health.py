@@ -8,12 +8,12 @@ import signal
 
 import pytest
 
+from tests.support.apps import build_app
 from tests.support.auth import AuthActions
 from tests.support.gunicorn import GunicornServer
-from tests.support.apps import build_app
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 ENV = {"HEARTBEAT_SECONDS": "0.3", "DB_POOL_MIN_CONNECTIONS": "1", "DB_POOL_MAX_CONNECTIONS": "4"}
 
 

@@ -24,11 +24,15 @@ from apps.api.config import PROJECT_ROOT
 from tests.support.apps import module_app
 from tests.support.auth import TEST_SECRET
 from tests.support.database import reset_database
-from tests.support.fuzz import SCRYPT_OPERATIONS, SETTINGS, call_and_check, schema, scrypt_schema
+from tests.support.fuzz import SCRYPT_OPERATIONS, SETTINGS, call_and_check, document_schemas
 from tests.support.gunicorn import GunicornServer
 
 # Bounded so the run stays near a minute on 2 cores; explore further locally with FUZZ_EXAMPLES=200.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+
+pytestmark = pytest.mark.fuzz
+schema, scrypt_schema = document_schemas()
+
 # The CLI run over HTTP: examples per operation and stateful scenarios, and the seed (fixed: a failure repeats).
 HTTP_EXAMPLES = os.environ.get("FUZZ_HTTP_EXAMPLES", "20")
 HTTP_SEED = os.environ.get("FUZZ_HTTP_SEED", "1")
@@ -67,7 +71,7 @@ def test_password_operations_conform(case, target):
     _call_and_check(case, *target)
 
 
-@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_all_checks_and_the_stateful_phase_over_http(database_url, auth, tmp_path):
     with GunicornServer(database_url, workers=1, threads=4, env={"RATE_LIMITS_ENABLED": "false"}) as server:
         env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.support.fuzz_hooks", FUZZ_ADMIN_ID=str(auth.user_id("admin")),

@@ -3,7 +3,7 @@ import pytest
 
 from tests.support.gunicorn import GunicornServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 
 def test_gunicorn_workers_serve_health_and_ready(database_url):

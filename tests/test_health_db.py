@@ -29,8 +29,7 @@ def test_db_health_needs_a_token(client):
     assert client.get("/api/health/db/test").status_code == 401
 
 
-def test_db_health_reports_the_contract_keys_and_every_statistic(client, auth, monkeypatch):
-    monkeypatch.setenv("GUNICORN_THREADS", "4")
+def test_db_health_reports_the_contract_keys_and_every_statistic(client, auth):
     response = client.get("/api/health/db", headers=auth.headers("viewer"))
     assert response.status_code == 200
     body = response.get_json()
@@ -44,15 +43,16 @@ def test_db_health_reports_the_contract_keys_and_every_statistic(client, auth, m
     assert server["server_version"].startswith("18") and server["max_connections"] > 0
 
 
-def test_recommends_a_bigger_pool_than_threads_per_worker(client, auth, monkeypatch):
-    monkeypatch.setenv("GUNICORN_THREADS", "16")
-    body = client.get("/api/health/db", headers=auth.headers("viewer")).get_json()
+def test_recommends_a_bigger_pool_than_threads_per_worker(make_app):
+    _, client, headers = make_app(GUNICORN_THREADS=16)
+    body = client.get("/api/health/db", headers=headers).get_json()
     assert any("pool max 5 < 16 threads per worker" in advice and "DB_POOL_MAX_CONNECTIONS" in advice
                for advice in body["recommendations"])
 
 
-def test_recommends_fewer_connections_than_the_server_allows(client, auth, monkeypatch):
-    monkeypatch.setenv("WEB_CONCURRENCY", "100")
+def test_recommends_fewer_connections_than_the_server_allows(make_app, database_url):
+    app, client, _ = make_app(WEB_CONCURRENCY=100)
+    auth = AuthActions(app, database_url)
     body = client.get("/api/health/db", headers=auth.headers("admin")).get_json()
     assert any("100 workers x (pool max 5 + 1 probe + 1 listener) = 700 connections" in advice
                for advice in body["recommendations"])

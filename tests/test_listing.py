@@ -1,5 +1,5 @@
 """Lists by keyset cursor (no gaps, no duplicates while rows are added), tampered cursors, bounded counts."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 def _add_jobs(db, customer, count, start=0):
     """Insert `count` jobs whose sort keys repeat (ties) and whose due dates are sometimes missing."""
     ids = []
-    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
     for index in range(start, start + count):
         due = None if index % 4 == 0 else date(2026, 3, 1) + timedelta(days=index % 3)
         job_id = add_job(db, customer, due_date=due, created_at=moment + timedelta(hours=index % 5),
@@ -126,3 +126,31 @@ def test_the_openapi_document_describes_cursors_estimates_and_search_terms(clien
     parameters = {item["name"]: item for item in document["paths"]["/api/jobs"]["get"]["parameters"]}
     assert "cursor" in parameters and "three letters or digits" in parameters["q"]["schema"]["description"]
     assert set(parameters["sort"]["schema"]["enum"]) == {"created_at", "updated_at", "due_date", "priority"}
+
+
+def test_a_statement_timeout_on_a_small_search_is_a_503(new_app, database_url, auth, db):
+    # The count stops at its first match (a limit of 0) and every search is "small" (read by bitmap and sorted),
+    # so the 1 ms timeout strikes the page's own statement, the one run with enable_indexscan off.
+    app = new_app(database_url, DB_STATEMENT_TIMEOUT_MS=1, LIST_EXACT_COUNT_LIMIT=0, LIST_SEARCH_SORT_LIMIT=10**9)
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO customers (name, email) SELECT 'Oak sign ' || i, 'oak' || i || '@example.com' "
+                    "FROM generate_series(1, 30000) i")
+        cur.execute("ANALYZE customers")
+    client, headers = app.test_client(), auth.headers("viewer")
+    for _ in range(3):  # warm the connection's catalog caches: a new session's first statements plan slowly
+        client.get("/api/customers?q=zzz", headers=headers)
+    response = client.get("/api/customers?q=oak&per_page=100", headers=headers)
+    assert response.status_code == 503, response.get_json()
+    assert response.mimetype == "application/problem+json" and response.headers["Retry-After"]
+
+
+def test_a_failed_bitmap_read_raises_its_own_error_not_the_settings_restore(app, db):
+    from psycopg2.errors import QueryCanceled
+
+    from apps.api.db import cursor
+    from apps.api.web.listing import _fetch
+
+    with app.app_context(), pytest.raises(QueryCanceled):
+        with cursor() as cur:
+            cur.execute("SET LOCAL statement_timeout = 1")
+            _fetch(cur, "SELECT pg_sleep(0.2)", {}, by_bitmap=True)

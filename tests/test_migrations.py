@@ -7,6 +7,8 @@ import pytest
 
 from apps.api.db import migrate
 
+pytestmark = pytest.mark.slow  # every test migrates a database of its own from nothing
+
 
 def _tables(url):
     conn = psycopg2.connect(url)

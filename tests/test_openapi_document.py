@@ -79,6 +79,7 @@ def generated_client(document, tmp_path):
             del sys.modules[name]
 
 
+@pytest.mark.multiprocess  # generates the client in a subprocess
 def test_a_generated_client_runs_the_shop_floor_flow(generated_client, app, auth):
     from printshop_client import AuthenticatedClient, Client
     from printshop_client.api.auth import get_me, login, logout

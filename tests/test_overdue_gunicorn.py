@@ -44,7 +44,7 @@ def schedulers(db):
         return sessions, cur.fetchone()[0]
 
 
-@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_each_overdue_job_is_announced_once_by_one_of_four_workers(database_url, db, auth):
     operators = [auth.user_id("operator1"), auth.user_id("operator2")]
     expected = {operators[0]: 1, operators[1]: 1, auth.user_id("manager"): 1}

@@ -7,7 +7,7 @@ import pytest
 from tests.support.auth import AuthActions
 from tests.support.gunicorn import GunicornServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 
 def test_each_worker_has_its_own_pool_and_threads_wait_for_its_connection(app, database_url):

@@ -4,11 +4,12 @@ import os
 import signal
 import threading
 import time
+
 import pytest
 
 from tests.support.gunicorn import GunicornServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 
 def test_sigterm_under_load_loses_no_request(database_url):
@@ -76,8 +77,8 @@ def test_metrics_aggregate_over_workers(database_url):
         totals = []
         for _ in range(6):
             _, _, text = server.request("GET", "/metrics")
-            line = [l for l in text.splitlines()
-                    if l.startswith('http_requests_total{method="GET",route="/api/health",status="200"}')]
+            line = [row for row in text.splitlines()
+                    if row.startswith('http_requests_total{method="GET",route="/api/health",status="200"}')]
             assert line, text[:2000]
             totals.append(float(line[0].rsplit(" ", 1)[1]))
         # 60 plus the start-up probes of GunicornServer.start(), the same from every worker.

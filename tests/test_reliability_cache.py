@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.support.auth import AuthActions
-from tests.support.gunicorn import GunicornServer
 from tests.support.factories import add_customer, add_job
+from tests.support.gunicorn import GunicornServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 ROLES = ("viewer", "operator", "manager", "admin")
 USERS = [f"iso_{ROLES[(k - 1) % 4]}_{k}" for k in range(1, 17)]
@@ -28,7 +28,7 @@ READERS, WRITERS = 12, 2
 def _arrange(db, app, database_url):
     """Create the users with k steps and 10k notifications each; return (tokens, owner k by name, step ids)."""
     with db.cursor() as cur:
-        for k, name in enumerate(USERS, start=1):
+        for name in USERS:
             cur.execute("INSERT INTO users (username, role, password_hash) SELECT %s, %s, password_hash "
                         "FROM users WHERE username = 'admin'", (name, name.split("_")[1]))
     auth = AuthActions(app, database_url)

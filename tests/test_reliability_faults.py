@@ -21,7 +21,7 @@ from tests.support.gunicorn import GunicornServer
 from tests.support.load import Load, missing_writes, print_report
 from tests.support.private_pg import PrivatePostgres
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 OUTAGE_SECONDS = 3.0  # longer than DB_POOL_TIMEOUT: requests must fail cleanly, not only wait
 FAULT_ENV = {"DB_POOL_MIN_CONNECTIONS": "1", "DB_POOL_MAX_CONNECTIONS": "4", "DB_POOL_TIMEOUT": "2",

@@ -15,7 +15,7 @@ from tests.support.checks import each_worker_db_health, pool_idle
 from tests.support.gunicorn import GunicornServer
 from tests.support.load import print_report
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 POOL_TIMEOUT = 1.5
 CONCURRENT = 8

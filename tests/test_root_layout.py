@@ -15,7 +15,8 @@ from apps.api.db import migrate
 from apps.api.tools import embedded_pg, embedded_root
 from apps.api.tools.seed import seed_users
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the layout under test is the one for root")
+pytestmark = [pytest.mark.slow,  # a cluster of its own, migrated
+              pytest.mark.skipif(os.geteuid() != 0, reason="the layout under test is the one for root")]
 
 
 def _permissions(paths):

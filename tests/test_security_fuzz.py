@@ -17,9 +17,12 @@ from hypothesis import settings
 from tests.support.apps import module_app
 from tests.support.checks import changed_tables, fingerprint
 from tests.support.database import reset_database
-from tests.support.fuzz import SCRYPT_OPERATIONS, SETTINGS, call_and_check, schema, scrypt_schema
+from tests.support.fuzz import SCRYPT_OPERATIONS, SETTINGS, call_and_check, document_schemas
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_ROLE_EXAMPLES", "5"))
+
+pytestmark = pytest.mark.fuzz
+schema, scrypt_schema = document_schemas()
 # Who sends an operation, by the role it requires (the document's x-required-role).
 CALLERS = {None: (None,), "viewer": ("manager",), "operator": ("operator1", "manager"), "manager": ("manager",),
            "admin": ("admin",)}

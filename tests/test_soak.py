@@ -20,11 +20,11 @@ import pytest
 
 from tests.support.auth import AuthActions
 from tests.support.checks import each_worker_cache_stats, each_worker_db_health, pool_idle
+from tests.support.factories import add_customer
 from tests.support.gunicorn import GunicornServer
 from tests.support.load import print_report
-from tests.support.factories import add_customer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
 WARM_UP_SECONDS = 5.0

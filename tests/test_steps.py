@@ -1,7 +1,7 @@
 """Job steps: start, complete, skip, assign; who may do it; the job's automatic transitions; audit."""
 import pytest
 
-from tests.support.factories import add_customer, create_job
+from tests.support.factories import add_customer, add_job, create_job
 from tests.support.rows import audit_rows, count, process_ids
 
 
@@ -244,3 +244,22 @@ def test_deleting_the_last_open_step_completes_a_job_in_progress(client, auth, d
     assert job_status(db, job["id"]) == "completed" and count(db, "job_steps") == 2
     assert [row[1:4] for row in audit_rows(db)[-2:]] == [("delete", "job_steps", third), ("update", "jobs", job["id"])]
     assert client.delete(f"/api/steps/{second}", headers=auth.headers("manager")).status_code == 409
+
+
+@pytest.mark.parametrize("job_before, job_after", [("draft", "completed"), ("active", "completed"),
+                                                   ("in_progress", "completed"), ("on_hold", "on_hold")])
+@pytest.mark.parametrize("closing", ["completed", "skipped", "deleted"])
+def test_the_job_follows_its_last_open_step_the_same_way_however_it_closes(client, auth, db, job_before, job_after,
+                                                                           closing):
+    job_id = add_job(db, add_customer(db), job_before, steps=[(None, "completed"), (None, "in_progress")])
+    with db.cursor() as cur:
+        cur.execute("SELECT id FROM job_steps WHERE job_id = %s AND status = 'in_progress'", (job_id,))
+        last_open = cur.fetchone()[0]
+    if closing == "deleted":
+        response = client.delete(f"/api/steps/{last_open}", headers=auth.headers("manager"))
+        assert response.status_code == 204
+    else:
+        response = patch(client, auth, last_open, {"status": closing})
+        # A job on hold takes no step changes (409), so it stays on hold as it does when the step is deleted.
+        assert response.status_code == (409 if job_before == "on_hold" else 200), response.get_json()
+    assert job_status(db, job_id) == job_after

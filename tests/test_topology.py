@@ -8,7 +8,7 @@ standby. Each fault's measured outcome is printed (`pytest -s`).
 """
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg2
 import pytest
@@ -24,7 +24,7 @@ from tests.support.pgbouncer import PgBouncer
 from tests.support.private_pg import PrivatePostgres
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 MIX = (
     (2, "manager", "POST", "/api/customers"),
@@ -109,7 +109,7 @@ def test_faults_under_load_through_the_whole_topology(topology):
                                     until=lambda stats: stats["total_entries"] > 0, timeout=20)
 
         def clear():
-            at = datetime.now(timezone.utc)
+            at = datetime.now(UTC)
             assert balancer.request("POST", "/api/health/cache/clear", {"prefix": "/api/dashboard"},
                                     headers=tokens["admin"])[0] == 200
             return at

@@ -1,10 +1,8 @@
 """The print and sign shop production-tracking API."""
-import os
-
 from flask import Flask
 from flask.sessions import SessionInterface
 
-from .config import PROJECT_ROOT, Config, load_env_file
+from .config import Config, environment
 
 
 class NoCookieSession(SessionInterface):
@@ -19,9 +17,7 @@ class NoCookieSession(SessionInterface):
 
 def create_app(test_config=None):
     """Build the application: config, database, cache, auth, blueprints, error handlers."""
-    if os.environ.get("APP_ENV", "development") == "development":
-        load_env_file(PROJECT_ROOT / ".env.dev")
-    config = Config.from_env()
+    config = Config.from_env(environment())  # .env.dev under the environment in development, os.environ untouched
     for name, value in (test_config or {}).items():
         setattr(config, name, value)
     if not config.JWT_SECRET_KEY and not config.is_production:
@@ -29,14 +25,14 @@ def create_app(test_config=None):
         config.JWT_SECRET_KEY = dev_secret(config.DATA_DIR)
     config.validate()
 
-    from .web import auth, compression, errors, guards
     from . import cache, db
-    from .ops import heartbeat, logs, metrics, overdue
     from .commands import LazyCommands
     from .config import parse_allowed
-    from .web.proxies import ForwardedFrom
-    from .web.jsonio import IsoJSONProvider
+    from .ops import heartbeat, logs, metrics, overdue
     from .resources import register_blueprints
+    from .web import auth, compression, errors, guards
+    from .web.jsonio import IsoJSONProvider
+    from .web.proxies import ForwardedFrom
 
     # No app-wide static folder: the pages blueprint serves apps/api/static under the pages' own headers.
     app = Flask(__name__, static_folder=None)

@@ -1,11 +1,11 @@
 """The service's configuration: one object, read from the environment, validated at start."""
 import ipaddress
 import math
+import multiprocessing
 import os
 from collections import Counter
 from dataclasses import dataclass, fields
 from pathlib import Path
-
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,6 +94,20 @@ class Config:
     CACHE_TTL_JOBS_BY_MONTH: int = 300
     # Seconds between two looks for jobs that became overdue (see ops/overdue.py); 0: no scheduler in this process.
     OVERDUE_CHECK_SECONDS: float = 60.0
+    # Each worker asks PostgreSQL about a login session at most once per this many seconds (web/sessions.py):
+    # an ended session's tokens are refused by every worker within it.
+    SESSION_STATE_TTL_SECONDS: float = 1.0
+    # The process around the app, as gunicorn.conf.py sees it (read here so that nothing else reads the
+    # environment). WEB_CONCURRENCY 0: gunicorn.conf.py's default, default_workers().
+    WEB_CONCURRENCY: int = 0
+    GUNICORN_THREADS: int = 4
+    GUNICORN_TIMEOUT: int = 30
+    INSTANCE_NAME: str = ""
+    PROMETHEUS_MULTIPROC_DIR: str = ""
+    PRINTSHOP_DRAIN_FILE: str = ""
+    FLASK_DEBUG: bool = False
+    # As root only: where the embedded PostgreSQL's programs and clusters live (tools/embedded_root.py).
+    EMBEDDED_PG_HOME: str = ""
     # Retention (see ops/retention.py), run by that same scheduler every RETENTION_CHECK_SECONDS (0: never;
     # `flask retention` from cron instead). Days 0: keep that table whole. The audit log is kept longest,
     # by whole months: a month goes (exported to AUDIT_ARCHIVE_DIR, default DATA_DIR/audit-archive) once
@@ -120,8 +134,13 @@ class Config:
             try:
                 values[field.name] = _convert(field.type, raw)
             except ValueError:
-                raise ConfigError(f"{field.name}={raw!r} is not a valid {field.type.__name__}")
+                raise ConfigError(f"{field.name}={raw!r} is not a valid {field.type.__name__}") from None
         return cls(**values)
+
+    @property
+    def workers(self):
+        """Return how many gunicorn workers serve: WEB_CONCURRENCY, or gunicorn.conf.py's default."""
+        return self.WEB_CONCURRENCY or default_workers()
 
     @property
     def is_production(self):
@@ -151,12 +170,12 @@ class Config:
         try:
             allowed = parse_allowed(self.FORWARDED_ALLOW_IPS)
         except ValueError as exc:
-            raise ConfigError(f"FORWARDED_ALLOW_IPS must list addresses or CIDRs (or *): {exc}")
+            raise ConfigError(f"FORWARDED_ALLOW_IPS must list addresses or CIDRs (or *): {exc}") from None
         if self.JWT_SECRET_KEY:  # unset outside production: create_app generates one (dev_secret.py)
             _check_secret("JWT_SECRET_KEY", self.JWT_SECRET_KEY)
         if not self.is_production:
             return self
-        if os.environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes", "on"):
+        if self.FLASK_DEBUG:
             raise ConfigError("production refuses FLASK_DEBUG: the debugger runs arbitrary code")
         if not self.DATABASE_URL:
             raise ConfigError("production needs DATABASE_URL (postgresql://user:pass@host:5432/db)")
@@ -206,18 +225,35 @@ def _convert(kind, raw):
     return raw if kind is str else kind(raw)
 
 
-def load_env_file(path, environ=None):
-    """Copy KEY=VALUE lines of `path` into `environ` where the key is not set yet."""
-    environ = os.environ if environ is None else environ
+def default_workers():
+    """Return gunicorn's worker count when WEB_CONCURRENCY is unset (2 x CPUs + 1, gunicorn's advice)."""
+    return 2 * multiprocessing.cpu_count() + 1
+
+
+def read_env_file(path):
+    """Return the KEY=VALUE lines of `path` as a dict ({} when there is no such file)."""
     path = Path(path)
     if not path.exists():
-        return
+        return {}
+    values = {}
     for line in path.read_text().splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.partition("=")
-        environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+def environment(environ=None):
+    """Return a copy of `environ` (default os.environ), with .env.dev's values under it in development.
+
+    Values already set win; the process environment itself is never changed.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    if environ.get("APP_ENV", "development") == "development":
+        environ = {**read_env_file(PROJECT_ROOT / ".env.dev"), **environ}
+    return environ
 
 
 def parse_allowed(text):

@@ -14,18 +14,28 @@ class AuthActions:
     """Make tokens for the demo users without a login round trip (scrypt is slow on purpose).
 
     Each token starts a session of its own in the database, as a login would; access tokens are fresh.
+    The sessions are inserted through one connection kept for this object's life (a new connection per
+    token cost a backend start each: hundreds per run), reopened once if a test restarted the server.
     """
 
     def __init__(self, app, database_url):
         self.app = app
         self.database_url = database_url
-        conn = psycopg2.connect(database_url)
-        try:
-            with conn, conn.cursor() as cur:
-                cur.execute("SELECT username, id, role FROM users")
-                self.users = {name: (user_id, role) for name, user_id, role in cur.fetchall()}
-        finally:
-            conn.close()
+        self._conn = None
+        with self._cursor() as cur:
+            cur.execute("SELECT username, id, role FROM users")
+            self.users = {name: (user_id, role) for name, user_id, role in cur.fetchall()}
+
+    def _cursor(self):
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg2.connect(self.database_url, application_name="printshop-tests-auth")
+            self._conn.autocommit = True
+        return self._conn.cursor()
+
+    def close(self):
+        """Close the kept connection (a later call opens another)."""
+        if self._conn is not None:
+            self._conn.close()
 
     def user_id(self, username):
         return self.users[username][0]
@@ -33,15 +43,18 @@ class AuthActions:
     def start_session(self, username):
         """Insert a live session of `username`; return (session id, its refresh token id)."""
         sid, refresh_jti = str(uuid.uuid4()), str(uuid.uuid4())
-        conn = psycopg2.connect(self.database_url)
+        params = (sid, self.user_id(username), refresh_jti)
         try:
-            with conn, conn.cursor() as cur:
-                cur.execute("INSERT INTO sessions (id, user_id, refresh_jti, expires_at) "
-                            "VALUES (%s, %s, %s, now() + interval '30 days')",
-                            (sid, self.user_id(username), refresh_jti))
-        finally:
-            conn.close()
+            self._insert_session(params)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            self.close()  # the server restarted under a fault test: once more on a new connection
+            self._insert_session(params)
         return sid, refresh_jti
+
+    def _insert_session(self, params):
+        with self._cursor() as cur:
+            cur.execute("INSERT INTO sessions (id, user_id, refresh_jti, expires_at) "
+                        "VALUES (%s, %s, %s, now() + interval '30 days')", params)
 
     def token(self, username, refresh=False, fresh=True):
         from flask_jwt_extended import create_access_token, create_refresh_token

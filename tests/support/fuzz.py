@@ -1,8 +1,12 @@
 """What both schema-driven fuzz runs share: the OpenAPI document as schemathesis sees it, and the checks.
 
-The document is read at import (collection) time from an app that needs no database to serve it
-(schemathesis's fixture-based lazy loading does not work with pytest 9); the requests go to a test's app.
+The document is read when a fuzz module asks for it (document_schemas(), once per run), from an app that needs
+no database to serve it; schemathesis parametrizes while collecting (its fixture-based lazy loading does not work
+with pytest 9), so conftest.py does not even collect the fuzz modules when -m leaves fuzz tests out.
+The requests go to a test's app.
 """
+from functools import cache
+
 import schemathesis
 from hypothesis import HealthCheck
 from schemathesis import checks
@@ -23,13 +27,21 @@ SETTINGS = dict(deadline=None, database=None, derandomize=True, suppress_health_
 # Identity encoding: the WSGI transport would not decompress a gzip answer before checking it.
 PLAIN = {"Accept-Encoding": "identity"}
 
-# Explicit configuration (no schemathesis.toml discovery): every phase on, except that the password operations
-# skip the coverage phase (its dozens of boundary cases each would cost a scrypt hash).
-_document_app = create_app(app_config(NO_DATABASE))
-schema = schemathesis.openapi.from_wsgi("/api/openapi.json", _document_app, config=SchemathesisConfig())
-scrypt_schema = schemathesis.openapi.from_wsgi(
-    "/api/openapi.json", _document_app,
-    config=SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}}))
+
+
+@cache
+def document_schemas():
+    """Return (schema, scrypt_schema): the document as schemathesis sees it, the second without the coverage phase.
+
+    Explicit configuration (no schemathesis.toml discovery): every phase on, except that the password operations
+    skip the coverage phase (its dozens of boundary cases each would cost a scrypt hash).
+    """
+    document_app = create_app(app_config(NO_DATABASE))
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", document_app, config=SchemathesisConfig())
+    scrypt_schema = schemathesis.openapi.from_wsgi(
+        "/api/openapi.json", document_app,
+        config=SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}}))
+    return schema, scrypt_schema
 
 
 def call_and_check(case, app, auth, username):

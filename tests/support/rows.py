@@ -1,5 +1,4 @@
 """Read back what the API wrote: row counts, the audit trail, process ids, the dashboard from base tables."""
-from datetime import datetime, timezone
 
 import psycopg2.extras
 from psycopg2 import sql
@@ -31,9 +30,8 @@ def process_ids(db):
         return dict(cur.fetchall())
 
 
-def naive_stats(db, user_id, today=None):
+def naive_stats(db, user_id):
     """Return the stats computed straight from the base tables (the query the counters replace)."""
     with db.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-        cur.execute(dashboard_queries.get_stats_naive,
-                    {"user_id": user_id, "today": today or datetime.now(timezone.utc).date()})
+        cur.execute(dashboard_queries.get_stats_naive, {"user_id": user_id})
         return dict(cur.fetchone())

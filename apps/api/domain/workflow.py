@@ -5,19 +5,14 @@ the steps move their job: the first started step makes a draft or active job in_
 completed or skipped one makes it completed. Every function here runs inside the caller's
 transaction with the job's row locked (jobs before steps, always), so automatic moves are never lost.
 """
-from typing import Literal
-
-from . import audit
 from ..db import Queries
+from . import audit
 from .errors import ApiError
+from .statuses import JOB_STATUSES, PRIORITIES, STEP_STATUSES, JobStatus, Priority
+
+__all__ = ["JOB_STATUSES", "STEP_STATUSES", "PRIORITIES", "JobStatus", "Priority"]  # for the views
 
 queries = Queries("workflow.sql")
-
-JOB_STATUSES = ("draft", "active", "in_progress", "on_hold", "completed", "cancelled")
-STEP_STATUSES = ("pending", "in_progress", "completed", "skipped")
-PRIORITIES = ("low", "normal", "high", "urgent")
-JobStatus = Literal[JOB_STATUSES]
-Priority = Literal[PRIORITIES]
 
 # The legal manual job changes; anything else is 409.
 JOB_TRANSITIONS = {
@@ -78,8 +73,9 @@ def _set_job_status(cur, job, status):
 def follow_steps(cur, job, step_status):
     """Move the job along after one of its steps became `step_status`; return the job's status.
 
-    A started step makes a draft or active job in_progress; when no step is left open, a job that is
-    not on hold or closed becomes completed (`step_status` "deleted" after a step was removed).
+    A started step makes a draft or active job in_progress. However the last open step closes (completed,
+    skipped, or "deleted" after a step was removed), the rule is one: a job that is not on hold or closed
+    and still has steps becomes completed.
     """
     if step_status == "in_progress":
         if job["status"] in ("draft", "active"):

@@ -7,15 +7,8 @@ stopped sending by then: set the drain time above its health-check interval x fa
 """
 import os
 
-DRAIN_FILE_ENV = "PRINTSHOP_DRAIN_FILE"
 
-
-def drain_file():
-    """Return the path of this server's drain marker, or None when not under gunicorn."""
-    return os.environ.get(DRAIN_FILE_ENV)
-
-
-def draining():
-    """Tell whether this server is draining before a stop."""
-    path = drain_file()
+def draining(config):
+    """Tell whether this server is draining before a stop (PRINTSHOP_DRAIN_FILE: set by gunicorn.conf.py)."""
+    path = config["PRINTSHOP_DRAIN_FILE"]
     return bool(path) and os.path.exists(path)

@@ -4,11 +4,10 @@ import logging
 import os
 import socket
 import threading
-from flask import current_app
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg2
+from flask import current_app
 from psycopg2.extras import Json
 
 from .. import cache, db
@@ -21,9 +20,9 @@ EXTENSION = "heartbeat"
 STALE_HEARTBEATS = 3  # a worker silent for this many intervals has dropped out
 
 
-def instance_name():
-    """Name this instance: the host it runs on and its gunicorn master (never a database address)."""
-    return os.environ.get("INSTANCE_NAME") or f"{socket.gethostname()}:{os.getppid()}"
+def instance_name(config):
+    """Name this instance: INSTANCE_NAME, or the host it runs on and its gunicorn master (never a database address)."""
+    return config["INSTANCE_NAME"] or f"{socket.gethostname()}:{os.getppid()}"
 
 
 def worker_stats(app):
@@ -39,8 +38,8 @@ class Heartbeat:
 
     def __init__(self, app):
         self.app, self.seconds = app, app.config["HEARTBEAT_SECONDS"]
-        self.instance, self.pid = instance_name(), os.getpid()
-        self.started_at = datetime.now(timezone.utc)
+        self.instance, self.pid = instance_name(app.config), os.getpid()
+        self.started_at = datetime.now(UTC)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
         self._thread.start()

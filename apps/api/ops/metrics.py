@@ -3,13 +3,19 @@
 gunicorn.conf.py points PROMETHEUS_MULTIPROC_DIR at a fresh directory before the workers start;
 without it (tests, flask run) the metrics are this process's own.
 """
-import os
 import threading
 import time
 
 from flask import current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client import generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.multiprocess import MultiProcessCollector
 
 REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"])
@@ -103,10 +109,10 @@ def _observe(response):
     return response
 
 
-def exposition():
-    """Return (body, content type) of every worker's metrics."""
+def exposition(multiprocess_dir):
+    """Return (body, content type) of every worker's metrics (`multiprocess_dir`: gunicorn's, or "")."""
     refresh_gauges(*_sources_of_stats())
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if multiprocess_dir:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
     else:

@@ -1,21 +1,17 @@
 """The dashboard: counts, recent jobs and charts, each cached per user (see cache.py)."""
-from datetime import date, datetime, timezone
-
 from flask import Blueprint, g
 from pydantic import Field
 
+from ..db import Queries, read_cursor
+from ..domain.statuses import JOB_STATUSES, MACHINE_STATUSES, STEP_STATUSES
 from ..web.auth import require_role
 from ..web.cached import cached_per_user
-from ..db import Queries, read_cursor
 from ..web.openapi import documented
 from ..web.validation import NoQuery, Query, accepts
-from ..domain.workflow import JOB_STATUSES
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard")
 queries = Queries("dashboard.sql")
 
-TASK_STATUSES = ("pending", "in_progress", "completed")
-MACHINE_STATUSES = ("active", "idle", "maintenance", "offline")
 USER_COUNTS = ("admins", "managers", "operators", "viewers", "active")
 
 
@@ -27,7 +23,7 @@ def _counts(keys, description):
 STATS_SCHEMA = {"title": "DashboardStats", "type": "object", "properties": {
     "jobs": _counts(JOB_STATUSES + ("total", "overdue"),
                     "Jobs per status; overdue: not completed or cancelled, due before today (UTC)."),
-    "tasks": _counts(TASK_STATUSES, "The caller's own assigned steps per status."),
+    "tasks": _counts(STEP_STATUSES, "The caller's own assigned steps per status."),
     "machines": _counts(MACHINE_STATUSES, "Machines in service (is_active) per status."),
     "users": _counts(USER_COUNTS, "Users per role, deactivated ones included; active: the active users.")}}
 CHART_SCHEMA = {"title": "Chart", "type": "object", "properties": {
@@ -50,11 +46,6 @@ class JobsByMonthQuery(Query):
     months: int = Field(12, ge=1, le=120)
 
 
-def today_utc():
-    """Return today's date in UTC (computed once per request, passed to SQL as a parameter)."""
-    return datetime.now(timezone.utc).date()
-
-
 def _pick(counts, keys):
     counts = counts or {}
     return {key: counts.get(key, 0) for key in keys}
@@ -68,11 +59,11 @@ def _pick(counts, keys):
 def get_stats(query):
     """Return job, task (the caller's own steps), machine and user counts."""
     with read_cursor() as cur:
-        cur.execute(queries.get_stats, {"today": today_utc(), "user_id": g.user_id})
+        cur.execute(queries.get_stats, {"user_id": g.user_id})
         row = cur.fetchone()
     jobs = _pick(row["jobs"], JOB_STATUSES)
     jobs.update(total=sum(jobs.values()), overdue=row["overdue"])
-    return {"jobs": jobs, "tasks": _pick(row["tasks"], TASK_STATUSES),
+    return {"jobs": jobs, "tasks": _pick(row["tasks"], STEP_STATUSES),
             "machines": _pick(row["machines"], MACHINE_STATUSES), "users": _pick(row["users"], USER_COUNTS)}
 
 
@@ -101,16 +92,6 @@ def get_jobs_by_status(query):
     return {"labels": list(JOB_STATUSES), "values": [counts.get(status, 0) for status in JOB_STATUSES]}
 
 
-def last_months(count, today):
-    """Return the first days of the `count` months up to and including today's, oldest first."""
-    months = []
-    year, month = today.year, today.month
-    for _ in range(count):
-        months.append(date(year, month, 1))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return months[::-1]
-
-
 @bp.get("/chart/jobs-by-month")
 @documented(schema=CHART_SCHEMA)
 @require_role("viewer")
@@ -119,6 +100,6 @@ def last_months(count, today):
 def get_jobs_by_month(query):
     """Return the number of jobs created in each of the last `months` months (UTC), oldest first."""
     with read_cursor() as cur:
-        cur.execute(queries.count_jobs_by_month, {"months": last_months(query.months, today_utc())})
+        cur.execute(queries.count_jobs_by_month, {"months": query.months})
         rows = cur.fetchall()
     return {"labels": [row["month"].strftime("%Y-%m") for row in rows], "values": [row["n"] for row in rows]}

@@ -1,21 +1,20 @@
 """Liveness, readiness and the database pool's health: what load balancers and operators ask."""
-import os
 import time
 from typing import Literal
 
 import psycopg2
 from flask import Blueprint, current_app
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
+from ..config import default_workers
+from ..db import PoolError, Queries, connection, database, get_pool
 from ..ops import heartbeat
-from ..web.auth import has_role, require_role
-from ..db import Queries, connection, database, get_pool
-from ..web.errors import RETRY_AFTER_SECONDS, problem
 from ..ops.draining import draining
+from ..web.auth import has_role, require_role
+from ..web.errors import RETRY_AFTER_SECONDS, problem
 from ..web.openapi import documented
-from ..db import PoolError
+from ..web.validation import accepts
 from .health_schema import ScopeQuery
-from ..web.validation import Query, accepts
 
 bp = Blueprint("health", __name__, url_prefix="/api/health")
 queries = Queries("health.sql")
@@ -74,7 +73,7 @@ def get_liveness():
 @documented(schema=Status, responses={503: "Draining, or the database is not reachable"})
 def get_readiness():
     """Answer 200 when PostgreSQL answers on the pool's probe connection (never a request's), else 503."""
-    if draining():
+    if draining(current_app.config):
         return problem(503, "This server is draining before a stop.", headers={"Retry-After": "1"})
     try:
         get_pool().probe(queries.check_ready)
@@ -156,22 +155,15 @@ def _judge(stats, server, leaks):
     return status, unhealthy + warnings
 
 
-def _env_int(name, default):
-    try:
-        return int(os.environ.get(name) or default)
-    except ValueError:
-        return default
-
-
 def _recommend(stats, server, config):
     """Return concrete configuration changes that the statistics call for."""
     advice = []
     pool_max = stats["pool_max"]
-    threads = _env_int("GUNICORN_THREADS", 4)  # gunicorn.conf.py's default
+    threads = config["GUNICORN_THREADS"]
     if pool_max < threads:
         advice.append(f"pool max {pool_max} < {threads} threads per worker: raise DB_POOL_MAX_CONNECTIONS "
                       f"to {threads} (or lower GUNICORN_THREADS)")
-    workers = _env_int("WEB_CONCURRENCY", 1)
+    workers = config["WEB_CONCURRENCY"] or default_workers()  # unset: gunicorn.conf.py's 2 x CPUs + 1
     if "max_connections" in server:
         room = server["max_connections"] - server["reserved_connections"]
         need = workers * (pool_max + 2)
@@ -194,7 +186,7 @@ def _recommend(stats, server, config):
     if stats["connections_lost"]:
         advice.append(f"{stats['connections_lost']} idle connections were found dead: if PostgreSQL did not "
                       "restart, a firewall or proxy drops idle connections; set DB_POOL_MAX_IDLE below its timeout")
-    if config["DB_STATEMENT_TIMEOUT_MS"] >= _env_int("GUNICORN_TIMEOUT", 30) * 1000:
+    if config["DB_STATEMENT_TIMEOUT_MS"] >= config["GUNICORN_TIMEOUT"] * 1000:
         advice.append("DB_STATEMENT_TIMEOUT_MS is not below GUNICORN_TIMEOUT: lower it, so a slow query is "
                       "cancelled before gunicorn kills the worker")
     return advice

@@ -1,12 +1,11 @@
 """Machines of the shop floor: any role reads, a manager writes."""
-from typing import Literal
-
 from flask import Blueprint
 from pydantic import StrictBool
 
-from ..domain import audit
-from ..web.auth import require_role
 from ..db import Queries, cursor, read_cursor
+from ..domain import audit
+from ..domain.statuses import MACHINE_STATUSES, MachineStatus
+from ..web.auth import require_role
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
 from ..web.listing import Order, page_of
@@ -18,15 +17,15 @@ bp = Blueprint("machines", __name__, url_prefix="/api/machines")
 queries = Queries("machines.sql")
 BY_NAME = Order("name", ["name", "id"])
 
-MachineStatus = Literal["active", "idle", "maintenance", "offline"]
 FIELDS = ("name", "machine_type", "process_id", "status", "is_active")
 
 MACHINE_SCHEMA = {
-    "title": "Machine", "type": "object", "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
+    "title": "Machine", "type": "object",
+    "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
     "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "machine_type": {"type": "string"},
         "process_id": {"type": ["integer", "null"]},
-        "status": {"type": "string", "enum": ["active", "idle", "maintenance", "offline"]},
+        "status": {"type": "string", "enum": list(MACHINE_STATUSES)},
         "is_active": {"type": "boolean"},
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},

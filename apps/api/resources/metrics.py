@@ -3,8 +3,8 @@ import hmac
 
 from flask import Blueprint, Response, current_app, request
 
-from ..web.errors import ApiError
 from ..ops.metrics import exposition
+from ..web.errors import ApiError
 from ..web.proxies import PEER_ADDR
 
 bp = Blueprint("metrics", __name__)
@@ -27,5 +27,5 @@ def get_metrics():
     if not _authorized():
         raise ApiError(403, "Metrics need 'Authorization: Bearer <METRICS_TOKEN>' (or a loopback client "
                             "when METRICS_TOKEN is unset).")
-    body, content_type = exposition()
+    body, content_type = exposition(current_app.config["PROMETHEUS_MULTIPROC_DIR"])
     return Response(body, content_type=content_type)

@@ -1,12 +1,12 @@
 """Work queues: the caller's assigned steps across jobs, and a machine's waiting and running steps."""
 from datetime import date, datetime
-from typing import Literal
 
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from ..web.auth import require_role
 from ..db import Queries, read_cursor
+from ..domain.statuses import JobStatus, Priority, StepStatus
+from ..web.auth import require_role
 from ..web.errors import ApiError
 from ..web.etags import pop_etag
 from ..web.listing import Order, page_of
@@ -16,7 +16,6 @@ from ..web.validation import Id, PageQuery, accepts
 bp = Blueprint("queues", __name__, url_prefix="/api")
 queries = Queries("queues.sql")
 
-StepStatus = Literal["pending", "in_progress", "completed", "skipped"]
 # Running, waiting, finished; then the job's urgency and due date ('infinity' when none: migration 0040),
 # the job and the step's position: the columns of idx_job_steps_my_queue and idx_job_steps_machine_queue.
 MOST_URGENT = Order("urgency", ["(CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END)",
@@ -42,8 +41,8 @@ class QueuedStep(BaseModel):
     title: str
     customer_name: str
     due_date: date | None
-    priority: Literal["low", "normal", "high", "urgent"]
-    job_status: Literal["draft", "active", "in_progress", "on_hold", "completed", "cancelled"]
+    priority: Priority
+    job_status: JobStatus
     etag: str = Field(description="The step's strong ETag (as GET /api/steps/<id> answers it), for If-Match")
 
 

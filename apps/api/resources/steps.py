@@ -2,21 +2,20 @@
 from typing import Literal
 
 from flask import Blueprint, g
-from psycopg2.extras import Json
 from pydantic import Field
 
-from ..domain import audit
-from ..web.auth import has_role, require_role
 from ..db import Queries, cursor, read_cursor
+from ..domain import audit
+from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
+from ..domain.workflow import check_job_open, check_step_transition, follow_steps
+from ..web.auth import has_role, require_role
 from ..web.errors import ApiError, ValidationError
 from ..web.etags import pop_etag, precondition, with_etag
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
+from ..web.validation import Body, Id, PageQuery, accepts
 from .step_schema import STEP_SCHEMA, StepIn
-from ..web.validation import Body, Id, Name, PageQuery, accepts
-from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
-from ..domain.workflow import STEP_STATUSES, check_job_open, check_step_transition, follow_steps
 
 bp = Blueprint("steps", __name__, url_prefix="/api")
 queries = Queries("steps.sql")
@@ -139,12 +138,11 @@ def update_step(step_id, body):
 @documented(responses={409: "The job is completed or cancelled"}, etag=True)
 @require_role("manager")
 def delete_step(step_id):
-    """Delete a step (a job left with only finished steps becomes completed)."""
+    """Delete a step (a job left with only finished steps becomes completed, as when its last step closes)."""
     with cursor() as cur:
         job, step, _ = _lock_step(cur, step_id)
         check_job_open(job, "its steps cannot be removed")
         cur.execute(queries.delete_step, {"step_id": step_id})
         audit.record_delete(cur, "job_steps", step)
-        if job["status"] == "in_progress":
-            follow_steps(cur, job, "deleted")
+        follow_steps(cur, job, "deleted")
     return "", 204

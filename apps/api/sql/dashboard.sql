@@ -2,7 +2,7 @@
 -- here grows with the number of jobs or steps; machines and users are small and counted directly.
 
 -- name: get-stats
--- Every count of GET /api/dashboard/stats in one statement; today is computed once by the caller.
+-- Every count of GET /api/dashboard/stats in one statement; today is the database's (today_utc(), migration 0060).
 WITH job_counts AS (
     SELECT jsonb_object_agg(status, n) AS counts FROM dashboard_counts WHERE counter = 'job_status'
 ), overdue AS (
@@ -10,7 +10,7 @@ WITH job_counts AS (
     SELECT coalesce((SELECT sum(n) FROM dashboard_counts
                      WHERE counter = 'open_due' AND status = 'total' AND day = '-infinity' AND user_id = 0), 0)
          - coalesce((SELECT sum(n) FROM dashboard_counts
-                     WHERE counter = 'open_due' AND status = '' AND day >= %(today)s), 0) AS n
+                     WHERE counter = 'open_due' AND status = '' AND day >= today_utc()), 0) AS n
 ), task_counts AS (
     SELECT jsonb_object_agg(status, n) AS counts FROM dashboard_counts
     WHERE counter = 'step' AND user_id = %(user_id)s
@@ -40,12 +40,13 @@ WITH job_counts AS (
            count(*) FILTER (WHERE status = 'completed') AS completed,
            count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
            count(*) AS total,
-           count(*) FILTER (WHERE status NOT IN ('completed', 'cancelled') AND due_date < %(today)s) AS overdue
+           count(*) FILTER (WHERE job_is_overdue(status, due_date)) AS overdue
     FROM jobs
 ), task_counts AS (
     SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
            count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
-           count(*) FILTER (WHERE status = 'completed') AS completed
+           count(*) FILTER (WHERE status = 'completed') AS completed,
+           count(*) FILTER (WHERE status = 'skipped') AS skipped
     FROM job_steps WHERE assigned_to = %(user_id)s
 ), machine_counts AS (
     SELECT count(*) FILTER (WHERE status = 'active') AS active,
@@ -78,11 +79,13 @@ LIMIT %(limit)s;
 SELECT status, n FROM dashboard_counts WHERE counter = 'job_status';
 
 -- name: count-jobs-by-month
--- Jobs created in each of the given months (first days, UTC), 0 for a month without jobs.
-SELECT m.month, coalesce(c.n, 0) AS n
-FROM unnest(%(months)s::date[]) AS m (month)
+-- Jobs created in each of the last %(months)s months up to today's (UTC, the database's clock), oldest first,
+-- 0 for a month without jobs.
+SELECT m.month::date AS month, coalesce(c.n, 0) AS n
+FROM generate_series(date_trunc('month', today_utc()::timestamp) - make_interval(months => %(months)s - 1),
+                     date_trunc('month', today_utc()::timestamp), interval '1 month') AS m (month)
 LEFT JOIN dashboard_counts c
-       ON c.counter = 'job_month' AND c.status = '' AND c.day = m.month AND c.user_id = 0
+       ON c.counter = 'job_month' AND c.status = '' AND c.day = m.month::date AND c.user_id = 0
 ORDER BY m.month;
 
 -- name: list-counter-drift

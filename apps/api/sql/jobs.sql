@@ -1,47 +1,36 @@
 -- Jobs: a customer's order, produced through ordered steps. A job is read with its steps and its
 -- customer's name in one statement (job_steps_json(), migration 0012), never one query per job.
--- "Overdue" means open (not completed or cancelled) with a due date before today in UTC.
+-- "Overdue" is job_is_overdue() (migration 0060): open, with a due date before the database's today in UTC.
 -- The status and customer filters are written as a closed range, not "=": an equality would let the
 -- planner drop the leading key of the order (status, created_at, id) and walk idx_jobs_created_at
 -- instead, filtering out every newer job of another status (completed jobs are the old ones).
 
 -- name: match-jobs
--- The jobs matching the list filters (status, customer, overdue, q over job number and title), for the count.
-SELECT 1
+-- The jobs matching the list filters (status, customer, overdue, q over job number and title): counted as
+-- is, and the rows list-jobs pages through ({match_jobs}; the planner flattens it, so it keeps its indexes).
+SELECT j.*
 FROM jobs j
 WHERE (%(status)s::text IS NULL OR (j.status >= %(status)s AND j.status <= %(status)s))
   AND (%(customer_id)s::bigint IS NULL OR (j.customer_id >= %(customer_id)s AND j.customer_id <= %(customer_id)s))
-  AND (%(overdue)s::boolean IS NOT TRUE
-       OR (j.status NOT IN ('completed', 'cancelled') AND j.due_date < (now() AT TIME ZONE 'UTC')::date))
-  AND (%(overdue)s::boolean IS NOT FALSE
-       OR j.status IN ('completed', 'cancelled') OR j.due_date IS NULL
-       OR j.due_date >= (now() AT TIME ZONE 'UTC')::date)
+  AND (%(overdue)s::boolean IS NOT TRUE OR job_is_overdue(j.status, j.due_date))
+  AND (%(overdue)s::boolean IS NOT FALSE OR job_is_overdue(j.status, j.due_date) IS NOT TRUE)
   AND (%(pattern)s::text IS NULL OR j.job_number ILIKE %(pattern)s OR j.title ILIKE %(pattern)s)
   AND (%(job_number)s::text IS NULL OR j.job_number = %(job_number)s);
 
 -- name: list-jobs
--- One page of jobs with their progress; {cursor_key}, {after} and {order_by} come from a whitelisted
--- listing.Order (each order has its index, migration 0050). The page's ids are cut first, so an index
--- that holds every column the filters need serves it without reading the table (index-only: the
--- overdue list, deep offsets), then only that page's jobs are read and their steps counted.
+-- One page of the jobs of match-jobs ({match_jobs}) with their progress; {cursor_key}, {after} and
+-- {order_by} come from a whitelisted listing.Order (each order has its index, migration 0050). The page's
+-- ids are cut first, so an index that holds every column the filters need serves it without reading the
+-- table (index-only: the overdue list, deep offsets), then only that page's jobs are read and their steps
+-- counted.
 SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.description,
        j.status, j.priority, j.due_date, j.created_by, j.created_at, j.updated_at,
-       COALESCE(j.status NOT IN ('completed', 'cancelled')
-                AND j.due_date < (now() AT TIME ZONE 'UTC')::date, false) AS is_overdue,
+       COALESCE(job_is_overdue(j.status, j.due_date), false) AS is_overdue,
        n.steps_total, n.steps_completed, {cursor_key}
 FROM (
     SELECT j.id
-    FROM jobs j
-    WHERE (%(status)s::text IS NULL OR (j.status >= %(status)s AND j.status <= %(status)s))
-      AND (%(customer_id)s::bigint IS NULL OR (j.customer_id >= %(customer_id)s AND j.customer_id <= %(customer_id)s))
-      AND (%(overdue)s::boolean IS NOT TRUE
-           OR (j.status NOT IN ('completed', 'cancelled') AND j.due_date < (now() AT TIME ZONE 'UTC')::date))
-      AND (%(overdue)s::boolean IS NOT FALSE
-           OR j.status IN ('completed', 'cancelled') OR j.due_date IS NULL
-           OR j.due_date >= (now() AT TIME ZONE 'UTC')::date)
-      AND (%(pattern)s::text IS NULL OR j.job_number ILIKE %(pattern)s OR j.title ILIKE %(pattern)s)
-      AND (%(job_number)s::text IS NULL OR j.job_number = %(job_number)s)
-      AND {after}
+    FROM ({match_jobs}) j
+    WHERE {after}
     ORDER BY {order_by}
     LIMIT %(limit)s OFFSET %(offset)s
 ) page
@@ -54,8 +43,7 @@ ORDER BY {order_by};
 -- One job with its steps in order, its progress, its customer's name and its version (the ETag).
 SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.description,
        j.status, j.priority, j.due_date, j.created_by, j.created_at, j.updated_at,
-       COALESCE(j.status NOT IN ('completed', 'cancelled')
-                AND j.due_date < (now() AT TIME ZONE 'UTC')::date, false) AS is_overdue,
+       COALESCE(job_is_overdue(j.status, j.due_date), false) AS is_overdue,
        n.steps_total, n.steps_completed, job_steps_json(j.id) AS steps, job_version(j.id) AS row_version
 FROM jobs j
 JOIN customers c ON c.id = j.customer_id

@@ -1,4 +1,4 @@
--- Overdue jobs: open (not completed or cancelled) with a due date before today in UTC, announced once per
+-- Overdue jobs (job_is_overdue(), migration 0060: open, due before today in UTC), announced once per
 -- due date to their step assignees and the managers (active users only). See overdue.py.
 
 -- name: try-lead
@@ -12,7 +12,7 @@ WITH late AS (
     INSERT INTO overdue_notices (job_id, due_date)
     SELECT j.id, j.due_date
     FROM jobs j
-    WHERE j.status NOT IN ('completed', 'cancelled') AND j.due_date < (now() AT TIME ZONE 'UTC')::date
+    WHERE job_is_overdue(j.status, j.due_date)
     ON CONFLICT (job_id, due_date) DO NOTHING
     RETURNING job_id
 ), people AS (

@@ -8,8 +8,8 @@ import signal
 import subprocess
 import sys
 
+from ..config import PROJECT_ROOT, Config, ConfigError, environment
 from ..db import migrate
-from ..config import PROJECT_ROOT, Config, ConfigError, load_env_file
 from .embedded_pg import DEV_DATABASE, dev_server
 
 DEMO_JOBS = 3000
@@ -57,16 +57,15 @@ def _serve(env):
 
 def main():
     """Bootstrap the database and serve in the foreground until stopped."""
-    said = os.environ.get("APP_ENV", "")
+    said = os.environ.get("APP_ENV", "")  # set or not, which Config cannot tell: read here, by the CLI
     if os.environ.get("DATABASE_URL") and not said:
         # A database of one's own may be a production one: demo users (password "demo") and development's
         # relaxed checks only when asked for out loud.
         sys.exit("refusing to start: DATABASE_URL is set but APP_ENV is not; say APP_ENV=production, or "
                  "APP_ENV=development for demo data")
-    if (said or "development") == "development":
-        load_env_file(PROJECT_ROOT / ".env.dev")
+    environ = environment()  # .env.dev's values in development, passed to gunicorn explicitly below
     try:
-        config = Config.from_env().validate()
+        config = Config.from_env(environ).validate()
     except ConfigError as exc:
         sys.exit(f"refusing to start: {exc}")
 
@@ -90,14 +89,14 @@ def main():
             say(f"seeding demo data ({DEMO_CUSTOMERS} customers, {DEMO_JOBS} jobs)")
             seed(database_url, jobs=DEMO_JOBS, customers=DEMO_CUSTOMERS,
                  password=config.DEMO_PASSWORD, progress=say)
-        env = dict(os.environ, DATABASE_URL=config.DATABASE_URL or database_url, APP_ENV=config.APP_ENV)
+        env = dict(environ, DATABASE_URL=config.DATABASE_URL or database_url, APP_ENV=config.APP_ENV)
         port = env.setdefault("PORT", "5000")
         host = env.get("BIND", "127.0.0.1")
         say(f"listening on http://{host}:{port}  (Ctrl-C stops everything)")
         if not config.is_production:
-            say("log in: curl -s -X POST http://127.0.0.1:%s/api/auth/login "
-                "-H 'Content-Type: application/json' "
-                "-d '{\"username\": \"admin\", \"password\": \"%s\"}'" % (port, config.DEMO_PASSWORD))
+            credentials = f'{{"username": "admin", "password": "{config.DEMO_PASSWORD}"}}'
+            say(f"log in: curl -s -X POST http://127.0.0.1:{port}/api/auth/login "
+                f"-H 'Content-Type: application/json' -d '{credentials}'")
         code = _serve(env)
     finally:
         if started_here is not None:

@@ -16,8 +16,15 @@ import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
+from ..config import Config
+
 SERVER_USER = "embedded_postgres"
 DEFAULT_HOME = "/var/tmp/printshop-embedded-pg"
+
+
+def _home():
+    """Return EMBEDDED_PG_HOME's path (the default unless set), read through Config like every setting."""
+    return Path(Config.from_env().EMBEDDED_PG_HOME or DEFAULT_HOME)
 
 
 class UnsafeHomeError(RuntimeError):
@@ -43,13 +50,13 @@ def _own_directory(path, mode):
     except FileExistsError:
         info = path.lstat()
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
-            raise UnsafeHomeError(f"{path} must be a directory owned by root and writable by root only")
+            raise UnsafeHomeError(f"{path} must be a directory owned by root and writable by root only") from None
     return path
 
 
 def home():
     """Return EMBEDDED_PG_HOME, created on first use."""
-    root = Path(os.environ.get("EMBEDDED_PG_HOME") or DEFAULT_HOME)
+    root = _home()
     root.parent.mkdir(parents=True, exist_ok=True)
     return _own_directory(root, 0o755)
 
@@ -84,7 +91,7 @@ def cluster_path(data_dir):
     """Return where the cluster of `data_dir` lives as root (nothing is created)."""
     data_dir = Path(data_dir).resolve()
     digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
-    root = Path(os.environ.get("EMBEDDED_PG_HOME") or DEFAULT_HOME)
+    root = _home()
     return root / "clusters" / f"{data_dir.parent.name}-{data_dir.name}-{digest}"
 
 

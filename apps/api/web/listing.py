@@ -125,12 +125,13 @@ def _fetch(cur, statement, params, by_bitmap):
         return cur.fetchall()
     # A search of few matches: walking the order's index and filtering could read most of the table when
     # the matches sit far along it ('Oak ...' customers by name); the trigram bitmap reads only the matches.
+    # No `finally`: after a failed statement (a statement timeout) the transaction is aborted, a SET would raise
+    # InFailedSqlTransaction over the real error, and the rollback restores the setting anyway.
     cur.execute("SET LOCAL enable_indexscan = off")
-    try:
-        cur.execute(statement, params)
-        return cur.fetchall()
-    finally:
-        cur.execute("SET LOCAL enable_indexscan = on")
+    cur.execute(statement, params)
+    rows = cur.fetchall()
+    cur.execute("SET LOCAL enable_indexscan = on")
+    return rows
 
 
 def page_of(cur, match_sql, list_sql, params, query, order):

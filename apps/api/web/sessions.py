@@ -7,18 +7,15 @@ session's one valid refresh token; presenting a spent one ends the session (RFC 
 """
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, request
 from flask_jwt_extended import create_access_token, create_refresh_token
 
-from .proxies import client_ip
 from ..db import Queries, connection
+from .proxies import client_ip
 
 queries = Queries("sessions.sql")
-# An ended session's tokens are refused by every worker within this many seconds (at once by the one that
-# ended it): each worker asks PostgreSQL about a session at most once per this interval.
-STATE_TTL = 1.0
 # An access token from a password login is fresh this long (refreshed ones never are).
 FRESH_FOR = timedelta(minutes=15)
 USER_AGENT_MAX = 500
@@ -29,13 +26,16 @@ class SessionStates:
 
     MAX_ENTRIES = 50_000
 
-    def __init__(self):
+    def __init__(self, ttl):
         # A plain dict read without a lock (one get is atomic under the GIL): a hit costs a lookup and a
         # clock read. Writers replace whole entries, so a reader sees an old or a new state, never half of one.
+        # An ended session's tokens are refused by every worker within `ttl` seconds (SESSION_STATE_TTL_SECONDS;
+        # at once by the one that ended it): each worker asks PostgreSQL about a session at most once per `ttl`.
+        self.ttl = ttl
         self.states = {}
 
     def role_of(self, sid, subject):
-        """Return the live session's role (None when it is not live), asking PostgreSQL at most once a second."""
+        """Return the live session's role (None when it is not live), asking PostgreSQL at most once per ttl."""
         if not isinstance(sid, str) or not isinstance(subject, str):
             return None  # not claims this service writes: no live session
         key = (sid, subject)
@@ -46,7 +46,7 @@ class SessionStates:
         role = _load_role(sid, subject)
         if len(self.states) >= self.MAX_ENTRIES:
             self._prune(now)
-        self.states[key] = (role, now + STATE_TTL)
+        self.states[key] = (role, now + self.ttl)
         return role
 
     def _prune(self, now):
@@ -72,7 +72,7 @@ def _load_role(sid, subject):
 
 def init_app(app):
     """Give `app` its own session-state cache."""
-    app.extensions["session_states"] = SessionStates()
+    app.extensions["session_states"] = SessionStates(app.config["SESSION_STATE_TTL_SECONDS"])
 
 
 def is_refused(payload):
@@ -90,14 +90,14 @@ def _tokens(user_id, role, sid, refresh_jti, fresh, refresh_expires_at):
     claims = {"role": role, "sid": sid}
     identity = str(user_id)
     # The refresh token's own expiry is its session row's: never past the session's absolute lifetime.
-    refresh_for = max(refresh_expires_at - datetime.now(timezone.utc), timedelta(seconds=1))
+    refresh_for = max(refresh_expires_at - datetime.now(UTC), timedelta(seconds=1))
     return (create_access_token(identity=identity, additional_claims=claims, fresh=fresh),
             create_refresh_token(identity=identity, additional_claims=dict(claims, jti=refresh_jti),
                                  expires_delta=refresh_for))
 
 
 def _refresh_expiry():
-    return datetime.now(timezone.utc) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    return datetime.now(UTC) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
 
 
 def _max_age():
@@ -108,7 +108,7 @@ def start(cur, user_id, role):
     """Start a session for a password login; return its (fresh access token, refresh token)."""
     sid, refresh_jti = str(uuid.uuid4()), str(uuid.uuid4())
     user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX].replace("\x00", "")
-    expires_at = min(_refresh_expiry(), datetime.now(timezone.utc) + timedelta(seconds=_max_age()))
+    expires_at = min(_refresh_expiry(), datetime.now(UTC) + timedelta(seconds=_max_age()))
     cur.execute(queries.insert_session, {"sid": sid, "user_id": user_id, "refresh_jti": refresh_jti,
                                          "expires_at": expires_at, "ip": client_ip(),
                                          "user_agent": user_agent})
