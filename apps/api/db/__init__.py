@@ -5,6 +5,9 @@ that first asks for it, so after gunicorn forks; gunicorn's `post_worker_init` w
 `worker_exit` and the test fixtures close it through the app (`close(app)`). Only this package
 imports psycopg2.pool; routes borrow connections through `connection()` and `cursor()`, and read
 through `read_cursor()`, which uses a replica (DATABASE_REPLICA_URLS) when one is current enough.
+Which replica is current enough for a request depends on who it serves and what it must see: the
+web layer says so through `serving()`, `serving_user()` and `fresh_after()` (caller.py); this
+package never reads the request. Every connection is opened by `connect()` (connect.py).
 
 Nothing here keeps session state on DATABASE_URL, so it may be PgBouncer in transaction mode: the
 statement, idle-in-transaction and time zone settings are sent with each transaction's first
@@ -14,17 +17,19 @@ session advisory locks.
 import time
 from contextlib import contextmanager
 
-import psycopg2
 from flask import current_app
 
 from ..runtime.timings import add_db_time
-from .database import POOL_ONLY, Database, direct_url, pool_kwargs, replica_urls
+from .caller import fresh_after, serving, serving_user
+from .connect import connect
+from .database import Database, direct_url, pool_kwargs, replica_urls
 from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, TooManyRequests
 from .queries import Queries
 from .routing import FirstStatementCursor, FirstStatementTupleCursor, MovingCursor, connection_lost_at_start, replica_cursor, replica_failed
 
 __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
-           "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed",
+           "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect", "serving",
+           "serving_user", "fresh_after", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed",
            "PoolForkError"]
 
 EXTENSION = "db"
@@ -92,8 +97,7 @@ def _borrow():
 @contextmanager
 def _unpooled_connection():
     """Open a connection for one transaction and close it after (DB_POOL_MODE=none: the benchmark's twin)."""
-    kwargs = {k: v for k, v in pool_kwargs(current_app.config).items() if k not in POOL_ONLY}
-    conn = psycopg2.connect(current_app.config["DATABASE_URL"], **kwargs)
+    conn = connect(current_app.config["DATABASE_URL"], "pool", current_app.config)
     try:
         with conn:
             yield conn

@@ -8,6 +8,7 @@ from collections import deque
 import psycopg2
 from psycopg2 import extensions as ext
 
+from .connect import connect
 from .errors import PoolTimeout
 
 PERCENTILE_WINDOW = 1000  # acquire times kept for the percentiles
@@ -18,12 +19,12 @@ _PLUMBING_MODULES = ("contextlib",)
 
 
 class Info:
-    """When a pooled connection expires, and since when it idles."""
+    """One open pooled connection: when it expires, and since when it idles."""
 
-    __slots__ = ("expires_at", "idle_since")
+    __slots__ = ("conn", "expires_at", "idle_since")
 
-    def __init__(self, expires_at, idle_since):
-        self.expires_at, self.idle_since = expires_at, idle_since
+    def __init__(self, conn, expires_at, idle_since):
+        self.conn, self.expires_at, self.idle_since = conn, expires_at, idle_since
 
 
 class Loan:
@@ -59,10 +60,10 @@ class Waiter:
 
 
 class Probe:
-    """A dedicated connection for health probes, never lent to requests; one probe at a time."""
+    """A dedicated autocommit connection for health probes, never lent to requests; one probe at a time."""
 
-    def __init__(self, dsn, conn_kwargs):
-        self.dsn, self.conn_kwargs, self.conn = dsn, conn_kwargs, None
+    def __init__(self, dsn, role, config=None, **overrides):
+        self.dsn, self.role, self.config, self.overrides, self.conn = dsn, role, config, overrides, None
         self._lock = threading.Lock()
 
     def run(self, query, timeout):
@@ -73,8 +74,7 @@ class Probe:
             for _ in range(2):
                 fresh = self.conn is None or self.conn.closed
                 if fresh:
-                    self.conn = psycopg2.connect(self.dsn, **self.conn_kwargs)
-                    self.conn.autocommit = True
+                    self.conn = connect(self.dsn, self.role, self.config, autocommit=True, **self.overrides)
                 try:
                     with self.conn.cursor() as cur:
                         cur.execute(query)

@@ -4,9 +4,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2
-
 from ..config import PROJECT_ROOT
+from .connect import connect
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -77,7 +76,7 @@ def _check_unchanged(migrations, applied):
 def upgrade(database_url, directory=MIGRATIONS_DIR, log=print):
     """Apply every pending migration in order; return the versions applied."""
     migrations = discover(directory)
-    conn = psycopg2.connect(database_url)
+    conn = connect(database_url, "migrate")
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
@@ -113,7 +112,7 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print):
 def status(database_url, directory=MIGRATIONS_DIR):
     """Return (applied, pending): applied rows and pending Migration objects."""
     migrations = discover(directory)
-    conn = psycopg2.connect(database_url)
+    conn = connect(database_url, "migrate")
     try:
         with conn, conn.cursor() as cur:
             _ensure_table(cur)

@@ -47,7 +47,6 @@ class RecentWriters:
         self.keep_seconds = keep_seconds
         self._at = {}
         self._lock = threading.Lock()
-        self.live = lambda: False  # set by whoever delivers every instance's write notices (the cache listener)
 
     def mark(self, user_id, at=None):
         """Record that `user_id` wrote (now, or at monotonic time `at`)."""

@@ -1,0 +1,57 @@
+"""Every connection this service opens, and the only caller of psycopg2.connect in apps/.
+
+Each gets the same connect timeout, TCP keepalives and tcp_user_timeout (a server that vanished without
+closing the socket is noticed: sent data fails after the connect timeout, an idle connection after the
+keepalives), and an application_name that names its role and process ("printshop:pool:4242"), so
+pg_stat_activity tells the pool from the listener, the scheduler or a migration.
+"""
+import os
+
+import psycopg2
+
+from ..config import Config
+from .queries import Queries
+
+queries = Queries("db.sql")
+APPLICATION = "printshop"
+
+
+def _setting(config, name):
+    """Return setting `name` of `config` (an app's config mapping), or Config's default without one."""
+    return getattr(Config, name) if config is None else config[name]
+
+
+def connect_kwargs(role, config=None):
+    """Return psycopg2.connect's keyword arguments for a connection of `role`."""
+    timeout = int(_setting(config, "DB_CONNECT_TIMEOUT"))
+    return dict(
+        connect_timeout=timeout,
+        tcp_user_timeout=timeout * 1000,
+        keepalives=1,
+        keepalives_idle=int(_setting(config, "DB_KEEPALIVES_IDLE")),
+        keepalives_interval=int(_setting(config, "DB_KEEPALIVES_INTERVAL")),
+        keepalives_count=int(_setting(config, "DB_KEEPALIVES_COUNT")),
+        # No `options`: PgBouncer refuses that startup parameter. Timeouts go per transaction or by SET.
+        application_name=f"{APPLICATION}:{role}:{os.getpid()}",
+    )
+
+
+def connect(dsn, role, config=None, *, autocommit=False, session_timeouts=False, **overrides):
+    """Open a connection of `role` to `dsn` with the service's settings (`overrides` win).
+
+    `session_timeouts` sets the statement and idle-in-transaction timeouts for the whole session: only
+    on a direct connection (DATABASE_DIRECT_URL), never through a transaction pooler.
+    """
+    conn = psycopg2.connect(dsn, **{**connect_kwargs(role, config), **overrides})
+    try:
+        conn.autocommit = autocommit or session_timeouts
+        if session_timeouts:
+            with conn.cursor() as cur:
+                cur.execute(queries.set_session_timeouts, {
+                    "statement_timeout": int(_setting(config, "DB_STATEMENT_TIMEOUT_MS")),
+                    "idle_timeout": int(_setting(config, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"))})
+            conn.autocommit = autocommit
+    except BaseException:
+        conn.close()
+        raise
+    return conn
