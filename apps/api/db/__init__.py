@@ -20,17 +20,17 @@ from contextlib import contextmanager
 from flask import current_app
 
 from ..runtime.timings import add_db_time
-from .caller import fresh_after, serving, serving_user
+from .caller import current as current_caller, fresh_after, serving, serving_user
 from .connect import connect
 from .database import Database, direct_url, pool_kwargs, replica_urls
-from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, TooManyRequests
+from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, PrimaryUnavailable, TooManyRequests
 from .queries import Queries
 from .routing import FirstStatementCursor, FirstStatementTupleCursor, MovingCursor, connection_lost_at_start, replica_cursor, replica_failed
 
 __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
            "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect", "serving",
-           "serving_user", "fresh_after", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed",
-           "PoolForkError"]
+           "serving_user", "fresh_after", "primary_down", "read_only", "PoolError", "PoolTimeout",
+           "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable"]
 
 EXTENSION = "db"
 
@@ -61,6 +61,16 @@ def pool_stats(app=None):
 def close(app):
     """Close `app`'s pool in this process."""
     _database(app).close()
+
+
+def primary_down(app=None):
+    """Tell whether this process knows the primary of `app` to be down (requests that need it get 503 at once)."""
+    return _database(app).primary_down()
+
+
+def read_only(app=None):
+    """Tell whether `app` serves read-only here: the primary is down and a standby is in rotation."""
+    return _database(app).read_only()
 
 
 @contextmanager
@@ -119,9 +129,10 @@ def cursor(read_only=False):
     """Open a dict cursor inside one transaction: on the primary, or (`read_only`) as `read_cursor()`.
 
     A pooled connection found dead at the first statement (PgBouncer or PostgreSQL restarted since it
-    was last used) is replaced by a fresh one and the statement runs there.
+    was last used) is replaced by a fresh one and the statement runs there. While the primary is down,
+    a request that does not write (GET, HEAD, OPTIONS) reads on a standby instead: read-only service.
     """
-    if read_only:
+    if read_only or (not current_caller().writes and _database().read_only()):
         with read_cursor() as cur:
             yield cur
         return

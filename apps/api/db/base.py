@@ -30,10 +30,10 @@ class Info:
 class Loan:
     """One lent connection: since when, where it was borrowed, by which thread, whether reported."""
 
-    __slots__ = ("since", "_frame_globals", "_code", "_line", "_thread", "reported")
+    __slots__ = ("since", "_frame_globals", "_code", "_line", "_thread", "reported", "opened")
 
-    def __init__(self, since, frame):
-        self.since, self._line = since, frame.f_lineno if frame else 0
+    def __init__(self, since, frame, opened=False):
+        self.since, self._line, self.opened = since, frame.f_lineno if frame else 0, opened
         self._frame_globals = frame.f_globals if frame else None
         self._code = frame.f_code if frame else None
         self._thread, self.reported = threading.current_thread(), False

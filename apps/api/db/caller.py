@@ -12,10 +12,11 @@ from typing import NamedTuple
 
 class Request(NamedTuple):
     """The request a thread serves: its user (None before login), whether it may write (not GET, HEAD or
-    OPTIONS), and the monotonic time its reads must have been replayed past (0.0: any replica will do)."""
+    OPTIONS; outside a request, a background thread or a command, always), and the monotonic time its
+    reads must have been replayed past (0.0: any replica will do)."""
 
     user_id: int | None = None
-    writes: bool = False
+    writes: bool = True
     fresh_after: float = 0.0
 
 

@@ -39,7 +39,7 @@ class Database:
 
     def __init__(self, config):
         self.config = config
-        self._pool = PerProcess(lambda: ConnectionPool(config["DATABASE_URL"], **pool_kwargs(config)))
+        self._pool = PerProcess(lambda: ConnectionPool(config["DATABASE_URL"], **pool_kwargs(config), breaker=True))
         self._hears_writes = lambda: False
         self.replica_urls = replica_urls(config)
         self._replicas = PerProcess(self._open_replicas)
@@ -53,7 +53,17 @@ class Database:
             return ConnectionPool(url, **dict(pool_kwargs(self.config), min_size=0), name="replica")
 
         return ReplicaSet(self.config["DATABASE_URL"], self.replica_urls, open_pool,
-                          self.config["DB_REPLICA_MAX_LAG_SECONDS"], self.config)
+                          self.config["DB_REPLICA_MAX_LAG_SECONDS"], self.config, primary_down=self.primary_down)
+
+    def primary_down(self):
+        """Tell whether this process knows the primary to be down (its breaker is open)."""
+        pool = self._pool.peek()
+        return pool is not None and pool.breaker is not None and pool.breaker.is_open
+
+    def read_only(self):
+        """Tell whether the service is read-only here: the primary is down and a standby is in rotation."""
+        replicas = self._replicas.peek()
+        return self.primary_down() and replicas is not None and replicas.choose() is not None
 
     def listen_for_writes(self, hears):
         """Register who delivers every instance's write notices: `hears()` tells whether it receives them now.
@@ -95,7 +105,11 @@ class Database:
     def choose_replica(self):
         """Return a replica for this request's reads, or None when the primary must answer."""
         replicas = self.replicas()
-        if replicas is None or not self._hears_writes():  # write notices may be missed: stay on the primary
+        if replicas is None:
+            return None
+        if self.primary_down():  # nothing newer can commit meanwhile: any standby in rotation is current
+            return replicas.choose()
+        if not self._hears_writes():  # write notices may be missed: stay on the primary
             return None
         request = caller.current()
         fresh_after = request.fresh_after
@@ -115,8 +129,11 @@ class Database:
     def databases(self):
         """Return the primary and each replica: name, role, state, lag and pool statistics (never an address)."""
         replicas = self._replicas.peek()
+        pool = self._pool.peek()
+        down = self.primary_down() or (replicas is not None and replicas.primary_error)
         primary = {"name": "primary", "role": "primary", "lag_s": 0.0, "pool": self.stats(),
-                   "state": "down" if replicas is not None and replicas.primary_error else "up"}
+                   "state": "down" if down else "up",
+                   "breaker": pool.breaker.stats() if pool is not None and pool.breaker is not None else None}
         return [primary] + (replicas.stats() if replicas is not None else [])
 
     def close(self):

@@ -18,9 +18,10 @@ import psycopg2
 
 from ..runtime.background import Background
 from .book import Book
+from .breaker import Breaker
 from .base import Counters, Info, Loan, Probe, Waiter, answers, borrower_frame, broken, caller_location, detach, forever, reset
 from .connect import connect
-from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, TooManyRequests
+from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, PrimaryUnavailable, TooManyRequests
 
 __all__ = ["ConnectionPool", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError"]
 
@@ -39,7 +40,7 @@ class ConnectionPool:
 
     def __init__(self, dsn, min_size=2, max_size=10, timeout=5.0, *, max_waiting=0, max_lifetime=3600.0,
                  max_idle=600.0, leak_threshold=10.0, check_idle_after=CHECK_IDLE_AFTER, name="pool",
-                 config=None, **conn_kwargs):
+                 config=None, breaker=False, **conn_kwargs):
         if max_size < 1 or not 0 <= min_size <= max_size:
             raise ValueError(f"need 0 <= min_size ({min_size}) <= max_size ({max_size}) and max_size >= 1")
         self.dsn, self.name, self.config, self.conn_kwargs = dsn, name, config, conn_kwargs
@@ -57,6 +58,8 @@ class ConnectionPool:
         self._suspect_before = 0.0  # idle connections returned before this are checked whatever their idle time
         self._closed = False
         self._probe = Probe(dsn, f"{name}-probe", config, **conn_kwargs)
+        # The primary's pool fails fast while its server is known to be down (breaker.py).
+        self.breaker = Breaker(self._answers_fresh, "primary") if breaker else None
         tick = min(1.0, max(0.05, min(self.leak_threshold, self.max_idle, self.max_lifetime) / 4))
         # The first round runs at once: the minimum is warm before the first request.
         self._maintenance = Background(f"pool-{name}", self._maintain, tick).start()
@@ -71,6 +74,9 @@ class ConnectionPool:
             if self._closed:
                 raise PoolClosed(f"pool {self.name} is closed")
             self.counters.requests_num += 1
+            if self.breaker is not None and self.breaker.is_open:
+                self.counters.error(started)
+                self.breaker.check()
             grant = None if self._waiters else self._grant_locked()
             if grant is None:
                 if self.max_waiting and len(self._waiters) >= self.max_waiting:
@@ -81,8 +87,8 @@ class ConnectionPool:
                 self.counters.requests_queued += 1
         if grant is None:
             grant = self._wait(waiter, started, timeout)
-        conn = self._ready(grant, started + timeout)
-        loan = Loan(time.monotonic(), borrower_frame())
+        conn, opened = self._ready(grant, started + timeout)
+        loan = Loan(time.monotonic(), borrower_frame(), opened)
         with self._lock:
             self._loans[id(conn)] = loan
             self.counters.acquired(loan.since - started)
@@ -124,11 +130,12 @@ class ConnectionPool:
         return waiter.grant
 
     def _ready(self, grant, deadline):
-        """Turn a grant into a usable connection: open one in a reserved slot, or vet an idle one."""
+        """Turn a grant into a usable connection, and tell whether it was just opened: open one in a
+        reserved slot, or vet an idle one."""
         while grant is not _SLOT:
             reason = self._unfit(grant)
             if reason is None:
-                return grant
+                return grant, False
             grant.close()
             with self._lock:
                 if self._closed:
@@ -136,7 +143,7 @@ class ConnectionPool:
                 self._forget_locked(grant, reason)
                 grant = self._grant_locked()  # our freed slot guarantees a grant
                 self._dispatch_locked()
-        return self._open(deadline)
+        return self._open(deadline), True
 
     def _unfit(self, conn):
         """Say why an idle connection must not be handed out (None when it may)."""
@@ -158,11 +165,15 @@ class ConnectionPool:
             try:
                 conn = self._new_connection()
             except psycopg2.Error as exc:
-                if deadline - time.monotonic() <= delay:
+                if self.breaker is not None:
+                    self.breaker.trip(exc)
+                if self.breaker is not None or deadline - time.monotonic() <= delay:
                     with self._lock:
                         self._connecting -= 1
                         self.counters.error(time.monotonic())
                         self._dispatch_locked()
+                    if self.breaker is not None:
+                        raise PrimaryUnavailable(f"could not connect to the database: {str(exc).strip()}") from exc
                     raise PoolTimeout(f"could not connect to the database: {str(exc).strip()}") from exc
                 time.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, BACKOFF_MAX)
@@ -218,6 +229,10 @@ class ConnectionPool:
         if reason is None and now >= self._info[id(conn)].expires_at:
             reason = "expired"
         if reason:
+            if self.breaker is not None and loan.opened and broken(conn):
+                # A connection opened for this very loan broke: not a stale one after a restart, the
+                # server (or the one behind PgBouncer) is unreachable now.
+                self.breaker.trip(psycopg2.OperationalError("a fresh connection broke"))
             conn.close()
         with self._lock:
             self.counters.usage_ms += (now - loan.since) * 1000
@@ -241,6 +256,15 @@ class ConnectionPool:
                 yield conn
         finally:
             self.putconn(conn, close=broken(conn))
+
+    def _answers_fresh(self):
+        """Run SELECT 1 on a connection opened for it (the breaker's half-open probe); raise if it fails."""
+        conn = connect(self.dsn, f"{self.name}-breaker", self.config, autocommit=True, **self.conn_kwargs)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+        finally:
+            conn.close()
 
     def probe(self, query="SELECT 1", timeout=None):
         """Run `query` on a dedicated connection that requests never borrow; return its first row."""
@@ -284,6 +308,8 @@ class ConnectionPool:
                 waiter.grant = PoolClosed(f"pool {self.name} is closed")
                 waiter.event.set()
         self._maintenance.stop(5)
+        if self.breaker is not None:
+            self.breaker.close()
         with self._lock:
             self._book.close_all()
             self._idle.clear()
@@ -349,8 +375,10 @@ class ConnectionPool:
                 self._connecting += 1
             try:
                 conn = self._new_connection()
-            except psycopg2.Error:
+            except psycopg2.Error as exc:
                 conn = None
+                if self.breaker is not None:
+                    self.breaker.trip(exc)
             with self._lock:
                 self._connecting -= 1
                 kept = conn is not None and not self._closed

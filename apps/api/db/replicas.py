@@ -55,8 +55,8 @@ class Replica:
 class ReplicaSet:
     """The replicas of one process, a thread that keeps their state current, and the choice of one."""
 
-    def __init__(self, primary_dsn, replica_urls, open_pool, max_lag, config=None):
-        self.max_lag = max_lag
+    def __init__(self, primary_dsn, replica_urls, open_pool, max_lag, config=None, primary_down=lambda: False):
+        self.max_lag, self._primary_down = max_lag, primary_down
         self._primary = Probe(primary_dsn, "monitor", config)
         self.replicas = [Replica(f"replica{index}", url, open_pool(url), Probe(url, "replica-monitor", config))
                          for index, url in enumerate(replica_urls, 1)]
@@ -85,6 +85,8 @@ class ReplicaSet:
         """Sample the primary's position, then every replica's; update their lag and rotation."""
         asked_at = time.monotonic()
         try:
+            if self._primary_down():  # its breaker's probe watches it: don't wait on a connect each round
+                raise psycopg2.OperationalError("the primary is down")
             (primary_position,) = self._primary.run(queries.get_primary_position, STALE_SECONDS)
             self._history.append((asked_at, primary_position))
             self.primary_error = None
@@ -103,7 +105,10 @@ class ReplicaSet:
                 replica.caught_up_at = max(replica.caught_up_at, replayed[-1])
             newest = self._history[-1][1] if self._history else None
             behind = newest is None or replica.position < newest
-            replica.lag_s = round(time.monotonic() - replica.caught_up_at, 3) if behind else 0.0
+            if self.primary_error is None or replica.lag_s is None:
+                replica.lag_s = round(time.monotonic() - replica.caught_up_at, 3) if behind else 0.0
+            # else: the primary is away and can commit nothing; its last known lag stands (no growing
+            # lag pushes the standby that now serves every read out of rotation).
             replica.last_ok, replica.last_error = time.monotonic(), None
 
     def stats(self):

@@ -13,7 +13,7 @@ from ..db import Queries, connection, database, get_pool
 from ..web.errors import RETRY_AFTER_SECONDS, problem
 from ..ops.draining import draining
 from ..web.openapi import documented
-from ..db import PoolError
+from ..db import PoolError, PrimaryUnavailable
 from .health_schema import ScopeQuery
 from ..web.validation import Query, accepts
 
@@ -38,9 +38,10 @@ class PoolStats(BaseModel):
 
 
 class Status(BaseModel):
-    """The process serves (`ok`), or its database answers (`ready`)."""
+    """The process serves (`ok`), its database answers (`ready`), or only a standby does (`read_only`:
+    reads are served, writes answer 503)."""
 
-    status: Literal["ok", "ready"]
+    status: Literal["ok", "ready", "read_only"]
 
 
 class DbHealth(BaseModel):
@@ -73,9 +74,14 @@ def get_liveness():
 @bp.get("/ready")
 @documented(schema=Status, responses={503: "Draining, or the database is not reachable"})
 def get_readiness():
-    """Answer 200 when PostgreSQL answers on the pool's probe connection (never a request's), else 503."""
+    """Answer 200 when PostgreSQL answers on the pool's probe connection (never a request's), `read_only`
+    while the primary is down and a standby serves the reads, else 503."""
     if draining():
         return problem(503, "This server is draining before a stop.", headers={"Retry-After": "1"})
+    if database().read_only():
+        return {"status": "read_only"}
+    if database().primary_down():
+        return problem(503, "The database is not reachable: the primary is down.", headers=_RETRY)
     try:
         get_pool().probe(queries.check_ready)
     except (PoolError, psycopg2.Error) as exc:
@@ -91,12 +97,17 @@ def get_db_health(query):
     """Report the pool's health (healthy, degraded, unhealthy), statistics, warnings and recommendations."""
     pool = get_pool()
     try:
+        if database().primary_down():
+            raise PrimaryUnavailable("the primary is down")
         server = dict(zip(SERVER_KEYS, pool.probe(queries.get_server_limits)))
     except (PoolError, psycopg2.Error) as exc:
         server = {"error": type(exc).__name__}
     stats = pool.stats()
     databases = database().databases()
     status, warnings = _judge(stats, server, pool.leaks())
+    if database().read_only():
+        status = "read_only"
+        warnings.insert(0, "the primary is down: reads are served by a standby, writes answer 503")
     for replica in databases[1:]:
         if replica["state"] != "in_rotation":
             warnings.append(f"{replica['name']} is out of rotation ({replica['state']}): its reads go to the primary")

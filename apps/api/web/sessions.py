@@ -13,6 +13,7 @@ from flask import current_app, request
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from .proxies import client_ip
+from .. import db
 from ..db import Queries, connection
 
 queries = Queries("sessions.sql")
@@ -55,6 +56,13 @@ def _load_role(sid, subject):
         user_id, sid = int(subject), str(uuid.UUID(str(sid)))
     except (TypeError, ValueError):
         return None
+    if db.read_only():
+        # The primary is down: no session can end meanwhile, so a standby's copy is as current as any.
+        # The last-used stamp waits for the primary's return.
+        with db.read_cursor() as cur:
+            cur.execute(queries.get_session_role, {"sid": sid, "user_id": user_id})
+            row = cur.fetchone()
+        return row["role"] if row else None
     with connection() as conn, conn.cursor() as cur:
         cur.execute(queries.get_session_state, {"sid": sid, "user_id": user_id})
         row = cur.fetchone()
