@@ -28,13 +28,13 @@ pidfile = {directory}/pgbouncer.pid
 class PgBouncer:
     """PgBouncer on a port of its own that `stop()` and `start()` restart on the same port, for real."""
 
-    def __init__(self, server_port, user="postgres"):
+    def __init__(self, server_port, user="postgres", settings=""):
         self.program = ensure_program("pgbouncer", "pgbouncer")
         self.directory = Path(tempfile.mkdtemp(prefix="printshop-pgbouncer-"))
         self.port = free_port()
         (self.directory / "userlist.txt").write_text(f'"{user}" ""\n')
         (self.directory / "pgbouncer.ini").write_text(
-            CONFIG.format(server_port=server_port, port=self.port, directory=self.directory))
+            CONFIG.format(server_port=server_port, port=self.port, directory=self.directory) + settings)
         hand_over(self.directory)
         self.process = None
 

@@ -25,11 +25,12 @@ from .connect import connect
 from .database import Database, direct_url, pool_kwargs, replica_urls
 from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, PrimaryUnavailable, TooManyRequests
 from .queries import Queries
-from .routing import FirstStatementCursor, FirstStatementTupleCursor, MovingCursor, connection_lost_at_start, replica_cursor, replica_failed
+from .routing import (FirstStatementCursor, FirstStatementTupleCursor, MovingCursor, connection_lost_at_start,
+                      primary_failed_at_start, replica_cursor, replica_failed)
 
 __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
            "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect", "serving",
-           "serving_user", "fresh_after", "primary_down", "read_only", "PoolError", "PoolTimeout",
+           "serving_user", "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError", "PoolTimeout",
            "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable"]
 
 EXTENSION = "db"
@@ -66,6 +67,11 @@ def close(app):
 def primary_down(app=None):
     """Tell whether this process knows the primary of `app` to be down (requests that need it get 503 at once)."""
     return _database(app).primary_down()
+
+
+def has_replicas(app=None):
+    """Tell whether `app` reads from standbys (DATABASE_REPLICA_URLS)."""
+    return bool(_database(app).replica_urls)
 
 
 def read_only(app=None):
@@ -145,12 +151,19 @@ def cursor(read_only=False):
 def read_cursor():
     """Open a dict cursor for reads only: on a replica that is current enough for this user, else the primary.
 
-    A replica that fails mid-request leaves rotation and the read runs again on the primary.
+    A replica that fails mid-request leaves rotation and the read runs again on the primary; a read
+    whose primary fails before its first statement runs on a standby in rotation instead.
     """
     database = _database()
     replica = database.choose_replica()
     if replica is None:
-        with cursor() as cur:
+        standby = database.replicas().choose() if database.replicas() is not None else None
+        if standby is None:
+            with cursor() as cur:
+                yield cur
+            return
+        with MovingCursor(_primary_cursor, lambda: _replica_cursor(standby, database), primary_failed_at_start,
+                          lambda exc: None) as cur:
             yield cur
         return
     replicas = database.replicas()

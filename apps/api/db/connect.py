@@ -55,3 +55,13 @@ def connect(dsn, role, config=None, *, autocommit=False, session_timeouts=False,
         conn.close()
         raise
     return conn
+
+
+def answer_once(dsn, role, config=None, **overrides):
+    """Open a connection, run SELECT 1 and close it; raise psycopg2.Error when the server does not answer."""
+    conn = connect(dsn, role, config, autocommit=True, **overrides)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+    finally:
+        conn.close()

@@ -20,7 +20,7 @@ from ..runtime.background import Background
 from .book import Book
 from .breaker import Breaker
 from .base import Counters, Info, Loan, Probe, Waiter, answers, borrower_frame, broken, caller_location, detach, forever, reset
-from .connect import connect
+from .connect import answer_once, connect
 from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, PrimaryUnavailable, TooManyRequests
 
 __all__ = ["ConnectionPool", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError"]
@@ -59,7 +59,7 @@ class ConnectionPool:
         self._closed = False
         self._probe = Probe(dsn, f"{name}-probe", config, **conn_kwargs)
         # The primary's pool fails fast while its server is known to be down (breaker.py).
-        self.breaker = Breaker(self._answers_fresh, "primary") if breaker else None
+        self.breaker = Breaker(lambda: answer_once(dsn, "breaker", config, **conn_kwargs)) if breaker else None
         tick = min(1.0, max(0.05, min(self.leak_threshold, self.max_idle, self.max_lifetime) / 4))
         # The first round runs at once: the minimum is warm before the first request.
         self._maintenance = Background(f"pool-{name}", self._maintain, tick).start()
@@ -256,15 +256,6 @@ class ConnectionPool:
                 yield conn
         finally:
             self.putconn(conn, close=broken(conn))
-
-    def _answers_fresh(self):
-        """Run SELECT 1 on a connection opened for it (the breaker's half-open probe); raise if it fails."""
-        conn = connect(self.dsn, f"{self.name}-breaker", self.config, autocommit=True, **self.conn_kwargs)
-        try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT 1")
-        finally:
-            conn.close()
 
     def probe(self, query="SELECT 1", timeout=None):
         """Run `query` on a dedicated connection that requests never borrow; return its first row."""

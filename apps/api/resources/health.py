@@ -82,9 +82,14 @@ def get_readiness():
         return {"status": "read_only"}
     if database().primary_down():
         return problem(503, "The database is not reachable: the primary is down.", headers=_RETRY)
+    pool = get_pool()
     try:
-        get_pool().probe(queries.check_ready)
+        pool.probe(queries.check_ready)
     except (PoolError, psycopg2.Error) as exc:
+        if isinstance(exc, psycopg2.Error) and pool.breaker is not None:
+            pool.breaker.trip(exc)  # the probe reconnected and still failed: the primary is unreachable
+        if database().read_only():
+            return {"status": "read_only"}
         return problem(503, f"The database is not reachable: {type(exc).__name__}", headers=_RETRY)
     return {"status": "ready"}
 
