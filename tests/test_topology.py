@@ -203,8 +203,9 @@ def primary_topology():
     primary = PrivatePostgres(prefix="printshop-primary-stop-").start()
     standby = primary.server.make_standby(primary.data_dir / "standby").start()
     # PgBouncer tries the server again server_login_retry seconds after a failed login (15 by default),
-    # answering every new client with an error meanwhile: README's setting lets writes resume within 1 s.
-    bouncer = PgBouncer(primary.server.port, settings="server_login_retry = 1\n").start()
+    # answering every new client with an error meanwhile, and holds a query it could not place for
+    # query_wait_timeout (120 s by default): README's settings let writes resume within about 1 s.
+    bouncer = PgBouncer(primary.server.port, settings="server_login_retry = 1\nquery_wait_timeout = 5\n").start()
     env = {"DATABASE_DIRECT_URL": primary.url, "DATABASE_REPLICA_URLS": standby.url("postgres"),
            "DB_REPLICA_MAX_LAG_SECONDS": "2", "HEARTBEAT_SECONDS": "0.5", "DB_POOL_MIN_CONNECTIONS": "1",
            "DB_POOL_MAX_CONNECTIONS": "4", "DB_POOL_TIMEOUT": "2", "DB_CONNECT_TIMEOUT": "2",
@@ -218,6 +219,14 @@ def primary_topology():
         bouncer.close()
         standby.remove()
         primary.close()
+
+
+def readiness(instance):
+    """Return what /api/health/ready says ("ready", "read_only", 503), or the error when it did not answer."""
+    try:
+        return instance.request("GET", "/api/health/ready", timeout=5)[2].get("status")
+    except OSError as exc:
+        return type(exc).__name__
 
 
 def percentile_ms(outcomes, rank):
@@ -241,11 +250,10 @@ def test_a_primary_stop_under_load_serves_reads_from_the_standby_and_fails_write
 
         stopped_at = time.monotonic()
         primary.stop(mode="fast")
-        assert eventually(lambda: instance.request("GET", "/api/health/ready")[2].get("status") == "read_only",
-                          10, step=0.05)
+        assert eventually(lambda: readiness(instance) == "read_only", 10, step=0.05)
         read_only_at = time.monotonic()
         time.sleep(3)
-        ready = [instance.request("GET", "/api/health/ready")[2].get("status") for _ in range(6)]
+        ready = [readiness(instance) for _ in range(6)]
         primary.start()
         back_at = time.monotonic()
         assert load.wait_for_successes(10, timeout=30, since=back_at), load.statuses()

@@ -6,8 +6,11 @@ keepalives), and an application_name that names its role and process ("printshop
 pg_stat_activity tells the pool from the listener, the scheduler or a migration.
 """
 import os
+import select
+import time
 
 import psycopg2
+import psycopg2.extensions
 
 from ..config import Config
 from .queries import Queries
@@ -57,11 +60,36 @@ def connect(dsn, role, config=None, *, autocommit=False, session_timeouts=False,
     return conn
 
 
-def answer_once(dsn, role, config=None, **overrides):
-    """Open a connection, run SELECT 1 and close it; raise psycopg2.Error when the server does not answer."""
-    conn = connect(dsn, role, config, autocommit=True, **overrides)
+
+def answer_once(dsn, role, config=None, timeout=None, **overrides):
+    """Open a connection, run SELECT 1 and close it, all within `timeout` seconds (default: the connect
+    timeout); raise psycopg2.OperationalError when the server does not answer in time.
+
+    Asynchronous under the hood, so a pooler that holds the query while it cannot reach its server
+    (PgBouncer waits up to query_wait_timeout) cannot hold the caller longer than `timeout`.
+    """
+    timeout = timeout or int(_setting(config, "DB_CONNECT_TIMEOUT"))
+    deadline = time.monotonic() + timeout
+    conn = psycopg2.connect(dsn, async_=1, **{**connect_kwargs(role, config), **overrides})
     try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1")
+        _wait(conn, deadline)
+        cur = conn.cursor()
+        cur.execute("SELECT 1")
+        _wait(conn, deadline)
     finally:
         conn.close()
+
+
+def _wait(conn, deadline):
+    """Drive an asynchronous connection until its current operation is done, or raise at `deadline`."""
+    while True:
+        state = conn.poll()
+        if state == psycopg2.extensions.POLL_OK:
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise psycopg2.OperationalError("the database did not answer in time")
+        if state == psycopg2.extensions.POLL_READ:
+            select.select([conn.fileno()], [], [], remaining)
+        else:
+            select.select([], [conn.fileno()], [], remaining)

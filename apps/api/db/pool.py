@@ -167,12 +167,13 @@ class ConnectionPool:
             except psycopg2.Error as exc:
                 if self.breaker is not None:
                     self.breaker.trip(exc)
-                if self.breaker is not None or deadline - time.monotonic() <= delay:
+                down = self.breaker is not None and self.breaker.is_open
+                if down or deadline - time.monotonic() <= delay:
                     with self._lock:
                         self._connecting -= 1
                         self.counters.error(time.monotonic())
                         self._dispatch_locked()
-                    if self.breaker is not None:
+                    if down:
                         raise PrimaryUnavailable(f"could not connect to the database: {str(exc).strip()}") from exc
                     raise PoolTimeout(f"could not connect to the database: {str(exc).strip()}") from exc
                 time.sleep(delay * random.uniform(0.5, 1.0))
@@ -197,6 +198,8 @@ class ConnectionPool:
             raise
         with self._lock:
             self.counters.connected(started)
+        if self.breaker is not None:
+            self.breaker.succeeded()
         return conn
 
     def _enter_locked(self, conn):
@@ -232,7 +235,7 @@ class ConnectionPool:
             if self.breaker is not None and loan.opened and broken(conn):
                 # A connection opened for this very loan broke: not a stale one after a restart, the
                 # server (or the one behind PgBouncer) is unreachable now.
-                self.breaker.trip(psycopg2.OperationalError("a fresh connection broke"))
+                self.breaker.trip(psycopg2.OperationalError("a fresh connection broke"), at_once=True)
             conn.close()
         with self._lock:
             self.counters.usage_ms += (now - loan.since) * 1000
