@@ -12,6 +12,7 @@ import pytest
 
 from apps.api import db, open_resources
 from apps.api.db import PrimaryUnavailable
+from apps.api.db import breaker
 from apps.api.db.pool import CHECK_IDLE_AFTER, ConnectionPool
 from tests.support.auth import AuthActions
 from tests.support.load import print_report
@@ -73,6 +74,24 @@ def test_the_breaker_opens_on_a_failed_connect_refuses_without_trying_and_closes
         print_report("breaker", {"refusal_p50_ms": round(percentile(refusals, 50), 3),
                                  "refusal_p99_ms": round(percentile(refusals, 99), 3),
                                  "closed_after_restart_s": round(recovered_s, 3)})
+    finally:
+        pool.close()
+
+
+def test_a_restart_faster_than_a_second_never_opens_the_breaker(primary, monkeypatch):
+    """A failed connect only makes the primary suspect: back within OPEN_AFTER_SECONDS, nothing failed fast.
+    (Made 30 s here, so that a slow restart on a loaded machine cannot outlast it.)"""
+    monkeypatch.setattr(breaker, "OPEN_AFTER_SECONDS", 30.0)
+    pool = ConnectionPool(primary.url, min_size=0, max_size=1, timeout=0.3, breaker=True)
+    try:
+        primary.stop()
+        with pytest.raises(db.PoolTimeout):  # tried until the pool's timeout, not refused at once
+            pool.getconn()
+        assert pool.breaker.state == "suspect"
+        primary.start()
+        with pool.connection() as conn, conn.cursor() as cur:
+            cur.execute("SELECT 1")
+        assert eventually(lambda: pool.breaker.state == "closed", timeout=5) and pool.breaker.trips == 0
     finally:
         pool.close()
 

@@ -27,10 +27,11 @@ OPEN_AFTER_SECONDS = 1.0
 class Breaker:
     """The primary's state in this process: "closed", "suspect", "open" or "half_open" (the probe tries)."""
 
-    def __init__(self, probe, name="primary", probe_seconds=PROBE_SECONDS, open_after=OPEN_AFTER_SECONDS):
+    def __init__(self, probe, name="primary", probe_seconds=PROBE_SECONDS, open_after=None):
         self.name, self.state = name, "closed"
         self.trips, self.opened_at, self.failing_since, self.last_error = 0, None, None, None
-        self._probe, self._probe_seconds, self._open_after = probe, probe_seconds, open_after
+        self._probe, self._probe_seconds = probe, probe_seconds
+        self._open_after = OPEN_AFTER_SECONDS if open_after is None else open_after
         self._lock = threading.Lock()
         self._prober = None
 
