@@ -8,7 +8,7 @@ from collections import deque
 import psycopg2
 from psycopg2 import extensions as ext
 
-from .connect import connect
+from .connect import connect_until, wait_until
 from .errors import PoolTimeout
 
 PERCENTILE_WINDOW = 1000  # acquire times kept for the percentiles
@@ -60,24 +60,28 @@ class Waiter:
 
 
 class Probe:
-    """A dedicated autocommit connection for health probes, never lent to requests; one probe at a time."""
+    """A dedicated autocommit connection for health probes, never lent to requests; one probe at a time,
+    answered within its timeout (asynchronous: a pooler holding the query cannot hold the caller)."""
 
     def __init__(self, dsn, role, config=None, **overrides):
         self.dsn, self.role, self.config, self.overrides, self.conn = dsn, role, config, overrides, None
         self._lock = threading.Lock()
 
     def run(self, query, timeout):
-        """Run `query` and return its first row, reconnecting once when the kept connection went stale."""
+        """Run `query` and return its first row within `timeout` seconds, reconnecting once when the kept
+        connection went stale."""
+        deadline = time.monotonic() + timeout
         if not self._lock.acquire(timeout=timeout):
             raise PoolTimeout("another probe is still running")
         try:
             for _ in range(2):
                 fresh = self.conn is None or self.conn.closed
                 if fresh:
-                    self.conn = connect(self.dsn, self.role, self.config, autocommit=True, **self.overrides)
+                    self.conn = connect_until(self.dsn, self.role, deadline, self.config, **self.overrides)
                 try:
                     with self.conn.cursor() as cur:
                         cur.execute(query)
+                        wait_until(self.conn, deadline)
                         return cur.fetchone()
                 except psycopg2.Error:
                     self.conn.close()

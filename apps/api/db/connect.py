@@ -70,17 +70,28 @@ def answer_once(dsn, role, config=None, timeout=None, **overrides):
     """
     timeout = timeout or int(_setting(config, "DB_CONNECT_TIMEOUT"))
     deadline = time.monotonic() + timeout
-    conn = psycopg2.connect(dsn, async_=1, **{**connect_kwargs(role, config), **overrides})
+    conn = connect_until(dsn, role, deadline, config, **overrides)
     try:
-        _wait(conn, deadline)
         cur = conn.cursor()
         cur.execute("SELECT 1")
-        _wait(conn, deadline)
+        wait_until(conn, deadline)
     finally:
         conn.close()
 
 
-def _wait(conn, deadline):
+def connect_until(dsn, role, deadline, config=None, **overrides):
+    """Open an asynchronous (autocommit) connection of `role`, raising when it is not up by `deadline`;
+    drive each statement on it with wait_until()."""
+    conn = psycopg2.connect(dsn, async_=1, **{**connect_kwargs(role, config), **overrides})
+    try:
+        wait_until(conn, deadline)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def wait_until(conn, deadline):
     """Drive an asynchronous connection until its current operation is done, or raise at `deadline`."""
     while True:
         state = conn.poll()
