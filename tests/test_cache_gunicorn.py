@@ -120,7 +120,7 @@ def _stats_statements_by_worker(db, workers):
     """Return {worker pid: how many GET /api/dashboard/stats statements its connections are running now}.
 
     pg_stat_activity (always there, no extension) shows each statement in flight, and the pool names
-    every connection after its worker ("printshop-api-<pid>").
+    every connection after its worker ("printshop:pool:<pid>").
     """
     # pg_stat_activity keeps a statement's first 1 kB, and the transaction's SET LOCAL settings come
     # first in the same string: look for the text before the first parameter anywhere in it.
@@ -130,7 +130,7 @@ def _stats_statements_by_worker(db, workers):
                     "AND state = 'active' AND strpos(query, %s) > 0 AND pid <> pg_backend_pid() GROUP BY 1",
                     (head,))
         running = {name: count for name, count in cur.fetchall()}
-    return {pid: running.get(f"printshop-api-{pid}", 0) for pid in workers}
+    return {pid: running.get(f"printshop:pool:{pid}", 0) for pid in workers}
 
 
 def test_a_burst_on_a_cold_key_queries_once_per_worker(servers, workers, auth, db, database_url):

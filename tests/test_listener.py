@@ -81,7 +81,7 @@ def test_a_stopped_listener_closes_its_connection(app, auth, db):
     backend = listener.backend_pid
     with db.cursor() as cur:
         cur.execute("SELECT application_name FROM pg_stat_activity WHERE pid = %s", (backend,))
-        assert cur.fetchone()[0].startswith("printshop-cache-listener-")
+        assert cur.fetchone()[0].startswith("printshop:listener:")
     listener.stop()
     assert listener.state == "stopped"
 
@@ -106,4 +106,4 @@ def test_an_unreachable_database_keeps_retrying_until_stopped():
     assert not any(secret in str(status) for secret in ("127.0.0.1", "listener_user", "port 1"))
     assert status["reconnects"] == 0  # never connected, so never re-connected
     listener.stop()
-    assert listener.state == "stopped" and not listener._thread.is_alive()
+    assert listener.state == "stopped" and not listener.alive()

@@ -140,7 +140,7 @@ def test_unpooled_mode_connects_per_request_and_keeps_nothing_open(database_url,
         """Count this process's API connections (a closed one leaves pg_stat_activity a moment later)."""
         with db.cursor() as cur:
             cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND application_name = %s", (f"printshop-api-{os.getpid()}",))
+                        "AND application_name = %s", (f"printshop:pool:{os.getpid()}",))
             return cur.fetchone()[0]
 
     assert eventually(lambda: sessions() == 0), "connections of earlier tests' pools are still open"

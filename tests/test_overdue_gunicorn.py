@@ -37,7 +37,7 @@ def overdue_notifications(db, job_id):
 def schedulers(db):
     """(sessions of schedulers, holders of the lock)."""
     with db.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'printshop-overdue-%%'")
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'printshop:overdue:%%'")
         sessions = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
                     "AND (classid::bigint << 32) + objid::bigint = %s", (LOCK_KEY,))

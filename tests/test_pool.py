@@ -325,5 +325,30 @@ def test_connections_carry_the_session_settings(app):
         name, statement_timeout, idle_timeout, zone = cur.fetchone()
         client_side = conn.info.dsn_parameters
     assert client_side["connect_timeout"] == "5" and client_side["tcp_user_timeout"] == "5000"
-    assert name == f"printshop-api-{os.getpid()}"
+    assert name == f"printshop:pool:{os.getpid()}"
     assert statement_timeout == "25s" and idle_timeout == "30s" and zone == "UTC"
+
+
+def test_psycopg2s_pool_is_used_only_through_its_public_methods():
+    """The records (ages, borrowers, idle list, statistics) are ours: nothing reaches into psycopg2's pool."""
+    import ast
+    from pathlib import Path
+
+    from apps.api.db import book, pool as pool_module
+
+    attributes = [node for module in (book, pool_module) for node in ast.walk(ast.parse(Path(module.__file__).read_text()))
+                  if isinstance(node, ast.Attribute)]
+    private = {"_used", "_rused", "_pool", "_getkey", "_keys", "_connect", "_putconn", "_getconn"}
+    assert not {node.attr for node in attributes} & private
+    on_psycopg2_pool = {node.attr for node in attributes
+                        if isinstance(node.value, ast.Attribute) and node.value.attr == "_threaded"}
+    assert on_psycopg2_pool == {"getconn", "putconn", "closeall"}
+
+
+def test_closing_the_pool_closes_lent_and_idle_connections(make_pool):
+    pool = make_pool(min_size=0, max_size=2)
+    lent, idle = pool.getconn(), pool.getconn()
+    pool.putconn(idle)
+    pool.close()
+    assert lent.closed and idle.closed
+    pool.putconn(lent)  # a late return after close is harmless

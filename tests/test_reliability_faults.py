@@ -98,7 +98,7 @@ def test_a_postgresql_restart_under_load(pg, tokens, mode):
 def terminate_service_backends(pg):
     """Kill every backend of the service (pool, probe and LISTEN connections); return how many."""
     [(killed,)] = pg.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                             "WHERE application_name LIKE 'printshop-%' AND pid <> pg_backend_pid()")
+                             "WHERE application_name LIKE 'printshop:%' AND pid <> pg_backend_pid()")
     return killed
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from apps.api import cache, db, open_resources
 from tests.support.auth import AuthActions
+from tests.support.database import execute
 from tests.support.private_pg import PrivatePostgres
 from tests.support.waiting import eventually
 
@@ -104,9 +105,7 @@ def test_a_lagging_replica_leaves_rotation_and_returns_when_it_catches_up(replic
     app, auth, standby = replicated
     primary, _ = primary_and_standby
     client, viewer = app.test_client(), auth.headers("viewer")
-    replica = db.database(app).replicas().replicas[0]
-    with replica._watch.conn.cursor() as cur:
-        cur.execute("SELECT pg_wal_replay_pause()")
+    execute(standby.url("postgres"), "SELECT pg_wal_replay_pause()")
     try:
         paused_at = time.monotonic()
         # One connection for the whole loop: a login per insert (SCRAM, on a loaded machine) is not what
@@ -125,20 +124,17 @@ def test_a_lagging_replica_leaves_rotation_and_returns_when_it_catches_up(replic
         assert client.get("/api/customers?q=while paused", headers=viewer).json["pagination"]["total"] >= 20
         assert replica_reads(app) == before
     finally:
-        with replica._watch.conn.cursor() as cur:
-            cur.execute("SELECT pg_wal_replay_resume()")
+        execute(standby.url("postgres"), "SELECT pg_wal_replay_resume()")
     assert eventually(lambda: replica_state(app) == "in_rotation")
 
 
 def test_a_dashboard_answer_loaded_after_an_invalidation_never_comes_from_a_replica_behind_it(
         replicated, primary_and_standby):
-    app, auth, _ = replicated
+    app, auth, standby = replicated
     primary, _ = primary_and_standby
     client, viewer = app.test_client(), auth.headers("viewer")
     first = client.get("/api/dashboard/stats", headers=viewer).get_json()["jobs"]["total"]
-    replica = db.database(app).replicas().replicas[0]
-    with replica._watch.conn.cursor() as cur:
-        cur.execute("SELECT pg_wal_replay_pause()")
+    execute(standby.url("postgres"), "SELECT pg_wal_replay_pause()")
     try:
         [(customer,)] = primary.execute("INSERT INTO customers (name) VALUES ('Fenced') RETURNING id")
         primary.execute("INSERT INTO jobs (customer_id, title) VALUES (%s, 'Fenced job')", (customer,))
@@ -148,5 +144,4 @@ def test_a_dashboard_answer_loaded_after_an_invalidation_never_comes_from_a_repl
         answer = client.get("/api/dashboard/stats", headers=viewer)
         assert answer.headers["X-Cache"] == "MISS" and answer.get_json()["jobs"]["total"] == first + 1
     finally:
-        with replica._watch.conn.cursor() as cur:
-            cur.execute("SELECT pg_wal_replay_resume()")
+        execute(standby.url("postgres"), "SELECT pg_wal_replay_resume()")

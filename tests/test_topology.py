@@ -242,3 +242,99 @@ def test_a_primary_restart_behind_pgbouncer_recovers_within_2_s(primary_behind_p
         assert missing_writes(conn, load.acknowledged) == [], "acknowledged writes were lost"
     finally:
         conn.close()
+
+
+@pytest.fixture(scope="module")
+def primary_topology():
+    """A primary behind PgBouncer, a streaming standby, one gunicorn instance of 2 workers (no nginx: one
+    instance is enough to see each worker's breaker; the other test's topology keeps its own servers)."""
+    primary = PrivatePostgres(prefix="printshop-primary-stop-").start()
+    standby = primary.server.make_standby(primary.data_dir / "standby").start()
+    # PgBouncer tries the server again server_login_retry seconds after a failed login (15 by default),
+    # answering every new client with an error meanwhile, and holds a query it could not place for
+    # query_wait_timeout (120 s by default): README's settings let writes resume within about 1 s.
+    bouncer = PgBouncer(primary.server.port, primary.server.password, settings="query_wait_timeout = 5\n").start()
+    env = {"DATABASE_DIRECT_URL": primary.url, "DATABASE_REPLICA_URLS": standby.url("postgres"),
+           "DB_REPLICA_MAX_LAG_SECONDS": "2", "HEARTBEAT_SECONDS": "0.5", "DB_POOL_MIN_CONNECTIONS": "1",
+           "DB_POOL_MAX_CONNECTIONS": "4", "DB_POOL_TIMEOUT": "2", "DB_CONNECT_TIMEOUT": "2",
+           "RATE_LIMITS_ENABLED": "true", "RATE_LIMIT_LISTS": "100000/60", "GRACEFUL_DRAIN_SECONDS": "0"}
+    instance = GunicornServer(bouncer.url(), workers=2, threads=4, env=dict(env, INSTANCE_NAME="solo"))
+    try:
+        instance.start(timeout=60)
+        yield primary, standby, instance
+    finally:
+        instance.stop()
+        bouncer.close()
+        standby.remove()
+        primary.close()
+
+
+def readiness(instance):
+    """Return what /api/health/ready says ("ready", "read_only", 503), or the error when it did not answer."""
+    try:
+        return instance.request("GET", "/api/health/ready", timeout=5)[2].get("status")
+    except OSError as exc:
+        return type(exc).__name__
+
+
+def percentile_ms(outcomes, rank):
+    """Return the `rank` percentile of the outcomes' durations in milliseconds (None without any)."""
+    durations = sorted((o.ended - o.started) * 1000 for o in outcomes)
+    if not durations:
+        return None
+    return round(durations[min(len(durations) - 1, -(-rank * len(durations) // 100) - 1)], 1)
+
+
+def test_a_primary_stop_under_load_serves_reads_from_the_standby_and_fails_writes_fast(primary_topology):
+    primary, standby, instance = primary_topology
+    auth = AuthActions(create_app(app_config(primary.url)), primary.url)
+    tokens = {user: auth.headers(user) for user in ("manager", "viewer")}
+    load = Load(instance, tokens, clients=6, mix=MIX, tag="primary-stop", pause=0.01).start()
+    measured = {}
+    try:
+        assert load.wait_for_successes(30, timeout=60), f"no healthy baseline: {load.statuses()}"
+        assert eventually(lambda: replica_reads(instance, tokens["viewer"])[1:] == ({"in_rotation"}, 2),
+                          20, step=0.1)
+
+        stopped_at = time.monotonic()
+        primary.stop(mode="fast")
+        assert eventually(lambda: readiness(instance) == "read_only", 10, step=0.05)
+        read_only_at = time.monotonic()
+        time.sleep(3)
+        ready = [readiness(instance) for _ in range(6)]
+        primary.start()
+        back_at = time.monotonic()
+        writes_back = eventually(lambda: [o for o in list(load.outcomes)
+                                          if o.method == "POST" and o.ok and o.started >= back_at], 30, step=0.05)
+        assert writes_back, load.statuses()
+        resumed_at = min(o.ended for o in writes_back)
+        time.sleep(1)
+    finally:
+        load.stop()
+
+    down = [o for o in load.outcomes if read_only_at <= o.started < back_at]
+    reads, writes = [o for o in down if o.method == "GET"], [o for o in down if o.method == "POST"]
+    measured["primary_stop"] = dict(
+        window(load, stopped_at, back_at, time.monotonic()),
+        read_only_after_s=round(read_only_at - stopped_at, 2), reads_while_read_only=len(reads),
+        reads_failed_while_read_only=len([o for o in reads if not o.ok]),
+        writes_while_read_only=len(writes), write_503_p50_ms=percentile_ms(writes, 50),
+        write_503_p99_ms=percentile_ms(writes, 99), writes_resumed_after_s=round(resumed_at - back_at, 2))
+    measured["total"] = {"sent": len(load.outcomes), "writes_acknowledged": len(load.acknowledged),
+                         "failed": [(o.method, o.path, o.status, round(o.started - stopped_at, 2))
+                                    for o in load.outcomes if not o.ok][:20]}
+    print_report("primary stop", measured)
+    assert set(ready) == {"read_only"}, ready
+    assert reads and [o for o in reads if not o.ok] == [], measured
+    assert writes and {o.status for o in writes} == {503}, measured
+    assert not [o for o in load.outcomes if o.status == 500], "a 500 was answered"
+    assert load.unclean_failures() == [], load.unclean_failures()[:5]
+    conn = psycopg2.connect(primary.url)
+    try:
+        assert missing_writes(conn, load.acknowledged) == [], "acknowledged writes were lost"
+        with conn.cursor() as cur:
+            cur.execute("SELECT email FROM customers WHERE email LIKE 'primary-stop-%%' GROUP BY email "
+                        "HAVING count(*) > 1")
+            assert cur.fetchall() == [], "a write was applied twice"
+    finally:
+        conn.close()

@@ -77,7 +77,7 @@ def close_resources(app):
     from . import cache, db
     from .ops import heartbeat, overdue
 
-    overdue.close(app)
+    overdue.stop(app)
     heartbeat.stop(app)
     cache.close(app)
     db.close(app)

@@ -61,7 +61,12 @@ class Config:
     DB_POOL_MAX_LIFETIME: float = 3600.0
     DB_POOL_MAX_IDLE: float = 600.0
     DB_POOL_LEAK_THRESHOLD: float = 10.0
+    # Every connection (db/connect.py): seconds to connect (also how long sent data may go unacknowledged,
+    # tcp_user_timeout), and TCP keepalives so a silently dead idle connection is noticed.
     DB_CONNECT_TIMEOUT: int = 5
+    DB_KEEPALIVES_IDLE: int = 10
+    DB_KEEPALIVES_INTERVAL: int = 5
+    DB_KEEPALIVES_COUNT: int = 3
     DB_STATEMENT_TIMEOUT_MS: int = 25000
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = 30000
     # Migrations (see db/migrate.py): how long a migration may wait for a table's lock (traffic queues behind

@@ -32,7 +32,7 @@ pidfile = {directory}/pgbouncer.pid
 class PgBouncer:
     """PgBouncer on a port of its own that `stop()` and `start()` restart on the same port, for real."""
 
-    def __init__(self, server_port, password, user="postgres", server_login_retry=SERVER_LOGIN_RETRY):
+    def __init__(self, server_port, password, user="postgres", server_login_retry=SERVER_LOGIN_RETRY, settings=""):
         self.program = ensure_program("pgbouncer", "pgbouncer")
         self.directory = Path(tempfile.mkdtemp(prefix="printshop-pgbouncer-"))
         self.port = free_port()
@@ -40,7 +40,7 @@ class PgBouncer:
         (self.directory / "userlist.txt").write_text(f'"{user}" "{password}"\n')
         (self.directory / "pgbouncer.ini").write_text(
             CONFIG.format(server_port=server_port, port=self.port, directory=self.directory,
-                          server_login_retry=server_login_retry))
+                          server_login_retry=server_login_retry) + settings)
         hand_over(self.directory)
         self.process = None
 

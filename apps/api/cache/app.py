@@ -12,14 +12,15 @@ WRITES_CHANNEL = "printshop_writes"  # see notify-write in sql/db.sql
 class AppCache:
     """One app's response cache in this process, started on first use (after gunicorn forks)."""
 
-    def __init__(self, config, writers):
+    def __init__(self, config, database):
         # LISTEN needs a session: the direct URL. With replicas the same connection also hears every
-        # instance's write notices, which keep a user's reads on the primary until a replica has them.
-        notices = {WRITES_CHANNEL: lambda payload: writers.mark(int(payload))} if db.replica_urls(config) else {}
+        # instance's write notices, which keep a user's reads on the primary until a replica has them:
+        # the database learns them through its documented interface (listen_for_writes, heard_write).
+        notices = {WRITES_CHANNEL: database.heard_write} if db.replica_urls(config) else {}
         self._cache = PerProcess(lambda: ResponseCache(
             config["CACHE_MAX_ENTRIES"], db.direct_url(config), single_flight=config["CACHE_SINGLE_FLIGHT"],
-            notices=notices).start())
-        writers.live = self.listening
+            notices=notices, config=config).start())
+        database.listen_for_writes(self.listening)
 
     def listening(self):
         """Tell whether this process's listener receives notifications right now."""
@@ -42,7 +43,7 @@ class AppCache:
 
 def init_app(app):
     """Give `app` its response cache (started on first use)."""
-    app.extensions[EXTENSION] = AppCache(app.config, db.database(app).writers)
+    app.extensions[EXTENSION] = AppCache(app.config, db.database(app))
 
 
 def _owner(app=None):

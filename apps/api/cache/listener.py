@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 import psycopg2
 from psycopg2 import sql
 
-from ..db import Queries
+from ..db import Queries, connect
+from ..runtime.background import Background
 
 log = logging.getLogger(__name__)
 queries = Queries("cache.sql")
@@ -26,7 +27,6 @@ BACKOFF_FIRST_SECONDS = 0.1
 BACKOFF_MAX_SECONDS = 5.0
 # An idle connection is pinged this often, so a silently dead one is noticed (TCP keepalives help too).
 IDLE_PING_SECONDS = 10.0
-CONNECT_TIMEOUT_SECONDS = 5
 
 
 def _now():
@@ -36,8 +36,8 @@ def _now():
 class Listener:
     """A daemon thread that LISTENs on a dedicated connection and hands payloads to `on_invalidate`."""
 
-    def __init__(self, database_url, on_invalidate, on_idle=None, notices=None):
-        self.database_url = database_url
+    def __init__(self, database_url, on_invalidate, on_idle=None, notices=None, config=None):
+        self.database_url, self.config = database_url, config
         self.on_invalidate = on_invalidate
         self.on_idle = on_idle or (lambda: None)
         # Other channels on the same connection, each handed to its callback at once (not coalesced).
@@ -52,9 +52,10 @@ class Listener:
         self.last_error = None
         self.last_error_at = None
         self._listening = threading.Event()
-        self._stop = threading.Event()
-        self._wake_r, self._wake_w = os.pipe()
-        self._thread = threading.Thread(target=self._run, name=f"cache-listener-{os.getpid()}", daemon=True)
+        self._backoff = BACKOFF_FIRST_SECONDS
+        self._wake_r, self._wake_w = os.pipe()  # stop() writes here to end a select at once
+        self._loop = Background(f"cache-listener-{os.getpid()}", self._listen, BACKOFF_MAX_SECONDS,
+                                wake=lambda: os.write(self._wake_w, b"x"))
 
     @property
     def listening(self):
@@ -64,19 +65,21 @@ class Listener:
     def start(self, wait=0.0):
         """Start the thread; wait up to `wait` seconds for the first LISTEN; return whether it is listening."""
         self.state = "starting"
-        self._thread.start()
+        self._loop.start()
         return self._listening.wait(wait)
 
     def stop(self, timeout=2.0):
         """Stop the thread and close its connection."""
-        if self._stop.is_set():
+        if self._loop.stopping:
             return
-        self._stop.set()
-        os.write(self._wake_w, b"x")
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+        self._loop.stop(timeout)
+        self.state = "stopped"
         for fd in (self._wake_r, self._wake_w):
             os.close(fd)
+
+    def alive(self):
+        """Tell whether the thread still runs."""
+        return self._loop.alive()
 
     def status(self):
         """Return the listener's state and counters."""
@@ -91,40 +94,37 @@ class Listener:
         }
 
     def _connect(self):
-        conn = psycopg2.connect(
-            self.database_url, application_name=f"printshop-cache-listener-{os.getpid()}",
-            connect_timeout=CONNECT_TIMEOUT_SECONDS, keepalives=1, keepalives_idle=10,
-            keepalives_interval=5, keepalives_count=3)
-        conn.autocommit = True
+        conn = connect(self.database_url, "listener", self.config, autocommit=True)
         with conn.cursor() as cur:
             cur.execute(queries.listen)
             for channel in self.notices:
                 cur.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         return conn
 
-    def _run(self):
-        backoff = BACKOFF_FIRST_SECONDS
-        while not self._stop.is_set():
-            conn = None
-            try:
-                conn = self._connect()
-                # Anything cached before this LISTEN may have missed a notification.
-                self._deliver({""})
-                self.backend_pid, self.connected_since = conn.get_backend_pid(), _now()
-                self.state = "listening"
-                self._listening.set()
-                backoff = BACKOFF_FIRST_SECONDS
-                self._receive(conn)
-            except (psycopg2.Error, OSError) as exc:
-                if self._stop.is_set():
-                    break
-                self._lost(exc)
-                self._stop.wait(backoff * random.uniform(0.5, 1.0))
-                backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
-            finally:
-                if conn is not None:
-                    conn.close()
-        self.state = "stopped"
+    def _listen(self):
+        """Connect, LISTEN and receive until stopped or lost; return the pause before the next attempt."""
+        conn = None
+        try:
+            conn = self._connect()
+            # Anything cached before this LISTEN may have missed a notification.
+            self._deliver({""})
+            self.backend_pid, self.connected_since = conn.get_backend_pid(), _now()
+            self.state = "listening"
+            self._listening.set()
+            self._backoff = BACKOFF_FIRST_SECONDS
+            self._receive(conn)
+            return 0.0
+        except Exception as exc:  # lost, or a bug: either way notifications may have been missed
+            if self._loop.stopping:
+                return 0.0
+            if not isinstance(exc, (psycopg2.Error, OSError)):
+                log.exception("cache listener failed")
+            self._lost(exc)
+            pause, self._backoff = self._backoff * random.uniform(0.5, 1.0), min(self._backoff * 2, BACKOFF_MAX_SECONDS)
+            return pause
+        finally:
+            if conn is not None:
+                conn.close()
 
     def _lost(self, exc):
         was_listening = self.listening
@@ -146,7 +146,7 @@ class Listener:
     def _receive(self, conn):
         """Read notifications until stopped; raise when the connection fails."""
         pending, first_at, last_ping = set(), None, time.monotonic()
-        while not self._stop.is_set():
+        while not self._loop.stopping:
             now = time.monotonic()
             if first_at is None:
                 timeout = max(0.0, last_ping + IDLE_PING_SECONDS - now)

@@ -71,7 +71,7 @@ class _Store(TLRUCache):
 class ResponseCache:
     """One worker's cache of serialized answers."""
 
-    def __init__(self, max_entries, database_url, single_flight=True, notices=None):
+    def __init__(self, max_entries, database_url, single_flight=True, notices=None, config=None):
         self.pid = os.getpid()
         self.single_flight = single_flight
         self.booted_at = datetime.now(timezone.utc)
@@ -83,7 +83,8 @@ class ResponseCache:
         # When invalidations last arrived: an answer loaded after it must not come from a replica that
         # has not replayed what they announced (it would be stored stale for a whole TTL).
         self.invalidated_at = 0.0
-        self.listener = Listener(database_url, self.invalidate_prefixes, on_idle=self.sweep, notices=notices)
+        self.listener = Listener(database_url, self.invalidate_prefixes, on_idle=self.sweep, notices=notices,
+                                 config=config)
 
     def start(self):
         """Start listening; wait briefly so the first answers can already be cached."""

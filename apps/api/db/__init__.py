@@ -5,6 +5,9 @@ that first asks for it, so after gunicorn forks; gunicorn's `post_worker_init` w
 `worker_exit` and the test fixtures close it through the app (`close(app)`). Only this package
 imports psycopg2.pool; routes borrow connections through `connection()` and `cursor()`, and read
 through `read_cursor()`, which uses a replica (DATABASE_REPLICA_URLS) when one is current enough.
+Which replica is current enough for a request depends on who it serves and what it must see: the
+web layer says so through `serving()`, `serving_user()` and `fresh_after()` (caller.py); this
+package never reads the request. Every connection is opened by `connect()` (connect.py).
 
 Nothing here keeps session state on DATABASE_URL, so it may be PgBouncer in transaction mode: the
 statement, idle-in-transaction and time zone settings are sent with each transaction's first
@@ -14,18 +17,21 @@ session advisory locks.
 import time
 from contextlib import contextmanager
 
-import psycopg2
 from flask import current_app
 
 from ..runtime.timings import add_db_time
-from .database import POOL_ONLY, Database, direct_url, pool_kwargs, replica_urls
-from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, TooManyRequests
+from .caller import current as current_caller, fresh_after, serving, serving_user
+from .connect import connect
+from .database import Database, direct_url, pool_kwargs, replica_urls
+from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, PrimaryUnavailable, TooManyRequests
 from .queries import Queries
-from .routing import FirstStatementCursor, FirstStatementTupleCursor, MovingCursor, connection_lost_at_start, replica_cursor, replica_failed
+from .routing import (FirstStatementCursor, FirstStatementTupleCursor, MovingCursor, connection_lost_at_start,
+                      primary_failed_at_start, replica_cursor, replica_failed)
 
 __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
-           "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed",
-           "PoolForkError"]
+           "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect", "serving",
+           "serving_user", "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError", "PoolTimeout",
+           "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable"]
 
 EXTENSION = "db"
 
@@ -56,6 +62,21 @@ def pool_stats(app=None):
 def close(app):
     """Close `app`'s pool in this process."""
     _database(app).close()
+
+
+def primary_down(app=None):
+    """Tell whether this process knows the primary of `app` to be down (requests that need it get 503 at once)."""
+    return _database(app).primary_down()
+
+
+def has_replicas(app=None):
+    """Tell whether `app` reads from standbys (DATABASE_REPLICA_URLS)."""
+    return bool(_database(app).replica_urls)
+
+
+def read_only(app=None):
+    """Tell whether `app` serves read-only here: the primary is down and a standby is in rotation."""
+    return _database(app).read_only()
 
 
 @contextmanager
@@ -92,8 +113,7 @@ def _borrow():
 @contextmanager
 def _unpooled_connection():
     """Open a connection for one transaction and close it after (DB_POOL_MODE=none: the benchmark's twin)."""
-    kwargs = {k: v for k, v in pool_kwargs(current_app.config).items() if k not in POOL_ONLY}
-    conn = psycopg2.connect(current_app.config["DATABASE_URL"], **kwargs)
+    conn = connect(current_app.config["DATABASE_URL"], "pool", current_app.config)
     try:
         with conn:
             yield conn
@@ -115,9 +135,10 @@ def cursor(read_only=False):
     """Open a dict cursor inside one transaction: on the primary, or (`read_only`) as `read_cursor()`.
 
     A pooled connection found dead at the first statement (PgBouncer or PostgreSQL restarted since it
-    was last used) is replaced by a fresh one and the statement runs there.
+    was last used) is replaced by a fresh one and the statement runs there. While the primary is down,
+    a request that does not write (GET, HEAD, OPTIONS) reads on a standby instead: read-only service.
     """
-    if read_only:
+    if read_only or (not current_caller().writes and _database().read_only()):
         with read_cursor() as cur:
             yield cur
         return
@@ -130,12 +151,19 @@ def cursor(read_only=False):
 def read_cursor():
     """Open a dict cursor for reads only: on a replica that is current enough for this user, else the primary.
 
-    A replica that fails mid-request leaves rotation and the read runs again on the primary.
+    A replica that fails mid-request leaves rotation and the read runs again on the primary; a read
+    whose primary fails before its first statement runs on a standby in rotation instead.
     """
     database = _database()
     replica = database.choose_replica()
     if replica is None:
-        with cursor() as cur:
+        standby = database.replicas().choose() if database.replicas() is not None else None
+        if standby is None:
+            with cursor() as cur:
+                yield cur
+            return
+        with MovingCursor(_primary_cursor, lambda: _replica_cursor(standby, database), primary_failed_at_start,
+                          lambda exc: None) as cur:
             yield cur
         return
     replicas = database.replicas()

@@ -8,6 +8,7 @@ from collections import deque
 import psycopg2
 from psycopg2 import extensions as ext
 
+from .connect import connect_until, wait_until
 from .errors import PoolTimeout
 
 PERCENTILE_WINDOW = 1000  # acquire times kept for the percentiles
@@ -18,21 +19,21 @@ _PLUMBING_MODULES = ("contextlib",)
 
 
 class Info:
-    """When a pooled connection expires, and since when it idles."""
+    """One open pooled connection: when it expires, and since when it idles."""
 
-    __slots__ = ("expires_at", "idle_since")
+    __slots__ = ("conn", "expires_at", "idle_since")
 
-    def __init__(self, expires_at, idle_since):
-        self.expires_at, self.idle_since = expires_at, idle_since
+    def __init__(self, conn, expires_at, idle_since):
+        self.conn, self.expires_at, self.idle_since = conn, expires_at, idle_since
 
 
 class Loan:
     """One lent connection: since when, where it was borrowed, by which thread, whether reported."""
 
-    __slots__ = ("since", "_frame_globals", "_code", "_line", "_thread", "reported")
+    __slots__ = ("since", "_frame_globals", "_code", "_line", "_thread", "reported", "opened")
 
-    def __init__(self, since, frame):
-        self.since, self._line = since, frame.f_lineno if frame else 0
+    def __init__(self, since, frame, opened=False):
+        self.since, self._line, self.opened = since, frame.f_lineno if frame else 0, opened
         self._frame_globals = frame.f_globals if frame else None
         self._code = frame.f_code if frame else None
         self._thread, self.reported = threading.current_thread(), False
@@ -59,25 +60,28 @@ class Waiter:
 
 
 class Probe:
-    """A dedicated connection for health probes, never lent to requests; one probe at a time."""
+    """A dedicated autocommit connection for health probes, never lent to requests; one probe at a time,
+    answered within its timeout (asynchronous: a pooler holding the query cannot hold the caller)."""
 
-    def __init__(self, dsn, conn_kwargs):
-        self.dsn, self.conn_kwargs, self.conn = dsn, conn_kwargs, None
+    def __init__(self, dsn, role, config=None, **overrides):
+        self.dsn, self.role, self.config, self.overrides, self.conn = dsn, role, config, overrides, None
         self._lock = threading.Lock()
 
     def run(self, query, timeout):
-        """Run `query` and return its first row, reconnecting once when the kept connection went stale."""
+        """Run `query` and return its first row within `timeout` seconds, reconnecting once when the kept
+        connection went stale."""
+        deadline = time.monotonic() + timeout
         if not self._lock.acquire(timeout=timeout):
             raise PoolTimeout("another probe is still running")
         try:
             for _ in range(2):
                 fresh = self.conn is None or self.conn.closed
                 if fresh:
-                    self.conn = psycopg2.connect(self.dsn, **self.conn_kwargs)
-                    self.conn.autocommit = True
+                    self.conn = connect_until(self.dsn, self.role, deadline, self.config, **self.overrides)
                 try:
                     with self.conn.cursor() as cur:
                         cur.execute(query)
+                        wait_until(self.conn, deadline)
                         return cur.fetchone()
                 except psycopg2.Error:
                     self.conn.close()

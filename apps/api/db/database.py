@@ -1,24 +1,17 @@
 """One app's database in one process: the primary's pool, the replicas, the per-transaction settings
-and who wrote lately; and how the settings become connection arguments."""
-import os
-
-from flask import g, has_request_context, request
-
+and who wrote lately; and the pool's arguments from the config."""
 from ..runtime.per_process import PerProcess
+from . import caller
 from .pool import ConnectionPool
 from .queries import Queries
 from .replicas import ReplicaSet
 from .routing import RecentWriters
 
 queries = Queries("db.sql")
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-# Pool arguments that are not connection arguments.
-POOL_ONLY = ("min_size", "max_size", "timeout", "max_waiting", "max_lifetime", "max_idle", "leak_threshold")
 
 
 def pool_kwargs(config):
-    """Return the ConnectionPool arguments that `config` asks for."""
+    """Return the ConnectionPool arguments that `config` asks for (connections: db/connect.py)."""
     return dict(
         min_size=config["DB_POOL_MIN_CONNECTIONS"],
         max_size=config["DB_POOL_MAX_CONNECTIONS"],
@@ -27,13 +20,7 @@ def pool_kwargs(config):
         max_lifetime=config["DB_POOL_MAX_LIFETIME"],
         max_idle=config["DB_POOL_MAX_IDLE"],
         leak_threshold=config["DB_POOL_LEAK_THRESHOLD"],
-        connect_timeout=config["DB_CONNECT_TIMEOUT"],
-        # A server that vanished without closing the socket: unacknowledged data (a health check,
-        # a query) fails after the connect timeout, idle connections are probed by TCP keepalives.
-        tcp_user_timeout=config["DB_CONNECT_TIMEOUT"] * 1000,
-        keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
-        # No `options`: PgBouncer refuses that startup parameter. The settings go per transaction.
-        application_name=f"printshop-api-{os.getpid()}",
+        config=config,
     )
 
 
@@ -52,7 +39,8 @@ class Database:
 
     def __init__(self, config):
         self.config = config
-        self._pool = PerProcess(lambda: ConnectionPool(config["DATABASE_URL"], **pool_kwargs(config)))
+        self._pool = PerProcess(lambda: ConnectionPool(config["DATABASE_URL"], **pool_kwargs(config), breaker=True))
+        self._hears_writes = lambda: False
         self.replica_urls = replica_urls(config)
         self._replicas = PerProcess(self._open_replicas)
         self.writers = RecentWriters(keep_seconds=max(60.0, 4 * config["DB_REPLICA_MAX_LAG_SECONDS"]))
@@ -61,14 +49,34 @@ class Database:
         self._settings_sql = None
 
     def _open_replicas(self):
-        kwargs = pool_kwargs(self.config)
-        conn_kwargs = {k: v for k, v in kwargs.items() if k not in POOL_ONLY}
-
         def open_pool(url):
-            return ConnectionPool(url, **dict(kwargs, min_size=0), name="replica")
+            return ConnectionPool(url, **dict(pool_kwargs(self.config), min_size=0), name="replica")
 
-        return ReplicaSet(self.config["DATABASE_URL"], self.replica_urls, open_pool, conn_kwargs,
-                          self.config["DB_REPLICA_MAX_LAG_SECONDS"])
+        return ReplicaSet(self.config["DATABASE_URL"], self.replica_urls, open_pool,
+                          self.config["DB_REPLICA_MAX_LAG_SECONDS"], self.config, primary_down=self.primary_down)
+
+    def primary_down(self):
+        """Tell whether this process knows the primary to be down (its breaker is open)."""
+        pool = self._pool.peek()
+        return pool is not None and pool.breaker is not None and pool.breaker.is_open
+
+    def read_only(self):
+        """Tell whether the service is read-only here: the primary is down and a standby is in rotation."""
+        replicas = self._replicas.peek()
+        return self.primary_down() and replicas is not None and replicas.choose() is not None
+
+    def listen_for_writes(self, hears):
+        """Register who delivers every instance's write notices: `hears()` tells whether it receives them now.
+
+        With replicas, a user's reads leave the primary only while a notice of their writes cannot be
+        missed: until a source is registered, or while it does not hear, every read stays on the primary.
+        The source hands each notice to `heard_write`.
+        """
+        self._hears_writes = hears
+
+    def heard_write(self, payload):
+        """Note a write notice (its payload: the writing user's id): that user's reads wait for a replica past it."""
+        self.writers.mark(int(payload))
 
     def replicas(self):
         """Return this process's replica set (its monitor starts on first use), or None without replicas."""
@@ -83,24 +91,30 @@ class Database:
     def first_statements(self, cur):
         """Return what a transaction sends before its first statement: settings, and a write notice."""
         text = self.settings_sql(cur) + ";"
-        if self.replica_urls and _writing_user() is not None:
-            text += "\n" + cur.mogrify(queries.notify_write, {"user_id": str(_writing_user())}).decode() + ";"
+        writer = caller.writing_user()
+        if self.replica_urls and writer is not None:
+            text += "\n" + cur.mogrify(queries.notify_write, {"user_id": str(writer)}).decode() + ";"
         return text
 
     def wrote(self):
         """Note after a commit that this request's user wrote (their reads wait for a replica past it)."""
-        if self.replica_urls and _writing_user() is not None:
-            self.writers.mark(_writing_user())
+        writer = caller.writing_user()
+        if self.replica_urls and writer is not None:
+            self.writers.mark(writer)
 
     def choose_replica(self):
         """Return a replica for this request's reads, or None when the primary must answer."""
         replicas = self.replicas()
-        if replicas is None or not self.writers.live():  # write notices may be missed: stay on the primary
+        if replicas is None:
             return None
-        fresh_after = g.get("fresh_after", 0.0) if has_request_context() else 0.0
-        user_id = g.get("user_id") if has_request_context() else None
-        if user_id is not None:
-            fresh_after = max(fresh_after, self.writers.since(user_id))
+        if self.primary_down():  # nothing newer can commit meanwhile: any standby in rotation is current
+            return replicas.choose()
+        if not self._hears_writes():  # write notices may be missed: stay on the primary
+            return None
+        request = caller.current()
+        fresh_after = request.fresh_after
+        if request.user_id is not None:
+            fresh_after = max(fresh_after, self.writers.since(request.user_id))
         return replicas.choose(fresh_after)
 
     def pool(self):
@@ -115,8 +129,11 @@ class Database:
     def databases(self):
         """Return the primary and each replica: name, role, state, lag and pool statistics (never an address)."""
         replicas = self._replicas.peek()
+        pool = self._pool.peek()
+        down = self.primary_down() or (replicas is not None and replicas.primary_error)
         primary = {"name": "primary", "role": "primary", "lag_s": 0.0, "pool": self.stats(),
-                   "state": "down" if replicas is not None and replicas.primary_error else "up"}
+                   "state": "down" if down else "up",
+                   "breaker": pool.breaker.stats() if pool is not None and pool.breaker is not None else None}
         return [primary] + (replicas.stats() if replicas is not None else [])
 
     def close(self):
@@ -124,9 +141,3 @@ class Database:
         self._replicas.close()
         self._pool.close()
 
-
-def _writing_user():
-    """Return the user of a request that may write (not GET, HEAD or OPTIONS), else None."""
-    if has_request_context() and request.method not in SAFE_METHODS:
-        return g.get("user_id")
-    return None

@@ -19,3 +19,7 @@ class PoolClosed(PoolError):
 
 class PoolForkError(PoolError):
     """The pool was used in a process other than the one that created it."""
+
+
+class PrimaryUnavailable(PoolError):
+    """The primary is known to be down (the circuit breaker is open): refused at once, without trying."""

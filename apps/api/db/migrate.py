@@ -17,6 +17,7 @@ import psycopg2.errors
 from psycopg2 import sql
 
 from ..config import PROJECT_ROOT, Config
+from .connect import connect
 from .sql_split import split_statements
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
@@ -98,7 +99,7 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
             lock_timeout_ms=Config.MIGRATION_LOCK_TIMEOUT_MS, attempts=Config.MIGRATION_LOCK_ATTEMPTS):
     """Apply every pending migration in order; return the versions applied."""
     migrations = discover(directory)
-    conn = psycopg2.connect(database_url)
+    conn = connect(database_url, "migrate")
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
@@ -231,7 +232,7 @@ def _record(cur, migration):
 def status(database_url, directory=MIGRATIONS_DIR):
     """Return (applied, pending): applied rows and pending Migration objects."""
     migrations = discover(directory)
-    conn = psycopg2.connect(database_url)
+    conn = connect(database_url, "migrate")
     try:
         with conn, conn.cursor() as cur:
             _ensure_table(cur)

@@ -3,7 +3,7 @@
 The bare pool keeps the books (which connections exist, which are lent out). This module decides
 who gets one and when: requests wait in FIFO order up to a deadline, connections are opened
 outside every lock, checked after idling, recycled by age and idleness, watched for leaks, and
-never used from a forked child. It is the only module that imports psycopg2.pool.
+never used from a forked child. psycopg2's own pool is the book of open connections (book.py).
 """
 import logging
 import os
@@ -15,10 +15,13 @@ from collections import deque
 from contextlib import contextmanager
 
 import psycopg2
-from psycopg2 import pool as pg_pool
 
+from ..runtime.background import Background
+from .book import Book
+from .breaker import Breaker
 from .base import Counters, Info, Loan, Probe, Waiter, answers, borrower_frame, broken, caller_location, detach, forever, reset
-from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, TooManyRequests
+from .connect import answer_once, connect
+from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, PrimaryUnavailable, TooManyRequests
 
 __all__ = ["ConnectionPool", "PoolError", "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError"]
 
@@ -32,59 +35,34 @@ _live_pools = weakref.WeakSet()
 _process_id = os.getpid()  # kept current by the fork hook below: no getpid() call per checkout
 
 
-class _Slots(pg_pool.ThreadedConnectionPool):
-    """The bare pool as bookkeeper: it never connects, and keeps every healthy connection returned."""
-
-    def __init__(self, max_size):
-        super().__init__(0, max_size)  # minconn 0: opens nothing here, under its lock
-        self.minconn = max_size        # its putconn closes whatever is above minconn: keep them all
-
-    def _connect(self, key=None):
-        raise AssertionError("ConnectionPool opens connections itself, outside the lock")
-
-    def lend_new(self, conn):
-        """Book a connection opened outside the lock as lent out."""
-        with self._lock:
-            key = self._getkey()
-            self._used[key] = conn
-            self._rused[id(conn)] = key
-
-    def keep_idle(self, conn):
-        """Book a connection opened outside the lock as idle."""
-        with self._lock:
-            self._pool.append(conn)
-
-    def take_idle(self, conn):
-        """Remove one idle connection from the books (the caller closes it)."""
-        with self._lock:
-            self._pool.remove(conn)
-
-
 class ConnectionPool:
     """A bounded, self-healing pool of psycopg2 connections for one process."""
 
     def __init__(self, dsn, min_size=2, max_size=10, timeout=5.0, *, max_waiting=0, max_lifetime=3600.0,
-                 max_idle=600.0, leak_threshold=10.0, check_idle_after=CHECK_IDLE_AFTER, name="api",
-                 **conn_kwargs):
+                 max_idle=600.0, leak_threshold=10.0, check_idle_after=CHECK_IDLE_AFTER, name="pool",
+                 config=None, breaker=False, **conn_kwargs):
         if max_size < 1 or not 0 <= min_size <= max_size:
             raise ValueError(f"need 0 <= min_size ({min_size}) <= max_size ({max_size}) and max_size >= 1")
-        self.dsn, self.name, self.conn_kwargs = dsn, name, conn_kwargs
+        self.dsn, self.name, self.config, self.conn_kwargs = dsn, name, config, conn_kwargs
         self.min_size, self.max_size, self.timeout, self.max_waiting = min_size, max_size, timeout, max_waiting
         self.max_lifetime, self.max_idle = forever(max_lifetime), forever(max_idle)
         self.leak_threshold, self.check_idle_after = forever(leak_threshold), check_idle_after
         self.pid = os.getpid()
         self.counters = Counters()
         self._lock = threading.Lock()
-        self._slots = _Slots(max_size)
-        self._info, self._loans, self._waiters = {}, {}, deque()
+        self._book = Book(max_size)
+        # Our records beside the book: every open connection's Info, the idle ones (newest on the right,
+        # lent first), the loans, the waiters, and slots reserved for connections being opened.
+        self._info, self._idle, self._loans, self._waiters = {}, deque(), {}, deque()
         self._connecting = 0
         self._suspect_before = 0.0  # idle connections returned before this are checked whatever their idle time
         self._closed = False
-        self._probe = Probe(dsn, conn_kwargs)
-        self._stop = threading.Event()
-        self._tick = min(1.0, max(0.05, min(self.leak_threshold, self.max_idle, self.max_lifetime) / 4))
-        self._maintainer = threading.Thread(target=self._maintain, name=f"pool-{name}", daemon=True)
-        self._maintainer.start()
+        self._probe = Probe(dsn, f"{name}-probe", config, **conn_kwargs)
+        # The primary's pool fails fast while its server is known to be down (breaker.py).
+        self.breaker = Breaker(lambda: answer_once(dsn, "breaker", config, **conn_kwargs)) if breaker else None
+        tick = min(1.0, max(0.05, min(self.leak_threshold, self.max_idle, self.max_lifetime) / 4))
+        # The first round runs at once: the minimum is warm before the first request.
+        self._maintenance = Background(f"pool-{name}", self._maintain, tick).start()
         _live_pools.add(self)
 
     def getconn(self, timeout=None):
@@ -96,6 +74,9 @@ class ConnectionPool:
             if self._closed:
                 raise PoolClosed(f"pool {self.name} is closed")
             self.counters.requests_num += 1
+            if self.breaker is not None and self.breaker.is_open:
+                self.counters.error(started)
+                self.breaker.check()
             grant = None if self._waiters else self._grant_locked()
             if grant is None:
                 if self.max_waiting and len(self._waiters) >= self.max_waiting:
@@ -106,24 +87,24 @@ class ConnectionPool:
                 self.counters.requests_queued += 1
         if grant is None:
             grant = self._wait(waiter, started, timeout)
-        conn = self._ready(grant, started + timeout)
-        loan = Loan(time.monotonic(), borrower_frame())
+        conn, opened = self._ready(grant, started + timeout)
+        loan = Loan(time.monotonic(), borrower_frame(), opened)
         with self._lock:
             self._loans[id(conn)] = loan
             self.counters.acquired(loan.since - started)
         return conn
 
     def _grant_locked(self):
-        """Take an idle connection or reserve a free slot to open one in; None when all are lent."""
-        if self._slots._pool:
-            return self._slots.getconn()
+        """Take the newest idle connection or reserve a free slot to open one in; None when all are lent."""
+        if self._idle:
+            return self._idle.pop()
         if self._size_locked() < self.max_size:
             self._connecting += 1
             return _SLOT
         return None
 
     def _size_locked(self):
-        return len(self._slots._pool) + len(self._slots._used) + self._connecting
+        return len(self._info) + self._connecting
 
     def _dispatch_locked(self):
         """Hand idle connections and free slots to the waiters, first come first served."""
@@ -149,11 +130,12 @@ class ConnectionPool:
         return waiter.grant
 
     def _ready(self, grant, deadline):
-        """Turn a grant into a usable connection: open one in a reserved slot, or vet an idle one."""
+        """Turn a grant into a usable connection, and tell whether it was just opened: open one in a
+        reserved slot, or vet an idle one."""
         while grant is not _SLOT:
             reason = self._unfit(grant)
             if reason is None:
-                return grant
+                return grant, False
             grant.close()
             with self._lock:
                 if self._closed:
@@ -161,7 +143,7 @@ class ConnectionPool:
                 self._forget_locked(grant, reason)
                 grant = self._grant_locked()  # our freed slot guarantees a grant
                 self._dispatch_locked()
-        return self._open(deadline)
+        return self._open(deadline), True
 
     def _unfit(self, conn):
         """Say why an idle connection must not be handed out (None when it may)."""
@@ -181,13 +163,18 @@ class ConnectionPool:
         delay = BACKOFF_FIRST
         while True:
             try:
-                conn = self._connect()
+                conn = self._new_connection()
             except psycopg2.Error as exc:
-                if deadline - time.monotonic() <= delay:
+                if self.breaker is not None:
+                    self.breaker.trip(exc)
+                down = self.breaker is not None and self.breaker.is_open
+                if down or deadline - time.monotonic() <= delay:
                     with self._lock:
                         self._connecting -= 1
                         self.counters.error(time.monotonic())
                         self._dispatch_locked()
+                    if down:
+                        raise PrimaryUnavailable(f"could not connect to the database: {str(exc).strip()}") from exc
                     raise PoolTimeout(f"could not connect to the database: {str(exc).strip()}") from exc
                 time.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, BACKOFF_MAX)
@@ -195,32 +182,38 @@ class ConnectionPool:
             with self._lock:
                 self._connecting -= 1
                 if not self._closed:
-                    self._slots.lend_new(conn)
+                    self._enter_locked(conn)
                     return conn
-                self._info.pop(id(conn), None)
             conn.close()
             raise PoolClosed(f"pool {self.name} closed while connecting")
 
-    def _connect(self):
+    def _new_connection(self):
         """Open one connection, outside any lock, and count it."""
         started = time.monotonic()
         try:
-            conn = psycopg2.connect(self.dsn, **self.conn_kwargs)
+            conn = connect(self.dsn, self.name, self.config, **self.conn_kwargs)
         except psycopg2.Error:
             with self._lock:
                 self.counters.connected(started, failed=True)
             raise
-        now = time.monotonic()
         with self._lock:
             self.counters.connected(started)
-            lifetime = self.max_lifetime * (1 - random.uniform(0, LIFETIME_JITTER))
-            self._info[id(conn)] = Info(now + lifetime, now)
+        if self.breaker is not None:
+            self.breaker.succeeded()
         return conn
 
+    def _enter_locked(self, conn):
+        """Book a newly opened connection and start its record (lifetime with jitter, idle since now)."""
+        now = time.monotonic()
+        lifetime = self.max_lifetime * (1 - random.uniform(0, LIFETIME_JITTER))
+        self._book.enter(conn)
+        self._info[id(conn)] = Info(conn, now + lifetime, now)
+
     def _forget_locked(self, conn, reason):
-        """Drop a closed connection from the books, counting why."""
+        """Drop a closed connection from the book and the records, counting why."""
         self._info.pop(id(conn), None)
-        self._slots.putconn(conn, close=True)
+        if not self._closed:
+            self._book.leave(conn)
         self.counters.discarded(reason)
         if reason in ("lost", "bad"):  # the server may have restarted: vet every idle connection once
             self._suspect_before = time.monotonic()
@@ -239,6 +232,10 @@ class ConnectionPool:
         if reason is None and now >= self._info[id(conn)].expires_at:
             reason = "expired"
         if reason:
+            if self.breaker is not None and loan.opened and broken(conn):
+                # A connection opened for this very loan broke: not a stale one after a restart, the
+                # server (or the one behind PgBouncer) is unreachable now.
+                self.breaker.trip(psycopg2.OperationalError("a fresh connection broke"), at_once=True)
             conn.close()
         with self._lock:
             self.counters.usage_ms += (now - loan.since) * 1000
@@ -248,7 +245,7 @@ class ConnectionPool:
                 self._forget_locked(conn, reason)
             else:
                 self._info[id(conn)].idle_since = now
-                self._slots.putconn(conn)
+                self._idle.append(conn)
             self._dispatch_locked()
         if loan.reported:
             log.warning("connection borrowed at %s came back after %.1f s", loan.where, now - loan.since)
@@ -272,7 +269,8 @@ class ConnectionPool:
         """Return the statistics: psycopg_pool's names, always present and zero-filled, plus extras."""
         now = time.monotonic()
         with self._lock:
-            idle, lent = len(self._slots._pool), len(self._slots._used)
+            idle = len(self._idle)
+            lent = len(self._info) - idle
             numbers = self.counters.snapshot(now)
             numbers.update(
                 pool_min=self.min_size, pool_max=self.max_size, pool_size=idle + lent + self._connecting,
@@ -303,10 +301,12 @@ class ConnectionPool:
                 waiter = self._waiters.popleft()
                 waiter.grant = PoolClosed(f"pool {self.name} is closed")
                 waiter.event.set()
-        self._stop.set()
-        if self._maintainer is not threading.current_thread():
-            self._maintainer.join(5)
-        self._slots.closeall()
+        self._maintenance.stop(5)
+        if self.breaker is not None:
+            self.breaker.close()
+        with self._lock:
+            self._book.close_all()
+            self._idle.clear()
         self._probe.close()
 
     def _check_pid(self):
@@ -317,19 +317,14 @@ class ConnectionPool:
             raise PoolForkError(message)
 
     def _detach(self):
-        for conn in [*self._slots._pool, *self._slots._used.values(), self._probe.conn]:
+        for conn in [*(info.conn for info in list(self._info.values())), self._probe.conn]:
             detach(conn)
 
     def _maintain(self):
-        while True:  # the first round right away: the minimum is warm before the first request
-            try:
-                self._report_leaks()
-                self._shrink()
-                self._fill()
-            except Exception:  # never let the maintenance thread die
-                log.exception("pool %s maintenance failed", self.name)
-            if self._stop.wait(self._tick):
-                return
+        """One round of maintenance: report leaks, close what expired or idles too long, refill the minimum."""
+        self._report_leaks()
+        self._shrink()
+        self._fill()
 
     def _report_leaks(self):
         now = time.monotonic()
@@ -349,18 +344,21 @@ class ConnectionPool:
         victims = []
         with self._lock:
             size = self._size_locked()
-            for conn in list(self._slots._pool):  # oldest returned first: the pool lends the newest
+            for conn in list(self._idle):  # oldest returned first: the pool lends the newest
                 info = self._info[id(conn)]
                 if now >= info.expires_at:
                     victims.append((conn, "expired"))
                 elif now - info.idle_since > self.max_idle and size - len(victims) > self.min_size:
                     victims.append((conn, "idle"))
-            for conn, reason in victims:
-                self._slots.take_idle(conn)
-                self._info.pop(id(conn), None)
-                self.counters.discarded(reason)
+            for conn, _ in victims:  # no longer lent, still counted until struck from the book
+                self._idle.remove(conn)
         for conn, _ in victims:
             conn.close()
+        with self._lock:
+            for conn, reason in victims:
+                if not self._closed:
+                    self._forget_locked(conn, reason)
+            self._dispatch_locked()
 
     def _fill(self):
         """Open connections one at a time up to the minimum; stop at the first failure (no storm)."""
@@ -370,14 +368,17 @@ class ConnectionPool:
                     return
                 self._connecting += 1
             try:
-                conn = self._connect()
-            except psycopg2.Error:
+                conn = self._new_connection()
+            except psycopg2.Error as exc:
                 conn = None
+                if self.breaker is not None:
+                    self.breaker.trip(exc)
             with self._lock:
                 self._connecting -= 1
                 kept = conn is not None and not self._closed
                 if kept:
-                    self._slots.keep_idle(conn)
+                    self._enter_locked(conn)
+                    self._idle.append(conn)
                 self._dispatch_locked()
             if not kept:
                 if conn is not None:

@@ -9,12 +9,12 @@ returns at its next good check.
 """
 import itertools
 import logging
-import threading
 import time
 from collections import deque
 
 import psycopg2
 
+from ..runtime.background import Background
 from .base import Probe
 from .queries import Queries
 
@@ -55,17 +55,16 @@ class Replica:
 class ReplicaSet:
     """The replicas of one process, a thread that keeps their state current, and the choice of one."""
 
-    def __init__(self, primary_dsn, replica_urls, open_pool, conn_kwargs, max_lag):
-        self.max_lag = max_lag
-        self._primary = Probe(primary_dsn, conn_kwargs)
-        self.replicas = [Replica(f"replica{index}", url, open_pool(url), Probe(url, conn_kwargs))
+    def __init__(self, primary_dsn, replica_urls, open_pool, max_lag, config=None, primary_down=lambda: False):
+        self.max_lag, self._primary_down = max_lag, primary_down
+        self._primary = Probe(primary_dsn, "monitor", config)
+        self.replicas = [Replica(f"replica{index}", url, open_pool(url), Probe(url, "replica-monitor", config))
                          for index, url in enumerate(replica_urls, 1)]
         self._history = deque()     # (monotonic time before asking, primary position)
         self.primary_error = None
         self._turn = itertools.count()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._monitor, name="replica-monitor", daemon=True)
-        self._thread.start()
+        # Without the monitor every replica leaves rotation: Background logs a failed round and goes on.
+        self._monitor = Background("replica-monitor", self.check, CHECK_SECONDS).start()
 
     def choose(self, fresh_after=0.0):
         """Return a replica in rotation that has replayed everything committed before `fresh_after`, or None."""
@@ -86,6 +85,8 @@ class ReplicaSet:
         """Sample the primary's position, then every replica's; update their lag and rotation."""
         asked_at = time.monotonic()
         try:
+            if self._primary_down():  # its breaker's probe watches it: don't wait on a connect each round
+                raise psycopg2.OperationalError("the primary is down")
             (primary_position,) = self._primary.run(queries.get_primary_position, STALE_SECONDS)
             self._history.append((asked_at, primary_position))
             self.primary_error = None
@@ -104,16 +105,11 @@ class ReplicaSet:
                 replica.caught_up_at = max(replica.caught_up_at, replayed[-1])
             newest = self._history[-1][1] if self._history else None
             behind = newest is None or replica.position < newest
-            replica.lag_s = round(time.monotonic() - replica.caught_up_at, 3) if behind else 0.0
+            if self.primary_error is None or replica.lag_s is None:
+                replica.lag_s = round(time.monotonic() - replica.caught_up_at, 3) if behind else 0.0
+            # else: the primary is away and can commit nothing; its last known lag stands (no growing
+            # lag pushes the standby that now serves every read out of rotation).
             replica.last_ok, replica.last_error = time.monotonic(), None
-
-    def _monitor(self):
-        while not self._stop.is_set():
-            try:
-                self.check()
-            except Exception:  # never let the monitor die: without it every replica leaves rotation
-                log.exception("replica monitor failed")
-            self._stop.wait(CHECK_SECONDS)
 
     def stats(self):
         """Return each replica's name, state, lag, position and pool statistics (never its address)."""
@@ -124,9 +120,7 @@ class ReplicaSet:
 
     def close(self):
         """Stop the monitor and close every replica's pool and connections."""
-        self._stop.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join(2)
+        self._monitor.stop(2)
         self._primary.close()
         for replica in self.replicas:
             replica._watch.close()

@@ -9,7 +9,7 @@ import psycopg2
 import psycopg2.extras
 from psycopg2 import extensions as ext
 
-from .errors import PoolError
+from .errors import PoolError, PrimaryUnavailable
 
 # Failures of a connection or of getting one; a replica that fails so is out and the read goes again,
 # on the primary. A statement timeout (QueryCanceledError) is the query's own fault: never tried twice.
@@ -47,7 +47,6 @@ class RecentWriters:
         self.keep_seconds = keep_seconds
         self._at = {}
         self._lock = threading.Lock()
-        self.live = lambda: False  # set by whoever delivers every instance's write notices (the cache listener)
 
     def mark(self, user_id, at=None):
         """Record that `user_id` wrote (now, or at monotonic time `at`)."""
@@ -123,6 +122,14 @@ def replica_failed(exc, statements_done, closed):
     """Tell whether a replica's failure moves the read to the primary (not a statement timeout: the
     query's own fault, and not worth running twice)."""
     return not isinstance(exc, ext.QueryCanceledError)
+
+
+def primary_failed_at_start(exc, statements_done, closed):
+    """Tell whether a read may go to a standby: the primary is down, or its connection failed before
+    any statement ran (not a statement timeout, not a busy pool)."""
+    if statements_done or isinstance(exc, ext.QueryCanceledError):
+        return False
+    return isinstance(exc, PrimaryUnavailable) or (closed and not isinstance(exc, PoolError))
 
 
 def connection_lost_at_start(exc, statements_done, closed):

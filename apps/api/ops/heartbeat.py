@@ -3,7 +3,6 @@ worker_heartbeats (migrations/0030), so any worker can report the whole fleet (?
 import logging
 import os
 import socket
-import threading
 from datetime import UTC, datetime
 
 import psycopg2
@@ -12,6 +11,7 @@ from psycopg2.extras import Json
 
 from .. import cache, db
 from ..db import PoolError, Queries
+from ..runtime.background import Background
 from ..runtime.per_process import PerProcess
 
 log = logging.getLogger(__name__)
@@ -34,15 +34,18 @@ def worker_stats(app):
 
 
 class Heartbeat:
-    """A daemon thread publishing this worker's statistics until closed; closing removes its row."""
+    """A background loop publishing this worker's statistics until stopped; stopping removes its row."""
 
     def __init__(self, app):
         self.app, self.seconds = app, app.config["HEARTBEAT_SECONDS"]
         self.instance, self.pid = instance_name(app.config), os.getpid()
         self.started_at = datetime.now(UTC)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
-        self._thread.start()
+        self._loop = Background("heartbeat", self._beat, self.seconds)
+
+    def start(self):
+        """Start publishing (the first beat at once); return self."""
+        self._loop.start()
+        return self
 
     def publish(self):
         """Publish this worker's statistics now, and forget workers that fell silent."""
@@ -53,21 +56,15 @@ class Heartbeat:
                 "db_stats": Json(db_stats or {}), "cache_stats": Json(cache_stats) if cache_stats else None})
             cur.execute(queries.forget_stale_workers, {"stale_seconds": STALE_HEARTBEATS * self.seconds})
 
-    def _run(self):
-        while True:
-            try:
-                self.publish()
-            except (PoolError, psycopg2.Error) as exc:  # the database is away: the next beat tries again
-                log.info("heartbeat not published: %s", type(exc).__name__)
-            except Exception:
-                log.exception("heartbeat failed")
-            if self._stop.wait(self.seconds):
-                return
+    def _beat(self):
+        try:
+            self.publish()
+        except (PoolError, psycopg2.Error) as exc:  # the database is away: the next beat tries again
+            log.info("heartbeat not published: %s", type(exc).__name__)
 
-    def close(self):
+    def stop(self, timeout=2.0):
         """Stop publishing and remove this worker's row (best effort: it goes stale anyway)."""
-        self._stop.set()
-        self._thread.join(2)
+        self._loop.stop(timeout)
         try:
             with self.app.app_context(), db.cursor() as cur:
                 cur.execute(queries.forget_worker, {"instance": self.instance, "pid": self.pid})
@@ -77,7 +74,7 @@ class Heartbeat:
 
 def init_app(app):
     """Give `app` its heartbeat (started by `start(app)` in each worker, after gunicorn forks)."""
-    app.extensions[EXTENSION] = PerProcess(lambda: Heartbeat(app))
+    app.extensions[EXTENSION] = PerProcess(lambda: Heartbeat(app).start(), close=lambda beat: beat.stop())
 
 
 def start(app):

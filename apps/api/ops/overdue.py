@@ -9,13 +9,13 @@ that dies closes its connection, and the lock passes to the next one that asks. 
 """
 import logging
 import os
-import threading
 import time
 
 import psycopg2
 
 from .. import db
-from ..db import Queries
+from ..db import Queries, connect
+from ..runtime.background import Background
 from ..runtime.per_process import PerProcess
 from . import retention
 
@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 queries = Queries("overdue.sql")
 
 LOCK_KEY = 7_402_117_014  # any constant shared by every process of this service
-CONNECT_TIMEOUT_SECONDS = 5
 
 
 def sweep(conn):
@@ -34,47 +33,46 @@ def sweep(conn):
 
 
 class OverdueScheduler:
-    """A daemon thread: take the advisory lock when free, and sweep while holding it."""
+    """A background loop: take the advisory lock when free, and sweep while holding it.
 
-    def __init__(self, database_url, interval, retention_settings=None, retention_interval=0):
-        self.database_url = database_url
-        self.interval = interval
+    Its connection has the service's keepalives and tcp_user_timeout, and a statement timeout of its own
+    (DB_STATEMENT_TIMEOUT_MS): on a half-open network the leader's sweep fails instead of hanging, and the
+    lock passes on.
+    """
+
+    def __init__(self, database_url, interval, config=None, retention_settings=None, retention_interval=0):
+        self.database_url, self.interval, self.config = database_url, interval, config
         # The leader also runs the retention pass (ops/retention.py) on its own, longer interval.
         self.retention_settings, self.retention_interval = retention_settings, retention_interval
         self._next_retention = 0.0
         self.leader = False
         self._conn = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"overdue-scheduler-{os.getpid()}", daemon=True)
+        self._loop = Background(f"overdue-scheduler-{os.getpid()}", self._round, interval)
 
     def start(self):
-        self._thread.start()
+        """Start the loop (the first look at once); return self."""
+        self._loop.start()
         return self
 
-    def close(self, timeout=2.0):
-        """Stop the thread and close the connection (which releases the lock)."""
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+    def stop(self, timeout=2.0):
+        """Stop the loop and close the connection (which releases the lock)."""
+        self._loop.stop(timeout)
         self._close()
 
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                self._tick()
-            except psycopg2.Error as exc:  # the database went away: retry with a new connection
-                log.warning("overdue scheduler: %s", exc)
-                self._close()
-            except Exception:  # never let one bad sweep end the thread (and keep the lock from others)
-                log.exception("overdue scheduler failed")
-                self._close()
-            self._stop.wait(self.interval)
+    def _round(self):
+        try:
+            self._tick()
+        except psycopg2.Error as exc:  # the database went away: retry with a new connection
+            log.warning("overdue scheduler: %s", exc)
+            self._close()
+        except Exception:  # let go of the lock, so a scheduler that works can take it
+            self._close()
+            raise
 
     def _tick(self):
         if self._conn is None:
-            self._conn = psycopg2.connect(self.database_url, connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                                          application_name=f"printshop-overdue-{os.getpid()}")
-            self._conn.autocommit = True
+            self._conn = connect(self.database_url, "overdue", self.config, autocommit=True,
+                                 session_timeouts=True)
         if not self.leader:
             with self._conn.cursor() as cur:
                 cur.execute(queries.try_lead, {"key": LOCK_KEY})
@@ -112,8 +110,9 @@ EXTENSION = "overdue_scheduler"
 def init_app(app):
     """Give `app` its overdue scheduler, one per process, started by start() (gunicorn's post_worker_init)."""
     app.extensions[EXTENSION] = PerProcess(lambda: OverdueScheduler(
-        db.direct_url(app.config), app.config["OVERDUE_CHECK_SECONDS"],
-        retention.RetentionSettings.from_config(app.config), app.config["RETENTION_CHECK_SECONDS"]).start())
+        db.direct_url(app.config), app.config["OVERDUE_CHECK_SECONDS"], app.config,
+        retention.RetentionSettings.from_config(app.config), app.config["RETENTION_CHECK_SECONDS"]).start(),
+        close=lambda scheduler: scheduler.stop())
 
 
 def start(app):
@@ -122,6 +121,6 @@ def start(app):
         app.extensions[EXTENSION].get()
 
 
-def close(app):
+def stop(app):
     """Stop `app`'s scheduler in this process, closing its connection (which releases the lock)."""
     app.extensions[EXTENSION].close()

@@ -13,6 +13,7 @@ from ..ops.draining import draining
 from ..web.auth import has_role, require_role
 from ..web.errors import RETRY_AFTER_SECONDS, problem
 from ..web.openapi import documented
+from ..db import PrimaryUnavailable
 from ..web.validation import accepts
 from .health_schema import ScopeQuery
 
@@ -37,9 +38,10 @@ class PoolStats(BaseModel):
 
 
 class Status(BaseModel):
-    """The process serves (`ok`), or its database answers (`ready`)."""
+    """The process serves (`ok`), its database answers (`ready`), or only a standby does (`read_only`:
+    reads are served, writes answer 503)."""
 
-    status: Literal["ok", "ready"]
+    status: Literal["ok", "ready", "read_only"]
 
 
 class DbHealth(BaseModel):
@@ -72,12 +74,22 @@ def get_liveness():
 @bp.get("/ready")
 @documented(schema=Status, responses={503: "Draining, or the database is not reachable"})
 def get_readiness():
-    """Answer 200 when PostgreSQL answers on the pool's probe connection (never a request's), else 503."""
+    """Answer 200 when PostgreSQL answers on the pool's probe connection (never a request's), `read_only`
+    while the primary is down and a standby serves the reads, else 503."""
     if draining(current_app.config):
         return problem(503, "This server is draining before a stop.", headers={"Retry-After": "1"})
+    pool = get_pool()
+    if pool.breaker is not None and pool.breaker.state != "closed":  # failing: never wait on a probe
+        if database().read_only():
+            return {"status": "read_only"}
+        return problem(503, "The database is not reachable: the primary is down.", headers=_RETRY)
     try:
-        get_pool().probe(queries.check_ready)
+        pool.probe(queries.check_ready)
     except (PoolError, psycopg2.Error) as exc:
+        if isinstance(exc, psycopg2.Error) and pool.breaker is not None:
+            pool.breaker.trip(exc)  # the probe reconnected and still failed: the primary is unreachable
+        if database().read_only():
+            return {"status": "read_only"}
         return problem(503, f"The database is not reachable: {type(exc).__name__}", headers=_RETRY)
     return {"status": "ready"}
 
@@ -93,12 +105,17 @@ def get_db_health(query):
     """
     pool = get_pool()
     try:
+        if database().primary_down():
+            raise PrimaryUnavailable("the primary is down")
         server = dict(zip(SERVER_KEYS, pool.probe(queries.get_server_limits)))
     except (PoolError, psycopg2.Error) as exc:
         server = {"error": type(exc).__name__}
     stats = pool.stats()
     databases = database().databases()
     status, warnings = _judge(stats, server, pool.leaks())
+    if database().read_only():
+        status = "read_only"
+        warnings.insert(0, "the primary is down: reads are served by a standby, writes answer 503")
     for replica in databases[1:]:
         if replica["state"] != "in_rotation":
             warnings.append(f"{replica['name']} is out of rotation ({replica['state']}): its reads go to the primary")

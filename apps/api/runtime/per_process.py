@@ -4,14 +4,15 @@ import threading
 
 
 class PerProcess:
-    """Hold one resource for this process: `open_resource()` makes it, its `close()` ends it.
+    """Hold one resource for this process: `open_resource()` makes it, `close(resource)` ends it (default:
+    its `close()`).
 
     A copy inherited through fork belongs to the parent: the child opens its own on first use and
     never closes the parent's (the pool's fork hook has already let go of its sockets).
     """
 
-    def __init__(self, open_resource):
-        self._open = open_resource
+    def __init__(self, open_resource, close=lambda resource: resource.close()):
+        self._open, self._close = open_resource, close
         self._resource, self._pid = None, None
         self._lock = threading.Lock()
 
@@ -36,4 +37,4 @@ class PerProcess:
             resource = self.peek()
             self._resource = self._pid = None
         if resource is not None:
-            resource.close()
+            self._close(resource)

@@ -19,3 +19,9 @@ SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS position;
 -- Whether this server is a standby and how far it has replayed, as a number of bytes.
 SELECT pg_is_in_recovery() AS in_recovery,
        pg_wal_lsn_diff(coalesce(pg_last_wal_replay_lsn(), '0/0'), '0/0')::bigint AS position;
+
+-- name: set-session-timeouts
+-- A direct session connection's own bounds (the overdue scheduler's): no statement or idle transaction
+-- may hold it, and the advisory lock it keeps, for longer.
+SET statement_timeout = %(statement_timeout)s;
+SET idle_in_transaction_session_timeout = %(idle_timeout)s;

@@ -13,6 +13,13 @@ FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = %(sid)s AND s.user_id = %(user_id)s AND s.ended_at IS NULL AND u.is_active
   AND s.created_at > now() - make_interval(secs => %(max_age)s);
 
+-- name: get-session-role
+-- The same check without the last-used stamp: what a standby answers while the primary is down.
+SELECT u.role
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.id = %(sid)s AND s.user_id = %(user_id)s AND s.ended_at IS NULL AND u.is_active
+  AND s.created_at > now() - make_interval(secs => %(max_age)s);
+
 -- name: insert-session
 -- Start a session at login.
 INSERT INTO sessions (id, user_id, refresh_jti, expires_at, ip, user_agent)

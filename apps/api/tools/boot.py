@@ -30,9 +30,9 @@ def _start_embedded(config):
 
 
 def _has_users(database_url):
-    import psycopg2
+    from ..db import connect
 
-    conn = psycopg2.connect(database_url)
+    conn = connect(database_url, "boot")
     try:
         with conn, conn.cursor() as cur:
             cur.execute("SELECT EXISTS (SELECT 1 FROM users)")

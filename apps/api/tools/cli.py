@@ -1,7 +1,6 @@
 """The `flask --app apps.api` commands: `db upgrade|status|backup|restore`, `seed`, `dashboard verify|rebuild`,
 `notify-overdue`, `retention`."""
 import click
-import psycopg2
 import psycopg2.extensions
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
@@ -92,7 +91,7 @@ dashboard_cli = AppGroup("dashboard", help="Check and repair the dashboard count
 
 def counter_drift(database_url):
     """Return the counters that disagree with a recount of the base tables, as dicts (empty: no drift)."""
-    conn = psycopg2.connect(database_url)
+    conn = db.connect(database_url, "dashboard-verify")
     try:
         # One snapshot for the recount and the counters, so concurrent writers cannot fake a drift.
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
@@ -106,7 +105,7 @@ def counter_drift(database_url):
 
 def rebuild_counters(database_url):
     """Recount every dashboard counter from the base tables; return how many were wrong."""
-    conn = psycopg2.connect(database_url)
+    conn = db.connect(database_url, "dashboard-rebuild")
     try:
         with conn, conn.cursor() as cur:
             cur.execute(queries.rebuild_counters)
@@ -151,7 +150,7 @@ def notify_overdue_command():
     from ..ops import overdue
 
     url = db.direct_url(current_app.config) if current_app.config["DATABASE_URL"] else _database_url()
-    conn = psycopg2.connect(url)
+    conn = db.connect(url, "notify-overdue", current_app.config, session_timeouts=True)
     try:
         click.echo(f"{overdue.sweep(conn)} notification(s)")
     finally:

@@ -178,10 +178,11 @@ class EmbeddedPostgres:
 
     def create_database(self, name, template=None):
         """Create database `name` (optionally from `template`) unless it exists."""
-        import psycopg2
         from psycopg2 import sql
 
-        conn = psycopg2.connect(self.url())
+        from ..db.connect import connect
+
+        conn = connect(self.url(), "embedded-pg")
         conn.autocommit = True
         try:
             with conn.cursor() as cur:

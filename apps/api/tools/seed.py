@@ -2,9 +2,8 @@
 import time
 from datetime import datetime, timezone
 
-import psycopg2
 
-from ..db import Queries
+from ..db import Queries, connect
 from ..domain.passwords import hash_password
 
 queries = Queries("seed.sql")
@@ -51,7 +50,7 @@ def _skip_reference_checks(cur):
 def seed(database_url, jobs, customers, seed_value=42, password="demo", progress=print):
     """Fill the database with demo users, machines, `customers` customers and `jobs` jobs with steps."""
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    conn = psycopg2.connect(database_url)
+    conn = connect(database_url, "seed")
     started = time.monotonic()
     try:
         with conn, conn.cursor() as cur:

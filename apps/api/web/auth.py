@@ -5,6 +5,7 @@ from functools import wraps
 from flask import g, request
 from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
+from .. import db
 from ..domain import audit
 from . import sessions, verified_tokens
 from .errors import ApiError, problem
@@ -32,9 +33,13 @@ def init_app(app):
     app.before_request(_anonymous_actor)
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 def _anonymous_actor():
     # Threads serve one request after another: every request starts as nobody, from its own address.
     audit.acting(None, request.remote_addr)
+    db.serving(writes=request.method not in SAFE_METHODS)
 
 
 def _unauthorized(detail):
@@ -112,6 +117,7 @@ def require_role(minimum="viewer", refresh=False, fresh=False):
             g.user_id = int(claims["sub"])
             g.role = role
             audit.acting(g.user_id, request.remote_addr)
+            db.serving_user(g.user_id)
             return view(*args, **kwargs)
 
         wrapper.required_role = minimum

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, g, request
 
+from .. import db
 from .etags import GZIP_SUFFIX
 from ..runtime.timings import add_cache_time
 from ..cache.app import get_cache
@@ -72,7 +73,7 @@ def cached_per_user(ttl):
             cache = get_cache()
 
             def load():
-                g.fresh_after = cache.invalidated_at  # replicas serve this only once they replayed past it
+                db.fresh_after(cache.invalidated_at)  # replicas serve this only once they replayed past it
                 view_started = time.perf_counter()
                 try:
                     answer = view(*args, **kwargs)

@@ -5,7 +5,7 @@ import psycopg2
 from flask import current_app, json
 from werkzeug.exceptions import HTTPException
 
-from ..db import PoolError
+from ..db import PoolError, PrimaryUnavailable
 from ..domain.errors import ApiError, ValidationError
 
 __all__ = ["ApiError", "ValidationError", "problem", "register_error_handlers"]  # views take their errors from here
@@ -46,6 +46,8 @@ def _handle_http_exception(exc):
 
 
 def _handle_pool_error(exc):
+    if isinstance(exc, PrimaryUnavailable):  # known down: at once, and without a warning per request
+        return _read_only_problem()
     log.warning("database pool unavailable: %s", exc)
     return problem(503, "The database is busy; retry shortly.", "Service Unavailable",
                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
@@ -84,10 +86,17 @@ def _constraint_problem(exc):
     return None
 
 
+def _read_only_problem():
+    return problem(503, "The primary database is down: the service answers reads only; retry shortly.",
+                   "Service Unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def _handle_database_error(exc):
     answer = _constraint_problem(exc)
     if answer is not None:
         return answer
+    if isinstance(exc, psycopg2.errors.ReadOnlySqlTransaction):  # a write that reached a standby
+        return _read_only_problem()
     if isinstance(exc, psycopg2.errors.QueryCanceled):
         log.warning("statement timeout: %s", exc)
         return problem(503, "The query took too long and was cancelled; retry shortly.",

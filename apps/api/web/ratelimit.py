@@ -1,12 +1,17 @@
-"""Rate limits whose counters live in PostgreSQL, so every worker and instance shares them."""
+"""Rate limits whose counters live in PostgreSQL, so every worker and instance shares them; while the
+primary is down, each worker counts in memory instead (a per-worker limit rather than a failed read)."""
 import math
 import random
+import threading
+import time
 from functools import wraps
 
-from flask import current_app, g
+from cachetools import TTLCache
+from flask import current_app, g, request
 
 from .proxies import client_ip
-from ..db import Queries, connection
+from .. import db
+from ..db import PoolError, Queries, connection
 from .errors import ApiError
 from .proxies import rate_limit_key
 
@@ -25,13 +30,42 @@ class Limit:
             raise ValueError(f"bad rate limit {text!r}: use HITS/SECONDS, e.g. 10/60")
 
 
+class LocalCounts:
+    """One worker's fixed-window counters, for while the primary (where the shared ones live) is down."""
+
+    def __init__(self):
+        self._counts = TTLCache(maxsize=100_000, ttl=3600)
+        self._lock = threading.Lock()
+
+    def hit(self, bucket, window):
+        """Count one hit for `bucket` in its current window; return (hits, seconds left in the window)."""
+        now = time.time()
+        start = now - now % window
+        with self._lock:
+            key = (bucket, window, start)
+            self._counts[key] = hits = self._counts.get(key, 0) + 1
+        return hits, start + window - now
+
+
+def _count(bucket, limit):
+    """Count one hit in PostgreSQL, or in this worker's memory while the primary is down."""
+    if not db.primary_down():
+        try:
+            with connection() as conn, conn.cursor() as cur:
+                cur.execute(queries.hit_bucket, {"bucket": _storable(bucket)[:300], "window": limit.window})
+                hits, seconds_left = cur.fetchone()
+                if random.randrange(PURGE_EVERY) == 0:
+                    cur.execute(queries.purge_old_windows)
+            return hits, seconds_left
+        except PoolError:
+            if not db.primary_down():  # busy, not down: the request gets its 503
+                raise
+    return current_app.extensions.setdefault("local_rate_limits", LocalCounts()).hit(bucket, limit.window)
+
+
 def hit(bucket, limit):
     """Count one hit for `bucket`; raise a 429 ApiError when it is over `limit`."""
-    with connection() as conn, conn.cursor() as cur:
-        cur.execute(queries.hit_bucket, {"bucket": _storable(bucket)[:300], "window": limit.window})
-        hits, seconds_left = cur.fetchone()
-        if random.randrange(PURGE_EVERY) == 0:
-            cur.execute(queries.purge_old_windows)
+    hits, seconds_left = _count(bucket, limit)
     if hits > limit.hits:
         from ..ops import metrics
 

@@ -9,9 +9,12 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import psycopg2
+import psycopg2.errors
 from flask import current_app, request
 from flask_jwt_extended import create_access_token, create_refresh_token
 
+from .. import db
 from ..db import Queries, connection
 from .proxies import client_ip
 
@@ -63,11 +66,23 @@ def _load_role(sid, subject):
         user_id, sid = int(subject), str(uuid.UUID(str(sid)))
     except (TypeError, ValueError):
         return None
-    with connection() as conn, conn.cursor() as cur:
-        cur.execute(queries.get_session_state, {"sid": sid, "user_id": user_id,
-                                                "max_age": current_app.config["SESSION_MAX_AGE"]})
+    params = {"sid": sid, "user_id": user_id, "max_age": current_app.config["SESSION_MAX_AGE"]}
+    if not db.read_only():
+        try:
+            with connection() as conn, conn.cursor() as cur:
+                cur.execute(queries.get_session_state, params)
+                row = cur.fetchone()
+            return row[0] if row else None
+        except (db.PrimaryUnavailable, psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            # Only a primary out of reach moves the check (a statement timeout is not that).
+            if isinstance(exc, psycopg2.errors.QueryCanceled) or not db.has_replicas():
+                raise
+    # The primary is down: no session can end meanwhile, so a standby's copy is as current as any.
+    # The last-used stamp waits for the primary's return.
+    with db.read_cursor() as cur:
+        cur.execute(queries.get_session_role, params)
         row = cur.fetchone()
-    return row[0] if row else None
+    return row["role"] if row else None
 
 
 def init_app(app):
