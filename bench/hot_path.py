@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
-
 from cpu import bare_server, measured_wrk
 from harness import ROOT, say
 

@@ -1,5 +1,4 @@
 """Pairs measured over HTTP against the real service under gunicorn, driven by wrk."""
-import json
 import secrets
 import statistics
 import threading
@@ -7,7 +6,6 @@ import time
 from contextlib import contextmanager
 
 import psycopg2
-
 from cpu import measured_wrk
 from harness import ratio, say
 
@@ -178,7 +176,8 @@ def _steady_writes(server, headers, per_second):
 
     def write():
         while not stop.is_set():
-            status = server.request("POST", "/api/customers", {"name": f"Bench writer {written[0]}"}, headers=headers)[0]
+            status = server.request("POST", "/api/customers", {"name": f"Bench writer {written[0]}"},
+                                    headers=headers)[0]
             written[0] += status == 201
             stop.wait(1 / per_second)
 

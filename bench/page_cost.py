@@ -120,7 +120,8 @@ def markdown(figures, jobs):
         f"({min(warm_ms):,.0f}-{max(warm_ms):,.0f}), {statistics.median(warm_bytes) / 1024:,.1f} KiB |",
         f"| idle open dashboard: requests per minute | {idle['requests'] * per_minute:,.0f} "
         f"({idle['not_modified'] * per_minute:,.0f} of them 304) |",
-        f"| idle open dashboard: bytes per minute (headers and bodies) | {idle['bytes'] * per_minute / 1024:,.1f} KiB |",
+        f"| idle open dashboard: bytes per minute (headers and bodies) | "
+        f"{idle['bytes'] * per_minute / 1024:,.1f} KiB |",
         f"| idle open dashboard: server CPU per minute | {idle['cpu'] * per_minute * 1000:,.0f} ms "
         f"(no page open: {figures['baseline_cpu'] * per_minute * 1000:,.0f} ms; the page's share "
         f"{extra_cpu * 1000:,.0f} ms, {extra_cpu / 60 * 100:.2f} % of one core; "

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg2  # noqa: E402
 from psycopg2 import pool as pg_pool  # noqa: E402  (the baseline itself; the app reaches it only via pool.py)
 
-from apps.api.tools.embedded_pg import EmbeddedPostgres  # noqa: E402
 from apps.api.db.pool import ConnectionPool  # noqa: E402
+from apps.api.tools.embedded_pg import EmbeddedPostgres  # noqa: E402
 
 ITERATIONS = int(os.environ.get("BENCH_ITERATIONS", "2000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "9"))
@@ -66,7 +66,7 @@ def measure(url):
     cases = variants(url)
     samples = {label: ([], []) for label, *_ in cases}
     try:
-        for label, get, put, iterations, _ in cases:  # warm up: first connects, caches
+        for _label, get, put, iterations, _ in cases:  # warm up: first connects, caches
             per_call_us(get, put, max(10, iterations // 10), query=True)
         for repeat in range(REPEATS):
             order = cases[repeat % len(cases):] + cases[:repeat % len(cases)]  # no variant always goes first

@@ -1,4 +1,5 @@
-"""Profile a cached /api/dashboard/stats hit with py-spy: one make run worker sampled (the thread holding the GIL) under wrk.
+"""Profile a cached /api/dashboard/stats hit with py-spy: one make run worker sampled (the thread holding
+the GIL) under wrk.
 
     .venv/bin/python bench/profile_hot_path.py --out bench/results/profile-after   # its own embedded database
 

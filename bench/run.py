@@ -11,7 +11,7 @@ import os
 import platform
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,7 +24,6 @@ import page_cost  # noqa: E402
 import report  # noqa: E402
 import sql_pairs  # noqa: E402
 from harness import database_server, say, seeded_database, standby_of  # noqa: E402  (also puts the project root on sys.path)
-
 
 
 def settings(args):
@@ -126,7 +125,7 @@ def main(argv=None):
     facts["took"] = f"{time.monotonic() - started:.0f} s"
     facts["command"] = " ".join(["python bench/run.py", *(argv if argv is not None else sys.argv[1:])]) + (
         " (BENCH_QUICK=1)" if os.environ.get("BENCH_QUICK") == "1" else "")
-    facts["when"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    facts["when"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"{date.today()}{'-quick' if config['quick'] else ''}"
     markdown = report.markdown(rows, facts, config)

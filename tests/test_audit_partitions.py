@@ -28,7 +28,8 @@ def test_existing_audit_rows_become_the_legacy_partition(empty_database_url, tmp
           "INSERT INTO audit_logs (action, entity, entity_id, created_at) "
           "SELECT 'create', 'jobs', g, now() - make_interval(days => g * 7) FROM generate_series(0, 120) g "
           "RETURNING id")
-    before = _rows(empty_database_url, "SELECT id, entity_id, created_at FROM audit_logs ORDER BY created_at DESC, id DESC")
+    before = _rows(empty_database_url,
+                   "SELECT id, entity_id, created_at FROM audit_logs ORDER BY created_at DESC, id DESC")
 
     for m in later:
         shutil.copy(m.path, directory)

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from apps.api.web.cached import cache_key
 from apps.api.cache import get_cache
+from apps.api.web.cached import cache_key
 from tests.support.auth import get_as
 from tests.support.probe import Probe
 from tests.support.waiting import eventually

@@ -1,10 +1,9 @@
 """Customers: CRUD, search, validation with nothing written, and the audit record of each write."""
 import pytest
-
 from psycopg2 import sql
 
-from apps.api.web.listing import like_pattern
 from apps.api.resources.customers import BY_NAME, queries
+from apps.api.web.listing import like_pattern
 
 
 def _create(client, auth, **fields):

@@ -32,7 +32,8 @@ def add_many_jobs(db, customer_id, count, first=1):
             FROM generate_series(%(first)s::int, %(last)s::int) AS i
             RETURNING id)
         INSERT INTO job_steps (job_id, step_order, process_id, name, status, assigned_to)
-        SELECT j.id, s, p.id, p.name, 'pending', (SELECT id FROM users WHERE username = 'operator' || (1 + (j.id + s) %% 5))
+        SELECT j.id, s, p.id, p.name, 'pending',
+               (SELECT id FROM users WHERE username = 'operator' || (1 + (j.id + s) %% 5))
         FROM new_jobs j CROSS JOIN generate_series(1, 3) AS s JOIN processes p ON p.default_order = s
     """, {"customer": customer_id, "first": first, "last": first + count - 1})
 
@@ -84,8 +85,10 @@ def test_transactions_savepoints_and_time_zones(database_url, db):
     finally:
         conn.close()
     assert counter_drift(database_url) == []
-    assert sql(db, "SELECT day::text, n FROM dashboard_counts WHERE counter = 'job_month' AND day < '2026-03-01'") == [("2026-02-01", 1)]
-    assert dict(sql(db, "SELECT status, n FROM dashboard_counts WHERE counter = 'job_status' AND n > 0")) == {"draft": 1, "active": 1}
+    assert sql(db, "SELECT day::text, n FROM dashboard_counts "
+                   "WHERE counter = 'job_month' AND day < '2026-03-01'") == [("2026-02-01", 1)]
+    assert dict(sql(db, "SELECT status, n FROM dashboard_counts "
+                        "WHERE counter = 'job_status' AND n > 0")) == {"draft": 1, "active": 1}
 
 
 def test_a_bulk_update_adds_one_delta_per_counter_moved(database_url, db):
@@ -153,7 +156,8 @@ def test_truncate_resets_the_counters(database_url, db):
     assert counter_drift(database_url) == []
     assert sql(db, "SELECT count(*) FROM dashboard_counts WHERE counter = 'step'")[0][0] == 0
     add_job(db, customer, "active")
-    assert dict(sql(db, "SELECT status, n FROM dashboard_counts WHERE counter = 'job_status' AND n > 0")) == {"active": 1}
+    assert dict(sql(db, "SELECT status, n FROM dashboard_counts "
+                        "WHERE counter = 'job_status' AND n > 0")) == {"active": 1}
 
 
 def test_the_test_reset_restores_consistent_counters(test_database, database_url, db):
@@ -236,7 +240,8 @@ def test_eight_concurrent_writers_never_deadlock_and_leave_no_drift(database_url
         thread.join()
     assert errors == []
     assert counter_drift(database_url) == []
-    assert sql(db, "SELECT coalesce(sum(n), 0) FROM dashboard_counts WHERE counter = 'job_status'")[0][0] == sql(db, "SELECT count(*) FROM jobs")[0][0] > 0
+    counted_jobs = sql(db, "SELECT coalesce(sum(n), 0) FROM dashboard_counts WHERE counter = 'job_status'")[0][0]
+    assert counted_jobs == sql(db, "SELECT count(*) FROM jobs")[0][0] > 0
 
 
 def test_concurrent_api_writes_leave_no_drift(app, auth, db, database_url):
@@ -303,6 +308,8 @@ def test_a_seed_leaves_no_drift(database_url, db, auth):
     assert counter_drift(database_url) == []
     operator = auth.user_id("operator3")
     naive = naive_stats(db, operator)
-    assert sql(db, "SELECT coalesce(sum(n), 0) FROM dashboard_counts WHERE counter = 'job_status'")[0][0] == naive["jobs"]["total"] == 1500
-    counted = dict(sql(db, "SELECT status, n FROM dashboard_counts WHERE counter = 'step' AND user_id = %s", (operator,)))
+    counted_jobs = sql(db, "SELECT coalesce(sum(n), 0) FROM dashboard_counts WHERE counter = 'job_status'")[0][0]
+    assert counted_jobs == naive["jobs"]["total"] == 1500
+    counted = dict(sql(db, "SELECT status, n FROM dashboard_counts WHERE counter = 'step' AND user_id = %s",
+                       (operator,)))
     assert {status: counted.get(status, 0) for status in naive["tasks"]} == naive["tasks"]

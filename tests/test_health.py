@@ -2,7 +2,6 @@
 import pytest
 
 
-
 def test_liveness_needs_no_database(client):
     response = client.get("/api/health")
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}

@@ -1,6 +1,6 @@
 """Jobs: creation with steps in one transaction, reads with steps in one query, filters, changes, audit."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg2.extras
 import pytest
@@ -151,7 +151,7 @@ def listed(db, customer):
         "no due date": (other, "draft", None, 2),
         "cancelled late": (other, "cancelled", today - timedelta(days=1), 1),
     }
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ids = {title: add_job(db, customer_id, status, due, now - timedelta(days=days_ago), title=title)
            for title, (customer_id, status, due, days_ago) in rows.items()}
     ids["other"] = other
@@ -364,7 +364,7 @@ def test_delete_removes_the_job_and_its_steps_and_audits(client, auth, db, custo
 
 def test_a_search_within_a_status_is_counted_along_the_status_index(client, auth, db, customer, statements):
     for index in range(3):
-        add_job(db, customer, "active", None, datetime.now(timezone.utc) - timedelta(days=index), title=f"Banner {index}")
+        add_job(db, customer, "active", None, datetime.now(UTC) - timedelta(days=index), title=f"Banner {index}")
     statements.clear()
     body = client.get("/api/jobs?status=active&q=banner&per_page=1", headers=auth.headers("viewer")).get_json()
     assert body["pagination"]["total"] == 3

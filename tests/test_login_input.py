@@ -1,6 +1,5 @@
 """Login input (issue 20): passwords compared exactly as set, small bodies before any parsing, and a
 forwarded IPv6 address with a zone id that still logs in and leaves its failed-login row."""
-import psycopg2
 import pytest
 
 from tests.support.auth import login

@@ -29,7 +29,8 @@ def test_defaults_are_idle_active_and_no_process(client, auth):
 
 @pytest.mark.parametrize("fields, field", [
     ({"name": ""}, "name"), ({"name": "x" * 101}, "name"), ({"status": "broken"}, "status"),
-    ({"process_id": 999_999}, "process_id"), ({"process_id": 0}, "process_id"), ({"machine_type": None}, "machine_type"),
+    ({"process_id": 999_999}, "process_id"), ({"process_id": 0}, "process_id"),
+    ({"machine_type": None}, "machine_type"),
     ({"is_active": "maybe"}, "is_active"), ({"serial": "42"}, "serial"),
 ])
 def test_create_validation_is_422_and_writes_nothing(client, auth, db, fields, field):
@@ -56,7 +57,10 @@ def test_list_filters_and_paginates(client, auth, db):
     create(client, auth, name="A printer", process_id=processes["print"], status="maintenance")
     create(client, auth, name="C van", is_active=False)
     headers = auth.headers("operator1")
-    names = lambda query: [m["name"] for m in client.get(f"/api/machines?{query}", headers=headers).get_json()["items"]]
+
+    def names(query):
+        return [m["name"] for m in client.get(f"/api/machines?{query}", headers=headers).get_json()["items"]]
+
     assert names("") == ["A printer", "B cutter", "C van"]
     assert names("status=maintenance") == ["A printer"]
     assert names(f"process_id={processes['cut']}") == ["B cutter"]

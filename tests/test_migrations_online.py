@@ -126,11 +126,13 @@ def test_concurrent_index_build_never_blocks_writers(empty_database_url, tmp_pat
         "the build must outlast the stall bound, or a blocking build would pass too"
     assert len(during) >= 10, "the writers kept writing while the index was built"
     assert longest < LOCK_TIMEOUT_MS / 1000 + STALL_MARGIN_SECONDS
-    assert _scalar(empty_database_url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_probe_payload'::regclass")
+    assert _scalar(empty_database_url,
+                   "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_probe_payload'::regclass")
 
 
 def test_invalid_index_is_dropped_and_the_migration_left_unrecorded(empty_database_url, tmp_path):
-    directory = _migrated(empty_database_url, tmp_path, PROBE_TABLE + "INSERT INTO probe (payload, n) VALUES ('twin', 1);\n")
+    directory = _migrated(empty_database_url, tmp_path,
+                          PROBE_TABLE + "INSERT INTO probe (payload, n) VALUES ('twin', 1);\n")
     (directory / "0002_probe_index.sql").write_text(
         "-- no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx_probe_n ON probe (n);\n")
     with pytest.raises(migrate.MigrationError, match=r"building index public\.idx_probe_n failed \(ERROR:  could "

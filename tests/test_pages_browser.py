@@ -15,8 +15,17 @@ from selenium.webdriver.support.ui import Select
 
 from apps.api.config import PROJECT_ROOT
 from tests.support.apps import NO_DATABASE, module_app
-from tests.support.browser import (by_css, chromium, console_errors, foreign_requests, log_in, rows, screenshot,
-                                   texts, wait_for)
+from tests.support.browser import (
+    by_css,
+    chromium,
+    console_errors,
+    foreign_requests,
+    log_in,
+    rows,
+    screenshot,
+    texts,
+    wait_for,
+)
 from tests.support.gunicorn import GunicornServer
 from tests.support.shop_floor import arrange_shop
 
@@ -121,7 +130,7 @@ def test_manager_sees_the_stats_and_a_new_job_within_5_seconds(page, shop):
 
 
 def test_operator_starts_and_completes_while_a_second_tab_gets_412(page, shop):
-    server, auth = shop[0], shop[1]
+    server = shop[0]
     log_in(page, server.base_url, "operator1")
     wait_for(page, lambda d: by_css(d, "#queue tbody tr[data-step-id]"))
     mine = api(shop, "GET", "/api/me/steps", "operator1")[2]["items"]

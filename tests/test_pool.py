@@ -86,7 +86,7 @@ def test_waiters_are_served_first_come_first_served(make_pool):
     results, threads = [], []
     for number, label in enumerate(("first", "second", "third"), start=1):
         threads.append(borrow_in_thread(pool, results, label))
-        assert eventually(lambda: pool.stats()["requests_waiting"] == number)
+        assert eventually(lambda number=number: pool.stats()["requests_waiting"] == number)
     pool.putconn(conn)
     for thread in threads:
         thread.join(5)
@@ -334,9 +334,11 @@ def test_psycopg2s_pool_is_used_only_through_its_public_methods():
     import ast
     from pathlib import Path
 
-    from apps.api.db import book, pool as pool_module
+    from apps.api.db import book
+    from apps.api.db import pool as pool_module
 
-    attributes = [node for module in (book, pool_module) for node in ast.walk(ast.parse(Path(module.__file__).read_text()))
+    attributes = [node for module in (book, pool_module)
+                  for node in ast.walk(ast.parse(Path(module.__file__).read_text()))
                   if isinstance(node, ast.Attribute)]
     private = {"_used", "_rused", "_pool", "_getkey", "_keys", "_connect", "_putconn", "_getconn"}
     assert not {node.attr for node in attributes} & private

@@ -11,8 +11,7 @@ import psycopg2
 import pytest
 
 from apps.api import db, open_resources
-from apps.api.db import PrimaryUnavailable
-from apps.api.db import breaker
+from apps.api.db import PrimaryUnavailable, breaker
 from apps.api.db.pool import CHECK_IDLE_AFTER, ConnectionPool
 from tests.support.auth import AuthActions
 from tests.support.load import print_report

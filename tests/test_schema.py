@@ -26,7 +26,8 @@ BAD_ROWS = [
     ("bad user role", "INSERT INTO users (username, role, password_hash) VALUES ('x', 'boss', repeat('h', 30))"),
     ("bad username", "INSERT INTO users (username, role, password_hash) VALUES ('a b', 'viewer', repeat('h', 30))"),
     ("empty password hash", "INSERT INTO users (username, role, password_hash) VALUES ('x', 'viewer', '')"),
-    ("duplicate username", "INSERT INTO users (username, role, password_hash) VALUES ('admin', 'viewer', repeat('h', 30))"),
+    ("duplicate username",
+     "INSERT INTO users (username, role, password_hash) VALUES ('admin', 'viewer', repeat('h', 30))"),
     ("uppercase email", "INSERT INTO customers (name, email) VALUES ('A', 'A@Example.com')"),
     ("email without @", "INSERT INTO customers (name, email) VALUES ('A', 'nobody')"),
     ("blank customer name", "INSERT INTO customers (name) VALUES ('   ')"),
@@ -39,7 +40,8 @@ BAD_ROWS = [
     ("job of unknown customer", "INSERT INTO jobs (customer_id, title) VALUES (999999, 't')"),
     ("bad notification kind", "INSERT INTO notifications (user_id, kind, message) VALUES (1, 'spam', 'm')"),
     ("bad audit action", "INSERT INTO audit_logs (action, entity) VALUES ('explode', 'jobs')"),
-    ("audit changes not an object", "INSERT INTO audit_logs (action, entity, changes) VALUES ('create', 'jobs', '[1]')"),
+    ("audit changes not an object",
+     "INSERT INTO audit_logs (action, entity, changes) VALUES ('create', 'jobs', '[1]')"),
 ]
 
 

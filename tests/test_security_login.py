@@ -23,7 +23,8 @@ def make_client(new_app):
     return make
 
 
-def test_spraying_many_usernames_from_one_address_is_limited_and_a_forged_header_changes_nothing(database_url, make_client):
+def test_spraying_many_usernames_from_one_address_is_limited_and_a_forged_header_changes_nothing(
+        database_url, make_client):
     # Not behind a proxy (FORWARDED_ALLOW_IPS unset): X-Forwarded-For is the client's own words, ignored.
     client = make_client(database_url, RATE_LIMIT_LOGIN_IP="5/60")
     statuses = [login(client, f"user{n}", "Winter2026!", forwarded_for=f"203.0.113.{n}").status_code

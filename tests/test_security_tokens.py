@@ -10,10 +10,10 @@ import re
 import pytest
 
 from tests.support.checks import changed_tables, fingerprint
-from tests.support.tokens import claims_for, forged_tokens, malformed_headers, signed
-from tests.support.world import module_world
 from tests.support.factories import add_customer, add_job
 from tests.support.routes import OUTSIDE_API, PUBLIC, url_map_routes
+from tests.support.tokens import claims_for, forged_tokens, malformed_headers, signed
+from tests.support.world import module_world
 
 # A valid body per write route, so that only the token can be the reason for a refusal.
 BODIES = {
@@ -88,7 +88,8 @@ def _arrange(world):
 
     headers = dict(malformed_headers(auth.token("admin")))
     for kind in ("access", "refresh"):
-        tokens = forged_tokens((*admin, auth.start_session("admin")[0]), (*viewer, auth.start_session("viewer")[0]), kind)
+        tokens = forged_tokens((*admin, auth.start_session("admin")[0]),
+                               (*viewer, auth.start_session("viewer")[0]), kind)
         tokens["logged out"] = session_token(admin, kind, "logout")
         tokens["session ended by an admin"] = session_token(admin, kind, "ended by admin")
         tokens["issued before a password change"] = session_token(admin, kind, "account changed")

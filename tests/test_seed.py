@@ -64,8 +64,9 @@ def test_steps_are_consistent_with_their_job(seeded):
 
 
 def test_same_seed_same_data(database_url, pg_server):
+    digest = "SELECT md5(string_agg(title || status || priority || customer_id, ',' ORDER BY id)) FROM jobs"
     seed(database_url, jobs=500, customers=50, seed_value=3, progress=lambda line: None)
-    first = _rows(database_url, "SELECT md5(string_agg(title || status || priority || customer_id, ',' ORDER BY id)) FROM jobs")
+    first = _rows(database_url, digest)
     other = "printshop_seed_copy"
     pg_server.drop_database(other)
     pg_server.create_database(other, template="printshop_test")
@@ -78,7 +79,7 @@ def test_same_seed_same_data(database_url, pg_server):
             cur.execute("SELECT setval('job_number_seq', 1, false)")
         conn.close()
         seed(url, jobs=500, customers=50, seed_value=3, progress=lambda line: None)
-        second = _rows(url, "SELECT md5(string_agg(title || status || priority || customer_id, ',' ORDER BY id)) FROM jobs")
+        second = _rows(url, digest)
     finally:
         pg_server.drop_database(other)
     assert first == second

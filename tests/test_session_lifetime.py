@@ -1,12 +1,12 @@
 """A session ends at its absolute lifetime (SESSION_MAX_AGE from login), however often it is refreshed."""
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from apps.api.web import sessions
 from apps.api.config import Config, ConfigError
+from apps.api.web import sessions
 from tests.support.auth import login
 
 DAY = 24 * 3600
@@ -38,7 +38,7 @@ def test_a_session_refreshed_every_day_still_ends_30_days_after_its_login(app, c
 
 def test_refresh_tokens_never_outlive_the_session(new_app, database_url):
     client = new_app(database_url, SESSION_MAX_AGE=3600).test_client()
-    logged_in = datetime.now(timezone.utc)
+    logged_in = datetime.now(UTC)
     tokens = login(client).get_json()
     assert claims(tokens["refresh_token"])["exp"] <= (logged_in + timedelta(seconds=3601)).timestamp()
     refreshed = client.post("/api/auth/refresh", headers=bearer(tokens["refresh_token"])).get_json()

@@ -217,7 +217,8 @@ def _check_secret(name, secret):
         raise ConfigError(f"{name} repeats a shorter pattern; generate a random one")
     if len(counts) < MIN_SECRET_DISTINCT or bits < MIN_SECRET_BITS:
         raise ConfigError(f"{name} is too regular to be random ({len(counts)} different characters, about "
-                          f"{bits:.0f} bits); generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+                          f"{bits:.0f} bits); generate one: "
+                          "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
 
 
 def _convert(kind, raw):

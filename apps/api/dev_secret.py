@@ -47,7 +47,7 @@ def dev_secret(data_dir):
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO never blocks us
     except OSError as exc:  # ELOOP: a symbolic link where the secret should be
-        raise ConfigError(f"{path} cannot be opened as a plain file ({exc.strerror}); delete it for a new one")
+        raise ConfigError(f"{path} cannot be opened as a plain file ({exc.strerror}); delete it for a new one") from exc
     with os.fdopen(descriptor) as file:
         info = os.fstat(file.fileno())
         if not stat.S_ISREG(info.st_mode):

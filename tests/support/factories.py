@@ -1,10 +1,10 @@
 """Rows the tests arrange: customers and jobs in plain SQL, and jobs created through the API."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utc_today():
     """Return today's date in UTC (what "overdue" is measured against)."""
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def add_customer(db, name="Acme Signs", email=None):

@@ -1,6 +1,6 @@
 """A small shop in plain SQL for the browser tests: customers, machines, jobs over six months, operator1's
 steps and two unread notifications."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.support.factories import add_customer
 
@@ -27,13 +27,14 @@ JOBS = (
 
 def arrange_shop(conn, operator_id):
     """Insert the shop; return {"customers": ids, "machines": ids, "jobs": ids}."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     customers = [add_customer(conn, name) for name in CUSTOMERS]
     with conn.cursor() as cur:
         machines = []
         for name, kind, process, status in MACHINES:
             cur.execute("INSERT INTO machines (name, machine_type, process_id, status) "
-                        "SELECT %s, %s, id, %s FROM processes WHERE code = %s RETURNING id", (name, kind, status, process))
+                        "SELECT %s, %s, id, %s FROM processes WHERE code = %s RETURNING id",
+                        (name, kind, status, process))
             machines.append(cur.fetchone()[0])
         jobs = []
         for title, customer, status, priority, age, due, steps in JOBS:

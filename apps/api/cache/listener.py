@@ -11,7 +11,7 @@ import random
 import select
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg2
 from psycopg2 import sql
@@ -30,7 +30,7 @@ IDLE_PING_SECONDS = 10.0
 
 
 def _now():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Listener:

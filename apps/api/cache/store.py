@@ -11,7 +11,7 @@ import hashlib
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cachetools import Cache, TLRUCache
 
@@ -74,7 +74,7 @@ class ResponseCache:
     def __init__(self, max_entries, database_url, single_flight=True, notices=None, config=None):
         self.pid = os.getpid()
         self.single_flight = single_flight
-        self.booted_at = datetime.now(timezone.utc)
+        self.booted_at = datetime.now(UTC)
         self.max_entries = max_entries
         self._store = _Store(max_entries)
         self._lock = threading.Lock()

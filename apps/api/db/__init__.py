@@ -20,13 +20,21 @@ from contextlib import contextmanager
 from flask import current_app
 
 from ..runtime.timings import add_db_time
-from .caller import current as current_caller, fresh_after, serving, serving_user
+from .caller import current as current_caller
+from .caller import fresh_after, serving, serving_user
 from .connect import connect
 from .database import Database, direct_url, pool_kwargs, replica_urls
 from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, PrimaryUnavailable, TooManyRequests
 from .queries import Queries
-from .routing import (FirstStatementCursor, FirstStatementTupleCursor, MovingCursor, connection_lost_at_start,
-                      primary_failed_at_start, replica_cursor, replica_failed)
+from .routing import (
+    FirstStatementCursor,
+    FirstStatementTupleCursor,
+    MovingCursor,
+    connection_lost_at_start,
+    primary_failed_at_start,
+    replica_cursor,
+    replica_failed,
+)
 
 __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
            "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect", "serving",

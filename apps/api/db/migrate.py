@@ -106,7 +106,8 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
             # Session lock: a second process waits here, then finds nothing pending.
             _wait_for_advisory_lock(cur)
             try:
-                # Every later wait for a lock gives way after lock_timeout (the advisory lock is polled, not waited for).
+                # Every later wait for a lock gives way after lock_timeout (the advisory lock is polled,
+                # not waited for).
                 cur.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(lock_timeout_ms)}ms",))
                 _ensure_table(cur)
                 applied = _applied(cur)
@@ -118,7 +119,7 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
                     retrying = _Retrying(migration, lock_timeout_ms, attempts, log)
                     if migration.transactional:
                         log(f"applying {migration.path.name}")
-                        retrying.run(lambda: _apply_in_transaction(cur, migration))
+                        retrying.run(lambda migration=migration: _apply_in_transaction(cur, migration))
                     else:
                         log(f"applying {migration.path.name} (outside a transaction)")
                         _apply_statements(cur, migration, retrying, log)
@@ -184,7 +185,7 @@ def _apply_statements(cur, migration, retrying, log):
     for statement in split_statements(migration.sql):
         try:
             # A concurrent build that fails (lock timeout included) leaves an invalid index behind.
-            retrying.run(lambda: cur.execute(statement), cleanup=drop_new_invalid)
+            retrying.run(lambda statement=statement: cur.execute(statement), cleanup=drop_new_invalid)
         except BaseException as exc:
             try:
                 dropped = drop_new_invalid()

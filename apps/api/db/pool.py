@@ -17,9 +17,22 @@ from contextlib import contextmanager
 import psycopg2
 
 from ..runtime.background import Background
+from .base import (
+    Counters,
+    Info,
+    Loan,
+    Probe,
+    Waiter,
+    answers,
+    borrower_frame,
+    broken,
+    caller_location,
+    detach,
+    forever,
+    reset,
+)
 from .book import Book
 from .breaker import Breaker
-from .base import Counters, Info, Loan, Probe, Waiter, answers, borrower_frame, broken, caller_location, detach, forever, reset
 from .connect import answer_once, connect
 from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, PrimaryUnavailable, TooManyRequests
 

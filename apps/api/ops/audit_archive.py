@@ -9,7 +9,7 @@ stopped before its drop is picked up by the next pass.
 import gzip
 import logging
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from psycopg2 import sql
@@ -26,7 +26,7 @@ LOCK_TIMEOUT = "1s"
 
 def add_months_ahead(conn, now=None):
     """Create the audit partitions of this month and the MONTHS_AHEAD after it; return the new names."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     created = []
     for ahead in range(MONTHS_AHEAD + 1):
         month = (now.replace(day=1) + timedelta(days=32 * ahead)).replace(day=1)
@@ -60,7 +60,7 @@ def export_and_drop(conn, name, directory):
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # the rows name users and client addresses
     target = directory / f"{name}.csv.gz"
     if target.exists():  # a month is exported once; a second export under the same name would lose the first
-        target = directory / f"{name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.csv.gz"
+        target = directory / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}.csv.gz"
     partial = target.with_name(target.name + ".partial")
     copy = sql.SQL("COPY (SELECT * FROM {} ORDER BY created_at, id) TO STDOUT WITH (FORMAT csv, HEADER)").format(
         sql.Identifier(name))

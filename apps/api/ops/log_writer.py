@@ -10,7 +10,7 @@ import json
 import os
 import threading
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # Writes to a pipe up to this size are atomic (POSIX PIPE_BUF): a batch never splits another worker's line.
 BATCH_BYTES = 4096
@@ -23,7 +23,7 @@ MAX_QUEUED = 100_000
 def format_request_line(item):
     """Return the JSON line of a queued request: (created, level, message, logger, fields, request id)."""
     created, level, message, logger, fields, request_id = item
-    line = {"ts": datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds"),
+    line = {"ts": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
             "level": level, "logger": logger, "message": message, "pid": os.getpid()}
     if request_id is not None:
         line["request_id"] = request_id

@@ -1,11 +1,11 @@
 """Overdue jobs: tell their assignees and the managers once, with one scheduler per database.
 
-Every gunicorn worker of every instance runs a scheduler thread (app-owned, see init_app); the one holding a PostgreSQL session advisory lock
-(on its own direct connection to DATABASE_DIRECT_URL, see db.direct_url, since a transaction pooler
-cannot hold session locks) sweeps every OVERDUE_CHECK_SECONDS, the others only retry for the lock. A worker
-that dies closes its connection, and the lock passes to the next one that asks. The sweep records each
-(job, due date) it announces in overdue_notices in the same transaction, so even two sweeps at once (a
-`flask notify-overdue` from cron beside the schedulers) announce a job only once.
+Every gunicorn worker of every instance runs a scheduler thread (app-owned, see init_app); the one holding a
+PostgreSQL session advisory lock (on its own direct connection to DATABASE_DIRECT_URL, see db.direct_url,
+since a transaction pooler cannot hold session locks) sweeps every OVERDUE_CHECK_SECONDS, the others only
+retry for the lock. A worker that dies closes its connection, and the lock passes to the next one that asks.
+The sweep records each (job, due date) it announces in overdue_notices in the same transaction, so even two
+sweeps at once (a `flask notify-overdue` from cron beside the schedulers) announce a job only once.
 """
 import logging
 import os

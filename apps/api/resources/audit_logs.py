@@ -6,8 +6,8 @@ from typing import Any, Literal
 from flask import Blueprint
 from pydantic import BaseModel
 
-from ..web.auth import require_role
 from ..db import Queries, read_cursor
+from ..web.auth import require_role
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import one_or_404

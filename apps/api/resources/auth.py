@@ -6,14 +6,14 @@ from flask import Blueprint, g
 from flask_jwt_extended import get_jwt
 from pydantic import BaseModel
 
-from ..domain import audit
-from ..web import sessions
-from ..web.proxies import client_ip
-from ..web.auth import forget_token_state, require_role
 from ..db import Queries, cursor
+from ..domain import audit
+from ..domain.passwords import verify_password
+from ..web import sessions
+from ..web.auth import forget_token_state, require_role
 from ..web.errors import ApiError
 from ..web.openapi import documented
-from ..domain.passwords import verify_password
+from ..web.proxies import client_ip
 from ..web.ratelimit import rate_limited
 from ..web.validation import Body, Password, Text, accepts
 

@@ -3,14 +3,14 @@ import logging
 
 from flask import Blueprint, g, request
 
-from ..web.auth import has_role, require_role
 from ..cache import get_cache
-from ..web.errors import ApiError
 from ..db import Queries, cursor
+from ..ops import heartbeat
+from ..web.auth import has_role, require_role
+from ..web.errors import ApiError
 from ..web.openapi import documented
 from ..web.validation import Body, Text, accepts, parse_body
 from .health_schema import ScopeQuery, admin_detail
-from ..ops import heartbeat
 
 bp = Blueprint("cache_admin", __name__, url_prefix="/api/health/cache")
 queries = Queries("cache.sql")

@@ -4,14 +4,14 @@ from datetime import datetime
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from ..domain import audit
-from ..web.proxies import client_ip
-from ..web.auth import require_role
 from ..db import Queries, cursor, read_cursor
+from ..domain import audit
+from ..web.auth import require_role
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
 from ..web.listing import SEARCH_RULE, Order, like_pattern, page_of
 from ..web.openapi import documented, page_model
+from ..web.proxies import client_ip
 from ..web.ratelimit import rate_limited
 from ..web.rows import merged, one_or_404
 from ..web.validation import Body, Email, Name, PageQuery, Text, accepts

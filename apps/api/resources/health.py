@@ -7,13 +7,12 @@ from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict
 
 from ..config import default_workers
-from ..db import PoolError, Queries, connection, database, get_pool
+from ..db import PoolError, PrimaryUnavailable, Queries, connection, database, get_pool
 from ..ops import heartbeat
 from ..ops.draining import draining
 from ..web.auth import has_role, require_role
 from ..web.errors import RETRY_AFTER_SECONDS, problem
 from ..web.openapi import documented
-from ..db import PrimaryUnavailable
 from ..web.validation import accepts
 from .health_schema import ScopeQuery
 

@@ -5,9 +5,9 @@ from typing import Literal
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
+from ..db import Queries, cursor, read_cursor
 from ..domain import audit
 from ..web.auth import require_role
-from ..db import Queries, cursor, read_cursor
 from ..web.etags import with_etag
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model

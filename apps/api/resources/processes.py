@@ -6,9 +6,9 @@ from flask import Blueprint
 from pydantic import Field, StrictBool
 from werkzeug.routing import BaseConverter
 
+from ..db import Queries, cursor, read_cursor
 from ..domain import audit
 from ..web.auth import ROLES, require_role
-from ..db import Queries, cursor, read_cursor
 from ..web.errors import ApiError, ValidationError
 from ..web.etags import precondition, with_etag
 from ..web.listing import Order, page_of
@@ -144,7 +144,7 @@ def delete_process(process_id):
             cur.execute(queries.delete_process, {"process_id": process_id})
         except psycopg2.errors.ForeignKeyViolation:
             # A step was added between the check and the delete.
-            raise ApiError(409, "Job steps use this process; set is_active to false instead.")
+            raise ApiError(409, "Job steps use this process; set is_active to false instead.") from None
         audit.record_delete(cur, "processes", before)
     return "", 204
 

@@ -5,16 +5,16 @@ from typing import Annotated, Literal
 from flask import Blueprint, g
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
+from ..db import Queries, cursor, read_cursor
 from ..domain import audit
+from ..domain.passwords import hash_password
 from ..web import sessions
 from ..web.auth import ROLES, forget_token_state, has_role, require_fresh, require_role
-from ..db import Queries, cursor, read_cursor
 from ..web.errors import ApiError
 from ..web.etags import precondition, with_etag
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
-from ..domain.passwords import hash_password
 from ..web.validation import Body, Email, PageQuery, Password, Text, accepts
 
 bp = Blueprint("users", __name__, url_prefix="/api/users")

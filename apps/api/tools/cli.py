@@ -34,7 +34,7 @@ def db_upgrade():
                                   lock_timeout_ms=current_app.config["MIGRATION_LOCK_TIMEOUT_MS"],
                                   attempts=current_app.config["MIGRATION_LOCK_ATTEMPTS"])
     except migrate.MigrationError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     click.echo(f"{len(applied)} migration(s) applied" if applied else "database is up to date")
 
 
@@ -57,7 +57,7 @@ def db_backup(file):
     try:
         size = backup.backup(_database_url(), file)
     except backup.BackupError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     click.echo(f"backup written to {file} ({size:,} bytes)")
 
 
@@ -68,7 +68,7 @@ def db_restore(file):
     try:
         backup.restore(_database_url(), file)
     except backup.BackupError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     click.echo(f"restored {file}; check it with `flask --app apps.api dashboard verify`")
 
 

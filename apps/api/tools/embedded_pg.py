@@ -73,7 +73,7 @@ class EmbeddedPostgres:
         try:
             return embedded_auth.kept_password(self.password_file)
         except embedded_auth.PasswordFileError as exc:
-            raise EmbeddedPostgresError(str(exc))
+            raise EmbeddedPostgresError(str(exc)) from exc
 
     def url(self, dbname="postgres"):
         """Return the connection URL of database `dbname` on this server (with its password)."""

@@ -1,7 +1,6 @@
 """Deterministic demo and benchmark data, generated set-based inside PostgreSQL."""
 import time
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 
 from ..db import Queries, connect
 from ..domain.passwords import hash_password
@@ -49,7 +48,7 @@ def _skip_reference_checks(cur):
 
 def seed(database_url, jobs, customers, seed_value=42, password="demo", progress=print):
     """Fill the database with demo users, machines, `customers` customers and `jobs` jobs with steps."""
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     conn = connect(database_url, "seed")
     started = time.monotonic()
     try:

@@ -6,9 +6,9 @@ from urllib.parse import urlencode
 from flask import current_app, g, request
 
 from .. import db
-from .etags import GZIP_SUFFIX
-from ..runtime.timings import add_cache_time
 from ..cache.app import get_cache
+from ..runtime.timings import add_cache_time
+from .etags import GZIP_SUFFIX
 
 
 class Uncacheable(Exception):

@@ -3,7 +3,6 @@ import ipaddress
 
 from flask import has_request_context, request
 
-
 # The direct peer's address, before any X-Forwarded-For was applied (for checks that need the real socket).
 PEER_ADDR = "printshop.peer_addr"
 

@@ -7,13 +7,12 @@ import time
 from functools import wraps
 
 from cachetools import TTLCache
-from flask import current_app, g, request
+from flask import current_app, g
 
-from .proxies import client_ip
 from .. import db
 from ..db import PoolError, Queries, connection
 from .errors import ApiError
-from .proxies import rate_limit_key
+from .proxies import client_ip, rate_limit_key
 
 queries = Queries("ratelimit.sql")
 # One call in this many also purges old windows.

@@ -5,7 +5,7 @@ Strict: in a body a JSON number is never a date, a float never an id, a string n
 false and a date is YYYY-MM-DD (no "61.0" id, no "0" date, no "yes").
 """
 import re
-from functools import lru_cache, wraps
+from functools import cache, wraps
 from typing import Annotated
 
 from flask import request
@@ -109,7 +109,7 @@ def parse_body(model):
             # objects with invalid values (422), the rest is malformed (400). Only refused bodies pay this.
             if not isinstance(request.get_json(silent=True), dict):
                 raise ApiError(400, NOT_AN_OBJECT) from None
-        raise ValidationError(_field_errors(exc))
+        raise ValidationError(_field_errors(exc)) from None
 
 
 # How a query-string value of each JSON Schema kind must be written.
@@ -123,7 +123,7 @@ def _kinds(schema):
     return {"date" if option.get("format") == "date" else option.get("type") for option in options}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _query_forms(model):
     """Return {parameter: (pattern, description)} for the parameters of `model` that are not text."""
     forms = {}
@@ -144,7 +144,7 @@ def _query_form_errors(model, raw):
     return errors
 
 
-@lru_cache(maxsize=None)
+@cache
 def _empty_query(model):
     """Return `model` validated from no parameters, or None when it needs some (validated per request then)."""
     try:
@@ -172,7 +172,7 @@ def parse_query(model):
         malformed = any(error["type"] in _PARSING_ERRORS or error["type"].endswith("_type")
                         for error in exc.errors())
         raise ValidationError(_field_errors(exc), status=400 if malformed else 422,
-                              detail="The query string has invalid values.")
+                              detail="The query string has invalid values.") from None
 
 
 def accepts(body=None, query=None):
