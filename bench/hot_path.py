@@ -47,7 +47,9 @@ class MakeRunServer:
         self.port = free_port()
         env = {key: value for key, value in os.environ.items() if key not in _NOT_INHERITED}
         # The same secret as the bare app, so one token is valid on both (make run would generate one).
-        env.update(DATABASE_URL=self.database_url, PORT=str(self.port), JWT_SECRET_KEY=self.secret)
+        # APP_ENV said out loud, as make run asks for with a DATABASE_URL of its own (development: .env.dev).
+        env.update(DATABASE_URL=self.database_url, PORT=str(self.port), JWT_SECRET_KEY=self.secret,
+                   APP_ENV="development")
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen([sys.executable, "-m", "apps.api.tools.boot"], cwd=ROOT, env=env,
                                         stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -6,18 +6,10 @@ import psycopg2
 import pytest
 
 from apps.api.db import migrate
+from tests.support.database import applied_versions
 
 pytestmark = pytest.mark.slow  # every test migrates a database of its own from nothing
 
-
-def _tables(url):
-    conn = psycopg2.connect(url)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT version FROM schema_migrations ORDER BY version")
-            return [row[0] for row in cur.fetchall()]
-    finally:
-        conn.close()
 
 
 def _copy_migrations(tmp_path):
@@ -30,7 +22,7 @@ def test_upgrade_applies_every_file_in_order_then_nothing(empty_database_url):
     applied = migrate.upgrade(empty_database_url, log=lambda line: None)
     expected = [m.version for m in migrate.discover()]
     assert applied == expected == sorted(expected)
-    assert _tables(empty_database_url) == expected
+    assert applied_versions(empty_database_url) == expected
     assert migrate.upgrade(empty_database_url, log=lambda line: None) == []
 
 
@@ -54,7 +46,7 @@ def test_edited_applied_file_is_refused(empty_database_url, tmp_path):
     with pytest.raises(migrate.MigrationError, match="edited"):
         migrate.upgrade(empty_database_url, directory, log=lambda line: None)
     # Nothing pending was applied either.
-    assert "9999" not in _tables(empty_database_url)
+    assert "9999" not in applied_versions(empty_database_url)
 
 
 def test_failing_migration_rolls_back_entirely(empty_database_url, tmp_path):
@@ -70,7 +62,7 @@ def test_failing_migration_rolls_back_entirely(empty_database_url, tmp_path):
             assert cur.fetchone()[0] is None
     finally:
         conn.close()
-    assert "9999" not in _tables(empty_database_url)
+    assert "9999" not in applied_versions(empty_database_url)
 
 
 def test_badly_named_file_is_refused(tmp_path):
@@ -96,7 +88,7 @@ def test_concurrent_upgrades_apply_each_migration_once(empty_database_url):
     assert errors == []
     applied_lists = [r for r in results if r]
     assert len(applied_lists) == 1, "exactly one process applies, the others find nothing pending"
-    assert _tables(empty_database_url) == [m.version for m in migrate.discover()]
+    assert applied_versions(empty_database_url) == [m.version for m in migrate.discover()]
 
 
 def test_cli_upgrade_and_status(runner, empty_database_url, app):

@@ -7,6 +7,7 @@ import pytest
 
 from apps.api.db import migrate
 from apps.api.db.sql_split import split_statements
+from tests.support.database import applied_versions
 
 LOCK_TIMEOUT_MS = 200
 # A write may wait for the migration's lock request at most the lock timeout; the margin is the loaded
@@ -31,15 +32,6 @@ def _scalar(url, statement, params=None):
     finally:
         conn.close()
 
-
-def _versions(url):
-    conn = psycopg2.connect(url)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT version FROM schema_migrations ORDER BY version")
-            return [row[0] for row in cur.fetchall()]
-    finally:
-        conn.close()
 
 
 def test_split_keeps_semicolons_inside_quotes_comments_and_bodies():
@@ -138,7 +130,7 @@ def test_invalid_index_is_dropped_and_the_migration_left_unrecorded(empty_databa
     with pytest.raises(migrate.MigrationError, match=r"building index public\.idx_probe_n failed \(ERROR:  could "
                                                       r"not create unique index.*dropped.*not recorded"):
         migrate.upgrade(empty_database_url, directory, log=_quiet)
-    assert _versions(empty_database_url) == ["0001"]
+    assert applied_versions(empty_database_url) == ["0001"]
     assert _scalar(empty_database_url, "SELECT to_regclass('idx_probe_n')") is None
     # Fix the data: the next run builds the index and records the migration.
     with psycopg2.connect(empty_database_url) as conn, conn.cursor() as cur:
@@ -193,4 +185,4 @@ def test_lock_timeout_every_time_fails_clearly_and_unrecorded(empty_database_url
     finally:
         holder.close()
         writer.close()
-    assert _versions(empty_database_url) == ["0001"]
+    assert applied_versions(empty_database_url) == ["0001"]

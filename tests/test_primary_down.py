@@ -15,7 +15,7 @@ from apps.api.db import PrimaryUnavailable, breaker
 from apps.api.db.pool import CHECK_IDLE_AFTER, ConnectionPool
 from tests.support.auth import AuthActions
 from tests.support.load import print_report
-from tests.support.private_pg import PrivatePostgres
+from tests.support.private_pg import primary_with_standby
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
@@ -23,13 +23,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def primary_and_standby():
-    primary = PrivatePostgres(prefix="printshop-primary-down-").start()
-    standby = primary.server.make_standby(primary.data_dir / "standby").start()
-    try:
-        yield primary, standby
-    finally:
-        standby.remove()
-        primary.close()
+    with primary_with_standby("printshop-primary-down-") as servers:
+        yield servers
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from apps.api import cache, db, open_resources
 from tests.support.auth import AuthActions
 from tests.support.database import execute
-from tests.support.private_pg import PrivatePostgres
+from tests.support.private_pg import primary_with_standby
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
@@ -20,13 +20,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def primary_and_standby():
-    primary = PrivatePostgres(prefix="printshop-replicas-").start()
-    standby = primary.server.make_standby(primary.data_dir / "standby").start()
-    try:
-        yield primary, standby
-    finally:
-        standby.remove()
-        primary.close()
+    with primary_with_standby("printshop-replicas-") as servers:
+        yield servers
 
 
 @pytest.fixture

@@ -46,6 +46,12 @@ def execute(url, statement, params=None):
         conn.close()
 
 
+def applied_versions(url):
+    """Return the versions recorded in schema_migrations of the database at `url`, in order."""
+    rows = execute(url, "SELECT version FROM schema_migrations ORDER BY version")
+    return [row[0] for row in rows]
+
+
 def _with_dbname(url, dbname):
     head, _, tail = url.rpartition("/")
     query = ""

@@ -1,6 +1,7 @@
 """A PostgreSQL of a test module's own, migrated and with the demo users, that tests may stop and start."""
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from apps.api.tools.embedded_pg import EmbeddedPostgres
@@ -44,3 +45,15 @@ class PrivatePostgres:
         """Stop the server for good and remove its files."""
         self.server.remove()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+@contextmanager
+def primary_with_standby(prefix):
+    """Yield a PrivatePostgres and a streaming standby of it; remove both afterwards."""
+    primary = PrivatePostgres(prefix=prefix).start()
+    standby = primary.server.make_standby(primary.data_dir / "standby").start()
+    try:
+        yield primary, standby
+    finally:
+        standby.remove()
+        primary.close()

@@ -105,7 +105,8 @@ class Breaker:
             prober, self._prober = self._prober, None
         if was != "suspect":
             log.warning("%s database answers again after %.1f s: breaker closed", self.name, down_for)
-        prober.stop()  # from its own thread: ends after this round, no join
+        if prober is not None:  # None: a request's connection closed the breaker first and stopped it
+            prober.stop()  # from its own thread: ends after this round, no join
         return None
 
     def stats(self):

@@ -12,6 +12,8 @@ import threading
 from collections import deque
 from datetime import UTC, datetime
 
+from ..runtime.background import Background
+
 # Writes to a pipe up to this size are atomic (POSIX PIPE_BUF): a batch never splits another worker's line.
 BATCH_BYTES = 4096
 # Lines reach the log at most this late; an idle worker wakes this often for nothing (a few µs each).
@@ -50,10 +52,10 @@ class LineWriter:
         self.queue.append(item)
 
     def _start(self):
-        thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
-        if self.thread is None:  # two first lines at once start at most one extra thread, which only drains
-            self.thread = thread
-            thread.start()
+        loop = Background("log-writer", self._round, 0)  # the round waits on its own wake-up event
+        if self.thread is None:  # two first lines at once start at most one extra loop, which only drains
+            self.thread = loop
+            loop.start()
 
     def flush(self, timeout=5.0):
         """Wait until every line queued so far is written (at exit, and by tests)."""
@@ -64,18 +66,17 @@ class LineWriter:
         self.wake.set()
         written.wait(timeout)
 
-    def _run(self):
-        while True:
-            self.wake.wait(INTERVAL)
-            self.wake.clear()
-            batch = []
-            try:
-                while True:
-                    batch.append(self.queue.popleft())
-            except IndexError:
-                pass
-            if batch:
-                self._write(batch)
+    def _round(self):
+        self.wake.wait(INTERVAL)
+        self.wake.clear()
+        batch = []
+        try:
+            while True:
+                batch.append(self.queue.popleft())
+        except IndexError:
+            pass
+        if batch:
+            self._write(batch)
 
     def _write(self, batch):
         chunk, events = [], []

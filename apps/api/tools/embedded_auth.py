@@ -70,10 +70,11 @@ def password_set(data_dir):
 def set_password(url, superuser, password, data_dir):
     """Store `password` for `superuser` with SCRAM_ITERATIONS rounds, and make every rule of `data_dir` ask for
     it (a cluster made when it trusted local connections gets it at its next start)."""
-    import psycopg2
     from psycopg2 import sql
 
-    conn = psycopg2.connect(url)  # a trusting cluster takes any password
+    from ..db.connect import connect
+
+    conn = connect(url, "embedded-auth")  # a trusting cluster takes any password
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
