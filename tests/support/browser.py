@@ -52,10 +52,16 @@ def chromium(width=1280, height=900):
 
 
 def wait_for(driver, condition, timeout=WAIT_SECONDS, message=""):
-    """Wait until `condition(driver)` is truthy; return its value (TimeoutException otherwise)."""
+    """Wait until `condition(driver)` is truthy; return its value (TimeoutException otherwise).
+
+    An element the page replaced between finding and reading it (it re-renders a view when an answer
+    arrives) or has not drawn yet only means "not yet": the condition is asked again.
+    """
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition, message)
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=(
+        NoSuchElementException, StaleElementReferenceException)).until(condition, message)
 
 
 def by_css(driver, selector):
