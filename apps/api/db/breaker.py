@@ -20,7 +20,7 @@ from .errors import PrimaryUnavailable
 
 log = logging.getLogger(__name__)
 
-PROBE_SECONDS = 0.2
+PROBE_SECONDS = 0.1  # a closed breaker within about this long of the primary answering again
 OPEN_AFTER_SECONDS = 1.0
 
 
