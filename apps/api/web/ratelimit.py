@@ -6,6 +6,8 @@ import threading
 import time
 from functools import wraps
 
+import psycopg2
+import psycopg2.errors
 from cachetools import TTLCache
 from flask import current_app, g
 
@@ -56,8 +58,12 @@ def _count(bucket, limit):
                 if random.randrange(PURGE_EVERY) == 0:
                     cur.execute(queries.purge_old_windows)
             return hits, seconds_left
-        except PoolError:
-            if not db.primary_down():  # busy, not down: the request gets its 503
+        except (PoolError, psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            # Busy (a pool timeout, a statement timeout) is the request's 503; a primary that cannot be
+            # reached, down or only just gone, falls back to this worker's count, as a read must not fail.
+            busy = isinstance(exc, psycopg2.errors.QueryCanceled) or (
+                isinstance(exc, PoolError) and not isinstance(exc, db.PrimaryUnavailable))
+            if busy and not db.primary_down():
                 raise
     return current_app.extensions.setdefault("local_rate_limits", LocalCounts()).hit(bucket, limit.window)
 
