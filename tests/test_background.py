@@ -53,6 +53,18 @@ def test_a_round_chooses_its_pause_and_stop_wakes_a_blocked_round():
     assert not loop.alive() and time.monotonic() - began < 2
 
 
+def test_run_now_ends_the_pause_before_the_next_round():
+    rounds = []
+    loop = Background("idle", lambda: rounds.append(1), 60.0).start()  # one round, then a minute's pause
+    try:
+        assert eventually(lambda: len(rounds) == 1, timeout=5)
+        loop.run_now()
+        assert eventually(lambda: len(rounds) == 2, timeout=2)
+        assert loop.alive() and not loop.stopping
+    finally:
+        loop.stop()
+
+
 def thread_makers(package=PACKAGE):
     """Return the modules under `package` that create a threading.Thread themselves."""
     makers = set()

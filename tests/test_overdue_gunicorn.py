@@ -45,13 +45,13 @@ def schedulers(db):
 
 
 @pytest.mark.multiprocess
-def test_each_overdue_job_is_announced_once_by_one_of_four_workers(database_url, db, auth):
+def test_each_overdue_job_is_announced_once_by_one_of_four_workers(database_url, db, auth, tmp_path):
     operators = [auth.user_id("operator1"), auth.user_id("operator2")]
     expected = {operators[0]: 1, operators[1]: 1, auth.user_id("manager"): 1}
     env = {"OVERDUE_CHECK_SECONDS": SWEEP_SECONDS}
-    first = GunicornServer(database_url, workers=2, env=env).start()
+    first = GunicornServer(database_url, workers=2, env=env, log_path=tmp_path / "first.log").start()
     try:
-        with GunicornServer(database_url, workers=2, env=env):
+        with GunicornServer(database_url, workers=2, env=env, log_path=tmp_path / "second.log"):
             # four schedulers, one leader
             assert eventually(lambda: schedulers(db) == (4, 1), timeout=15.0, step=0.1), schedulers(db)
             job_id = late_job(db, operators)
@@ -61,7 +61,8 @@ def test_each_overdue_job_is_announced_once_by_one_of_four_workers(database_url,
         # The second instance is gone (its leader with it, perhaps): a scheduler of the first one takes over.
         assert eventually(lambda: schedulers(db) == (2, 1), timeout=15.0, step=0.1), schedulers(db)
         another = late_job(db, operators)
-        assert eventually(lambda: overdue_notifications(db, another) == expected, timeout=15.0, step=0.1)
+        assert eventually(lambda: overdue_notifications(db, another) == expected, timeout=15.0, step=0.1), (
+            schedulers(db), (tmp_path / "first.log").read_text()[-6000:])
         time.sleep(5 * float(SWEEP_SECONDS))
         assert overdue_notifications(db, another) == expected and overdue_notifications(db, job_id) == expected
     finally:

@@ -24,7 +24,16 @@ from .caller import current as current_caller
 from .caller import fresh_after, serving, serving_user
 from .connect import connect
 from .database import Database, direct_url, pool_kwargs, replica_urls
-from .errors import PoolClosed, PoolError, PoolForkError, PoolTimeout, PrimaryUnavailable, TooManyRequests
+from .errors import (
+    CONNECTION_ERRORS,
+    PoolClosed,
+    PoolError,
+    PoolForkError,
+    PoolTimeout,
+    PrimaryUnavailable,
+    TooManyRequests,
+    unreachable,
+)
 from .queries import Queries
 from .routing import (
     FirstStatementCursor,
@@ -39,7 +48,7 @@ from .routing import (
 __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
            "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect", "serving",
            "serving_user", "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError", "PoolTimeout",
-           "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable"]
+           "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable", "CONNECTION_ERRORS", "unreachable"]
 
 EXTENSION = "db"
 

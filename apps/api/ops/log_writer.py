@@ -43,7 +43,7 @@ class LineWriter:
         atexit.register(self.flush)
 
     def _reset(self):
-        self.queue, self.wake, self.thread, self.pid = deque(maxlen=MAX_QUEUED), threading.Event(), None, os.getpid()
+        self.queue, self.thread, self.pid = deque(maxlen=MAX_QUEUED), None, os.getpid()
 
     def put(self, item):
         """Queue one line: a str, a request tuple (see format_request_line), or a threading.Event to set."""
@@ -52,7 +52,7 @@ class LineWriter:
         self.queue.append(item)
 
     def _start(self):
-        loop = Background("log-writer", self._round, 0)  # the round waits on its own wake-up event
+        loop = Background("log-writer", self._round, INTERVAL)
         if self.thread is None:  # two first lines at once start at most one extra loop, which only drains
             self.thread = loop
             loop.start()
@@ -63,12 +63,10 @@ class LineWriter:
             return
         written = threading.Event()
         self.queue.append(written)
-        self.wake.set()
+        self.thread.run_now()
         written.wait(timeout)
 
     def _round(self):
-        self.wake.wait(INTERVAL)
-        self.wake.clear()
         batch = []
         try:
             while True:

@@ -12,13 +12,15 @@ class Background:
     `round()` may return a number of seconds to wait before the next round instead (a backoff); an
     exception it raises is logged and the loop goes on, so one bad round never ends the thread.
     `wake`, when given, is called by `stop()` to interrupt a round blocked on something else than
-    `wait()` (a select on a socket, say).
+    `wait()` (a select on a socket, say). `run_now()` ends the pause between rounds early, for a loop that
+    is told of new work (the log writer's flush).
     """
 
     def __init__(self, name, round, interval, wake=None):
         self.name, self.interval = name, interval
         self._round, self._wake = round, wake
         self._stopping = threading.Event()
+        self._soon = threading.Event()  # ends the pause between rounds: set by stop() and run_now()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self):
@@ -29,10 +31,15 @@ class Background:
     def stop(self, timeout=2.0):
         """Ask the loop to end and wait up to `timeout` seconds for the round in progress to finish."""
         self._stopping.set()
+        self._soon.set()
         if self._wake is not None:
             self._wake()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+
+    def run_now(self):
+        """End the pause before the next round (new work came): it starts at once, or right after this one."""
+        self._soon.set()
 
     @property
     def stopping(self):
@@ -54,4 +61,5 @@ class Background:
                 pause = self._round()
             except Exception:  # never let the loop die: the next round tries again
                 log.exception("%s: a round failed", self.name)
-            self._stopping.wait(self.interval if pause is None else pause)
+            self._soon.wait(self.interval if pause is None else pause)
+            self._soon.clear()

@@ -6,13 +6,11 @@ import threading
 import time
 from functools import wraps
 
-import psycopg2
-import psycopg2.errors
 from cachetools import TTLCache
 from flask import current_app, g
 
 from .. import db
-from ..db import PoolError, Queries, connection
+from ..db import Queries, connection
 from .errors import ApiError
 from .proxies import client_ip, rate_limit_key
 
@@ -58,12 +56,10 @@ def _count(bucket, limit):
                 if random.randrange(PURGE_EVERY) == 0:
                     cur.execute(queries.purge_old_windows)
             return hits, seconds_left
-        except (PoolError, psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        except db.CONNECTION_ERRORS as exc:
             # Busy (a pool timeout, a statement timeout) is the request's 503; a primary that cannot be
             # reached, down or only just gone, falls back to this worker's count, as a read must not fail.
-            busy = isinstance(exc, psycopg2.errors.QueryCanceled) or (
-                isinstance(exc, PoolError) and not isinstance(exc, db.PrimaryUnavailable))
-            if busy and not db.primary_down():
+            if not db.unreachable(exc) and not db.primary_down():
                 raise
     return current_app.extensions.setdefault("local_rate_limits", LocalCounts()).hit(bucket, limit.window)
 

@@ -9,8 +9,6 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import psycopg2
-import psycopg2.errors
 from flask import current_app, request
 from flask_jwt_extended import create_access_token, create_refresh_token
 
@@ -73,9 +71,9 @@ def _load_role(sid, subject):
                 cur.execute(queries.get_session_state, params)
                 row = cur.fetchone()
             return row[0] if row else None
-        except (db.PrimaryUnavailable, psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-            # Only a primary out of reach moves the check (a statement timeout is not that).
-            if isinstance(exc, psycopg2.errors.QueryCanceled) or not db.has_replicas():
+        except db.CONNECTION_ERRORS as exc:
+            # Only a primary out of reach moves the check (a pool or statement timeout is not that).
+            if not db.unreachable(exc) or not db.has_replicas():
                 raise
     # The primary is down: no session can end meanwhile, so a standby's copy is as current as any.
     # The last-used stamp waits for the primary's return.
