@@ -15,15 +15,20 @@ SWEEP_SECONDS = "0.2"
 
 
 def late_job(db, operator_ids):
-    """An open job that became overdue yesterday, with a step for each operator."""
-    processes = process_ids(db)
-    with db.cursor() as cur:
-        cur.execute("INSERT INTO jobs (customer_id, title, status, due_date) VALUES (%s, 'Late', 'active', %s) "
-                    "RETURNING id", (add_customer(db, "Late Ltd"), utc_today() - timedelta(days=1)))
-        job_id = cur.fetchone()[0]
-        for order, user_id in enumerate(operator_ids, 1):
-            cur.execute("INSERT INTO job_steps (job_id, step_order, process_id, name, assigned_to) "
-                        "VALUES (%s, %s, %s, 'Print', %s)", (job_id, order, processes["print"], user_id))
+    """An open job that became overdue yesterday, with a step for each operator, in one transaction (as the API
+    creates a job): a sweep between the job and its steps would announce it to the managers only."""
+    processes, customer_id = process_ids(db), add_customer(db, "Late Ltd")
+    db.autocommit = False
+    try:
+        with db, db.cursor() as cur:
+            cur.execute("INSERT INTO jobs (customer_id, title, status, due_date) VALUES (%s, 'Late', 'active', %s) "
+                        "RETURNING id", (customer_id, utc_today() - timedelta(days=1)))
+            job_id = cur.fetchone()[0]
+            for order, user_id in enumerate(operator_ids, 1):
+                cur.execute("INSERT INTO job_steps (job_id, step_order, process_id, name, assigned_to) "
+                            "VALUES (%s, %s, %s, 'Print', %s)", (job_id, order, processes["print"], user_id))
+    finally:
+        db.autocommit = True
     return job_id
 
 
