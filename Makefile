@@ -11,6 +11,9 @@ BENCH_STAMP := $(VENV)/.installed-bench-requirements
 
 .PHONY: run test test-fast lint bench clean-data
 
+# Processes for the fast tests (pytest-xdist): this machine's two cores.
+FAST_WORKERS ?= 2
+
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
@@ -32,12 +35,18 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
 # The suite also runs the benchmark's harness once on a tiny data set (tests/test_bench_harness.py).
+# Its fast part runs on FAST_WORKERS processes like test-fast, then the slow part (timing-sensitive: load,
+# faults, gunicorn) in one; both always run, and either failing fails the target (5: PYTEST_ARGS selected
+# none of that part's tests).
 test: $(STAMP) $(TEST_STAMP) $(BENCH_STAMP) lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -m "not slow" -n $(FAST_WORKERS) $(PYTEST_ARGS); fast=$$?; \
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS); slow=$$?; \
+	for code in $$fast $$slow; do test $$code -eq 0 -o $$code -eq 5 || exit 1; done
 
-# The inner loop: every test but the slow ones (multi-process, fuzz, browser, faults, soak, bench; pytest.ini).
+# The inner loop: every test but the slow ones (multi-process, fuzz, browser, faults, soak, bench; pytest.ini),
+# on FAST_WORKERS pytest-xdist workers, each with a PostgreSQL of its own (FAST_WORKERS=1 for one process).
 test-fast: $(STAMP) $(TEST_STAMP) $(BENCH_STAMP)
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" -n $(FAST_WORKERS) $(PYTEST_ARGS)
 
 # BENCH_QUICK=1 for a smoke run (50,000 jobs); BENCH_JOBS to change the scale; BENCH_ARGS for bench/run.py.
 # The seeded data sets are kept in BENCH_DATA_DIR and reused by the next run (the 1M set takes minutes).

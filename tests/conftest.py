@@ -1,4 +1,5 @@
-"""Test fixtures: one real PostgreSQL per run, the real migrations, a fresh database per test.
+"""Test fixtures: a real PostgreSQL per test process (make test-fast runs two), the real migrations, a fresh
+database per test.
 
 Fixtures only: the helpers they use, and every factory a test needs, live in tests/support/.
 """
@@ -9,23 +10,18 @@ import uuid
 
 os.environ["APP_ENV"] = "test"  # before the app is imported: never read .env.dev in tests
 
-import psycopg2
 import pytest
 
 from apps.api import close_resources
 from apps.api.tools.embedded_pg import EmbeddedPostgres
 from tests.support.apps import build_app, compile_url_builders_lazily
 from tests.support.auth import AuthActions
-from tests.support.database import (
-    TEST_DB,
-    Server,
-    close_reset_connections,
-    migrate_and_seed,
-    reset_database,
-    snapshot,
-)
+from tests.support.database import TEST_DB, Server, migrate_and_seed, reset_database, snapshot
+from tests.support.kept import close_kept_connections, kept_connection, tidy
+from tests.support.passwords import TEST_METHOD, use_method
 
 compile_url_builders_lazily()
+use_method(TEST_METHOD)  # before the demo users are seeded (tests/support/passwords.py)
 
 # Kinds of test that are slow by nature: `-m "not slow"` (make test-fast) leaves them out with the slow ones.
 SLOW_KINDS = ("fuzz", "multiprocess", "browser")
@@ -79,7 +75,7 @@ def test_database(pg_server):
     migrate_and_seed(url)
     tables, sequences = snapshot(url)
     yield url, tables, sequences
-    close_reset_connections()
+    close_kept_connections()
     pg_server.drop_database(TEST_DB)
 
 
@@ -102,11 +98,11 @@ def empty_database_url(pg_server):
 
 @pytest.fixture
 def db(database_url):
-    """A direct autocommit connection to the test database, for arranging and checking rows."""
-    conn = psycopg2.connect(database_url)
-    conn.autocommit = True
+    """A direct autocommit connection to the test database, for arranging and checking rows (kept for the run,
+    handed back clean: tests/support/kept.py)."""
+    conn = kept_connection(database_url, "db")
     yield conn
-    conn.close()
+    tidy(conn)
 
 
 @pytest.fixture
@@ -143,6 +139,6 @@ def runner(app):
 
 @pytest.fixture
 def auth(app, database_url):
-    actions = AuthActions(app, database_url)
+    actions = AuthActions(app, database_url, kept=True)
     yield actions
     actions.close()

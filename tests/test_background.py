@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from apps.api.runtime.background import Background
+from tests.support.source import syntax_tree
 from tests.support.waiting import eventually
 
 PACKAGE = Path(__file__).resolve().parents[1] / "apps" / "api"
@@ -69,7 +70,7 @@ def thread_makers(package=PACKAGE):
     """Return the modules under `package` that create a threading.Thread themselves."""
     makers = set()
     for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(syntax_tree(path)):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "Thread":
                 makers.add(str(path.relative_to(package)))
     return sorted(makers)

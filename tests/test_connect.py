@@ -15,6 +15,7 @@ import psycopg2
 
 from apps.api import open_resources
 from apps.api.ops.overdue import OverdueScheduler
+from tests.support.source import syntax_tree
 from tests.support.waiting import eventually
 
 PACKAGE = Path(__file__).resolve().parents[1] / "apps" / "api"
@@ -24,7 +25,7 @@ def connect_callers(package=PACKAGE):
     """Return the modules under `package` that call psycopg2.connect (or a `connect` imported from psycopg2)."""
     callers = set()
     for path in sorted(package.rglob("*.py")):
-        tree = ast.parse(path.read_text())
+        tree = syntax_tree(path)
         imported = {alias.asname or alias.name for node in ast.walk(tree)
                     if isinstance(node, ast.ImportFrom) and node.module == "psycopg2"
                     for alias in node.names if alias.name == "connect"}

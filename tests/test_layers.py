@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.source import syntax_tree
+
 PACKAGE = Path(__file__).resolve().parents[1] / "apps" / "api"
 
 # Which layers each layer may import (besides itself). Read top to bottom: views over HTTP plumbing over
@@ -36,7 +38,7 @@ def layer_of(module):
 def imports_of(path, package_dir=PACKAGE):
     """Yield (absolute module, line) for every import of `path`, relative imports resolved."""
     package = ["apps", "api", *path.relative_to(package_dir).parent.parts]
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(syntax_tree(path)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name, node.lineno
@@ -52,7 +54,7 @@ def imports_of(path, package_dir=PACKAGE):
 
 def names_of(path, line):
     """Return the names imported by the `from` statement at `line` of `path`."""
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(syntax_tree(path)):
         if isinstance(node, ast.ImportFrom) and node.lineno == line:
             return {alias.name for alias in node.names}
     return set()

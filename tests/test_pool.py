@@ -11,6 +11,7 @@ import pytest
 from apps.api import db as db_module
 from apps.api.db.pool import PoolClosed, PoolForkError, PoolTimeout, TooManyRequests
 from tests.support.pools import EXTRA_STATS, PSYCOPG_POOL_STATS, backend_pid, pool_maker
+from tests.support.source import syntax_tree
 from tests.support.waiting import eventually
 
 
@@ -338,7 +339,7 @@ def test_psycopg2s_pool_is_used_only_through_its_public_methods():
     from apps.api.db import pool as pool_module
 
     attributes = [node for module in (book, pool_module)
-                  for node in ast.walk(ast.parse(Path(module.__file__).read_text()))
+                  for node in ast.walk(syntax_tree(Path(module.__file__)))
                   if isinstance(node, ast.Attribute)]
     private = {"_used", "_rused", "_pool", "_getkey", "_keys", "_connect", "_putconn", "_getconn"}
     assert not {node.attr for node in attributes} & private

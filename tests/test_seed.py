@@ -3,6 +3,7 @@ import psycopg2
 import pytest
 
 from apps.api.tools.seed import DEMO_USERS, seed
+from tests.support.database import reset_database
 
 
 def _rows(url, statement):
@@ -15,10 +16,13 @@ def _rows(url, statement):
         conn.close()
 
 
-@pytest.fixture
-def seeded(database_url):
-    seed(database_url, jobs=3000, customers=200, seed_value=7, progress=lambda line: None)
-    return database_url
+@pytest.fixture(scope="module")
+def seeded(test_database):
+    """The test database seeded once for the module's read-only tests (the next test's reset undoes it)."""
+    url, tables, sequences = test_database
+    reset_database(url, tables, sequences)
+    seed(url, jobs=3000, customers=200, seed_value=7, progress=lambda line: None)
+    return url
 
 
 def test_counts(seeded):

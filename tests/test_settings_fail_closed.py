@@ -20,14 +20,16 @@ as_root = pytest.mark.skipif(os.geteuid() != 0, reason="planting another user's 
 
 
 @pytest.mark.parametrize("secret", ["a" * 32, " " * 32, " " * 20 + secrets.token_hex(6), "ab" * 20,
-                                    "abcdefgh" * 4, "0123456" * 6], ids=str)
+                                    "abcdefgh" * 4, "0123456" * 6],
+                         ids=["a*32", "spaces", "spaces+hex", "ab*20", "abcdefgh*4", "0123456*6"])
 @pytest.mark.parametrize("name", ["JWT_SECRET_KEY", "METRICS_TOKEN"])
 def test_long_but_regular_secrets_are_refused(name, secret):
     with pytest.raises(ConfigError, match=name):
         Config.from_env(dict(PROD, **{name: secret})).validate()
 
 
-@pytest.mark.parametrize("secret", [secrets.token_hex(16), secrets.token_urlsafe(32), secrets.token_urlsafe(48)])
+@pytest.mark.parametrize("secret", [secrets.token_hex(16), secrets.token_urlsafe(32), secrets.token_urlsafe(48)],
+                         ids=["hex16", "urlsafe32", "urlsafe48"])  # names that parallel workers agree on
 def test_random_secrets_pass(secret):
     assert Config.from_env(dict(PROD, JWT_SECRET_KEY=secret, METRICS_TOKEN=secret)).validate()
 

@@ -3,6 +3,7 @@ import pytest
 
 from apps.api.domain.passwords import verify_password
 from tests.support.auth import DEMO_PASSWORD, login
+from tests.support.passwords import PRODUCTION_METHOD
 
 NEW_USER = {"username": "op.six", "password": "correct horse battery", "role": "operator",
             "full_name": "Operator Six", "email": "Op6@Shop.example"}
@@ -194,3 +195,8 @@ def test_managers_list_and_read_users_in_a_reduced_shape(client, auth):
                   client.delete(path, headers=auth.headers("manager")),
                   client.post("/api/users", json=NEW_USER, headers=auth.headers("manager"))):
         assert write.status_code == 403
+
+
+def test_production_hashes_with_scrypt_at_32_mib():
+    """The tests hash cheaper (tests/support/passwords.py); what ships is scrypt N=2^15, r=8 (32 MiB)."""
+    assert PRODUCTION_METHOD == "scrypt:32768:8:1"

@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import psycopg2
 
+from tests.support.kept import discard, kept_connection
+
 # A new random secret per run: no secret written in the repository signs or verifies a token anywhere.
 TEST_SECRET = "test-" + secrets.token_urlsafe(32)
 DEMO_PASSWORD = "demo"
@@ -18,24 +20,33 @@ class AuthActions:
     token cost a backend start each: hundreds per run), reopened once if a test restarted the server.
     """
 
-    def __init__(self, app, database_url):
+    def __init__(self, app, database_url, kept=False):
+        """`kept`: use the run's kept connection (tests/support/kept.py) instead of one of this object's own."""
         self.app = app
         self.database_url = database_url
+        self.kept = kept
         self._conn = None
         with self._cursor() as cur:
             cur.execute("SELECT username, id, role FROM users")
             self.users = {name: (user_id, role) for name, user_id, role in cur.fetchall()}
 
     def _cursor(self):
+        if self.kept:
+            return kept_connection(self.database_url, "auth", check=False).cursor()
         if self._conn is None or self._conn.closed:
             self._conn = psycopg2.connect(self.database_url, application_name="printshop-tests-auth")
             self._conn.autocommit = True
         return self._conn.cursor()
 
     def close(self):
-        """Close the kept connection (a later call opens another)."""
+        """Close this object's connection (a later call opens another); a run's kept one stays for the next test."""
         if self._conn is not None:
             self._conn.close()
+
+    def _reconnect(self):
+        if self.kept:
+            discard(self.database_url, "auth")
+        self.close()
 
     def user_id(self, username):
         return self.users[username][0]
@@ -47,7 +58,7 @@ class AuthActions:
         try:
             self._insert_session(params)
         except (psycopg2.OperationalError, psycopg2.InterfaceError):
-            self.close()  # the server restarted under a fault test: once more on a new connection
+            self._reconnect()  # the server restarted under a fault test: once more on a new connection
             self._insert_session(params)
         return sid, refresh_jti
 

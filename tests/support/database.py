@@ -1,12 +1,16 @@
 """The test PostgreSQL: where it listens, a migrated database with the demo users, and a cheap reset."""
+import os
+
 import psycopg2
 from psycopg2 import sql
 
 from apps.api.db import migrate
 from apps.api.tools.seed import seed_users
 from tests.support.auth import DEMO_PASSWORD
+from tests.support.kept import close_kept_connections, discard, kept_connection
 
-TEST_DB = "printshop_test"
+# One database per test process: pytest-xdist's workers (make test-fast) may share a TEST_DATABASE_URL server.
+TEST_DB = "printshop_test" + (f"_{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else "")
 SNAPSHOT_SCHEMA = "test_snapshot"
 
 
@@ -26,7 +30,7 @@ class Server:
     def create_database(self, name, template=None):
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
-            close_reset_connections()  # a template may have no other session
+            close_kept_connections()  # a template may have no other session
             statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         self.execute(statement)
 
@@ -75,8 +79,9 @@ def migrate_and_seed(url, *more_statements):
         conn.close()
 
 
-# Only the tables a test changed are truncated and restored (with every table whose foreign keys point at them):
-# TRUNCATE makes new files for a table and its indexes, so truncating all of them cost most of a fast test.
+# Only the tables a test changed are emptied and restored, with DELETE (TRUNCATE makes new files for a table
+# and its indexes: most of a fast test's time). With triggers and foreign keys off (session_replication_role),
+# no table that references a changed one needs restoring: unchanged, it only points at snapshot rows.
 # A table changed when its row count differs from the snapshot's or a row is newer than the last reset.
 
 
@@ -111,8 +116,8 @@ def snapshot(url):
     return tables, sequences
 
 
-# {schema}.restore(everything): truncate the changed tables (all of them when `everything`) and every table that
-# references them, copy their snapshot rows back, set every sequence back; remember the rows' count and this
+# {schema}.restore(everything): empty the changed tables (all of them when `everything`), copy their snapshot
+# rows back, set every sequence back; remember the rows' count and this
 # transaction's id, against which the next call tells what changed. The test role is a superuser.
 RESTORE = """
 CREATE TABLE {schema}.sequence_values (name text PRIMARY KEY, last_value bigint);
@@ -123,7 +128,6 @@ CREATE FUNCTION {schema}.restore(everything boolean DEFAULT false) RETURNS void 
 DECLARE
     since bigint := (SELECT xid FROM {schema}.last_reset);
     changed text[] := '{{}}';
-    doomed text[];
     t record;
     counted bigint;
     newer boolean;
@@ -141,51 +145,27 @@ BEGIN
             changed := changed || t.name;
         END IF;
     END LOOP;
-    IF cardinality(changed) > 0 THEN
-        WITH RECURSIVE affected (oid) AS (
-            SELECT c.oid FROM pg_class c
-            WHERE c.relnamespace = 'public'::regnamespace AND c.relname = ANY (changed)
-            UNION
-            SELECT f.conrelid FROM pg_constraint f JOIN affected a ON f.confrelid = a.oid WHERE f.contype = 'f'
-        )
-        SELECT array_agg(c.relname::text) INTO doomed FROM affected a JOIN pg_class c ON c.oid = a.oid;
-        EXECUTE (SELECT 'TRUNCATE ' || string_agg(format('public.%I', name), ', ') FROM unnest(doomed) AS name);
-        FOR t IN SELECT unnest(doomed) AS name LOOP
-            EXECUTE format('INSERT INTO public.%I OVERRIDING SYSTEM VALUE SELECT * FROM {schema_text}.%I',
-                           t.name, t.name);
-            EXECUTE format('SELECT count(*) FROM public.%I', t.name) INTO counted;
-            UPDATE {schema}.row_counts SET n = counted WHERE name = t.name;
-        END LOOP;
-    END IF;
+    FOR t IN SELECT unnest(changed) AS name LOOP
+        EXECUTE format('DELETE FROM public.%I', t.name);
+        EXECUTE format('INSERT INTO public.%I OVERRIDING SYSTEM VALUE SELECT * FROM {schema_text}.%I',
+                       t.name, t.name);
+        EXECUTE format('SELECT count(*) FROM public.%I', t.name) INTO counted;
+        UPDATE {schema}.row_counts SET n = counted WHERE name = t.name;
+    END LOOP;
     PERFORM setval(s.name, coalesce(s.last_value, 1), s.last_value IS NOT NULL) FROM {schema}.sequence_values s;
     UPDATE {schema}.last_reset SET xid = txid_current() & 4294967295;
 END
 $$;
 """
-_reset_connections = {}
-
-
 def reset_database(url, tables, sequences):
     """Put every table and sequence back to the snapshot: one call of its restore(), on a connection kept per run."""
     try:
         _restore(url)
     except (psycopg2.OperationalError, psycopg2.InterfaceError):
-        stale = _reset_connections.pop(url, None)  # the server restarted under a fault test: once more, reconnected
-        if stale is not None:
-            stale.close()
+        discard(url, "reset")  # the server restarted under a fault test: once more, reconnected
         _restore(url)
 
 
 def _restore(url):
-    conn = _reset_connections.get(url)
-    if conn is None or conn.closed:
-        conn = _reset_connections[url] = psycopg2.connect(url, application_name="printshop-tests-reset")
-        conn.autocommit = True
-    with conn.cursor() as cur:
+    with kept_connection(url, "reset", check=False).cursor() as cur:
         cur.execute(sql.SQL("SELECT {}.restore()").format(sql.Identifier(SNAPSHOT_SCHEMA)))
-
-
-def close_reset_connections():
-    """Close the connections reset_database keeps (before the test database is dropped)."""
-    while _reset_connections:
-        _reset_connections.popitem()[1].close()

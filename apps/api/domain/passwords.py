@@ -1,11 +1,20 @@
 """Password hashing: scrypt (memory-hard, salted) through Werkzeug."""
+from functools import cache
+
 from werkzeug.security import check_password_hash, generate_password_hash
 
 # scrypt with N=2^15, r=8, p=1: 32 MiB and tens of milliseconds per hash.
 METHOD = "scrypt:32768:8:1"
 
-# Compared against when the username is unknown, so both paths cost one scrypt (no user enumeration).
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method=METHOD)
+
+@cache
+def _dummy_hash(method):
+    """A hash to compare against when the username is unknown, so both paths cost one scrypt (no user
+    enumeration); one per method, made once."""
+    return generate_password_hash("not-a-real-password", method=method)
+
+
+_dummy_hash(METHOD)  # made now, so that the first unknown username costs no more than any other
 
 
 def hash_password(password):
@@ -16,6 +25,6 @@ def hash_password(password):
 def verify_password(password_hash, password):
     """Tell whether `password` matches `password_hash`; costs the same when the hash is None."""
     if password_hash is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(METHOD), password)
         return False
     return check_password_hash(password_hash, password)
