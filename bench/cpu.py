@@ -99,3 +99,18 @@ def bare_server(secret, body):
     finally:
         server.stop()
 
+
+def alternating(targets, headers, seconds, rounds):
+    """Run wrk once per target per round, the order rotated each round; return {target: [results]}.
+
+    `targets` maps a name to (URL, gunicorn master pid); each result carries req/s and "cpu_us", the
+    server CPU per request. Pairs are compared within a round (back to back), not across rounds.
+    """
+    names = list(targets)
+    samples = {name: [] for name in names}
+    for round_number in range(rounds):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            target_url, pid = targets[name]
+            samples[name].append(measured_wrk(pid, target_url, seconds, headers))
+    return samples

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
-from cpu import bare_server, measured_wrk
+from cpu import alternating, bare_server
 from harness import ROOT, say
 
 from tests.support.gunicorn import http_request
@@ -111,18 +111,6 @@ def viewer_token(server):
     return {"Authorization": f"Bearer {body['access_token']}"}
 
 
-def alternate(targets, headers, seconds, rounds):
-    """Run wrk (16 connections) once per target per round, the order rotated; return {name: [results]}."""
-    names = list(targets)
-    samples = {name: [] for name in names}
-    for round_number in range(rounds):
-        shift = round_number % len(names)
-        for name in names[shift:] + names[:shift]:
-            url, pid = targets[name]
-            samples[name].append(measured_wrk(pid, url, seconds, headers, connections=16))
-    return samples
-
-
 def measure(database_url, secret, seconds, rounds, log_dir=None):
     """Measure make run's cached stats and health against the bare app; return the samples and the log's bytes."""
     import json
@@ -138,7 +126,7 @@ def measure(database_url, secret, seconds, rounds, log_dir=None):
         with bare_server(secret, json.dumps(body).encode()) as bare:
             targets = {"bare": (bare.base_url + "/api/dashboard/stats", bare.process.pid)}
             targets.update({route: (server.base_url + route, server.master) for route in ROUTES})
-            samples = alternate(targets, headers, seconds, rounds)
+            samples = alternating(targets, headers, seconds, rounds)
     log_bytes = log_path.stat().st_size
     if own_dir:
         shutil.rmtree(log_dir, ignore_errors=True)

@@ -6,7 +6,7 @@ import time
 from contextlib import contextmanager
 
 import psycopg2
-from cpu import measured_wrk
+from cpu import alternating
 from harness import ratio, say
 
 from tests.support.gunicorn import GunicornServer
@@ -45,22 +45,6 @@ def _row(pair, what, naive, optimised, unit, goal="", note=""):
     return {"pair": pair, "what": what, "naive": naive, "optimised": optimised, "unit": unit,
             "ratio": ratio(optimised[0], naive[0]) if unit == "req/s" else ratio(naive[0], optimised[0]),
             "goal": goal, "note": note}
-
-
-def alternating(targets, headers, seconds, rounds):
-    """Run wrk once per target per round, the order rotated each round; return {target: [results]}.
-
-    `targets` maps a name to (URL, gunicorn master pid); each result carries req/s and "cpu_us", the
-    server CPU per request. Pairs are compared within a round (back to back), not across rounds.
-    """
-    names = list(targets)
-    samples = {name: [] for name in names}
-    for round_number in range(rounds):
-        shift = round_number % len(names)
-        for name in names[shift:] + names[:shift]:
-            target_url, pid = targets[name]
-            samples[name].append(measured_wrk(pid, target_url, seconds, headers))
-    return samples
 
 
 def _round_ratios(samples, numerator, denominator, key):

@@ -9,6 +9,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+import psycopg2
+
 # (share, role, method, path): what one request of the mix is.
 DEFAULT_MIX = (
     (3, "manager", "POST", "/api/customers"),
@@ -143,11 +145,15 @@ class Load:
         }
 
 
-def missing_writes(conn, emails):
-    """Return the acknowledged customer emails that the database does not hold."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT email FROM customers WHERE email = ANY(%(emails)s)", {"emails": list(emails)})
-        found = {row[0] for row in cur.fetchall()}
+def missing_writes(url, emails):
+    """Return the acknowledged customer emails that the database at `url` does not hold."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT email FROM customers WHERE email = ANY(%(emails)s)", {"emails": list(emails)})
+            found = {row[0] for row in cur.fetchall()}
+    finally:
+        conn.close()
     return sorted(set(emails) - found)
 
 

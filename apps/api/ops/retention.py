@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import Config
 from ..db import Queries
 from . import audit_archive
 
@@ -25,10 +26,10 @@ MAX_BATCHES_PER_PASS = 200
 class RetentionSettings:
     """How long each table keeps its rows, how many rows a batch deletes, where old audit months go."""
 
-    audit_days: int = 400
-    failed_login_days: int = 90
-    read_notification_days: int = 30
-    batch_rows: int = 1000
+    audit_days: int = Config.AUDIT_LOG_RETENTION_DAYS  # the service's defaults, for the CLI's and tests' passes
+    failed_login_days: int = Config.FAILED_LOGIN_RETENTION_DAYS
+    read_notification_days: int = Config.READ_NOTIFICATION_RETENTION_DAYS
+    batch_rows: int = Config.RETENTION_BATCH_ROWS
     archive_dir: str = ""
 
     @classmethod

@@ -7,8 +7,11 @@ FROM notifications
 WHERE user_id = %(user_id)s AND (NOT %(unread)s OR NOT is_read);
 
 -- name: count-unread-notifications
--- How many of the owner's notifications are unread (the list's `unread`; idx_notifications_user_unread).
-SELECT count(*) AS unread FROM notifications WHERE user_id = %(user_id)s AND NOT is_read;
+-- How many of the owner's notifications are unread (the list's `unread`): the counter that triggers keep
+-- (migration 0090), base plus deltas, whatever the number of notifications.
+SELECT coalesce(sum(n), 0)::bigint AS unread
+FROM dashboard_counts
+WHERE counter = 'unread' AND status = '' AND day = '-infinity' AND user_id = %(user_id)s;
 
 -- name: list-notifications
 -- One page of the owner's notifications, newest first.
