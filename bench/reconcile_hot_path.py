@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cpu import bare_server  # noqa: E402
+from cpu import alternating, bare_server  # noqa: E402
 from harness import database_server, seeded_database  # noqa: E402  (also puts the root on sys.path)
-from hot_path import alternate, make_run, viewer_token  # noqa: E402
+from hot_path import make_run, viewer_token  # noqa: E402
 from http_pairs import SECRET, serve  # noqa: E402
 
 ROUTE = "/api/dashboard/stats"
@@ -36,7 +36,7 @@ def main(seconds=4, rounds=5):
                            "old bench (APP_ENV=test, log to /dev/null)": (old.base_url + ROUTE, old.process.pid),
                            "make run, log to /dev/null": (quiet.base_url + ROUTE, quiet.master),
                            "make run, log to a file": (logged.base_url + ROUTE, logged.master)}
-                samples = alternate(targets, headers, seconds, rounds)
+                samples = alternating(targets, headers, seconds, rounds)
     for name, runs in samples.items():
         ratios = [run["cpu_us"] / base["cpu_us"] for run, base in zip(runs, samples["bare"])]
         print(f"{name}: {statistics.median(run['cpu_us'] for run in runs):,.0f} µs/request, "
