@@ -3,7 +3,7 @@ import psycopg2
 import pytest
 
 from apps.api.tools.seed import DEMO_USERS, seed
-from tests.support.database import reset_database
+from tests.support.database import TEST_DB, reset_database
 
 
 def _rows(url, statement):
@@ -71,9 +71,9 @@ def test_same_seed_same_data(database_url, pg_server):
     digest = "SELECT md5(string_agg(title || status || priority || customer_id, ',' ORDER BY id)) FROM jobs"
     seed(database_url, jobs=500, customers=50, seed_value=3, progress=lambda line: None)
     first = _rows(database_url, digest)
-    other = "printshop_seed_copy"
+    other = f"{TEST_DB}_seed_copy"
     pg_server.drop_database(other)
-    pg_server.create_database(other, template="printshop_test")
+    pg_server.create_database(other, template=TEST_DB)
     try:
         # The copy carries the first seed's rows; clear them and seed again with the same seed.
         url = pg_server.url(other)
