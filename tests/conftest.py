@@ -139,6 +139,4 @@ def runner(app):
 
 @pytest.fixture
 def auth(app, database_url):
-    actions = AuthActions(app, database_url, kept=True)
-    yield actions
-    actions.close()
+    return AuthActions(app, database_url)

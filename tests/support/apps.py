@@ -72,6 +72,5 @@ def module_app(test_database):
     try:
         yield app, auth, conn
     finally:
-        auth.close()
         conn.close()
         close_resources(app)

@@ -16,37 +16,17 @@ class AuthActions:
     """Make tokens for the demo users without a login round trip (scrypt is slow on purpose).
 
     Each token starts a session of its own in the database, as a login would; access tokens are fresh.
-    The sessions are inserted through one connection kept for this object's life (a new connection per
-    token cost a backend start each: hundreds per run), reopened once if a test restarted the server.
+    The sessions are inserted through the run's kept connection to that database (tests/support/kept.py: a
+    new connection per token cost a backend start each, hundreds per run), reopened once if a test
+    restarted the server.
     """
 
-    def __init__(self, app, database_url, kept=False):
-        """`kept`: use the run's kept connection (tests/support/kept.py) instead of one of this object's own."""
+    def __init__(self, app, database_url):
         self.app = app
         self.database_url = database_url
-        self.kept = kept
-        self._conn = None
-        with self._cursor() as cur:
+        with kept_connection(database_url, "auth").cursor() as cur:  # checked: the server may have restarted
             cur.execute("SELECT username, id, role FROM users")
             self.users = {name: (user_id, role) for name, user_id, role in cur.fetchall()}
-
-    def _cursor(self):
-        if self.kept:
-            return kept_connection(self.database_url, "auth", check=False).cursor()
-        if self._conn is None or self._conn.closed:
-            self._conn = psycopg2.connect(self.database_url, application_name="printshop-tests-auth")
-            self._conn.autocommit = True
-        return self._conn.cursor()
-
-    def close(self):
-        """Close this object's connection (a later call opens another); a run's kept one stays for the next test."""
-        if self._conn is not None:
-            self._conn.close()
-
-    def _reconnect(self):
-        if self.kept:
-            discard(self.database_url, "auth")
-        self.close()
 
     def user_id(self, username):
         return self.users[username][0]
@@ -58,12 +38,12 @@ class AuthActions:
         try:
             self._insert_session(params)
         except (psycopg2.OperationalError, psycopg2.InterfaceError):
-            self._reconnect()  # the server restarted under a fault test: once more on a new connection
+            discard(self.database_url, "auth")  # the server restarted under a fault test: once more, reconnected
             self._insert_session(params)
         return sid, refresh_jti
 
     def _insert_session(self, params):
-        with self._cursor() as cur:
+        with kept_connection(self.database_url, "auth", check=False).cursor() as cur:
             cur.execute("INSERT INTO sessions (id, user_id, refresh_jti, expires_at) "
                         "VALUES (%s, %s, %s, now() + interval '30 days')", params)
 
