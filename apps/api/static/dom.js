@@ -45,11 +45,6 @@ export function link(route, text) {
   return h("a", {href: `#${route}`}, text);
 }
 
-/** A coloured status label that reads as text too. */
-export function badge(status) {
-  return h("span", {className: `badge s-${String(status).replace(/[^a-z_]/g, "")}`}, String(status).replace("_", " "));
-}
-
 const DATE = new Intl.DateTimeFormat(undefined, {year: "numeric", month: "short", day: "numeric", timeZone: "UTC"});
 const THIS_YEAR = new Intl.DateTimeFormat(undefined, {month: "short", day: "numeric", timeZone: "UTC"});
 const MOMENT = new Intl.DateTimeFormat(undefined, {month: "short", day: "numeric", hour: "2-digit", minute: "2-digit"});

@@ -3,15 +3,12 @@
 import * as api from "./api.js";
 import {h} from "./dom.js";
 import {notice} from "./live.js";
+import {roleAtLeast, rules} from "./rules.js";
 
-const RANK = {viewer: 0, operator: 1, manager: 2, admin: 3};
-const WORKING_JOB = new Set(["draft", "active", "in_progress"]);
-const NEXT = {pending: [["Start", "in_progress"], ["Skip", "skipped"]],
-              in_progress: [["Complete", "completed"], ["Skip", "skipped"]]};
 const permitted = new Map();  // role -> Promise of the set of process ids it may execute
 
 export function atLeast(user, role) {
-  return Boolean(user) && RANK[user.role] >= RANK[role];
+  return Boolean(user) && roleAtLeast(user.role, role);
 }
 
 /** Return the set of process ids the user's role may execute (read once per page load). */
@@ -26,9 +23,10 @@ export function processesOf(user) {
 
 /** Return the [label, status] moves the API would accept from this user on `step` of a job in `jobStatus`. */
 export function movesFor(user, step, jobStatus, processes) {
-  if (!atLeast(user, "operator") || !WORKING_JOB.has(jobStatus) || !processes.has(step.process_id)) return [];
+  if (!atLeast(user, "operator") || !rules.working_job_statuses.includes(jobStatus)) return [];
+  if (!processes.has(step.process_id)) return [];
   if (!atLeast(user, "manager") && step.assigned_to !== user.id) return [];
-  return NEXT[step.status] || [];
+  return (rules.step_moves[step.status] || []).map(([status, label]) => [label, status]);
 }
 
 /**
@@ -59,7 +57,7 @@ export async function move(step, status, etag, label, {sessionEnded}) {
 /** Buttons for the moves, each calling `onMove(status, label)`; disabled while one runs. */
 export function moveButtons(moves, describe, onMove) {
   const buttons = moves.map(([label, status]) => h("button", {
-    type: "button", className: status === "skipped" ? "quiet" : "primary", "data-move": status,
+    type: "button", className: label === "Skip" ? "quiet" : "primary", "data-move": status,
     "aria-label": `${label} ${describe}`,
     onclick: async () => {
       buttons.forEach((button) => { button.disabled = true; });

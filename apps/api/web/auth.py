@@ -7,10 +7,10 @@ from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
 from .. import db
 from ..domain import audit
+from ..domain.statuses import ROLES
 from . import sessions, verified_tokens
 from .errors import ApiError, problem
 
-ROLES = ("viewer", "operator", "manager", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 ALGORITHM = "HS256"
 

@@ -2,13 +2,13 @@
 // itself through conditional polling (If-None-Match on the cached dashboard routes: unchanged is a 304).
 import * as api from "../api.js";
 import {barChart} from "../charts.js";
-import {badge, count, day, fill, h, link, plural, table} from "../dom.js";
+import {count, day, fill, h, link, plural, table} from "../dom.js";
 import {keepFresh} from "../live.js";
+import {badge, codes, statusOf} from "../rules.js";
 
 export const POLL_MS = 2500;        // a job created anywhere shows within invalidation (<= 1 s) + one period
 const FULL_EVERY_MS = 60000;        // charts and overdue jobs: when the counts move, and at least this often
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const STATUSES = ["draft", "active", "in_progress", "on_hold", "completed", "cancelled"];
 
 function tile(key, label, value, detail, className = "") {
   return h("div", {className: `tile ${className}`, "data-stat": key},
@@ -17,12 +17,19 @@ function tile(key, label, value, detail, className = "") {
     detail ? h("span", {className: "detail"}, detail) : null);
 }
 
+function statusTile(code, value) {
+  const status = statusOf("job", code);
+  const element = tile(`jobs.${code}`, `${status.mark} ${status.label}`.trim(), value, null, "status");
+  if (status.colour) element.style.borderLeftColor = status.colour;
+  return element;
+}
+
 function tiles(stats) {
   const {jobs, tasks, machines, users} = stats;
-  const inService = machines.active + machines.idle + machines.maintenance + machines.offline;
+  const inService = codes("machine").reduce((sum, code) => sum + (machines[code] || 0), 0);
   return [
     tile("jobs.total", "Jobs", jobs.total, "all statuses", "lead"),
-    ...STATUSES.map((status) => tile(`jobs.${status}`, status.replace("_", " "), jobs[status], null, `s-${status}`)),
+    ...codes("job").map((code) => statusTile(code, jobs[code])),
     tile("jobs.overdue", "Overdue", jobs.overdue, "past due, still open", jobs.overdue ? "alert" : ""),
     tile("tasks.open", "My open tasks", tasks.pending + tasks.in_progress,
          `${count(tasks.in_progress)} running · ${count(tasks.pending)} waiting`),
@@ -40,7 +47,7 @@ function monthLabel(label) {
 
 function jobRows(items, withDue) {
   return items.map((job) => [
-    link(`/jobs/${Number(job.id)}`, job.job_number), job.title, job.customer_name, badge(job.status),
+    link(`/jobs/${Number(job.id)}`, job.job_number), job.title, job.customer_name, badge("job", job.status),
     day(withDue ? job.due_date : String(job.created_at).slice(0, 10))]);
 }
 
@@ -67,7 +74,7 @@ export function render(main, context) {
     ]);
     if (byStatus.changed || !parts.byStatus.firstChild) {
       fill(parts.byStatus, barChart("Jobs by status", byStatus.body.labels, byStatus.body.values, {
-        labelOf: (label) => label.replace("_", " "), classOf: (label) => `bar s-${label}`}),
+        labelOf: (label) => statusOf("job", label).label, colourOf: (label) => statusOf("job", label).colour}),
       h("figcaption", {}, "Jobs by status"));
     }
     if (byMonth.changed || !parts.byMonth.firstChild) {

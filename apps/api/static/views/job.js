@@ -1,19 +1,13 @@
 // A job's page: status, progress and its steps in order with who and which machine; managers change the
 // status (If-Match with the job's ETag) and the assignees there; operators work their own steps.
 import * as api from "../api.js";
-import {badge, day, fill, h, link, moment as when} from "../dom.js";
+import {day, fill, h, link, moment as when} from "../dom.js";
 import {keepFresh, notice} from "../live.js";
+import {badge, movesFrom, rules, statusOf} from "../rules.js";
 import {atLeast, move, moveButtons, movesFor, processesOf} from "../steps.js";
 import {machineNames} from "./machine.js";
 
 const JOB_MS = 15000;
-// The API's legal manual changes (apps/api/workflow.py JOB_TRANSITIONS): the page offers nothing else.
-const JOB_TRANSITIONS = {
-  draft: ["active", "in_progress", "cancelled"], active: ["draft", "in_progress", "on_hold", "cancelled"],
-  in_progress: ["on_hold", "completed", "cancelled"], on_hold: ["active", "in_progress", "cancelled"],
-  completed: [], cancelled: ["draft"],
-};
-const OPEN_JOB = new Set(["draft", "active", "in_progress", "on_hold"]);
 const HEADINGS = ["#", "Step", "Status", "Assigned to", "Machine", "Started", "Completed", ""];
 
 
@@ -48,15 +42,15 @@ export function render(main, context) {
   }
 
   function statusForm(job, etag) {
-    const choices = JOB_TRANSITIONS[job.status];
+    const choices = movesFrom("job", job.status);  // the API's legal manual changes: the page offers nothing else
     if (!atLeast(user, "manager") || !choices.length) return null;
     const select = h("select", {id: "job-status"}, choices.map((status) => h("option", {value: status},
-      status.replace("_", " "))));
+      statusOf("job", status).label)));
     return h("form", {className: "inline", onsubmit: (event) => {
       event.preventDefault();
       changed(async () => {
         await api.write("PATCH", `/api/jobs/${jobId}`, {status: select.value}, etag);
-        notice(`Job ${job.job_number} is now ${select.value.replace("_", " ")}.`, "ok");
+        notice(`Job ${job.job_number} is now ${statusOf("job", select.value).label.toLowerCase()}.`, "ok");
       });
     }}, h("label", {for: "job-status"}, "Change status to"), select,
     h("button", {type: "submit", className: "primary"}, "Change status"));
@@ -65,7 +59,9 @@ export function render(main, context) {
   function assignee(step, job, staff) {
     const shown = step.assigned_to === null ? "—" : step.assigned_to === user.id ? `${user.username} (you)`
       : (staff && (staff.find((person) => person.id === step.assigned_to) || {}).full_name) || `user #${step.assigned_to}`;
-    if (!staff || !OPEN_JOB.has(job.status) || ["completed", "skipped"].includes(step.status)) return shown;
+    if (!staff || rules.closed_job_statuses.includes(job.status) || rules.closed_step_statuses.includes(step.status)) {
+      return shown;
+    }
     const id = `assign-${step.id}`;
     const select = h("select", {id, "aria-label": `Assign ${step.name}`},
       h("option", {value: ""}, "— nobody —"),
@@ -88,7 +84,7 @@ export function render(main, context) {
       api.getItem(`/api/jobs/${jobId}`), processesOf(user), machineNames(), people(user)]);
     const rows = job.steps.map((step) => {
       const moves = movesFor(user, step, job.status, processes);
-      const cells = [String(step.step_order), step.name, badge(step.status), assignee(step, job, staff),
+      const cells = [String(step.step_order), step.name, badge("step", step.status), assignee(step, job, staff),
         step.machine_id ? link(`/machines/${Number(step.machine_id)}`, machines.get(step.machine_id) || `#${step.machine_id}`)
           : "—",
         when(step.started_at), when(step.completed_at),
@@ -104,9 +100,9 @@ export function render(main, context) {
       h("p", {}, link(atLeast(user, "manager") || user.role === "viewer" ? "/dashboard" : "/queue", "← Back")),
       h("h1", {}, `${job.job_number} · ${job.title}`),
       h("dl", {className: "facts"},
-        h("dt", {}, "Status"), h("dd", {id: "job-status-value"}, badge(job.status)),
+        h("dt", {}, "Status"), h("dd", {id: "job-status-value"}, badge("job", job.status)),
         h("dt", {}, "Customer"), h("dd", {}, job.customer_name),
-        h("dt", {}, "Priority"), h("dd", {}, badge(job.priority)),
+        h("dt", {}, "Priority"), h("dd", {}, badge("priority", job.priority)),
         h("dt", {}, "Due"), h("dd", {}, day(job.due_date)),
         h("dt", {}, "Progress"), h("dd", {},
           h("progress", {max: Math.max(job.steps_total, 1), value: job.steps_completed, id: "job-progress"}),

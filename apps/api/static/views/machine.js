@@ -1,6 +1,7 @@
 // Machines: the list, and one machine's queue (its running and waiting steps in the order to work them).
 import * as api from "../api.js";
-import {badge, day, fill, h, link, table} from "../dom.js";
+import {day, fill, h, link, table} from "../dom.js";
+import {badge} from "../rules.js";
 import {keepFresh} from "../live.js";
 import {move, moveButtons, movesFor, processesOf} from "../steps.js";
 
@@ -21,7 +22,7 @@ function renderList(main, context) {
   return keepFresh(async () => {
     const page = await api.get("/api/machines?per_page=100");
     fill(section, table("Machines in the shop", ["Machine", "Type", "Status"], page.items.map((machine) => [
-      link(`/machines/${Number(machine.id)}`, machine.name), machine.machine_type, badge(machine.status)]),
+      link(`/machines/${Number(machine.id)}`, machine.name), machine.machine_type, badge("machine", machine.status)]),
     "No machines."));
   }, QUEUE_MS, context);
 }
@@ -36,13 +37,13 @@ function renderQueue(main, machineId, context) {
     const [machine, page, processes] = await Promise.all([
       api.get(`/api/machines/${machineId}`), api.get(`/api/machines/${machineId}/queue?per_page=50`),
       processesOf(user)]);
-    fill(title, `${machine.name} `, badge(machine.status));
+    fill(title, `${machine.name} `, badge("machine", machine.status));
     fill(section, table(`Running and waiting on ${machine.name}`,
       ["Job", "Title", "Customer", "Due", "Priority", "Step", "Status", ""],
       page.items.map((step) => {
         const moves = movesFor(user, step, step.job_status, processes);
         return [link(`/jobs/${Number(step.job_id)}`, step.job_number), step.title, step.customer_name,
-          day(step.due_date), badge(step.priority), `${step.step_order}. ${step.name}`, badge(step.status),
+          day(step.due_date), badge("priority", step.priority), `${step.step_order}. ${step.name}`, badge("step", step.status),
           moves.length ? moveButtons(moves, `${step.name} of job ${step.job_number}`, async (status, label) => {
             await move(step, status, step.etag, label, context);
             await load().catch(() => {});

@@ -1,7 +1,8 @@
 // The operator's queue: their steps across jobs, most urgent first, with Start / Complete / Skip, and their
 // unread notifications. The list reloads after every move and whenever a new notification arrives.
 import * as api from "../api.js";
-import {badge, count, day, fill, h, link, moment} from "../dom.js";
+import {count, day, fill, h, link, moment} from "../dom.js";
+import {badge} from "../rules.js";
 import {keepFresh, notice} from "../live.js";
 import {moveButtons, move, movesFor, processesOf} from "../steps.js";
 import {machineNames} from "./machine.js";
@@ -13,10 +14,10 @@ function row(step, user, processes, machines, onMove) {
   const moves = movesFor(user, step, step.job_status, processes);
   const cells = [
     link(`/jobs/${Number(step.job_id)}`, step.job_number), step.title, step.customer_name, day(step.due_date),
-    badge(step.priority), `${step.step_order}. ${step.name}`,
+    badge("priority", step.priority), `${step.step_order}. ${step.name}`,
     step.machine_id ? link(`/machines/${Number(step.machine_id)}`, machines.get(step.machine_id) || `#${step.machine_id}`)
       : "—",
-    badge(step.status),
+    badge("step", step.status),
     moves.length ? moveButtons(moves, `${step.name} of job ${step.job_number}`,
                                (status, label) => onMove(step, status, label)) : ""];
   return h("tr", {"data-step-id": step.id, "data-status": step.status},
