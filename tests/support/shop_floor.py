@@ -56,3 +56,24 @@ def arrange_shop(conn, operator_id):
                     "(%(user)s, 'job_status', 'Trade show banner 3 m is now active', %(second)s)",
                     {"user": operator_id, "first": jobs[0], "second": jobs[1]})
     return {"customers": customers, "machines": machines, "jobs": jobs}
+
+
+LONG_NAME = ("Harbour & Riverside Amalgamated Signwriting, Large Format Printing and Exhibition Graphics "
+             "Cooperative of the Northern Counties (Trading As Bellweather Events) Ltd, Accounts Payable Dept.")[:200]
+LONG_WORD = "https://files.example.com/artwork/" + "final-final-v7-" * 8 + "banner.pdf"
+
+
+def arrange_long_names(conn, operator_id, machine_id):
+    """Add a customer with a 200-character name, a job titled with a long unbroken word (a URL) on one of
+    operator1's steps, and a user with a long name; return {"customer": id, "job": id}."""
+    customer = add_customer(conn, LONG_NAME.ljust(200, "x"))
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO jobs (customer_id, title, description, status, priority, due_date) "
+                    "VALUES (%s, %s, %s, 'active', 'high', current_date - 2) RETURNING id",
+                    (customer, LONG_WORD, LONG_WORD))
+        job = cur.fetchone()[0]
+        cur.execute("INSERT INTO job_steps (job_id, step_order, process_id, name, status, assigned_to, machine_id) "
+                    "SELECT %s, 1, id, name, 'pending', %s, %s FROM processes WHERE code = 'print'",
+                    (job, operator_id, machine_id))
+        cur.execute("UPDATE users SET full_name = %s WHERE username = 'operator2'", (LONG_NAME,))
+    return {"customer": customer, "job": job}

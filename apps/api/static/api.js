@@ -21,6 +21,17 @@ export class ApiError extends Error {
 
 export class SessionEnded extends Error {}
 
+/** The action needs a fresh login: the API refuses a refreshed token for it; ask for the password again. */
+export class FreshLoginNeeded extends Error {}
+
+const FRESH = /fresh login/i;  // the API's 401 detail for a refreshed token on an action that needs a password login
+
+async function needsFreshLogin(response) {
+  if (response.status !== 401) return false;
+  const problem = await response.clone().json().catch(() => null);
+  return Boolean(problem && FRESH.test(problem.detail || ""));
+}
+
 export function user() {
   return currentUser;
 }
@@ -93,13 +104,17 @@ function refreshOnce() {
   return refreshing;
 }
 
+const FRESH_REASON = "Changing who can use the shop needs your password again: your last login was a while ago.";
+
 /** Send a request with the access token, refreshing it once when it has expired; return the Response. */
 export async function request(method, path, options = {}) {
   if (accessToken === null) await refreshOnce();
   let response = await send(method, path, options);
+  if (await needsFreshLogin(response)) throw new FreshLoginNeeded(FRESH_REASON);
   if (response.status === 401) {
     await refreshOnce();
     response = await send(method, path, options);
+    if (await needsFreshLogin(response)) throw new FreshLoginNeeded(FRESH_REASON);
     if (response.status === 401) {
       forget();
       throw new SessionEnded("Your session has ended. Log in again.");
@@ -138,12 +153,24 @@ export async function getItem(path) {
   return {body: await response.json(), etag: response.headers.get("ETag")};
 }
 
-/** Send a write (POST, PATCH, DELETE) with an optional If-Match; return the JSON answer or null. */
-export async function write(method, path, body, etag) {
-  const headers = etag ? {"If-Match": etag} : {};
+/**
+ * Send a write (POST, PATCH, DELETE) with an optional If-Match and other headers (an Idempotency-Key for a
+ * creating POST); return the JSON answer or null.
+ */
+export async function write(method, path, body, etag, extraHeaders = {}) {
+  const headers = etag ? {"If-Match": etag, ...extraHeaders} : {...extraHeaders};
   const response = await request(method, path, {body, headers});
   if (!response.ok) throw await problemOf(response);
   return response.status === 204 ? null : response.json();
+}
+
+/** Log in again as the current user (a fresh login, for actions that need one); keep the new session. */
+export async function logInAgain(password) {
+  const previous = accessToken;
+  const user = await login(currentUser.username, password);
+  // The new login is a session of its own: end the one it replaces rather than leave it alive unused.
+  if (previous) send("POST", "/api/auth/logout", {token: previous}).catch(() => {});
+  return user;
 }
 
 /** Find out who the refresh token belongs to (after a reload: the access token was only in memory). */

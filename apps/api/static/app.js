@@ -7,14 +7,21 @@ import * as dashboardView from "./views/dashboard.js";
 import * as queueView from "./views/queue.js";
 import * as jobView from "./views/job.js";
 import * as machineView from "./views/machine.js";
+import * as customersView from "./views/customers.js";
+import * as peopleView from "./views/people.js";
+import {roleAtLeast} from "./rules.js";
 
 const ROUTES = [
   [/^\/dashboard$/, dashboardView, "Dashboard"],
   [/^\/queue$/, queueView, "My queue"],
   [/^\/jobs\/(\d+)$/, jobView, "Job"],
   [/^\/machines(?:\/(\d+))?$/, machineView, "Machines"],
+  [/^\/customers(?:\/(\d+))?(?:\?.*)?$/, customersView, "Customers"],
+  [/^\/people$/, peopleView, "People"],
 ];
-const NAV = [["/dashboard", "Dashboard"], ["/queue", "My queue"], ["/machines", "Machines"]];
+// The main navigation, each entry with the weakest role that sees it.
+const NAV = [["/dashboard", "Dashboard", "viewer"], ["/customers", "Customers", "viewer"],
+  ["/machines", "Machines", "viewer"], ["/people", "People", "admin"], ["/queue", "My queue", "viewer"]];
 
 const main = document.getElementById("main");
 let stopView = () => {};
@@ -29,8 +36,8 @@ function showBar(route) {
   document.getElementById("bar").hidden = !current;
   if (!current) return;
   fill(document.getElementById("who"), `${current.username} · ${current.role}`);
-  fill(document.getElementById("nav"), NAV.map(([path, text]) =>
-    h("a", {href: `#${path}`, "aria-current": route.startsWith(path) ? "page" : undefined}, text)));
+  fill(document.getElementById("nav"), NAV.filter(([, , minimum]) => roleAtLeast(current.role, minimum))
+    .map(([path, text]) => h("a", {href: `#${path}`, "aria-current": route.startsWith(path) ? "page" : undefined}, text)));
 }
 
 /** Clear every view, timer and value on the page (logout, an ended session, a page shown from bfcache). */

@@ -1,9 +1,11 @@
-// Machines: the list, and one machine's queue (its running and waiting steps in the order to work them).
+// Machines: the list with what runs and waits on each (managers change a status there), and one machine's
+// queue (its running and waiting steps in the order to work them).
 import * as api from "../api.js";
-import {day, fill, h, link, table} from "../dom.js";
-import {badge} from "../rules.js";
-import {keepFresh} from "../live.js";
-import {move, moveButtons, movesFor, processesOf} from "../steps.js";
+import {count, day, fill, h, link, table} from "../dom.js";
+import {busy} from "../forms.js";
+import {keepFresh, notice} from "../live.js";
+import {badge, codes, statusOf} from "../rules.js";
+import {atLeast, move, moveButtons, movesFor, processesOf} from "../steps.js";
 
 export const QUEUE_MS = 15000;
 let names = null;
@@ -16,15 +18,52 @@ export function machineNames() {
   return names;
 }
 
+/** What runs and waits on a machine, from its queue: [running steps, waiting steps]. */
+async function workOn(machineId) {
+  const page = await api.get(`/api/machines/${Number(machineId)}/queue?per_page=50`);
+  const running = page.items.filter((step) => step.status === "in_progress");
+  return [running, page.items.length - running.length];
+}
+
+function statusChange(machine, context, reload) {
+  const select = h("select", {id: `machine-status-${machine.id}`},
+    codes("machine").map((code) => h("option", {value: code, selected: code === machine.status},
+                                     statusOf("machine", code).label)));
+  const button = h("button", {type: "submit"}, "Change status");
+  return h("form", {className: "inline", onsubmit: (event) => {
+    event.preventDefault();
+    busy(button, async () => {
+      try {
+        await api.write("PATCH", `/api/machines/${Number(machine.id)}`, {status: select.value});
+        notice(`${machine.name} is now ${statusOf("machine", select.value).label.toLowerCase()}.`, "ok");
+      } catch (error) {
+        if (error instanceof api.SessionEnded) return context.sessionEnded(error.message);
+        notice(error.message, "error");
+      }
+      return reload().catch(() => {});
+    });
+  }}, h("label", {for: select.id, className: "visually-hidden"}, `Status of ${machine.name}`), select, button);
+}
+
 function renderList(main, context) {
+  const manager = atLeast(context.user, "manager");
   const section = h("section", {className: "card"});
   fill(main, h("h1", {}, "Machines"), section);
-  return keepFresh(async () => {
+  async function load() {
+    if (section.contains(document.activeElement) && document.activeElement.tagName === "SELECT") return;
     const page = await api.get("/api/machines?per_page=100");
-    fill(section, table("Machines in the shop", ["Machine", "Type", "Status"], page.items.map((machine) => [
-      link(`/machines/${Number(machine.id)}`, machine.name), machine.machine_type, badge("machine", machine.status)]),
-    "No machines."));
-  }, QUEUE_MS, context);
+    const work = await Promise.all(page.items.map((machine) => workOn(machine.id)));
+    const headings = ["Machine", "Type", "Status", "Running", "Waiting", ...(manager ? ["Change status"] : [])];
+    fill(section, table("Machines in the shop", headings, page.items.map((machine, index) => {
+      const [running, waiting] = work[index];
+      return [link(`/machines/${Number(machine.id)}`, machine.name), machine.machine_type,
+        badge("machine", machine.status),
+        running.length ? h("span", {}, running.map((step, at) => [at ? ", " : "",
+          link(`/jobs/${Number(step.job_id)}`, `${step.job_number} ${step.name}`)])) : "—",
+        count(waiting), ...(manager ? [statusChange(machine, context, load)] : [])];
+    }), "No machines."));
+  }
+  return keepFresh(load, QUEUE_MS, context);
 }
 
 function renderQueue(main, machineId, context) {

@@ -1,0 +1,83 @@
+"""Every page, in a real Chromium against gunicorn, at phone, tablet and desk width: axe-core (WCAG 2.2 AA rules)
+finds nothing serious or critical, and nothing scrolls sideways with a 200-character customer name and a long
+unbroken word (a URL) as a job's title. One browser visits each page once and resizes between the widths.
+"""
+import pytest
+
+from tests.support.apps import module_app
+from tests.support.axe import grave_violations, sideways
+from tests.support.browser import by_css, chromium, log_in, wait_for
+from tests.support.gunicorn import GunicornServer
+from tests.support.shop_floor import arrange_long_names, arrange_shop
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+WIDTHS = (390, 768, 1280)
+
+
+@pytest.fixture(scope="module")
+def shop(test_database):
+    with module_app(test_database) as (app, auth, conn):
+        operator = auth.user_id("operator1")
+        ids = arrange_shop(conn, operator)
+        ids.update(arrange_long_names(conn, operator, ids["machines"][0]))
+        with GunicornServer(test_database[0], workers=2, threads=4,
+                            env={"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"}) as server:
+            yield server.base_url, ids
+
+
+def settled(driver):
+    """Wait until the view has its data and no view is loading."""
+    wait_for(driver, lambda d: not by_css(d, "main[aria-busy=true]") and not by_css(d, "main .loading"),
+             message="the view did not load")
+
+
+def visit_all_widths(driver, where, found):
+    for width in WIDTHS:
+        driver.set_window_size(width, 900)
+        driver.execute_script("return new Promise((done) => requestAnimationFrame(() => done()))")
+        found["axe"] += grave_violations(driver, f"{where} at {width} px")
+        overflow = sideways(driver)
+        if overflow:
+            found["sideways"].append(f"{where} at {width} px scrolls {overflow} px sideways")
+
+
+@pytest.fixture(scope="module")
+def findings(shop):
+    """Visit every page as the role that uses it; return what axe found and what scrolled sideways."""
+    base_url, ids = shop
+    job, customer, machine = ids["job"], ids["customer"], ids["machines"][0]
+    routes = ["/dashboard", "/jobs", f"/jobs/{job}", f"/jobs/{job}/ticket", "/customers", f"/customers/{customer}",
+              "/machines", f"/machines/{machine}", "/people"]
+    found = {"axe": [], "sideways": [], "visited": []}
+    with chromium() as driver:
+        driver.get(base_url + "/")
+        wait_for(driver, lambda d: by_css(d, "#username"), message="no login form")
+        visit_all_widths(driver, "login", found)
+        driver.set_window_size(1280, 900)
+        log_in(driver, base_url, "admin")
+        for route in routes:
+            driver.get(f"{base_url}/#{route}")
+            settled(driver)
+            found["visited"].append(driver.execute_script("return location.hash"))
+            visit_all_widths(driver, route, found)
+        driver.execute_script("sessionStorage.clear()")
+        driver.set_window_size(1280, 900)
+        log_in(driver, base_url, "operator1")
+        driver.get(f"{base_url}/#/queue")
+        settled(driver)
+        found["visited"].append(driver.execute_script("return location.hash"))
+        visit_all_widths(driver, "/queue", found)
+    return found
+
+
+def test_the_pages_were_visited_with_the_long_names_on_them(findings):
+    assert "#/customers" in findings["visited"] and "#/people" in findings["visited"]
+    assert "#/queue" in findings["visited"]
+
+
+def test_axe_finds_nothing_serious_or_critical_on_any_page(findings):
+    assert findings["axe"] == []
+
+
+def test_no_page_scrolls_sideways_with_a_200_character_name(findings):
+    assert findings["sideways"] == []
