@@ -84,7 +84,15 @@ function renderList(main, context) {
     const params = new URLSearchParams({per_page: PER_PAGE});
     if (q) params.set("q", q);
     if (next) params.set("cursor", next);
-    const page = await api.get(`/api/customers?${params}`);
+    let page;
+    try {
+      page = await api.get(`/api/customers?${params}`);
+    } catch (error) {
+      if (error.status !== 422 || !q) throw error;
+      fill(searchField.error, "Type at least three letters or digits in a row to search.");
+      return;
+    }
+    fill(searchField.error);
     items = next ? items.concat(page.items) : page.items;
     cursor = page.pagination.next_cursor;
     total = page.pagination.total;

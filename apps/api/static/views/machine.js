@@ -58,7 +58,7 @@ function renderList(main, context) {
       const [running, waiting] = work[index];
       return [link(`/machines/${Number(machine.id)}`, machine.name), machine.machine_type,
         badge("machine", machine.status),
-        running.length ? h("span", {}, running.map((step, at) => [at ? ", " : "",
+        running.length ? h("span", {}, running.flatMap((step, at) => [at ? ", " : "",
           link(`/jobs/${Number(step.job_id)}`, `${step.job_number} ${step.name}`)])) : "—",
         count(waiting), ...(manager ? [statusChange(machine, context, load)] : [])];
     }), "No machines."));
