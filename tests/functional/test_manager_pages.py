@@ -8,13 +8,15 @@ from urllib.parse import quote
 import pytest
 from selenium.webdriver.support.ui import Select
 
+from apps.api.config import PROJECT_ROOT
 from tests.support.apps import module_app
-from tests.support.browser import by_css, chromium, console_errors, log_in, wait_for
+from tests.support.browser import by_css, chromium, console_errors, log_in, screenshot, wait_for
 from tests.support.gunicorn import GunicornServer
 from tests.support.shop_floor import arrange_shop
 from tests.support.words import button, field, has_button, text_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +147,16 @@ def test_an_admin_deactivates_a_user_after_giving_the_password_again(page, shop)
              message="operator5 is still active")
     wait_for(page, lambda d: by_css(d, "[aria-label='Reactivate operator5']"), message="the list did not follow")
     assert not by_css(page, "dialog[open]")
+
+
+def test_screenshots_of_the_manager_pages_at_desk_and_phone_width(page, shop):
+    """Save the pictures README shows; each page first has its data, and fits its width."""
+    log_in(page, shop[0].base_url, "admin")
+    for width, suffix in ((1280, ""), (390, "-390")):
+        for route, name, ready in (("/dashboard", "dashboard", ".chart"), ("/customers", "customers", "tbody a"),
+                                   ("/machines", "machines", "tbody select"), ("/people", "people", "tbody button")):
+            page.set_window_size(width, 900)
+            open_view(page, shop, route)
+            wait_for(page, lambda d, ready=ready: by_css(d, f"main {ready}"), message=f"{route} has no data")
+            assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), route
+            screenshot(page, str(SCREENSHOTS / f"{name}{suffix}.png"), whole=width == 1280)

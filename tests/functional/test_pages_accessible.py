@@ -67,12 +67,25 @@ def findings(shop):
         settled(driver)
         found["visited"].append(driver.execute_script("return location.hash"))
         visit_all_widths(driver, "/queue", found)
+        # The controls: a planted nameless button and an over-wide block must be reported, or the checks are blind.
+        driver.execute_script("const main = document.getElementById('main');"
+                              "main.append(document.createElement('button'));"
+                              "const wide = document.createElement('div');"
+                              "wide.style.width = '2000px'; wide.style.height = '1em';"
+                              "main.append(wide);")
+        found["planted"] = (grave_violations(driver, "planted"), sideways(driver))
     return found
 
 
 def test_the_pages_were_visited_with_the_long_names_on_them(findings):
     assert "#/customers" in findings["visited"] and "#/people" in findings["visited"]
     assert "#/queue" in findings["visited"]
+
+
+def test_the_checks_see_a_planted_fault(findings):
+    violations, overflow = findings["planted"]
+    assert any("button-name" in violation for violation in violations)
+    assert overflow > 0
 
 
 def test_axe_finds_nothing_serious_or_critical_on_any_page(findings):

@@ -40,7 +40,7 @@ JOB_LOOKS = {
     "draft": Look("Draft", GREY, INK, "○"),
     "active": Look("Active", BLUE, WHITE, "●"),
     "in_progress": Look("In progress", ORANGE, BLACK, "▶"),
-    "on_hold": Look("On hold", PURPLE, BLACK, "⏸"),
+    "on_hold": Look("On hold", PURPLE, BLACK, "‖"),
     "completed": Look("Completed", GREEN, BLACK, "✓"),
     "cancelled": Look("Cancelled", VERMILLION, BLACK, "✕"),
 }
@@ -48,7 +48,7 @@ JOB_LOOKS = {
 STEP_LOOKS = {
     "pending": Look("Pending", GREY, INK, "○"),
     "in_progress": Look("In progress", ORANGE, BLACK, "▶"),
-    "paused": Look("Paused", PURPLE, BLACK, "⏸"),
+    "paused": Look("Paused", PURPLE, BLACK, "‖"),
     "completed": Look("Completed", GREEN, BLACK, "✓"),
     "skipped": Look("Skipped", SLATE, WHITE, "↷"),
 }

@@ -17,10 +17,26 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
+const LONG_RUN = /\S{20}(?=\S)/g;  // 20 characters of a longer unbroken word (a URL, a file name)
+
+/** Text as nodes; a long unbroken word gets a <wbr> every 20 characters so it can wrap, even in a table. */
+function textNodes(value) {
+  const text = String(value);
+  const fragment = document.createDocumentFragment();
+  let last = 0;
+  for (const run of text.matchAll(LONG_RUN)) {
+    const end = run.index + run[0].length;
+    fragment.append(text.slice(last, end), document.createElement("wbr"));
+    last = end;
+  }
+  fragment.append(text.slice(last));
+  return fragment;
+}
+
 function append(element, children) {
   for (const child of children.flat()) {
     if (child === undefined || child === null || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    element.append(child instanceof Node ? child : textNodes(child));
   }
 }
 
@@ -37,7 +53,8 @@ export function table(caption, headings, rows, empty = "Nothing here.") {
   const body = h("tbody", {}, rows.length
     ? rows.map((cells) => h("tr", {}, cells.map((cell, index) => h("td", {"data-label": headings[index]}, cell))))
     : h("tr", {}, h("td", {colspan: headings.length, className: "empty"}, empty)));
-  return h("div", {className: "table-wrap"}, h("table", {}, h("caption", {}, caption), head, body));
+  const wide = headings.length >= 6 ? " wide" : "";  // becomes cards sooner (app.css)
+  return h("div", {className: `table-wrap${wide}`}, h("table", {}, h("caption", {}, caption), head, body));
 }
 
 /** A link to another view of the page (routes live in the URL fragment). */

@@ -1,7 +1,7 @@
 // The manager's dashboard: the stats as tiles, two SVG charts, recent and overdue jobs; it follows the shop by
 // itself through conditional polling (If-None-Match on the cached dashboard routes: unchanged is a 304).
 import * as api from "../api.js";
-import {barChart} from "../charts.js";
+import {barChart, rowChart} from "../charts.js";
 import {count, day, fill, h, link, plural, table} from "../dom.js";
 import {keepFresh} from "../live.js";
 import {badge, codes, statusOf} from "../rules.js";
@@ -73,7 +73,7 @@ export function render(main, context) {
       api.get("/api/jobs?overdue=true&sort=due_date&order=asc&per_page=10"),
     ]);
     if (byStatus.changed || !parts.byStatus.firstChild) {
-      fill(parts.byStatus, barChart("Jobs by status", byStatus.body.labels, byStatus.body.values, {
+      fill(parts.byStatus, rowChart("Jobs by status", byStatus.body.labels, byStatus.body.values, {
         labelOf: (label) => statusOf("job", label).label, colourOf: (label) => statusOf("job", label).colour}),
       h("figcaption", {}, "Jobs by status"));
     }

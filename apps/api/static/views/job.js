@@ -109,7 +109,7 @@ export function render(main, context) {
           ` ${job.steps_completed} of ${job.steps_total} steps done`)),
       job.description ? h("p", {className: "description"}, job.description) : null,
       statusForm(job, etag),
-      h("section", {className: "card"}, h("div", {className: "table-wrap"}, h("table", {},
+      h("section", {className: "card"}, h("div", {className: "table-wrap wide"}, h("table", {},
         h("caption", {}, "Steps in order"),
         h("thead", {}, h("tr", {}, HEADINGS.map((text) => h("th", {scope: "col"}, text)))),
         h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", {colspan: HEADINGS.length, className: "empty"},

@@ -113,9 +113,11 @@ export function render(main, context) {
     if (list.contains(document.activeElement) && document.activeElement.tagName === "SELECT") return;
     const page = await api.get(`/api/users?per_page=${PER_PAGE}`);
     fill(shown, `${count(page.items.length)} of ${count(page.pagination.total)}`);
-    fill(list, table("People", ["Username", "Name", "Role", "Active", "Change"], page.items.map((person) => [
+    const people = table("People", ["Username", "Name", "Role", "Active", "Change"], page.items.map((person) => [
       person.username, person.full_name || "—", person.role, person.is_active ? "Yes" : "No", actions(person)]),
-    "No people."));
+    "No people.");
+    people.classList.add("wide");  // its forms need room: cards below a desk's width
+    fill(list, people);
   }
 
   return keepFresh(load, 30000, context);
