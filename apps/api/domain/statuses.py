@@ -1,6 +1,6 @@
 """Every status a job, a step or a machine can have, the job priorities and the roles: each defined once here.
 
-The database's CHECK constraints (migrations/0001) hold the same sets; tests/test_overdue_rule.py compares them.
+The database's CHECK constraints (migrations/0001) hold the same sets; tests/domain/test_overdue_rule.py compares them.
 Each status also has its words and its badge (netbox's `choices.py`): a label, a background from the Okabe-Ito
 set (hues that stay apart under deuteranopia and protanopia), a text colour with at least 4.5:1 contrast on it
 and a mark, so that a status never rests on colour alone. `page_rules()` serves all of it to the page, which
