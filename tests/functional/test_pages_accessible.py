@@ -60,6 +60,15 @@ def findings(shop):
             settled(driver)
             found["visited"].append(driver.execute_script("return location.hash"))
             visit_all_widths(driver, route, found)
+        driver.get(f"{base_url}/#/dashboard")
+        settled(driver)
+        driver.set_window_size(390, 900)
+        # Seven digits and more in every tile (a million jobs): each number must fit its tile.
+        found["clipped"] = driver.execute_script(
+            "const values = Array.from(document.querySelectorAll('.tile .value'));"
+            "values.forEach((v) => { v.textContent = (10003000).toLocaleString(); });"
+            "return values.filter((v) => v.scrollWidth > v.clientWidth + 1).map((v) => v.parentNode.dataset.stat);")
+        found["tiles"] = len(by_css(driver, ".tile .value"))
         driver.execute_script("sessionStorage.clear()")
         driver.set_window_size(1280, 900)
         log_in(driver, base_url, "operator1")
@@ -86,6 +95,10 @@ def test_the_checks_see_a_planted_fault(findings):
     violations, overflow = findings["planted"]
     assert any("button-name" in violation for violation in violations)
     assert overflow > 0
+
+
+def test_ten_digit_numbers_fit_their_tiles_at_390_px(findings):
+    assert findings["tiles"] >= 10 and findings["clipped"] == []
 
 
 def test_axe_finds_nothing_serious_or_critical_on_any_page(findings):
