@@ -17,9 +17,9 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
-const LONG_RUN = /\S{20}(?=\S)/g;  // 20 characters of a longer unbroken word (a URL, a file name)
+const LONG_RUN = /\S{16}(?=\S)/g;  // 16 characters of a longer unbroken word (a URL, a file name)
 
-/** Text as nodes; a long unbroken word gets a <wbr> every 20 characters so it can wrap, even in a table. */
+/** Text as nodes; a long unbroken word gets a <wbr> every 16 characters so it can wrap, even in a table. */
 function textNodes(value) {
   const text = String(value);
   const fragment = document.createDocumentFragment();
