@@ -51,6 +51,33 @@ function jobRows(items, withDue) {
     day(withDue ? job.due_date : String(job.created_at).slice(0, 10))]);
 }
 
+const OVERDUE_HEADINGS = ["Job", "Title", "Customer", "Status", "Priority", "Due", "Late"];
+
+/** The overdue jobs as the API orders them: those that need action, and those on hold apart (when it says). */
+async function overdueJobs() {
+  const page = await api.get("/api/jobs?overdue=true&sort=due_date&order=asc&per_page=10");
+  return {items: page.items, on_hold: null, counts: {needs_action: page.pagination.total}};
+}
+
+function lateBy(job) {
+  const days = job.days_overdue || Math.max(1, Math.round((Date.now() - Date.parse(`${job.due_date}T00:00:00Z`)) / 864e5));
+  return days === 1 ? "1 day" : `${count(days)} days`;
+}
+
+function overdueRows(items) {
+  return items.map((job) => [link(`/jobs/${Number(job.id)}`, job.job_number), job.title, job.customer_name,
+    badge("job", job.status), badge("priority", job.priority), day(job.due_date), lateBy(job)]);
+}
+
+function overdueTables(overdue) {
+  const counts = overdue.counts || {};
+  const shown = (items, total) => (total > items.length ? ` (${items.length} of ${count(total)})` : "");
+  return [table(`Overdue${overdue.on_hold ? ": needs action" : ""}${shown(overdue.items, counts.needs_action)}`, OVERDUE_HEADINGS,
+                overdueRows(overdue.items), "Nothing overdue needs action."),
+    overdue.on_hold ? table(`Overdue, on hold${shown(overdue.on_hold, counts.on_hold)}`, OVERDUE_HEADINGS,
+                            overdueRows(overdue.on_hold), "No overdue job is on hold.") : null];
+}
+
 /** Draw the dashboard in `main` and keep it current; return the function that stops it. */
 export function render(main, context) {
   const parts = {
@@ -70,7 +97,7 @@ export function render(main, context) {
     const [byStatus, byMonth, overdue] = await Promise.all([
       api.getFresh("/api/dashboard/chart/jobs-by-status"),
       api.getFresh("/api/dashboard/chart/jobs-by-month"),
-      api.get("/api/jobs?overdue=true&sort=due_date&order=asc&per_page=10"),
+      overdueJobs(),
     ]);
     if (byStatus.changed || !parts.byStatus.firstChild) {
       fill(parts.byStatus, rowChart("Jobs by status", byStatus.body.labels, byStatus.body.values, {
@@ -81,8 +108,7 @@ export function render(main, context) {
       fill(parts.byMonth, barChart("Jobs created per month", byMonth.body.labels, byMonth.body.values,
         {labelOf: monthLabel}), h("figcaption", {}, "Jobs created per month (UTC)"));
     }
-    fill(parts.overdue, table("Overdue jobs", ["Job", "Title", "Customer", "Status", "Due"],
-                              jobRows(overdue.items, true), "No overdue jobs."));
+    fill(parts.overdue, overdueTables(overdue));
     lastFull = Date.now();
   }
 
