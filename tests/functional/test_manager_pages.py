@@ -11,6 +11,7 @@ from selenium.webdriver.support.ui import Select
 from apps.api.config import PROJECT_ROOT
 from tests.support.apps import module_app
 from tests.support.browser import by_css, chromium, console_errors, log_in, screenshot, wait_for
+from tests.support.factories import add_customer
 from tests.support.gunicorn import GunicornServer
 from tests.support.shop_floor import arrange_shop
 from tests.support.words import button, field, has_button, text_of
@@ -23,6 +24,8 @@ SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 def shop(test_database):
     with module_app(test_database) as (app, auth, conn):
         ids = arrange_shop(conn, auth.user_id("operator1"))
+        for number in range(30):  # more than one page of the list (25)
+            add_customer(conn, f"Zephyr Displays {number:02d}")
         with GunicornServer(test_database[0], workers=2, threads=4,
                             env={"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"}) as server:
             yield server, auth, ids
@@ -71,6 +74,20 @@ def test_a_customer_search_shows_the_apis_first_page_with_its_count(page, shop):
                                 " (c) => c.innerText.trim())")
     assert names == [customer["name"] for customer in expected["items"]]
     assert [error for error in console_errors(page) if "Failed to load resource" not in error] == []
+
+
+def test_load_more_continues_the_customer_list_by_cursor(page, shop):
+    log_in(page, shop[0].base_url, "viewer")
+    open_view(page, shop, "/customers")
+    total = api(shop, "GET", "/api/customers?per_page=1")["pagination"]["total"]
+    assert total > 25
+    wait_for(page, lambda d: text_of(d, ".count-line") == f"25 of {total}", message="no first page count")
+    button(page, "Load more").click()
+    shown = min(50, total)
+    wait_for(page, lambda d: text_of(d, ".count-line") == f"{shown} of {total}", message="Load more did not add")
+    names = page.execute_script("return Array.from(document.querySelectorAll('main tbody tr td:first-child'),"
+                                " (c) => c.innerText.trim())")
+    assert len(names) == len(set(names)) == shown
 
 
 def test_a_manager_adds_a_customer_once_then_edits_it(page, shop):

@@ -6,7 +6,7 @@ import {busy, clearErrors, field, idempotency, showErrors, withFreshLogin} from 
 import {keepFresh, notice} from "../live.js";
 import {roleAtLeast, rules} from "../rules.js";
 
-const PER_PAGE = 100;
+const PER_PAGE = 50;
 
 function roleSelect(id, chosen) {
   return h("select", {id}, rules.roles.map((role) => h("option", {value: role, selected: role === chosen}, role)));
@@ -74,6 +74,8 @@ export function render(main, context) {
   const formSlot = h("div");
   const shown = h("p", {className: "count-line"});
   const list = h("section", {className: "card", id: "people"});
+  const more = h("button", {type: "button", className: "quiet", hidden: true}, "Load more");
+  let people = [], cursor = null, total = 0;
   const add = h("button", {type: "button", className: "primary", onclick: () => {
     fill(formSlot, personForm(context, {cancelled: () => fill(formSlot), saved: (person) => {
       fill(formSlot);
@@ -82,7 +84,7 @@ export function render(main, context) {
     }}));
     formSlot.querySelector("input").focus();
   }}, "Add person");
-  fill(main, h("div", {className: "heading"}, h("h1", {}, "People"), add), formSlot, shown, list);
+  fill(main, h("div", {className: "heading"}, h("h1", {}, "People"), add), formSlot, shown, list, more);
 
   function actions(person) {
     if (person.id === user.id) return "You";
@@ -109,16 +111,26 @@ export function render(main, context) {
     return h("div", {className: "actions"}, roleForm, toggle);
   }
 
-  async function load() {
-    if (list.contains(document.activeElement) && document.activeElement.tagName === "SELECT") return;
-    const page = await api.get(`/api/users?per_page=${PER_PAGE}`);
-    fill(shown, `${count(page.items.length)} of ${count(page.pagination.total)}`);
-    const people = table("People", ["Username", "Name", "Role", "Active", "Change"], page.items.map((person) => [
+  function draw() {
+    fill(shown, `${count(people.length)} of ${count(total)}`);
+    const shownTable = table("People", ["Username", "Name", "Role", "Active", "Change"], people.map((person) => [
       person.username, person.full_name || "—", person.role, person.is_active ? "Yes" : "No", actions(person)]),
     "No people.");
-    people.classList.add("wide");  // its forms need room: cards below a desk's width
-    fill(list, people);
+    shownTable.classList.add("wide");  // its forms need room: cards below a desk's width
+    fill(list, shownTable);
+    more.hidden = !cursor;
   }
 
-  return keepFresh(load, 30000, context);
+  async function load(next) {
+    if (!next && list.contains(document.activeElement) && document.activeElement.tagName === "SELECT") return;
+    const page = await api.get(`/api/users?per_page=${PER_PAGE}${next ? `&cursor=${encodeURIComponent(next)}` : ""}`);
+    people = next ? people.concat(page.items) : page.items;
+    cursor = page.pagination.next_cursor;
+    total = page.pagination.total;
+    draw();
+  }
+
+  more.addEventListener("click", () => busy(more, () => load(cursor).catch((error) => notice(error.message, "error"))));
+
+  return keepFresh(() => (people.length > PER_PAGE ? Promise.resolve() : load()), 30000, context);
 }
