@@ -18,11 +18,19 @@ export function machineNames() {
   return names;
 }
 
-/** What runs and waits on a machine, from its queue: [running steps, waiting steps]. */
+const NEXT_SHOWN = 3;  // waiting steps named in the list; the machine's page shows them all
+
+/** What runs and waits on a machine, from its queue: [running steps, waiting steps, how many wait]. */
 async function workOn(machineId) {
   const page = await api.get(`/api/machines/${Number(machineId)}/queue?per_page=50`);
   const running = page.items.filter((step) => step.status === "in_progress");
-  return [running, page.items.length - running.length];
+  const waiting = page.items.filter((step) => step.status !== "in_progress");
+  return [running, waiting, page.pagination.total - running.length];
+}
+
+function stepLinks(steps) {
+  return h("span", {}, steps.flatMap((step, at) => [at ? ", " : "",
+    link(`/jobs/${Number(step.job_id)}`, `${step.job_number} ${step.name}`)]));
 }
 
 function statusChange(machine, context, reload) {
@@ -55,12 +63,12 @@ function renderList(main, context) {
     const work = await Promise.all(page.items.map((machine) => workOn(machine.id)));
     const headings = ["Machine", "Type", "Status", "Running", "Waiting", ...(manager ? ["Change status"] : [])];
     fill(section, table("Machines in the shop", headings, page.items.map((machine, index) => {
-      const [running, waiting] = work[index];
+      const [running, waiting, waitingTotal] = work[index];
       return [link(`/machines/${Number(machine.id)}`, machine.name), machine.machine_type,
         badge("machine", machine.status),
-        running.length ? h("span", {}, running.flatMap((step, at) => [at ? ", " : "",
-          link(`/jobs/${Number(step.job_id)}`, `${step.job_number} ${step.name}`)])) : "—",
-        count(waiting), ...(manager ? [statusChange(machine, context, load)] : [])];
+        running.length ? stepLinks(running) : "—",
+        waiting.length ? h("span", {}, `${count(waitingTotal)}: `, stepLinks(waiting.slice(0, NEXT_SHOWN)),
+          waitingTotal > NEXT_SHOWN ? " …" : "") : "0", ...(manager ? [statusChange(machine, context, load)] : [])];
     }), "No machines."));
   }
   return keepFresh(load, QUEUE_MS, context);
