@@ -13,6 +13,7 @@ from ..domain.workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, che
 from ..web.auth import require_role
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
+from ..web.idempotency import idempotent
 from ..web.listing import SEARCH_RULE, Order, like_pattern, page_of
 from ..web.openapi import documented, page_model
 from ..web.ratelimit import rate_limited
@@ -175,6 +176,7 @@ def get_job(job_id):
 @bp.post("")
 @documented(schema=JOB_SCHEMA)
 @require_role("manager")
+@idempotent
 @accepts(body=JobCreate)
 def create_job(body):
     """Create a job and its steps in one transaction (a failing step leaves no job behind)."""

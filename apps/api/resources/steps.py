@@ -11,6 +11,7 @@ from ..domain.workflow import check_job_open, check_step_transition, follow_step
 from ..web.auth import has_role, require_role
 from ..web.errors import ApiError, ValidationError
 from ..web.etags import pop_etag, precondition, with_etag
+from ..web.idempotency import idempotent
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
@@ -47,6 +48,7 @@ def list_job_steps(job_id, query):
 @bp.post("/jobs/<int:job_id>/steps")
 @documented(schema=STEP_SCHEMA, responses={409: "The job is completed or cancelled, or has 100 steps"})
 @require_role("manager")
+@idempotent
 @accepts(body=StepIn)
 def add_job_step(job_id, body):
     """Append a step to a job (notifying its assignee)."""

@@ -22,6 +22,19 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"t
             "description": "Change only the version with this ETag (else 412); `*` or none: any version"}
 
 
+# The header of every creating POST (web/idempotency.py), said here so that this module imports no view code.
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    "description": (
+        "Makes this POST safe to retry (a UUID per submission attempt). The first successful answer to a key "
+        "is kept 24 h per user: the same key with the same body answers it again, with "
+        "`Idempotent-Replayed: true`, and creates nothing; the same key with another body (or path) is a 422. "
+        "Two requests with one key at once create once (the second waits, then replays). A failed request "
+        "keeps nothing: retrying its key runs again. A key that is not 1-255 visible ASCII characters is a 400."),
+}
+
+
 def _problem_schema():
     return {
         "type": "object",
@@ -124,6 +137,8 @@ def _operation(rule, method, view, components):
         operation["parameters"].append(IF_MATCH)
         operation["responses"]["412"] = {"description": "If-Match names another version", "content": {
             "application/problem+json": {"schema": PROBLEM}}}
+    if getattr(view, "idempotent", False):
+        operation["parameters"].append(IDEMPOTENCY_KEY)
     query_model = getattr(view, "query_model", None)
     if query_model is not None:
         operation["parameters"] += _query_parameters(components, query_model)
