@@ -4,7 +4,7 @@ from datetime import date
 from typing import Literal
 
 from flask import Blueprint, g
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..db import Queries, cursor, read_cursor
 from ..domain import audit
@@ -55,12 +55,20 @@ class JobListQuery(PageQuery):
     status: JobStatus | None = None
     customer_id: Id | None = None
     overdue: bool | None = None
+    due_from: date | None = Field(None, description="Jobs due on or after this day (none without a due date)")
+    due_to: date | None = Field(None, description="Jobs due on or before this day (inclusive)")
     q: Text(200) | None = Field(None, description=(
         "A whole job number (JOB-0000123, any case) finds that job exactly; anything else is a substring of "
-        f"the job number or title, any case; {SEARCH_RULE}"))
+        f"the job number, the title or the customer's name, any case; {SEARCH_RULE}"))
     sort: Literal["created_at", "updated_at", "due_date", "priority"] = Field("created_at", description=(
         "Each order is served by an index (migration 0050); priority ranks low < normal < high < urgent"))
     order: Literal["asc", "desc"] = Field("desc", description="Jobs without a due date come last")
+
+    @model_validator(mode="after")
+    def _due_range_in_order(self) -> "JobListQuery":
+        if self.due_from and self.due_to and self.due_from > self.due_to:
+            raise ValueError("due_from must be on or before due_to")
+        return self
 
 
 class JobCreate(Body):
@@ -120,6 +128,24 @@ def _search(text):
     return None, like_pattern(text)
 
 
+# Past this many customers named like q, their jobs are matched by a subquery instead of a list of ids.
+CUSTOMER_IDS_LIMIT = 20_000
+
+
+def job_filters(cur, query):
+    """Return the parameters of match-jobs for `query` (the customers named like q looked up first)."""
+    job_number, pattern = _search(query.q)
+    customer_ids = customer_pattern = None
+    if pattern is not None:
+        cur.execute(queries.customer_ids_named, {"pattern": pattern, "limit": CUSTOMER_IDS_LIMIT + 1})
+        customer_ids = [row["id"] for row in cur.fetchall()]
+        if len(customer_ids) > CUSTOMER_IDS_LIMIT:
+            customer_ids, customer_pattern = None, pattern
+    return {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
+            "due_from": query.due_from, "due_to": query.due_to, "pattern": pattern, "job_number": job_number,
+            "customer_ids": customer_ids, "customer_pattern": customer_pattern}
+
+
 def _order(query):
     if query.sort == "created_at":
         for column in ("customer_id", "status"):
@@ -134,15 +160,12 @@ def _order(query):
 @rate_limited("jobs-list", "RATE_LIMIT_LISTS", by="user")
 @accepts(query=JobListQuery)
 def list_jobs(query):
-    """List jobs with their progress, filtered by status, customer, overdue and `q`, newest first.
+    """List jobs with their progress, filtered by status, customer, overdue, due range and `q`, newest first.
 
     List items carry `steps_total` and `steps_completed`, not the steps: `GET /api/jobs/<id>` has them.
     """
-    job_number, pattern = _search(query.q)
-    params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
-              "pattern": pattern, "job_number": job_number}
     with read_cursor() as cur:
-        return page_of(cur, queries.match_jobs, LIST_JOBS, params, query, _order(query))
+        return page_of(cur, queries.match_jobs, LIST_JOBS, job_filters(cur, query), query, _order(query))
 
 
 def _get_job(cur, job_id):
