@@ -48,9 +48,10 @@ from .routing import (
 )
 
 __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "transaction",
-           "Queries", "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect", "serving",
-           "serving_user", "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError", "PoolTimeout",
-           "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable", "CONNECTION_ERRORS", "unreachable"]
+           "stream", "Queries", "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect",
+           "serving", "serving_user", "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError",
+           "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable", "CONNECTION_ERRORS",
+           "unreachable"]
 
 EXTENSION = "db"
 
@@ -218,6 +219,20 @@ def read_cursor():
     with MovingCursor(lambda: _replica_cursor(replica, database), _primary_cursor, replica_failed,
                       lambda exc: replicas.failed(replica, exc)) as cur:
         yield cur
+
+
+def stream(statement, params, batch_rows=2000):
+    """Yield the rows (tuples) of one read from a server-side cursor, fetched `batch_rows` at a time.
+
+    Memory stays at one batch whatever the result's size (a CSV export of a million jobs). The read runs
+    where `read_cursor()` would, in one transaction held until the last row (or the consumer stops).
+    """
+    with read_cursor() as cur:
+        cur.execute("SELECT 1")  # the transaction's settings go with the first statement
+        with cur.connection.cursor(name="printshop_stream") as rows:
+            rows.itersize = batch_rows
+            rows.execute(statement, params)
+            yield from rows
 
 
 @contextmanager

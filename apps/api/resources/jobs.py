@@ -11,6 +11,7 @@ from ..domain import audit
 from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
 from ..domain.workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
 from ..web.auth import require_role
+from ..web.csv_stream import wants_csv
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
 from ..web.idempotency import idempotent
@@ -19,6 +20,8 @@ from ..web.openapi import documented, page_model
 from ..web.ratelimit import rate_limited
 from ..web.rows import merged, one_or_404
 from ..web.validation import Body, Id, Name, PageQuery, Text, accepts
+from .job_export import DESCRIPTION as EXPORT_DESCRIPTION
+from .job_export import export_jobs, may_export
 from .step_schema import STEP_SCHEMA, StepIn
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
@@ -155,7 +158,8 @@ def _order(query):
 
 
 @bp.get("")
-@documented(schema=page_model(JOB_LIST_ITEM_SCHEMA))
+@documented(schema=page_model(JOB_LIST_ITEM_SCHEMA), media={"text/csv": EXPORT_DESCRIPTION},
+            responses={403: "CSV asked for by a viewer or operator"})
 @require_role("viewer")
 @rate_limited("jobs-list", "RATE_LIMIT_LISTS", by="user")
 @accepts(query=JobListQuery)
@@ -163,9 +167,16 @@ def list_jobs(query):
     """List jobs with their progress, filtered by status, customer, overdue, due range and `q`, newest first.
 
     List items carry `steps_total` and `steps_completed`, not the steps: `GET /api/jobs/<id>` has them.
+    With `Accept: text/csv`: every matching job as CSV (manager and up; see the text/csv answer).
     """
+    as_csv = wants_csv()
+    if as_csv:
+        may_export()
     with read_cursor() as cur:
-        return page_of(cur, queries.match_jobs, LIST_JOBS, job_filters(cur, query), query, _order(query))
+        params = job_filters(cur, query)
+        if not as_csv:
+            return page_of(cur, queries.match_jobs, LIST_JOBS, params, query, _order(query))
+    return export_jobs(params, _order(query))
 
 
 def _get_job(cur, job_id):

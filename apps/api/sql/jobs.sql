@@ -57,6 +57,16 @@ JOIN customers c ON c.id = j.customer_id
 CROSS JOIN LATERAL job_step_counts(j.id) n
 ORDER BY {order_by};
 
+-- name: export-jobs
+-- Every job of match-jobs ({match_jobs}) as the CSV's columns, in the list's order ({order_by}, served by
+-- the same indexes), read through a server-side cursor (db.stream): the first rows leave at once.
+SELECT j.job_number, j.title, c.name AS customer, j.status, j.due_date, j.priority,
+       n.steps_completed, n.steps_total
+FROM ({match_jobs}) j
+JOIN customers c ON c.id = j.customer_id
+CROSS JOIN LATERAL job_step_counts(j.id) n
+ORDER BY {order_by};
+
 -- name: get-job
 -- One job with its steps in order, its progress, its customer's name and its version (the ETag).
 SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.description,

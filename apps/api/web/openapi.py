@@ -116,6 +116,8 @@ def _success(method, view, components):
     else:
         schema = _named(components, schema)
     success = {"description": "Success", "content": {"application/json": {"schema": schema}}}
+    for media_type, description in getattr(view, "other_media", {}).items():  # the same answer as another type
+        success["content"][media_type] = {"schema": {"type": "string", "description": description}}
     if getattr(view, "etag", False) and method != "DELETE":
         success["headers"] = ETAG_HEADER
     return str(status), success
@@ -238,13 +240,16 @@ def page_model(item):
     return create_model(f"{item.__name__}Page", items=(list[item], ...), pagination=(Pagination, ...))
 
 
-def documented(status=None, schema=None, responses=None, etag=False, operation_id=None):
+def documented(status=None, schema=None, responses=None, etag=False, operation_id=None, media=None):
     """Attach OpenAPI details to a view: success status, response schema (dict or pydantic model), extra
     responses; `etag`: the item answers an ETag and its PATCH or DELETE takes If-Match; `operation_id`: a name
-    other than the view's own in camelCase."""
+    other than the view's own in camelCase; `media`: {media type: description} of other forms of the answer
+    (Accept)."""
 
     def decorator(view):
         view.etag = etag
+        if media:
+            view.other_media = media
         if operation_id is not None:
             view.operation_id = operation_id
         if status is not None:
