@@ -95,6 +95,7 @@ class Config:
     CACHE_SINGLE_FLIGHT: bool = True
     CACHE_TTL_STATS: int = 30
     CACHE_TTL_RECENT_JOBS: int = 60
+    CACHE_TTL_OVERDUE_JOBS: int = 30
     CACHE_TTL_JOBS_BY_STATUS: int = 120
     CACHE_TTL_JOBS_BY_MONTH: int = 300
     # Seconds between two looks for jobs that became overdue (see ops/overdue.py); 0: no scheduler in this process.
