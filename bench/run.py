@@ -21,6 +21,7 @@ import hot_path  # noqa: E402
 import http_pairs  # noqa: E402
 import list_pairs  # noqa: E402
 import page_cost  # noqa: E402
+import page_lists  # noqa: E402
 import report  # noqa: E402
 import sql_pairs  # noqa: E402
 from harness import database_server, say, seeded_database, standby_of  # noqa: E402  (also puts the project root on sys.path)
@@ -84,6 +85,10 @@ def run(config):
         say("list queries: old plan vs new at two sizes")
         list_sizes = {size: urls[size] for size in (min(urls), max(urls))}
         facts["lists"] = list_pairs.markdown(list_pairs.measure(list_sizes, config["repeat"]), list_sizes)
+        say("every list the page sends, first page and deep (issue 25), and the CSV export")
+        exports = [] if config["skip_http"] else page_lists.export(big)
+        facts["page_lists"] = page_lists.markdown(page_lists.measure(big, config["repeat"]), exports,
+                                                  config["jobs"])
         search_url, _ = seeded_database(server_url, "bench_search", 0, customers=config["search_customers"])
         rows += sql_pairs.customer_search(search_url, config["repeat"])
         say("audit and notifications lists at two sizes of history")
