@@ -1,7 +1,7 @@
 """Every list query the page sends, at the largest data set: database time of the first page and of a page
 deep by cursor (issue 25: at most 10 ms each), and the CSV export of every job (rows/s, server memory).
 
-    .venv/bin/python bench/page_lists.py [--jobs N]     # alone, over BENCH_DATA_DIR's seeded data set
+    BENCH_DATA_DIR=.bench-data .venv/bin/python -m bench.page_lists [--jobs N]   # alone
 
 The database time is the endpoint's own Server-Timing `db` (the pooled connection borrowed, every statement
 of the request, given back), served in-process by the Flask test client, median of `repeat` runs after a
@@ -13,15 +13,11 @@ import os
 import re
 import secrets
 import statistics
-import sys
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import database_server, ms, say, seeded_database  # noqa: E402
+from bench.harness import database_server, ms, say, seeded_database
 
 SERVER_TIMING_DB = re.compile(r"db;dur=([\d.]+)")
 PER_PAGE = 20
@@ -154,7 +150,7 @@ def export(url, repeat=1):
     import http.client
     from urllib.parse import urlsplit
 
-    from http_pairs import serve, token
+    from bench.http_pairs import serve, token
 
     results = []
     with serve(url, workers=1, threads=2) as server:
