@@ -85,7 +85,7 @@ def _wants_exact_count():
 def _count(cur, match_sql, params, exact, order=None):
     """Return (total, is_estimate): exact up to LIST_EXACT_COUNT_LIMIT rows, past it the planner's estimate.
 
-    An estimate far past the limit (TRUSTED_ESTIMATE_FACTOR) is answered at once, without counting.
+    A search (`q`) whose estimate is far past the limit (TRUSTED_ESTIMATE_FACTOR) is answered at once.
 
     A search within a filter (`order.filter_key`, ?status=&q=) is counted along the page's own index, so
     it reads at most the rows of that filter; left to itself the planner walked every open job instead.
@@ -95,12 +95,14 @@ def _count(cur, match_sql, params, exact, order=None):
         cur.execute(sql.SQL("SELECT count(*) AS total FROM ({}) m").format(match), params)
         return cur.fetchone()["total"], False
     limit = current_app.config["LIST_EXACT_COUNT_LIMIT"]
-    cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + plain, params)
-    estimate = int(cur.fetchone()["QUERY PLAN"][0]["Plan"]["Plan Rows"])
-    if estimate >= max(TRUSTED_ESTIMATE_FACTOR * (limit + 1), TRUSTED_ESTIMATE_FLOOR):
-        # Far past the limit by the planner's count: counting limit + 1 matches first would only confirm it, at
-        # the price of a walk past every row that does not match (q=wrap: 15,000 rows for 1,001 matches).
-        return estimate, True
+    estimate = None
+    if params.get("pattern") is not None:
+        # A search far past the limit by the planner's count: counting limit + 1 matches first would only
+        # confirm it, at the price of a walk past every row that does not match (q=wrap: 15,000 rows for
+        # 1,001 matches). Other filters count their limit + 1 rows along an index: no estimate first.
+        estimate = _estimate(cur, plain, params)
+        if estimate >= max(TRUSTED_ESTIMATE_FACTOR * (limit + 1), TRUSTED_ESTIMATE_FLOOR):
+            return estimate, True
     along = order is not None and order.filter_key and params.get("pattern") is not None
     if along:
         match = sql.SQL("{} ORDER BY {}").format(match, order.parts(False)["order_by"])
@@ -114,7 +116,15 @@ def _count(cur, match_sql, params, exact, order=None):
             cur.execute("SET LOCAL enable_sort = on")
     if counted <= limit:
         return counted, False
+    if estimate is None:
+        estimate = _estimate(cur, plain, params)
     return max(estimate, counted), True
+
+
+def _estimate(cur, match, params):
+    """Return the planner's estimate of the rows of `match`."""
+    cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + match, params)
+    return int(cur.fetchone()["QUERY PLAN"][0]["Plan"]["Plan Rows"])
 
 
 def _start(query, order):
