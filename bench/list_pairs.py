@@ -71,7 +71,7 @@ def _params(resource, query):
         return {"pattern": pattern}
     return {"status": query.get("status"), "customer_id": query.get("customer_id"),
             "overdue": {"true": True}.get(query.get("overdue")), "pattern": pattern, "job_number": None,
-            "due_from": None, "due_to": None, "customer_ids": None, "customer_pattern": None}
+            "due_from": None, "due_to": None, "due_desc": False, "customer_ids": None, "customer_pattern": None}
 
 
 def _order(resource, query, orders):

@@ -147,6 +147,7 @@ def job_filters(cur, query):
             customer_ids, customer_pattern = None, pattern
     return {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
             "due_from": query.due_from, "due_to": query.due_to, "pattern": pattern, "job_number": job_number,
+            "due_desc": query.sort == "due_date" and query.order == "desc",
             "customer_ids": customer_ids, "customer_pattern": customer_pattern}
 
 
