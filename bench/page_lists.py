@@ -15,7 +15,9 @@ import secrets
 import statistics
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 
 from bench.harness import database_server, ms, say, seeded_database
 
@@ -25,7 +27,7 @@ DEEP_ROWS = 10_000
 GOAL_MS = 10.0
 
 
-def cases(today):
+def cases(today: date) -> list[tuple[str, str, dict[str, str]]]:
     """Return (label, path, query) of every list the page sends; CUSTOMER is a busy customer's id."""
     month_ago, in_a_week = today - timedelta(days=30), today + timedelta(days=7)
     jobs = [(f"jobs sort={sort}&order={order}", {"sort": sort, "order": order})
@@ -56,7 +58,7 @@ def cases(today):
     ])
 
 
-def _app(url):
+def _app(url: str) -> Any:
     from apps.api import create_app
 
     return create_app({"APP_ENV": "test", "DATABASE_URL": url, "RATE_LIMITS_ENABLED": False,
@@ -64,14 +66,14 @@ def _app(url):
                        "LOG_LEVEL": "WARNING"})
 
 
-def _db_ms(client, headers, path, query):
+def _db_ms(client: Any, headers: dict[str, str], path: str, query: dict[str, Any]) -> tuple[float, Any]:
     response = client.get(path, query_string=query, headers=headers)
     if response.status_code != 200:
         raise RuntimeError(f"{path} {query}: {response.status_code} {response.get_data(as_text=True)[:300]}")
     return float(SERVER_TIMING_DB.search(response.headers["Server-Timing"]).group(1)), response.get_json()
 
 
-def _deep_cursor(client, headers, path, query):
+def _deep_cursor(client: Any, headers: dict[str, str], path: str, query: dict[str, Any]) -> str | None:
     """Follow next_cursor DEEP_ROWS rows into the list; return the cursor there (None: a shorter list)."""
     cursor = None
     for _ in range(DEEP_ROWS // 100):
@@ -83,12 +85,12 @@ def _deep_cursor(client, headers, path, query):
     return cursor
 
 
-def _median(function, repeat):
+def _median(function: Callable[[], float], repeat: int) -> float:
     function()
     return statistics.median(function() for _ in range(repeat))
 
 
-def _busy_customer(url):
+def _busy_customer(url: str) -> tuple[int, date]:
     import psycopg2
 
     conn = psycopg2.connect(url)
@@ -101,7 +103,7 @@ def _busy_customer(url):
     return customer, today
 
 
-def measure(url, repeat):
+def measure(url: str, repeat: int) -> list[tuple[str, float, float | None]]:
     """Return [(label, first page ms, deep page ms or None)] for every list the page sends."""
     customer, today = _busy_customer(url)
     app = _app(url)
@@ -129,7 +131,7 @@ def measure(url, repeat):
     return rows
 
 
-def _rss(pids):
+def _rss(pids: list[int]) -> int:
     import psutil
 
     total = 0
@@ -141,7 +143,7 @@ def _rss(pids):
     return total
 
 
-def export(url, repeat=1):
+def export(url: str, repeat: int = 1) -> list[tuple[int, float, float, float]]:
     """Stream every job as CSV from a one-worker gunicorn; return (rows, seconds, rows/s, peak RSS growth MB).
 
     The worker's resident memory is sampled every 20 ms while the answer streams; growth is the peak over
@@ -158,7 +160,7 @@ def export(url, repeat=1):
         workers = server.worker_pids()
         address = urlsplit(server.base_url)
 
-        def download(path):
+        def download(path: str) -> int:
             conn = http.client.HTTPConnection(address.hostname, address.port, timeout=600)
             conn.request("GET", path, headers=headers)
             response = conn.getresponse()
@@ -174,7 +176,7 @@ def export(url, repeat=1):
         for _ in range(repeat):
             baseline, peak, done = _rss(workers), [0], threading.Event()
 
-            def sample(baseline=baseline, peak=peak, done=done):
+            def sample(baseline: int = baseline, peak: list[int] = peak, done: threading.Event = done) -> None:
                 while not done.is_set():
                     peak[0] = max(peak[0], _rss(workers) - baseline)
                     time.sleep(0.02)
@@ -192,7 +194,8 @@ def export(url, repeat=1):
     return results
 
 
-def markdown(rows, exports, jobs):
+def markdown(rows: list[tuple[str, float, float | None]], exports: list[tuple[int, float, float, float]],
+             jobs: int) -> str:
     """Return the lists table (first and deep page against the 10 ms goal) and the export's figures."""
     lines = [f"| list the page sends ({jobs:,} jobs) | first page | page {DEEP_ROWS:,} rows deep (cursor) | goal ≤ "
              f"{GOAL_MS:.0f} ms |", "|---|---:|---:|---|"]
@@ -208,7 +211,7 @@ def markdown(rows, exports, jobs):
     return "\n".join(lines)
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("BENCH_JOBS", 1_000_000)))
     parser.add_argument("--repeat", type=int, default=9)

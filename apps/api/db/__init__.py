@@ -15,6 +15,7 @@ statement (SET LOCAL). DATABASE_DIRECT_URL (default DATABASE_URL) is for LISTEN,
 session advisory locks.
 """
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -155,7 +156,7 @@ _joined: ContextVar[Any] = ContextVar("printshop_joined_transaction", default=No
 
 
 @contextmanager
-def transaction():
+def transaction() -> Iterator[Any]:
     """Open one transaction on the primary that every `cursor()` and `read_cursor()` inside it joins.
 
     For a write that must commit with something its view does not know of (an idempotency key): the view's
@@ -221,7 +222,7 @@ def read_cursor():
         yield cur
 
 
-def stream(statement, params, batch_rows=2000):
+def stream(statement: Any, params: dict[str, Any], batch_rows: int = 2000) -> Iterator[tuple[Any, ...]]:
     """Yield the rows (tuples) of one read from a server-side cursor, fetched `batch_rows` at a time.
 
     Memory stays at one batch whatever the result's size (a CSV export of a million jobs). The read runs

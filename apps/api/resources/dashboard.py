@@ -1,4 +1,6 @@
 """The dashboard: counts, recent jobs and charts, each cached per user (see cache.py)."""
+from typing import Any
+
 from flask import Blueprint, g
 from pydantic import Field
 
@@ -101,7 +103,7 @@ def list_recent_jobs(query):
 @require_role("viewer")
 @accepts(query=OverdueJobsQuery)
 @cached_per_user(ttl="CACHE_TTL_OVERDUE_JOBS")
-def list_overdue_jobs(query):
+def list_overdue_jobs(query: OverdueJobsQuery) -> dict[str, Any]:
     """Return the overdue jobs that need action first (most urgent, then most recently due) and those on hold.
 
     Overdue: open and due before today (UTC). `items` are the draft, active and in-progress ones; `on_hold`

@@ -1,7 +1,7 @@
 """Jobs with their steps: any role reads, a manager creates, changes and deletes."""
 import re
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Blueprint, g
 from pydantic import Field, model_validator
@@ -136,7 +136,7 @@ def _search(text):
 CUSTOMER_IDS_LIMIT = 200
 
 
-def job_filters(cur, query):
+def job_filters(cur: Any, query: JobListQuery) -> dict[str, Any]:
     """Return the parameters of match-jobs for `query` (the customers named like q looked up first)."""
     job_number, pattern = _search(query.q)
     customer_ids = customer_pattern = None

@@ -7,6 +7,7 @@ Its `match_sql` selects the matching rows without order or limit, for the count.
 """
 import math
 import re
+from typing import Any
 
 from flask import after_this_request, current_app, request
 from psycopg2 import sql
@@ -121,7 +122,7 @@ def _count(cur, match_sql, params, exact, order=None):
     return max(estimate, counted), True
 
 
-def _estimate(cur, match, params):
+def _estimate(cur: Any, match: Any, params: dict[str, Any]) -> int:
     """Return the planner's estimate of the rows of `match`."""
     cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + match, params)
     return int(cur.fetchone()["QUERY PLAN"][0]["Plan"]["Plan Rows"])
