@@ -13,7 +13,8 @@ def queue(db, auth):
     for _ in range(5):
         add_job(db, customer, status="in_progress", steps=[(operator, "pending")] * 10)
     with db.cursor() as cur:
-        cur.execute("INSERT INTO machines (name, machine_type, status) VALUES ('Roland', 'printer', 'active') RETURNING id")
+        cur.execute("INSERT INTO machines (name, machine_type, status) VALUES ('Roland', 'printer', 'active') "
+                    "RETURNING id")
         machine_id = cur.fetchone()[0]
         cur.execute("UPDATE job_steps SET machine_id = %s WHERE step_order <= 9", (machine_id,))
         cur.execute("UPDATE job_steps SET status = 'in_progress', started_at = now(), timer_started_at = now() "
