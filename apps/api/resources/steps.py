@@ -1,5 +1,5 @@
 """Job steps: list and add a job's steps; start, pause, resume, complete, skip, reopen and assign one step."""
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Blueprint, g
 from pydantic import Field, model_validator
@@ -113,7 +113,7 @@ def _lock_step(cur, step_id):
     return job, step, precondition(step)
 
 
-def _check_may_execute(cur, job, step, status):
+def _check_may_execute(cur: Any, job: dict[str, Any], step: dict[str, Any], status: str) -> None:
     if status == "pending" and step["status"] in REOPEN_FROM and not has_role("manager"):
         raise ApiError(403, "Only a manager reopens a completed or skipped step.")
     if not has_role("manager") and step["assigned_to"] != g.user_id:
@@ -124,7 +124,7 @@ def _check_may_execute(cur, job, step, status):
     check_step_transition(job, step, status)
 
 
-def _status_change(cur, step, body):
+def _status_change(cur: Any, step: dict[str, Any], body: StepPatch) -> dict[str, Any]:
     """Check the pause reason, move the step's clock; return the update's time and pause parameters."""
     if body.status == "paused" and not step_time.reason_exists(cur, body.pause_reason):
         raise ValidationError([{"field": "pause_reason", "message": f"no pause reason has code {body.pause_reason}"}])
@@ -132,7 +132,7 @@ def _status_change(cur, step, body):
     return dict(change, pause_reason=body.pause_reason if body.status == "paused" else None)
 
 
-def _audited(step, after, body):
+def _audited(step: dict[str, Any], after: dict[str, Any], body: StepPatch) -> dict[str, Any]:
     """Return the audit entry's changed fields: the row's, and a pause's note or a reopen's reason."""
     changes = audit.changed_fields(step, {key: after[key] for key in (
         "status", "assigned_to", "machine_id", "started_at", "completed_at", "pause_reason")})
@@ -148,7 +148,7 @@ def _audited(step, after, body):
     "non-manager", 422: "Unknown pause reason; pause without pause_reason; reopen without reason"}, etag=True)
 @require_role("operator")
 @accepts(body=StepPatch)
-def update_step(step_id, body):
+def update_step(step_id: int, body: StepPatch) -> Any:
     """Start, pause, resume, complete, skip or reopen a step (see `status`), and assign it (a manager).
 
     Every status change closes the step's open time segment and opens the next (work while in_progress,
