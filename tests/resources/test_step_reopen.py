@@ -16,7 +16,7 @@ def patch(client, auth, step_id, body, user="operator1"):
     return client.patch(f"/api/steps/{step_id}", json=body, headers=auth.headers(user))
 
 
-def test_a_manager_reopens_a_completed_step_and_the_job_opens_again(client, auth, db, job):
+def test_a_manager_reopens_a_completed_step_and_the_job_opens_again(client, auth, db, runner, job):
     step_id = job["steps"][0]["id"]
     patch(client, auth, step_id, {"status": "in_progress"})
     assert patch(client, auth, step_id, {"status": "completed"}).get_json()["job_status"] == "completed"
@@ -36,6 +36,7 @@ def test_a_manager_reopens_a_completed_step_and_the_job_opens_again(client, auth
     assert any(row[4].get("status") == {"old": "completed", "new": "in_progress"} for row in audit_rows(db, "jobs"))
     kinds = [n["kind"] for n in client.get("/api/notifications", headers=auth.headers("operator1")).get_json()["items"]]
     assert "step_reopened" in kinds
+    assert runner.invoke(args=["dashboard", "verify"]).output.strip() == "dashboard counters: no drift"
     # worked again and completed: the step's time keeps both stretches of work
     patch(client, auth, step_id, {"status": "in_progress"})
     assert patch(client, auth, step_id, {"status": "completed"}).get_json()["job_status"] == "completed"
