@@ -76,6 +76,7 @@ def get_step_times(query: StepTimesQuery) -> dict[str, Any]:
     params = {"by": query.by, "start": _utc_midnight(query.from_),
               "stop": _utc_midnight(query.to + timedelta(days=1))}
     with read_cursor() as cur:
+        cur.execute(queries.sort_in_memory)
         cur.execute(queries.step_times, params)
         return {"items": cur.fetchall()}
 
