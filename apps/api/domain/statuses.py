@@ -9,7 +9,7 @@ restates none of it (tests/domain/test_page_rules.py holds both to that).
 from typing import Literal, NamedTuple, TypedDict
 
 JOB_STATUSES = ("draft", "active", "in_progress", "on_hold", "completed", "cancelled")
-STEP_STATUSES = ("pending", "in_progress", "completed", "skipped")
+STEP_STATUSES = ("pending", "in_progress", "paused", "completed", "skipped")
 MACHINE_STATUSES = ("active", "idle", "maintenance", "offline")
 PRIORITIES = ("low", "normal", "high", "urgent")
 ROLES = ("viewer", "operator", "manager", "admin")  # weakest first

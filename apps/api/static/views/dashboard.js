@@ -5,6 +5,7 @@ import {barChart, rowChart} from "../charts.js";
 import {count, day, fill, h, link, plural, table} from "../dom.js";
 import {keepFresh} from "../live.js";
 import {badge, codes, statusOf} from "../rules.js";
+import {showTimers, timersSection} from "./timers.js";
 
 export const POLL_MS = 2500;        // a job created anywhere shows within invalidation (<= 1 s) + one period
 const FULL_EVERY_MS = 60000;        // charts and overdue jobs: when the counts move, and at least this often
@@ -53,14 +54,13 @@ function jobRows(items, withDue) {
 
 const OVERDUE_HEADINGS = ["Job", "Title", "Customer", "Status", "Priority", "Due", "Late"];
 
-/** The overdue jobs as the API orders them: those that need action, and those on hold apart (when it says). */
+/** The overdue jobs as the API orders them: those that need action first, and those on hold apart. */
 async function overdueJobs() {
-  const page = await api.get("/api/jobs?overdue=true&sort=due_date&order=asc&per_page=10");
-  return {items: page.items, on_hold: null, counts: {needs_action: page.pagination.total}};
+  return (await api.getFresh("/api/dashboard/overdue-jobs?limit=10")).body;
 }
 
 function lateBy(job) {
-  const days = job.days_overdue || Math.max(1, Math.round((Date.now() - Date.parse(`${job.due_date}T00:00:00Z`)) / 864e5));
+  const days = job.days_overdue;
   return days === 1 ? "1 day" : `${count(days)} days`;
 }
 
@@ -72,10 +72,10 @@ function overdueRows(items) {
 function overdueTables(overdue) {
   const counts = overdue.counts || {};
   const shown = (items, total) => (total > items.length ? ` (${items.length} of ${count(total)})` : "");
-  return [table(`Overdue${overdue.on_hold ? ": needs action" : ""}${shown(overdue.items, counts.needs_action)}`, OVERDUE_HEADINGS,
+  return [table(`Overdue: needs action${shown(overdue.items, counts.needs_action)}`, OVERDUE_HEADINGS,
                 overdueRows(overdue.items), "Nothing overdue needs action."),
-    overdue.on_hold ? table(`Overdue, on hold${shown(overdue.on_hold, counts.on_hold)}`, OVERDUE_HEADINGS,
-                            overdueRows(overdue.on_hold), "No overdue job is on hold.") : null];
+    table(`Overdue, on hold${shown(overdue.on_hold, counts.on_hold)}`, OVERDUE_HEADINGS,
+          overdueRows(overdue.on_hold), "No overdue job is on hold.")];
 }
 
 /** Draw the dashboard in `main` and keep it current; return the function that stops it. */
@@ -86,11 +86,12 @@ export function render(main, context) {
     byMonth: h("figure", {className: "card chart-card"}),
     recent: h("section", {className: "card", id: "recent-jobs"}),
     overdue: h("section", {className: "card", id: "overdue-jobs"}),
+    timers: timersSection(),
     updated: h("p", {className: "updated", "aria-live": "off"}),
   };
   fill(main, h("h1", {}, "Dashboard"), parts.updated, parts.tiles,
        h("div", {className: "charts"}, parts.byStatus, parts.byMonth),
-       h("div", {className: "tables"}, parts.recent, parts.overdue));
+       h("div", {className: "tables"}, parts.recent, parts.overdue, parts.timers));
   let lastFull = 0;
 
   async function refreshCharts() {
@@ -98,6 +99,7 @@ export function render(main, context) {
       api.getFresh("/api/dashboard/chart/jobs-by-status"),
       api.getFresh("/api/dashboard/chart/jobs-by-month"),
       overdueJobs(),
+      showTimers(parts.timers),
     ]);
     if (byStatus.changed || !parts.byStatus.firstChild) {
       fill(parts.byStatus, rowChart("Jobs by status", byStatus.body.labels, byStatus.body.values, {
