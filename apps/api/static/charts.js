@@ -86,29 +86,34 @@ export function barChart(title, labels, values, {labelOf = (label) => label, col
 
 /**
  * Draw `values` as horizontal bars, one row per label, the label in words on the left: long labels ("In
- * progress", "Cancelled") stay whole and readable at any width. The value stands at the end of its bar.
+ * progress", "Cancelled") stay whole and readable at any width. The value stands at the end of its bar. With
+ * `hrefOf(label)` each row (its word, bar and number) is a link to that address: the list it counts.
  */
-export function rowChart(title, labels, values, {labelOf = (label) => label, colourOf = () => ""} = {}) {
+export function rowChart(title, labels, values,
+                         {labelOf = (label) => label, colourOf = () => "", hrefOf = null} = {}) {
   const width = 420, left = 104, right = 56, row = 32, top = 6;
   const height = top * 2 + row * labels.length;
   const most = Math.max(1, ...values.map(Number));
   const summary = labels.map((label, index) => `${labelOf(label)}: ${Number(values[index]).toLocaleString()}`)
     .join(", ");
-  const chart = svg("svg", {viewBox: `0 0 ${width} ${height}`, role: "img", class: "chart",
+  const chart = svg("svg", {viewBox: `0 0 ${width} ${height}`, role: hrefOf ? "group" : "img", class: "chart",
                             "aria-label": `${title}. ${summary}`});
   chart.append(svg("title", {}, `${title}: ${summary}`));
   labels.forEach((label, index) => {
     const value = Number(values[index]) || 0;
     const y = top + row * index;
+    const target = hrefOf
+      ? svg("a", {href: hrefOf(label), "aria-label": `${labelOf(label)}: ${value.toLocaleString()}`}) : chart;
+    if (hrefOf) chart.append(target);
     const length = ((width - left - right) * value) / most;
-    chart.append(svg("text", {x: left - 8, y: y + row / 2 + 5, class: "axis", "text-anchor": "end"},
-                     lines(labelOf(label), left - 10)[0]));
+    target.append(svg("text", {x: left - 8, y: y + row / 2 + 5, class: "axis", "text-anchor": "end"},
+                      lines(labelOf(label), left - 10)[0]));
     const bar = svg("rect", {x: left, y: y + 5, width: Math.max(length, 1), height: row - 10, rx: 2, class: "bar"});
     const colour = colourOf(label);
     if (colour) bar.style.fill = colour;
     bar.append(svg("title", {}, `${labelOf(label)}: ${value.toLocaleString()}`));
-    chart.append(bar);
-    chart.append(svg("text", {x: left + Math.max(length, 1) + 6, y: y + row / 2 + 5, class: "value"}, short(value)));
+    target.append(bar);
+    target.append(svg("text", {x: left + Math.max(length, 1) + 6, y: y + row / 2 + 5, class: "value"}, short(value)));
   });
   return chart;
 }
