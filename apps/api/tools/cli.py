@@ -32,7 +32,8 @@ def db_upgrade():
     try:
         applied = migrate.upgrade(_database_url(), log=click.echo,
                                   lock_timeout_ms=current_app.config["MIGRATION_LOCK_TIMEOUT_MS"],
-                                  attempts=current_app.config["MIGRATION_LOCK_ATTEMPTS"])
+                                  attempts=current_app.config["MIGRATION_LOCK_ATTEMPTS"],
+                                  lock_wait_s=current_app.config["MIGRATION_LOCK_WAIT_S"])
     except migrate.MigrationError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{len(applied)} migration(s) applied" if applied else "database is up to date")
