@@ -163,10 +163,13 @@ def notify_overdue_command():
 def retention_command():
     """Remove rows past their retention limit, export old audit months, create the months ahead (for cron)."""
     from ..ops import retention
+    from ..private_files import UnsafeFile
 
     conn = db.connect(_database_url(), "retention", current_app.config)
     try:
         click.echo(retention.run_pass(conn, retention.RetentionSettings.from_config(current_app.config)))
+    except UnsafeFile as exc:  # an archive directory or file this user cannot trust: say so, write nothing
+        raise click.ClickException(str(exc)) from None
     finally:
         conn.close()
 
