@@ -61,7 +61,7 @@ def test_exhausted_pool_waits_bounded_then_503_then_recovers(database_url, db, a
         recovery = [status for status, _, _ in
                     ThreadPoolExecutor(clients).map(lambda _: server.request("GET", path, headers=viewer),
                                                     range(4 * CONCURRENT))]
-        [health] = each_worker_db_health(server, viewer, until=pool_idle).values()
+        [health] = each_worker_db_health(server, auth.headers("admin"), until=pool_idle).values()
 
     statuses = sorted(answer[0] for answer in answers)
     waits = sorted(round(elapsed, 2) for status, elapsed, *_ in answers if status == 503)
