@@ -142,7 +142,6 @@ def test_soak(database_url, db, app, runner):
                 thread.join(60)
         sampler.join(10)
         assert server.worker_pids() == workers, "a worker was replaced during the soak"
-        viewer = tokens["viewer"]
         health = each_worker_db_health(server, tokens["admin"], until=pool_idle)
         caches = each_worker_cache_stats(server, tokens["admin"])
 
