@@ -44,11 +44,14 @@ class Replica:
                 and self.lag_s is not None and self.lag_s <= max_lag)
 
     def state(self, now, max_lag):
-        """Return "in_rotation", "lagging" or "down"."""
+        """Return "in_rotation", "lagging", "promoted" (it answers but is a primary now: out of rotation, its
+        reads go to the primary, which after a failover is this same server) or "down"."""
         if self.in_rotation(now, max_lag):
             return "in_rotation"
         if now - self.last_ok <= STALE_SECONDS and self.in_recovery:
             return "lagging"
+        if now - self.last_ok <= STALE_SECONDS and self.in_recovery is False:
+            return "promoted"
         return "down"
 
 
