@@ -15,7 +15,7 @@ statement (SET LOCAL). DATABASE_DIRECT_URL (default DATABASE_URL) is for LISTEN,
 session advisory locks.
 """
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from flask import current_app
 
@@ -155,8 +155,18 @@ def cursor(read_only=False):
     was last used) is replaced by a fresh one and the statement runs there. While the primary is down,
     a request that does not write (GET, HEAD, OPTIONS) reads on a standby instead: read-only service.
     """
-    if read_only or (not current_caller().writes and _database().read_only()):
+    database = _database()
+    if read_only or (not current_caller().writes and database.read_only()):
         with read_cursor() as cur:
+            yield cur
+        return
+    replicas = database.replicas() if not current_caller().writes else None
+    standby = replicas.choose() if replicas is not None else None
+    if standby is not None:
+        # A read on the primary whose connection fails before its first statement (the primary just went
+        # away, its breaker not open yet) runs on a standby in rotation instead: reads never fail meanwhile.
+        with MovingCursor(_primary_cursor, lambda: _fresh_primary_or(standby, database), primary_failed_at_start,
+                          lambda exc: None) as cur:
             yield cur
         return
     with MovingCursor(_primary_cursor, _primary_cursor, connection_lost_at_start) as cur:
@@ -186,6 +196,20 @@ def read_cursor():
     replicas = database.replicas()
     with MovingCursor(lambda: _replica_cursor(replica, database), _primary_cursor, replica_failed,
                       lambda exc: replicas.failed(replica, exc)) as cur:
+        yield cur
+
+
+@contextmanager
+def _fresh_primary_or(standby, database):
+    """Open a cursor on a fresh primary connection (a pooled one was found dead); when the primary itself is out
+    of reach, on `standby` instead."""
+    with ExitStack() as stack:
+        try:
+            cur = stack.enter_context(_primary_cursor())
+        except CONNECTION_ERRORS as exc:
+            if not unreachable(exc):
+                raise
+            cur = stack.enter_context(_replica_cursor(standby, database))
         yield cur
 
 

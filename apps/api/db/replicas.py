@@ -74,6 +74,12 @@ class ReplicaSet:
         now = time.monotonic()
         ready = [replica for replica in self.replicas
                  if replica.in_rotation(now, self.max_lag) and replica.caught_up_at >= fresh_after]
+        if not ready and self._primary_down():
+            # A standby promoted while the primary is down holds everything the old primary acknowledged and
+            # takes every write from now on: it serves the reads until the pool's breaker finds it (through
+            # DATABASE_URL's multi-host list) as the primary. Without this, reads fail in between.
+            ready = [replica for replica in self.replicas
+                     if replica.in_recovery is False and now - replica.last_ok <= STALE_SECONDS]
         return ready[next(self._turn) % len(ready)] if ready else None
 
     def failed(self, replica, exc):
