@@ -1,5 +1,7 @@
 """The cache an app owns: one ResponseCache (and its LISTEN thread) per process, in `app.extensions`."""
-from flask import current_app
+from collections.abc import Callable
+
+from flask import Flask, current_app
 
 from .. import db
 from ..runtime.per_process import PerProcess
@@ -22,7 +24,7 @@ class AppCache:
             notices=self.notices, config=config).start())
         database.listen_for_writes(self.listening)
 
-    def hear(self, channel, callback):
+    def hear(self, channel: str, callback: Callable[[str], None]) -> None:
         """Hand every notice on `channel` to `callback` from this process's listener (register before first use)."""
         self.notices[channel] = callback
 
@@ -50,7 +52,7 @@ def init_app(app):
     app.extensions[EXTENSION] = AppCache(app.config, db.database(app))
 
 
-def hear(app, channel, callback):
+def hear(app: Flask, channel: str, callback: Callable[[str], None]) -> None:
     """Have `app`'s listener hand every notice on `channel` to `callback` (in each process, on its own thread)."""
     app.extensions[EXTENSION].hear(channel, callback)
 

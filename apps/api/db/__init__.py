@@ -15,7 +15,9 @@ statement (SET LOCAL). DATABASE_DIRECT_URL (default DATABASE_URL) is for LISTEN,
 session advisory locks.
 """
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import Any
 
 from flask import current_app
 
@@ -200,7 +202,7 @@ def read_cursor():
 
 
 @contextmanager
-def _fresh_primary_or(standby, database):
+def _fresh_primary_or(standby: Any, database: Database) -> Iterator[Any]:
     """Open a cursor on a fresh primary connection (a pooled one was found dead); when the primary itself is out
     of reach, on `standby` instead."""
     with ExitStack() as stack:

@@ -11,6 +11,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import psycopg2.errors
@@ -132,7 +133,7 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
         conn.close()
 
 
-def _wait_for_advisory_lock(cur, wait_s):
+def _wait_for_advisory_lock(cur: Any, wait_s: float) -> None:
     """Take the migrations' session lock, polling for at most `wait_s` seconds (then MigrationError): a session
     blocked in pg_advisory_lock() would be one that CREATE INDEX CONCURRENTLY (run by the lock's holder) waits
     for, a deadlock; and a runner stuck behind a hung one must say so rather than wait for ever."""

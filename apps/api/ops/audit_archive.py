@@ -10,6 +10,8 @@ import gzip
 import logging
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from psycopg2 import sql
 
@@ -54,7 +56,7 @@ def archive_expired(conn, days, directory):
     return [export_and_drop(conn, name, directory) for name in detached]
 
 
-def export_and_drop(conn, name, directory):
+def export_and_drop(conn: Any, name: str, directory: str | Path) -> Path:
     """Write detached audit month `name` to `directory` as name.csv.gz, then drop it; return the file."""
     # The rows name users and client addresses: a directory of ours, a new file of ours (never a planted
     # file or link: a leftover .partial is refused, see private_files.py), 0600 from the start.

@@ -151,7 +151,7 @@ def get_db_test():
             "acquire_ms": round((acquired - started) * 1000, 3), "server_version": server_version}
 
 
-def _judge(stats, server, leaks, detail=True):
+def _judge(stats: dict, server: dict, leaks: list[dict], detail: bool = True) -> tuple[str, list[str]]:
     """Return (status, warnings): unhealthy when no connection can be had, degraded when strained."""
     unhealthy, warnings = [], []
     if "error" in server:

@@ -1,6 +1,6 @@
 """The health routes' scope parameter and what a caller below admin may see, shared by the health and cache
 views (neither imports the other)."""
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -18,7 +18,7 @@ ADMIN_ONLY_KEYS = frozenset({"pid", "backend_pid", "instance", "host", "hostname
                              "borrowed_at", "location"})
 
 
-def redacted(value):
+def redacted(value: Any) -> Any:
     """Return `value` (dicts and lists, nested) without ADMIN_ONLY_KEYS."""
     if isinstance(value, dict):
         return {key: redacted(item) for key, item in value.items() if key not in ADMIN_ONLY_KEYS}
@@ -27,6 +27,6 @@ def redacted(value):
     return value
 
 
-def admin_detail(stats):
+def admin_detail(stats: Any) -> Any:
     """Return health statistics as the caller may see them: whole for admins, without ADMIN_ONLY_KEYS for others."""
     return stats if has_role("admin") else redacted(stats)

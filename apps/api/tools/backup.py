@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import warnings
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -51,7 +52,7 @@ def _quoted(value):
     return str(value).replace("\\", "\\\\").replace("'", "\\'")
 
 
-def _run(command, env, stdout=None):
+def _run(command: list[str], env: dict[str, str], stdout: Any = None) -> subprocess.CompletedProcess:
     result = subprocess.run(command, env=env, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             stdin=subprocess.DEVNULL)
     if result.returncode != 0:
@@ -59,7 +60,7 @@ def _run(command, env, stdout=None):
     return result
 
 
-def backup(database_url, path):
+def backup(database_url: str, path: str | Path) -> int:
     """Write the whole database to `path` (pg_dump custom format: compressed, one consistent snapshot)."""
     conninfo, env = _connection(database_url)
     path = Path(path)

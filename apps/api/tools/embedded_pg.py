@@ -168,7 +168,7 @@ class EmbeddedPostgres:
         embedded_auth.write_private(standby.password_file, self.password)  # the copy has the same superuser
         return standby
 
-    def promote(self):
+    def promote(self) -> None:
         """Promote this standby to a primary (pg_ctl promote, waiting until it accepts writes)."""
         self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-t", "60", "promote", timeout=90)
 

@@ -44,7 +44,7 @@ def init_app(app):
         return response
 
 
-def _read_chunked(bound):
+def _read_chunked(bound: int) -> None:
     """Read a body of undeclared length (chunked) up to `bound` bytes, or refuse it: 413, as a declared one.
 
     werkzeug stops a chunked body silently at the limit (the JSON then looks malformed: a 400). Read here,
