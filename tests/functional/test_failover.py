@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from apps.api import close_resources
 from apps.api.ops.overdue import LOCK_KEY
 from tests.support.apps import build_app
 from tests.support.auth import AuthActions
@@ -159,5 +160,8 @@ def test_a_promoted_standby_takes_over_within_seconds_and_nothing_acknowledged_i
 
         # `dashboard verify` is clean on the new primary.
         app = build_app(new_primary_url)
-        result = app.test_cli_runner().invoke(args=["dashboard", "verify"])
+        try:
+            result = app.test_cli_runner().invoke(args=["dashboard", "verify"])
+        finally:
+            close_resources(app)
         assert result.exit_code == 0 and "no drift" in result.output, result.output

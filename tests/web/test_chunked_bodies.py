@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from apps.api import close_resources
 from tests.support.apps import build_app
 from tests.support.auth import AuthActions
 from tests.support.database import reset_database
@@ -29,7 +30,8 @@ def world(test_database):
     url, tables, sequences = test_database
     reset_database(url, tables, sequences)
     app = build_app(url, MAX_CONTENT_LENGTH=8192)
-    return app, app.test_client(), AuthActions(app, url)
+    yield app, app.test_client(), AuthActions(app, url)
+    close_resources(app)  # its pool: no connection left open to the shared test database
 
 
 @pytest.mark.parametrize("send", ["declared", "chunked"])
