@@ -21,16 +21,20 @@ function lateMark(step) {
   return step.late ? h("span", {className: "late-mark"}, "⚠ LATE") : null;
 }
 
+const RUNNING_PER_MACHINE = 3;  // the rest are in "Running now"
+
 function machineCard(machine) {
+  const more = machine.running.length - RUNNING_PER_MACHINE;
   const running = machine.running.length
-    ? machine.running.map((step) => h("p", {className: step.late ? "late" : ""},
+    ? machine.running.slice(0, RUNNING_PER_MACHINE).map((step) => h("p", {className: step.late ? "late" : ""},
       "▶ ", h("span", {className: "job"}, step.job_number), ` ${step.step_name}`, lateMark(step),
       step.operator_name || step.operator_username
         ? h("span", {className: "meta"}, ` · ${step.operator_name || step.operator_username}`) : null))
     : [h("p", {className: "idle"}, "Nothing running")];
+  if (more > 0) running.push(h("p", {className: "meta"}, `+ ${more} more running`));
   const next = machine.next.length
-    ? h("p", {className: "next"}, "Next: ", machine.next.map((step, index) => [
-      index ? ", " : "", h("b", {}, step.job_number), step.late ? " ⚠" : ""]))
+    ? h("p", {className: "next"}, "Next: ", machine.next.flatMap((step, index) => [
+      index ? ", " : "", h("b", {}, step.job_number), step.late ? " ⚠ late" : ""]))
     : h("p", {className: "next"}, "Next: nothing waiting");
   return h("article", {className: "machine", "data-machine-id": machine.id},
     h("h3", {}, machine.name, h("span", {className: "state"}, ` · ${machine.status}`)), running, next);
