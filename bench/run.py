@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import audit_lists  # noqa: E402
+import boards  # noqa: E402
 import hot_path  # noqa: E402
 import http_pairs  # noqa: E402
 import list_pairs  # noqa: E402
@@ -106,6 +107,9 @@ def run(config):
                     rows.append(http_pairs.replica_reads(big, standby_url, seconds, repeats))
             say("web page: load to the first numbers, idle open dashboard (headless Chromium)")
             facts["page"] = page_cost.markdown(page_cost.measure(big, config["page_idle_seconds"]), config["jobs"])
+            say("50 open wall boards while the API is loaded (gunicorn + wrk)")
+            board_seconds = max(4, 2 * seconds)
+            facts["boards"] = boards.note(boards.measure(urls[min(urls)], board_seconds, 3))
     return rows, facts
 
 
