@@ -12,7 +12,6 @@ from ..web.openapi import documented
 from ..web.proxies import client_ip
 from ..web.ratelimit import rate_limited
 from ..web.validation import Body, Text, accepts
-from .auth import LoginUser
 
 bp = Blueprint("pins", __name__, url_prefix="/api")
 queries = Queries("pins.sql")
@@ -29,13 +28,19 @@ class PinLoginBody(Body):
     pin: pins.Pin = Field(description="4 to 8 digits")
 
 
+class PinUser(BaseModel):
+    id: int
+    username: str
+    role: str
+
+
 class PinLogin(BaseModel):
     """A PIN login's tokens: a session bound to the tablet (never fresh: no user administration with it)."""
 
     access_token: str
     refresh_token: str
     token_type: str
-    user: LoginUser
+    user: PinUser
     device_id: int
     idle_seconds: int = Field(description="The tablet signs the user out after this many idle seconds")
     wrong_pins: int = Field(description="Wrong PINs tried for this user in the last 15 minutes")
