@@ -6,7 +6,7 @@ boards do fetch new answers). Fifty boards then poll as static/board.js does: GE
 with If-None-Match on a kept-alive connection, each from its own thread at a random phase. Rounds alternate
 without and with the boards; the p99s are taken per round, side by side.
 
-    .venv/bin/python bench/boards.py [seconds per run, 8] [rounds, 3] [boards, 50]
+    .venv/bin/python -m bench.boards [seconds per run, 8] [rounds, 3] [boards, 50]
 """
 import http.client
 import random
@@ -14,13 +14,11 @@ import statistics
 import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import psycopg2
 
-import psycopg2  # noqa: E402
-from harness import say, wrk  # noqa: E402
-from http_pairs import serve, token  # noqa: E402
+from bench.harness import say, wrk
+from bench.http_pairs import serve, token
 
 API_ROUTE = "/api/jobs?per_page=20"
 BOARD_EVERY = 1.0
@@ -136,7 +134,7 @@ def note(result, boards=50):
 
 def main(argv=None):
     """Measure on 10,000 jobs of its own database; print the note."""
-    from harness import database_server, seeded_database
+    from bench.harness import database_server, seeded_database
 
     given = [int(arg) for arg in (sys.argv[1:] if argv is None else argv)]
     seconds, rounds, boards = (given + [8, 3, 50][len(given):])[:3]
