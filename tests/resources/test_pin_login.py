@@ -97,3 +97,6 @@ def test_pin_actions_are_audited_as_the_operator_with_the_device(client, auth, d
         rows = cur.fetchall()
     assert rows[-2:] == [("login", auth.user_id("operator1"), device_id),
                          ("logout", auth.user_id("operator1"), device_id)]  # the refreshed token kept the device
+    listed = client.get(f"/api/audit-logs?user_id={auth.user_id('operator1')}&action=logout",
+                        headers=auth.headers("admin")).get_json()["items"]
+    assert (listed[0]["device_id"], listed[0]["device_name"]) == (device_id, "tablet by the door")
