@@ -111,6 +111,7 @@ def test_on_the_tablet_a_scan_and_one_tap_start_the_step(browser, floor):
     card = by_css(browser, ".step-card.scanned")[0]
     assert number in card.text
     step_id = int(card.get_attribute("data-step-id"))
+    screenshot(browser, str(SCREENSHOTS / "tablet-scanned.png"), whole=False)
     card.find_element(By.XPATH, ".//button[normalize-space()='Start']").click()  # the one more tap
     wait_for(browser, lambda d: server.request("GET", f"/api/steps/{step_id}",
                                                headers=auth.headers("manager"))[2]["status"] == "in_progress",

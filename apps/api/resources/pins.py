@@ -31,6 +31,7 @@ class PinLoginBody(Body):
 class PinUser(BaseModel):
     id: int
     username: str
+    full_name: str
     role: str
 
 
@@ -105,7 +106,7 @@ def pin_login(body):
                 audit.record(cur, "login", "users", user["id"], {"via": {"old": None, "new": "pin"}},
                              user_id=user["id"])
                 answer = {"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
-                          "user": {key: user[key] for key in ("id", "username", "role")},
+                          "user": {key: user[key] for key in ("id", "username", "full_name", "role")},
                           "device_id": device.id, "idle_seconds": device.idle_seconds, "wrong_pins": failures}
             else:
                 cur.execute(auth_queries.insert_failed_login, {"username": body.username, "ip": client_ip()})

@@ -7,7 +7,7 @@ UPDATE users SET pin_hash = %(pin_hash)s WHERE id = %(id)s AND deleted_at IS NUL
 -- name: lock-user-for-pin
 -- The user a PIN login checks, locked against other PIN logins of the same user so that wrong PINs are
 -- counted one after another (NO KEY UPDATE: sessions may still reference the row meanwhile).
-SELECT id, username, role, is_active, pin_hash
+SELECT id, username, full_name, role, is_active, pin_hash
 FROM users WHERE username = %(username)s AND deleted_at IS NULL
 FOR NO KEY UPDATE;
 
