@@ -180,3 +180,33 @@ def test_the_board_shows_a_started_step_within_2s(browser, floor):
     screenshot(browser, str(SCREENSHOTS / "board.png"), whole=False)
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert console_errors(browser) == [] and foreign_requests(browser, server.base_url) == []
+
+
+def test_the_tablet_signs_out_by_itself_after_its_idle_time(browser, floor):
+    server, auth = floor["server"], floor["auth"]
+
+    def manager(method, path, body=None):
+        status, _, answer = server.request(method, path, body, auth.headers("manager"))
+        return status, answer
+    _, token = register_device(manager, "tablet", name="Quick tablet", machine_id=floor["ids"]["machines"][1],
+                               idle_seconds=15)  # the shortest a manager may set
+    browser.get(f"{server.base_url}/tablet#device={token}")
+    with floor["conn"].cursor() as cur:
+        cur.execute("SELECT full_name FROM users WHERE username = 'operator1'")
+        name = cur.fetchone()[0]
+    wait_for(browser, lambda d: button(d, name))
+    button(browser, name)[0].click()
+    for digit in PIN:
+        button(browser, digit)[0].click()
+    button(browser, "Sign in")[0].click()
+    wait_for(browser, lambda d: button(d, "Sign out"), message="not signed in")
+    signed_in = time.monotonic()
+    wait_for(browser, lambda d: button(d, name) and not button(d, "Sign out"), timeout=30,
+             message="the tablet did not sign out by itself")
+    idle = time.monotonic() - signed_in
+    assert 14 <= idle <= 25, idle
+    assert "after 15 s without a touch" in by_css(browser, "#notice")[0].text
+    with floor["conn"].cursor() as cur:  # and the session ended on the server, not only on the page
+        cur.execute("SELECT count(*) FROM sessions s JOIN devices d ON d.id = s.device_id "
+                    "WHERE d.name = 'Quick tablet' AND s.ended_at IS NULL")
+        assert cur.fetchone()[0] == 0
