@@ -21,8 +21,8 @@ KINDS = {
 
 
 def status_colours() -> set[str]:
-    """Return every badge colour the server defines, upper case."""
-    looks = [statuses.JOB_LOOKS, statuses.STEP_LOOKS, statuses.MACHINE_LOOKS, statuses.PRIORITY_LOOKS]
+    """Return every status badge colour the server defines (job, step, machine), upper case."""
+    looks = [statuses.JOB_LOOKS, statuses.STEP_LOOKS, statuses.MACHINE_LOOKS]
     return {look.colour.upper() for kind in looks for look in kind.values()}
 
 

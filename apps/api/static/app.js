@@ -9,7 +9,9 @@ import * as jobView from "./views/job.js";
 import * as machineView from "./views/machine.js";
 import * as customersView from "./views/customers.js";
 import * as peopleView from "./views/people.js";
+import * as devicesView from "./views/devices.js";
 import {roleAtLeast} from "./rules.js";
+import {jobIdOf, jobOf, listenForScans} from "./scanner.js";
 
 const ROUTES = [
   [/^\/dashboard$/, dashboardView, "Dashboard"],
@@ -18,10 +20,12 @@ const ROUTES = [
   [/^\/machines(?:\/(\d+))?$/, machineView, "Machines"],
   [/^\/customers(?:\/(\d+))?(?:\?.*)?$/, customersView, "Customers"],
   [/^\/people$/, peopleView, "People"],
+  [/^\/devices$/, devicesView, "Devices"],
 ];
-// The main navigation, each entry with the weakest role that sees it.
+// The main navigation: [route, words, the weakest role that sees it].
 const NAV = [["/dashboard", "Dashboard", "viewer"], ["/customers", "Customers", "viewer"],
-  ["/machines", "Machines", "viewer"], ["/people", "People", "admin"], ["/queue", "My queue", "viewer"]];
+  ["/machines", "Machines", "viewer"], ["/people", "People", "admin"], ["/queue", "My queue", "viewer"],
+  ["/devices", "Devices", "manager"]];
 
 const main = document.getElementById("main");
 let stopView = () => {};
@@ -123,4 +127,16 @@ window.addEventListener("pageshow", (event) => {
   if (event.persisted && !api.loggedIn()) toLogin();
 });
 window.addEventListener("hashchange", route);
+// A scanned ticket (its address or its job number, typed by a handheld scanner) opens the job.
+listenForScans(async (text) => {
+  const scan = jobOf(text);
+  if (!scan || !api.user()) return;
+  try {
+    const id = await jobIdOf(scan);
+    if (id) location.hash = `#/jobs/${id}`;
+    else notice(`No job ${scan.number} was found.`, "warn");
+  } catch (error) {
+    notice(explain(error), "error");
+  }
+});
 route();
