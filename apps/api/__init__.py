@@ -28,9 +28,10 @@ def create_app(test_config=None):
     from . import cache, db
     from .commands import LazyCommands
     from .config import parse_allowed
-    from .ops import heartbeat, logs, metrics, overdue
+    from .ops import heartbeat, overdue
     from .resources import register_blueprints
-    from .web import auth, compression, errors, guards
+    from .web import auth, compression, errors, guards, request_log, request_metrics
+    from .web import context as request_context
     from .web.jsonio import IsoJSONProvider
     from .web.proxies import ForwardedFrom
 
@@ -45,6 +46,7 @@ def create_app(test_config=None):
     if config.FORWARDED_ALLOW_IPS:
         # Behind proxies: the client address and scheme come from X-Forwarded-* sent by these peers only.
         app.wsgi_app = ForwardedFrom(app.wsgi_app, parse_allowed(config.FORWARDED_ALLOW_IPS))
+    request_context.init_app(app)
     db.init_app(app)
     cache.init_app(app)
     heartbeat.init_app(app)
@@ -52,8 +54,8 @@ def create_app(test_config=None):
     auth.init_app(app)
     errors.register_error_handlers(app)
     compression.init_app(app)
-    metrics.init_app(app)
-    logs.init_app(app)
+    request_metrics.init_app(app)
+    request_log.init_app(app)
     register_blueprints(app)
     guards.init_app(app)
     return app

@@ -6,8 +6,8 @@ that first asks for it, so after gunicorn forks; gunicorn's `post_worker_init` w
 imports psycopg2.pool; routes borrow connections through `connection()` and `cursor()`, and read
 through `read_cursor()`, which uses a replica (DATABASE_REPLICA_URLS) when one is current enough.
 Which replica is current enough for a request depends on who it serves and what it must see: the
-web layer says so through `serving()`, `serving_user()` and `fresh_after()` (caller.py); this
-package never reads the request. Every connection is opened by `connect()` (connect.py).
+web layer says so through the request context (runtime/context.py, read by caller.py) and `fresh_after()`;
+this package never reads the request. Every connection is opened by `connect()` (connect.py).
 
 Nothing here keeps session state on DATABASE_URL, so it may be PgBouncer in transaction mode: the
 statement, idle-in-transaction and time zone settings are sent with each transaction's first
@@ -18,10 +18,12 @@ import time
 from contextlib import contextmanager
 
 from flask import current_app
+from psycopg2.extras import RealDictCursor as Cursor
+from psycopg2.extras import RealDictRow as Row
 
 from ..runtime.timings import add_db_time
 from .caller import current as current_caller
-from .caller import fresh_after, serving, serving_user
+from .caller import fresh_after
 from .connect import connect
 from .database import Database, direct_url, pool_kwargs, replica_urls
 from .errors import (
@@ -46,8 +48,8 @@ from .routing import (
 )
 
 __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
-           "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect", "serving",
-           "serving_user", "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError", "PoolTimeout",
+           "Cursor", "Row", "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect",
+           "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError", "PoolTimeout",
            "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable", "CONNECTION_ERRORS", "unreachable"]
 
 EXTENSION = "db"
