@@ -91,6 +91,7 @@ THREADS = [
     "from threading import Thread as T\nT(target=print)\n",
     "import threading\nthreading.Timer(1.0, print)\n",
     "from concurrent.futures import ThreadPoolExecutor\nThreadPoolExecutor(2)\n",
+    "import threading\nclass Loop(threading.Thread):\n    pass\n",
 ]
 
 

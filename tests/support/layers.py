@@ -49,7 +49,7 @@ CONNECTION_OPENERS = {"psycopg2.connect", "psycopg2._connect", "psycopg2.extensi
                       "psycopg2.pool.ThreadedConnectionPool"}
 CONNECT_MODULE = "db/connect.py"
 # The pool's book of connections: psycopg2's pool object, fed only connections that connect.py opened.
-CONNECTION_OPENER_EXCEPTIONS = {("db/book.py", "psycopg2.pool.ThreadedConnectionPool")}
+CONNECTION_OPENER_EXCEPTIONS = {("db/registry.py", "psycopg2.pool.ThreadedConnectionPool")}
 
 
 def layer_of(relative):
@@ -131,12 +131,16 @@ def dotted(node, bound):
 
 
 def _used_names(tree, bound):
-    """Yield (dotted name, line) for every name and attribute chain of `tree` that stands for an import."""
+    """Yield (dotted name, line, called) for every name and attribute chain of `tree` that stands for an
+    import; `called` when it is the function of a call (a type in an annotation makes nothing)."""
+    # A call makes a thread or a connection, and so does a subclass of what makes them.
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    called |= {id(base) for node in ast.walk(tree) if isinstance(node, ast.ClassDef) for base in node.bases}
     for node in ast.walk(tree):
         if isinstance(node, (ast.Name, ast.Attribute)):
             name = dotted(node, bound)
             if name:
-                yield name, node.lineno
+                yield name, node.lineno, id(node) in called
 
 
 def _is_request_state(name):
@@ -177,9 +181,11 @@ def _import_violations(relative, layer, name, line):
 
 def _use_violations(relative, layer, tree, bound):
     wrong = []
-    for name, line in _used_names(tree, bound):
+    for name, line, called in _used_names(tree, bound):
         if layer in NO_REQUEST and _is_request_state(name):
             wrong.append(f"{relative}:{line} reads {name} ({layer} reads no request state)")
+        if not called:
+            continue
         if name in THREAD_MAKERS and relative != BACKGROUND_MODULE:
             wrong.append(f"{relative}:{line} makes a thread with {name} (only {BACKGROUND_MODULE} does)")
         if (name in CONNECTION_OPENERS and relative != CONNECT_MODULE

@@ -15,9 +15,12 @@ statement (SET LOCAL). DATABASE_DIRECT_URL (default DATABASE_URL) is for LISTEN,
 session advisory locks.
 """
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, cast
 
-from flask import current_app
+from flask import Flask, current_app
+from psycopg2.extensions import connection as Connection
 from psycopg2.extras import RealDictCursor as Cursor
 from psycopg2.extras import RealDictRow as Row
 
@@ -36,7 +39,9 @@ from .errors import (
     TooManyRequests,
     unreachable,
 )
+from .pool import ConnectionPool
 from .queries import Queries
+from .replicas import Replica
 from .routing import (
     FirstStatementCursor,
     FirstStatementTupleCursor,
@@ -55,67 +60,69 @@ __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor"
 EXTENSION = "db"
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     """Give `app` its database (the pool itself opens on first use)."""
     app.extensions[EXTENSION] = Database(app.config)
 
 
-def database(app=None):
+def database(app: Flask | None = None) -> Database:
     """Return the Database of `app` (default: the current app)."""
-    return (app or current_app).extensions[EXTENSION]
+    found: Database = (app or current_app).extensions[EXTENSION]
+    return found
 
 
 _database = database
 
 
-def get_pool(app=None):
+def get_pool(app: Flask | None = None) -> ConnectionPool:
     """Return this process's pool of `app` (default: the current app), opening it on first use."""
     return _database(app).pool()
 
 
-def pool_stats(app=None):
+def pool_stats(app: Flask | None = None) -> dict[str, Any] | None:
     """Return the statistics of `app`'s pool in this process, or None when it is not open."""
     return _database(app).stats()
 
 
-def close(app):
+def close(app: Flask) -> None:
     """Close `app`'s pool in this process."""
     _database(app).close()
 
 
-def primary_down(app=None):
+def primary_down(app: Flask | None = None) -> bool:
     """Tell whether this process knows the primary of `app` to be down (requests that need it get 503 at once)."""
     return _database(app).primary_down()
 
 
-def has_replicas(app=None):
+def has_replicas(app: Flask | None = None) -> bool:
     """Tell whether `app` reads from standbys (DATABASE_REPLICA_URLS)."""
     return bool(_database(app).replica_urls)
 
 
-def read_only(app=None):
+def read_only(app: Flask | None = None) -> bool:
     """Tell whether `app` serves read-only here: the primary is down and a standby is in rotation."""
     return _database(app).read_only()
 
 
 @contextmanager
-def connection():
+def connection() -> Iterator[Connection]:
     """Borrow a pooled connection for one transaction on the primary: commit on success, roll back on error.
 
     The transaction's settings cost one round trip here (`cursor()` sends them with its first statement);
     a connection found dead by it is replaced by a fresh one.
     """
-    def plain():
+    def plain() -> AbstractContextManager[Any]:
         return _primary_cursor(FirstStatementTupleCursor)
 
     with MovingCursor(plain, plain, connection_lost_at_start) as cur:
         cur.execute("SELECT 1")  # the settings go with it
-        yield cur.connection
+        conn: Connection = cur.connection
+        yield conn
     _database().wrote()
 
 
 @contextmanager
-def _borrow():
+def _borrow() -> Iterator[Connection]:
     """Borrow a connection of the primary for one transaction, counting the time spent in the database."""
     started = time.perf_counter()
     try:
@@ -130,7 +137,7 @@ def _borrow():
 
 
 @contextmanager
-def _unpooled_connection():
+def _unpooled_connection() -> Iterator[Connection]:
     """Open a connection for one transaction and close it after (DB_POOL_MODE=none: the benchmark's twin)."""
     conn = connect(current_app.config["DATABASE_URL"], "pool", current_app.config)
     try:
@@ -141,7 +148,7 @@ def _unpooled_connection():
 
 
 @contextmanager
-def _primary_cursor(cursor_factory=FirstStatementCursor):
+def _primary_cursor(cursor_factory: type[Any] = FirstStatementCursor) -> Iterator[Any]:
     """Open a (dict) cursor in one transaction on the primary; the settings go with its first statement."""
     with _borrow() as conn:
         with conn.cursor(cursor_factory=cursor_factory) as cur:
@@ -150,7 +157,7 @@ def _primary_cursor(cursor_factory=FirstStatementCursor):
 
 
 @contextmanager
-def cursor(read_only=False):
+def cursor(read_only: bool = False) -> Iterator[Cursor]:
     """Open a dict cursor inside one transaction: on the primary, or (`read_only`) as `read_cursor()`.
 
     A pooled connection found dead at the first statement (PgBouncer or PostgreSQL restarted since it
@@ -162,12 +169,12 @@ def cursor(read_only=False):
             yield cur
         return
     with MovingCursor(_primary_cursor, _primary_cursor, connection_lost_at_start) as cur:
-        yield cur
+        yield _as_cursor(cur)
     _database().wrote()
 
 
 @contextmanager
-def read_cursor():
+def read_cursor() -> Iterator[Cursor]:
     """Open a dict cursor for reads only: on a replica that is current enough for this user, else the primary.
 
     A replica that fails mid-request leaves rotation and the read runs again on the primary; a read
@@ -176,23 +183,30 @@ def read_cursor():
     database = _database()
     replica = database.choose_replica()
     if replica is None:
-        standby = database.replicas().choose() if database.replicas() is not None else None
+        replica_set = database.replicas()
+        standby = replica_set.choose() if replica_set is not None else None
         if standby is None:
             with cursor() as cur:
                 yield cur
             return
         with MovingCursor(_primary_cursor, lambda: _replica_cursor(standby, database), primary_failed_at_start,
                           lambda exc: None) as cur:
-            yield cur
+            yield _as_cursor(cur)
         return
     replicas = database.replicas()
+    assert replicas is not None  # a replica was chosen from them
     with MovingCursor(lambda: _replica_cursor(replica, database), _primary_cursor, replica_failed,
                       lambda exc: replicas.failed(replica, exc)) as cur:
-        yield cur
+        yield _as_cursor(cur)
+
+
+def _as_cursor(moving: MovingCursor) -> Cursor:
+    """Return `moving` as the dict cursor it stands in for (it hands every other call to its current cursor)."""
+    return cast(Cursor, moving)
 
 
 @contextmanager
-def _replica_cursor(replica, database):
+def _replica_cursor(replica: Replica, database: Database) -> Iterator[Any]:
     started = time.perf_counter()
     try:
         with replica_cursor(replica, lambda cur: database.settings_sql(cur) + ";") as cur:

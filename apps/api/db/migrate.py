@@ -9,12 +9,16 @@ gives way and tries again, MIGRATION_LOCK_ATTEMPTS times in all.
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
+from psycopg2.extensions import cursor as Cursor
 
 from ..config import PROJECT_ROOT, Config
 from .connect import connect
@@ -28,6 +32,8 @@ NO_TRANSACTION_MARK = "-- no-transaction"
 # Pause before the next try grows with each lock timeout, so a long transaction gets time to finish.
 RETRY_PAUSE_SECONDS = 0.5
 ADVISORY_LOCK_POLL_SECONDS = 0.1
+Result = TypeVar("Result")
+Log = Callable[[str], object]
 
 
 class MigrationError(Exception):
@@ -41,20 +47,20 @@ class Migration:
     path: Path
 
     @property
-    def sql(self):
+    def sql(self) -> str:
         return self.path.read_text()
 
     @property
-    def checksum(self):
+    def checksum(self) -> str:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
     @property
-    def transactional(self):
+    def transactional(self) -> bool:
         lines = self.sql.splitlines()
         return not (lines and lines[0].strip().lower() == NO_TRANSACTION_MARK)
 
 
-def discover(directory=MIGRATIONS_DIR):
+def discover(directory: Path | str = MIGRATIONS_DIR) -> list[Migration]:
     """Return the migration files of `directory` in version order."""
     found = []
     for path in sorted(Path(directory).glob("*.sql")):
@@ -68,7 +74,7 @@ def discover(directory=MIGRATIONS_DIR):
     return found
 
 
-def _ensure_table(cur):
+def _ensure_table(cur: Cursor) -> None:
     cur.execute("""
         CREATE TABLE IF NOT EXISTS schema_migrations (
             version    text PRIMARY KEY,
@@ -78,12 +84,12 @@ def _ensure_table(cur):
         )""")
 
 
-def _applied(cur):
+def _applied(cur: Cursor) -> dict[str, tuple[Any, ...]]:
     cur.execute("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version")
     return {row[0]: row for row in cur.fetchall()}
 
 
-def _check_unchanged(migrations, applied):
+def _check_unchanged(migrations: list[Migration], applied: dict[str, tuple[Any, ...]]) -> None:
     by_version = {m.version: m for m in migrations}
     for version, (_, name, checksum, _) in applied.items():
         migration = by_version.get(version)
@@ -95,8 +101,9 @@ def _check_unchanged(migrations, applied):
                 "write a new migration instead of changing an applied one")
 
 
-def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
-            lock_timeout_ms=Config.MIGRATION_LOCK_TIMEOUT_MS, attempts=Config.MIGRATION_LOCK_ATTEMPTS):
+def upgrade(database_url: str, directory: Path | str = MIGRATIONS_DIR, log: Log = print,
+            lock_timeout_ms: int = Config.MIGRATION_LOCK_TIMEOUT_MS,
+            attempts: int = Config.MIGRATION_LOCK_ATTEMPTS) -> list[str]:
     """Apply every pending migration in order; return the versions applied."""
     migrations = discover(directory)
     conn = connect(database_url, "migrate")
@@ -112,14 +119,14 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
                 _ensure_table(cur)
                 applied = _applied(cur)
                 _check_unchanged(migrations, applied)
-                done = []
+                done: list[str] = []
                 for migration in migrations:
                     if migration.version in applied:
                         continue
                     retrying = _Retrying(migration, lock_timeout_ms, attempts, log)
                     if migration.transactional:
                         log(f"applying {migration.path.name}")
-                        retrying.run(lambda migration=migration: _apply_in_transaction(cur, migration))
+                        retrying.run(partial(_apply_in_transaction, cur, migration))
                     else:
                         log(f"applying {migration.path.name} (outside a transaction)")
                         _apply_statements(cur, migration, retrying, log)
@@ -131,12 +138,13 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
         conn.close()
 
 
-def _wait_for_advisory_lock(cur):
+def _wait_for_advisory_lock(cur: Cursor) -> None:
     """Take the migrations' session lock, polling: a session blocked in pg_advisory_lock() would be one
     that CREATE INDEX CONCURRENTLY (run by the lock's holder) waits for, a deadlock."""
     while True:
         cur.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
-        if cur.fetchone()[0]:
+        row = cur.fetchone()
+        if row is not None and row[0]:
             return
         time.sleep(ADVISORY_LOCK_POLL_SECONDS)
 
@@ -144,10 +152,10 @@ def _wait_for_advisory_lock(cur):
 class _Retrying:
     """Run a step of one migration again after a lock timeout, a few times, pausing longer each time."""
 
-    def __init__(self, migration, lock_timeout_ms, attempts, log):
+    def __init__(self, migration: Migration, lock_timeout_ms: int, attempts: int, log: Log) -> None:
         self.migration, self.lock_timeout_ms, self.attempts, self.log = migration, lock_timeout_ms, attempts, log
 
-    def run(self, step, cleanup=lambda: None):
+    def run(self, step: Callable[[], Result], cleanup: Callable[[], object] = lambda: None) -> Result:
         """Return step(); after a lock timeout call cleanup() and try again, up to `attempts` tries in all."""
         for attempt in range(1, self.attempts + 1):
             try:
@@ -162,9 +170,10 @@ class _Retrying:
                 self.log(f"{self.migration.path.name}: lock timeout after {self.lock_timeout_ms} ms, "
                          f"trying again ({attempt}/{self.attempts})")
                 time.sleep(RETRY_PAUSE_SECONDS * attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _apply_in_transaction(cur, migration):
+def _apply_in_transaction(cur: Cursor, migration: Migration) -> None:
     cur.execute("BEGIN")
     try:
         cur.execute(migration.sql)
@@ -175,17 +184,17 @@ def _apply_in_transaction(cur, migration):
         raise
 
 
-def _apply_statements(cur, migration, retrying, log):
+def _apply_statements(cur: Cursor, migration: Migration, retrying: _Retrying, log: Log) -> None:
     """Run a `-- no-transaction` migration statement by statement, then check the indexes it built."""
     invalid_before = _invalid_indexes(cur)
 
-    def drop_new_invalid():
+    def drop_new_invalid() -> list[str]:
         return _drop_invalid_indexes(cur, _invalid_indexes(cur) - invalid_before, log)
 
     for statement in split_statements(migration.sql):
         try:
             # A concurrent build that fails (lock timeout included) leaves an invalid index behind.
-            retrying.run(lambda statement=statement: cur.execute(statement), cleanup=drop_new_invalid)
+            retrying.run(partial(cur.execute, statement), cleanup=drop_new_invalid)
         except BaseException as exc:
             try:
                 dropped = drop_new_invalid()
@@ -205,7 +214,7 @@ def _apply_statements(cur, migration, retrying, log):
     _record(cur, migration)
 
 
-def _invalid_indexes(cur):
+def _invalid_indexes(cur: Cursor) -> set[tuple[str, str]]:
     """Return the (schema, name) of every index of this database that cannot serve queries."""
     cur.execute("""
         SELECT n.nspname, c.relname
@@ -214,7 +223,7 @@ def _invalid_indexes(cur):
     return set(cur.fetchall())
 
 
-def _drop_invalid_indexes(cur, indexes, log):
+def _drop_invalid_indexes(cur: Cursor, indexes: set[tuple[str, str]], log: Log) -> list[str]:
     """Drop `indexes` without blocking writers; return their names."""
     names = []
     for schema, name in sorted(indexes):
@@ -225,12 +234,12 @@ def _drop_invalid_indexes(cur, indexes, log):
     return names
 
 
-def _record(cur, migration):
+def _record(cur: Cursor, migration: Migration) -> None:
     cur.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
                 (migration.version, migration.name, migration.checksum))
 
 
-def status(database_url, directory=MIGRATIONS_DIR):
+def status(database_url: str, directory: Path | str = MIGRATIONS_DIR) -> tuple[list[tuple[Any, ...]], list[Migration]]:
     """Return (applied, pending): applied rows and pending Migration objects."""
     migrations = discover(directory)
     conn = connect(database_url, "migrate")
