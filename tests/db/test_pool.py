@@ -335,8 +335,8 @@ def test_psycopg2s_pool_is_used_only_through_its_public_methods():
     import ast
     from pathlib import Path
 
-    from apps.api.db import registry
     from apps.api.db import pool as pool_module
+    from apps.api.db import registry
 
     attributes = [node for module in (registry, pool_module)
                   for node in ast.walk(syntax_tree(Path(module.__file__)))
