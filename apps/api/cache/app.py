@@ -1,5 +1,8 @@
 """The cache an app owns: one ResponseCache (and its LISTEN thread) per process, in `app.extensions`."""
-from flask import current_app
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app
 
 from .. import db
 from ..runtime.per_process import PerProcess
@@ -12,54 +15,55 @@ WRITES_CHANNEL = "printshop_writes"  # see notify-write in sql/db.sql
 class AppCache:
     """One app's response cache in this process, started on first use (after gunicorn forks)."""
 
-    def __init__(self, config, database):
+    def __init__(self, config: Mapping[str, Any], database: db.Database) -> None:
         # LISTEN needs a session: the direct URL. With replicas the same connection also hears every
         # instance's write notices, which keep a user's reads on the primary until a replica has them:
         # the database learns them through its documented interface (listen_for_writes, heard_write).
         notices = {WRITES_CHANNEL: database.heard_write} if db.replica_urls(config) else {}
-        self._cache = PerProcess(lambda: ResponseCache(
+        self._cache: PerProcess[ResponseCache] = PerProcess(lambda: ResponseCache(
             config["CACHE_MAX_ENTRIES"], db.direct_url(config), single_flight=config["CACHE_SINGLE_FLIGHT"],
             notices=notices, config=config).start())
         database.listen_for_writes(self.listening)
 
-    def listening(self):
+    def listening(self) -> bool:
         """Tell whether this process's listener receives notifications right now."""
         cache = self._cache.peek()
         return cache is not None and cache.listener.listening
 
-    def get(self):
+    def get(self) -> ResponseCache:
         """Return this process's cache, starting it and its listener on first use."""
         return self._cache.get()
 
-    def stats(self):
+    def stats(self) -> dict[str, Any] | None:
         """Return this process's cache statistics, or None when it has not started its cache."""
         cache = self._cache.peek()
         return cache.stats() if cache is not None else None
 
-    def close(self):
+    def close(self) -> None:
         """Stop this process's cache and its listener (a later use starts a new one)."""
         self._cache.close()
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     """Give `app` its response cache (started on first use)."""
     app.extensions[EXTENSION] = AppCache(app.config, db.database(app))
 
 
-def _owner(app=None):
-    return (app or current_app).extensions[EXTENSION]
+def _owner(app: Flask | None = None) -> AppCache:
+    owner: AppCache = (app or current_app).extensions[EXTENSION]
+    return owner
 
 
-def get_cache(app=None):
+def get_cache(app: Flask | None = None) -> ResponseCache:
     """Return this process's cache of `app` (default: the current app), starting it on first use."""
     return _owner(app).get()
 
 
-def cache_stats(app=None):
+def cache_stats(app: Flask | None = None) -> dict[str, Any] | None:
     """Return the statistics of `app`'s cache in this process, or None when it is not started."""
     return _owner(app).stats()
 
 
-def close(app):
+def close(app: Flask) -> None:
     """Stop `app`'s cache in this process."""
     _owner(app).close()
