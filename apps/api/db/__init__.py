@@ -17,7 +17,7 @@ session advisory locks.
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from flask import Flask, current_app
 from psycopg2.extensions import connection as Connection
@@ -52,7 +52,7 @@ from .routing import (
     replica_failed,
 )
 
-__all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
+__all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries", "one_row",
            "Cursor", "Row", "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect",
            "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError", "PoolTimeout",
            "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable", "CONNECTION_ERRORS", "unreachable"]
@@ -102,6 +102,21 @@ def has_replicas(app: Flask | None = None) -> bool:
 def read_only(app: Flask | None = None) -> bool:
     """Tell whether `app` serves read-only here: the primary is down and a standby is in rotation."""
     return _database(app).read_only()
+
+
+RowType = TypeVar("RowType", covariant=True)
+
+
+class _FetchesRows(Protocol[RowType]):
+    def fetchone(self) -> RowType | None: ...
+
+
+def one_row(cur: _FetchesRows[RowType]) -> RowType:
+    """Return the next row of a statement that always returns one (INSERT ... RETURNING, an aggregate)."""
+    row = cur.fetchone()
+    if row is None:
+        raise AssertionError("the statement returned no row")
+    return row
 
 
 @contextmanager

@@ -8,7 +8,7 @@ transaction with the job's row locked (jobs before steps, always), so automatic 
 from collections.abc import Mapping
 from typing import Any
 
-from ..db import Cursor, Queries
+from ..db import Cursor, Queries, one_row
 from . import audit
 from .errors import ApiError
 from .statuses import JOB_STATUSES, PRIORITIES, STEP_STATUSES, JobStatus, Priority
@@ -43,7 +43,7 @@ def check_job_transition(cur: Cursor, job_id: int, old: str, new: str) -> None:
         raise ApiError(409, f"A {old} job cannot become {new} (allowed: {allowed}).")
     if new == "completed":
         cur.execute(queries.count_open_steps, {"job_id": job_id})
-        if _one(cur)["open"]:
+        if one_row(cur)["open"]:
             raise ApiError(409, "The job still has pending or in-progress steps; complete or skip them first.")
 
 
@@ -66,13 +66,6 @@ def notify_status_change(cur: Cursor, job_id: int) -> None:
     cur.execute(queries.notify_job_status, {"job_id": job_id, "actor_id": audit.actor_id()})
 
 
-def _one(cur: Cursor) -> Mapping[str, Any]:
-    row = cur.fetchone()
-    if row is None:
-        raise AssertionError("the statement returns one row")
-    return row
-
-
 def _set_job_status(cur: Cursor, job: Mapping[str, Any], status: str) -> str:
     cur.execute(queries.set_job_status, {"job_id": job["id"], "status": status})
     audit.record(cur, "update", "jobs", job["id"], {"status": {"old": job["status"], "new": status}})
@@ -92,7 +85,7 @@ def follow_steps(cur: Cursor, job: Mapping[str, Any], step_status: str) -> str:
             return _set_job_status(cur, job, "in_progress")
         return str(job["status"])
     cur.execute(queries.count_open_steps, {"job_id": job["id"]})
-    counts = _one(cur)
+    counts = one_row(cur)
     if counts["open"] == 0 and counts["total"] > 0 and job["status"] not in CLOSED_JOB + ("on_hold",):
         return _set_job_status(cur, job, "completed")
     return str(job["status"])

@@ -4,7 +4,7 @@ from datetime import datetime
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..web.auth import require_role
 from ..web.errors import ValidationError
@@ -101,7 +101,7 @@ def create_customer(body):
     """Create a customer."""
     with cursor() as cur:
         cur.execute(queries.insert_customer, body.model_dump())
-        customer = cur.fetchone()
+        customer = one_row(cur)
         audit.record_create(cur, "customers", customer["id"], {key: customer[key] for key in EDITABLE})
     return with_etag(customer, 201, {"Location": f"/api/customers/{customer['id']}"})
 
@@ -187,7 +187,7 @@ def import_customers(body):
     with cursor() as cur:
         cur.execute(queries.lock_imported_customers, params)
         cur.execute(queries.import_customers, params)
-        counts = cur.fetchone()
+        counts = one_row(cur)
         result = {"inserted": counts["inserted"], "updated": counts["updated"],
                   "unchanged": len(rows) - counts["inserted"] - counts["updated"]}
         audit.record(cur, "import", "customers", None, dict(result, rows=len(rows)))

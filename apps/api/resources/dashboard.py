@@ -2,7 +2,7 @@
 from flask import Blueprint, g
 from pydantic import Field
 
-from ..db import Queries, read_cursor
+from ..db import Queries, one_row, read_cursor
 from ..domain.statuses import JOB_STATUSES, MACHINE_STATUSES, STEP_STATUSES
 from ..web.auth import require_role
 from ..web.cached import cached_per_user
@@ -60,7 +60,7 @@ def get_stats(query):
     """Return job, task (the caller's own steps), machine and user counts."""
     with read_cursor() as cur:
         cur.execute(queries.get_stats, {"user_id": g.user_id})
-        row = cur.fetchone()
+        row = one_row(cur)
     jobs = _pick(row["jobs"], JOB_STATUSES)
     jobs.update(total=sum(jobs.values()), overdue=row["overdue"])
     return {"jobs": jobs, "tasks": _pick(row["tasks"], STEP_STATUSES),

@@ -106,7 +106,7 @@ def get_db_health(query):
     try:
         if database().primary_down():
             raise PrimaryUnavailable("the primary is down")
-        server = dict(zip(SERVER_KEYS, pool.probe(queries.get_server_limits)))
+        server = dict(zip(SERVER_KEYS, pool.probe(queries.get_server_limits) or ()))
     except (PoolError, psycopg2.Error) as exc:
         server = {"error": type(exc).__name__}
     stats = pool.stats()

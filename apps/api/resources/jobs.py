@@ -6,7 +6,7 @@ from typing import Literal
 from flask import Blueprint, g
 from pydantic import Field
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
 from ..domain.workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
@@ -186,7 +186,7 @@ def create_job(body):
             raise ValidationError(errors)
         fields = body.model_dump(exclude={"steps"})
         cur.execute(queries.insert_job, dict(fields, created_by=g.user_id))
-        created = cur.fetchone()
+        created = one_row(cur)
         insert_steps(cur, created["id"], body.steps, first_order=1)
         audit.record_create(cur, "jobs", created["id"],
                             dict(fields, job_number=created["job_number"], steps=steps or None))

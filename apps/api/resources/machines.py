@@ -2,7 +2,7 @@
 from flask import Blueprint
 from pydantic import StrictBool
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..domain.statuses import MACHINE_STATUSES, MachineStatus
 from ..web.auth import require_role
@@ -83,7 +83,7 @@ def create_machine(body):
     with cursor() as cur:
         _check_process(cur, body.process_id)
         cur.execute(queries.insert_machine, body.model_dump())
-        machine = cur.fetchone()
+        machine = one_row(cur)
         audit.record_create(cur, "machines", machine["id"], body.model_dump())
     return with_etag(machine, 201, {"Location": f"/api/machines/{machine['id']}"})
 

@@ -5,7 +5,7 @@ from typing import Literal
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..web.auth import require_role
 from ..web.etags import with_etag
@@ -62,7 +62,7 @@ def list_notifications(query):
     with read_cursor() as cur:
         page = page_of(cur, queries.match_notifications, queries.list_notifications, params, query, NEWEST_FIRST)
         cur.execute(queries.count_unread_notifications, params)
-        page["unread"] = cur.fetchone()["unread"]
+        page["unread"] = one_row(cur)["unread"]
     return page
 
 
@@ -104,7 +104,7 @@ def mark_all_read():
     """Mark every unread notification of the caller read."""
     with cursor() as cur:
         cur.execute(queries.mark_all_notifications_read, {"user_id": g.user_id})
-        marked = cur.fetchone()["marked"]
+        marked = one_row(cur)["marked"]
         if marked:
             audit.record(cur, "update", "notifications", None,
                          {"is_read": {"old": False, "new": True}, "marked": marked})

@@ -6,7 +6,7 @@ from flask import Blueprint
 from pydantic import Field, StrictBool
 from werkzeug.routing import BaseConverter
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..web.auth import ROLES, require_role
 from ..web.errors import ApiError, ValidationError
@@ -105,7 +105,7 @@ def create_process(body):
     """Create a process."""
     with cursor() as cur:
         cur.execute(queries.insert_process, body.model_dump())
-        process = cur.fetchone()
+        process = one_row(cur)
         audit.record_create(cur, "processes", process["id"], body.model_dump())
     return with_etag(process, 201, {"Location": f"/api/processes/{process['id']}"})
 
@@ -138,7 +138,7 @@ def delete_process(process_id):
         before = one_or_404(cur, queries.lock_process, {"process_id": process_id}, "process")
         precondition(before)
         cur.execute(queries.count_process_steps, {"process_id": process_id})
-        if cur.fetchone()["steps"]:
+        if one_row(cur)["steps"]:
             raise ApiError(409, "Job steps use this process; set is_active to false instead.")
         try:
             cur.execute(queries.delete_process, {"process_id": process_id})

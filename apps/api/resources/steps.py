@@ -4,7 +4,7 @@ from typing import Literal
 from flask import Blueprint, g
 from pydantic import Field
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
 from ..domain.workflow import check_job_open, check_step_transition, follow_steps
@@ -57,7 +57,7 @@ def add_job_step(job_id, body):
             raise ValidationError(errors)
         check_job_open(job, "it takes no new steps")
         cur.execute(queries.next_step_order, {"job_id": job_id})
-        step_order = cur.fetchone()["step_order"]
+        step_order = one_row(cur)["step_order"]
         if step_order > MAX_STEPS:
             raise ApiError(409, f"A job has at most {MAX_STEPS} steps.")
         step = insert_steps(cur, job_id, [body], step_order)[0]
@@ -124,7 +124,7 @@ def update_step(step_id, body):
         changes = {name: getattr(body, name) for name in sent}
         cur.execute(queries.update_step, dict(merged(step, changes, ("status", "assigned_to", "machine_id")),
                                               step_id=step_id))
-        after = cur.fetchone()
+        after = one_row(cur)
         changes = audit.changed_fields(step, {key: after[key] for key in (
             "status", "assigned_to", "machine_id", "started_at", "completed_at")})
         audit.record(cur, "update", "job_steps", step_id, changes)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from flask import Blueprint, g
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..domain.passwords import hash_password
 from ..web import sessions
@@ -118,7 +118,7 @@ def create_user(body):
     fields = body.model_dump(exclude={"password"})
     with cursor() as cur:
         cur.execute(queries.insert_user, dict(fields, password_hash=hash_password(body.password)))
-        user = cur.fetchone()
+        user = one_row(cur)
         audit.record_create(cur, "users", user["id"], fields)
     return with_etag(user, 201, {"Location": f"/api/users/{user['id']}"})
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.extensions
 
+from ..db import one_row
 from ..db.connect import connect
 
 with warnings.catch_warnings():
@@ -82,7 +83,7 @@ def user_tables(database_url):
             cur.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                         "WHERE c.relkind IN ('r', 'p') "
                         "AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')")
-            return cur.fetchone()[0]
+            return one_row(cur)[0]
     finally:
         conn.close()
 

@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .. import db
-from ..db import Queries, migrate
+from ..db import Queries, migrate, one_row
 from . import backup
 from .embedded_pg import running_dev_url
 from .seed import seed
@@ -109,7 +109,7 @@ def rebuild_counters(database_url):
     try:
         with conn, conn.cursor() as cur:
             cur.execute(queries.rebuild_counters)
-            return cur.fetchone()[0]
+            return one_row(cur)[0]
     finally:
         conn.close()
 

@@ -2,7 +2,7 @@
 import time
 from datetime import UTC, datetime
 
-from ..db import Queries, connect
+from ..db import Queries, connect, one_row
 from ..domain.passwords import hash_password
 
 queries = Queries("seed.sql")
@@ -58,7 +58,7 @@ def seed(database_url, jobs, customers, seed_value=42, password="demo", progress
             seed_users(cur, password)
             cur.execute(queries.insert_machines)
             cur.execute(queries.customer_count)
-            have = cur.fetchone()[0]
+            have = one_row(cur)[0]
             if customers:
                 cur.execute(queries.insert_customers, {"seed": seed_value, "start": have + 1,
                                                        "stop": have + customers, "now": now})
@@ -71,11 +71,11 @@ def seed(database_url, jobs, customers, seed_value=42, password="demo", progress
                 cur.execute(queries.create_seed_rand)
                 _skip_reference_checks(cur)
                 cur.execute(queries.job_id_bounds)
-                first_id = cur.fetchone()[0] + 1
+                first_id = one_row(cur)[0] + 1
                 params = {"seed": seed_value, "start": start, "stop": stop, "total": jobs, "now": now}
                 cur.execute(queries.insert_jobs, params)
                 cur.execute(queries.job_id_bounds)
-                last_id = cur.fetchone()[0]
+                last_id = one_row(cur)[0]
                 cur.execute(queries.insert_steps, dict(params, first_id=first_id, last_id=last_id))
             progress(_progress_line("jobs", stop, jobs, job_started))
         with conn, conn.cursor() as cur:
