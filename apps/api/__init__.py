@@ -45,7 +45,8 @@ def create_app(test_config=None):
     app.session_interface = NoCookieSession()
     if config.FORWARDED_ALLOW_IPS:
         # Behind proxies: the client address and scheme come from X-Forwarded-* sent by these peers only.
-        app.wsgi_app = ForwardedFrom(app.wsgi_app, parse_allowed(config.FORWARDED_ALLOW_IPS))
+        app.wsgi_app = ForwardedFrom(  # type: ignore[method-assign]  # Flask's way to add a WSGI middleware
+            app.wsgi_app, parse_allowed(config.FORWARDED_ALLOW_IPS))
     request_context.init_app(app)
     db.init_app(app)
     cache.init_app(app)

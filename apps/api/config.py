@@ -139,7 +139,8 @@ class Config:
             try:
                 values[field.name] = _convert(field.type, raw)
             except ValueError:
-                raise ConfigError(f"{field.name}={raw!r} is not a valid {field.type.__name__}") from None
+                kind = getattr(field.type, "__name__", field.type)
+                raise ConfigError(f"{field.name}={raw!r} is not a valid {kind}") from None
         return cls(**values)
 
     @property

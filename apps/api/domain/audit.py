@@ -41,7 +41,7 @@ def record_delete(cur: Cursor, entity: str, before: Mapping[str, Any], entity_id
            changed_fields(before, dict.fromkeys(before)))
 
 
-def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """Return {field: {"old", "new"}} for the fields whose value differs."""
     return {key: {"old": _jsonable(before.get(key)), "new": _jsonable(value)}
             for key, value in after.items() if before.get(key) != value}

@@ -14,3 +14,6 @@ JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
 STEP_STATUSES: tuple[StepStatus, ...] = get_args(StepStatus)
 MACHINE_STATUSES: tuple[MachineStatus, ...] = get_args(MachineStatus)
 PRIORITIES: tuple[Priority, ...] = get_args(Priority)
+
+Role = Literal["viewer", "operator", "manager", "admin"]  # weakest first
+ROLES: tuple[Role, ...] = get_args(Role)

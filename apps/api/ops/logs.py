@@ -47,12 +47,13 @@ class QueuedLineHandler(logging.Handler):
         self.setFormatter(JsonFormatter())
 
     def createLock(self) -> None:
-        self.lock = None  # type: ignore[assignment]  # the writer's deque.append is atomic: no handler lock for threads to queue on
+        self.lock = None  # the writer's deque.append is atomic: no handler lock for threads to queue on
 
-    def handle(self, record: logging.LogRecord) -> logging.LogRecord:
-        if self.filter(record):
+    def handle(self, record: logging.LogRecord) -> bool:
+        passed = bool(self.filter(record))
+        if passed:
             self.emit(record)
-        return record
+        return passed  # as Handler.handle: whether the record was emitted
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -15,7 +15,7 @@ from ..web.errors import ApiError
 from ..web.openapi import documented
 from ..web.proxies import client_ip
 from ..web.ratelimit import rate_limited
-from ..web.validation import Body, Password, Text, accepts
+from ..web.validation import Body, Name64, Password1, accepts
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 queries = Queries("auth.sql")
@@ -23,8 +23,8 @@ BAD_CREDENTIALS = "Unknown user, wrong password, or inactive account."
 
 
 class LoginBody(Body):
-    username: Text(64, 1)
-    password: Password(1)  # exactly as typed at creation: never stripped
+    username: Name64
+    password: Password1  # exactly as typed at creation: never stripped
 
 
 class LoginUser(BaseModel):

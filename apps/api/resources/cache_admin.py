@@ -9,7 +9,7 @@ from ..ops import heartbeat
 from ..web.auth import has_role, require_role
 from ..web.errors import ApiError
 from ..web.openapi import documented
-from ..web.validation import Body, Text, accepts, parse_body
+from ..web.validation import Body, Text200, accepts, parse_body
 from .health_schema import ScopeQuery, admin_detail
 
 bp = Blueprint("cache_admin", __name__, url_prefix="/api/health/cache")
@@ -19,11 +19,11 @@ log = logging.getLogger(__name__)
 
 class CacheQuery(ScopeQuery):
     # A route path such as /api/dashboard/stats; admins may also give a key prefix (with |user=...|role=...).
-    prefix: Text(200) = ""
+    prefix: Text200 = ""
 
 
 class ClearBody(Body):
-    prefix: Text(200) = ""
+    prefix: Text200 = ""
 
 
 @bp.get("")

@@ -14,7 +14,7 @@ from ..web.openapi import documented, page_model
 from ..web.proxies import client_ip
 from ..web.ratelimit import rate_limited
 from ..web.rows import merged, one_or_404
-from ..web.validation import Body, Email, Name, PageQuery, Text, accepts
+from ..web.validation import OMITTED, Body, Email, Name, PageQuery, Text50, Text200, Text10000, accepts
 
 bp = Blueprint("customers", __name__, url_prefix="/api/customers")
 queries = Queries("customers.sql")
@@ -38,32 +38,32 @@ class Customer(BaseModel):
 
 
 class CustomerQuery(PageQuery):
-    q: Text(200) | None = Field(None, description=f"Substring of name, email or phone (any case); {SEARCH_RULE}")
+    q: Text200 | None = Field(None, description=f"Substring of name, email or phone (any case); {SEARCH_RULE}")
 
 
 class CustomerBody(Body):
     name: Name
     email: Email | None = None
-    phone: Text(50) | None = None
-    company: Text(200) | None = None
-    notes: Text(10000) | None = None
+    phone: Text50 | None = None
+    company: Text200 | None = None
+    notes: Text10000 | None = None
 
 
 class CustomerPatch(Body):
     # `name` may be omitted but not null; the others may be set to null to clear them.
-    name: Name = None
+    name: Name = OMITTED
     email: Email | None = None
-    phone: Text(50) | None = None
-    company: Text(200) | None = None
-    notes: Text(10000) | None = None
+    phone: Text50 | None = None
+    company: Text200 | None = None
+    notes: Text10000 | None = None
 
 
 class ImportRow(Body):
     name: Name
     email: Email
-    phone: Text(50) | None = None
-    company: Text(200) | None = None
-    notes: Text(10000) | None = None
+    phone: Text50 | None = None
+    company: Text200 | None = None
+    notes: Text10000 | None = None
 
 
 class ImportBody(Body):
@@ -152,7 +152,8 @@ def delete_customer(customer_id):
 
 def _duplicate_emails(rows):
     """Return a validation error per row whose email an earlier row of the payload already has."""
-    first_index, errors = {}, []
+    first_index: dict[str, int] = {}
+    errors: list[dict[str, str]] = []
     for index, row in enumerate(rows):
         if row.email in first_index:
             errors.append({"field": f"customers.{index}.email",

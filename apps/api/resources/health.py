@@ -7,7 +7,7 @@ from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict
 
 from ..config import default_workers
-from ..db import PoolError, PrimaryUnavailable, Queries, connection, database, get_pool
+from ..db import PoolError, PrimaryUnavailable, Queries, connection, database, get_pool, one_row
 from ..ops import heartbeat
 from ..ops.draining import draining
 from ..web.auth import has_role, require_role
@@ -142,7 +142,7 @@ def get_db_test():
         with connection() as conn, conn.cursor() as cur:
             acquired = time.perf_counter()
             cur.execute(queries.get_server_version)
-            (server_version,) = cur.fetchone()
+            (server_version,) = one_row(cur)
             answered = time.perf_counter()
     except (PoolError, psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         return problem(503, f"The database round trip failed: {type(exc).__name__}.", headers=_RETRY)

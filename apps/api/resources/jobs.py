@@ -1,7 +1,7 @@
 """Jobs with their steps: any role reads, a manager creates, changes and deletes."""
 import re
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Blueprint, g
 from pydantic import Field
@@ -17,7 +17,7 @@ from ..web.listing import SEARCH_RULE, Order, like_pattern, page_of
 from ..web.openapi import documented, page_model
 from ..web.ratelimit import rate_limited
 from ..web.rows import merged, one_or_404
-from ..web.validation import Body, Id, Name, PageQuery, Text, accepts
+from ..web.validation import OMITTED, Body, Id, Name, PageQuery, Text200, Text10000, accepts
 from .step_schema import STEP_SCHEMA, StepIn
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
@@ -27,7 +27,7 @@ LIST_JOBS = queries.list_jobs.replace("{match_jobs}", queries.match_jobs)
 
 FIELDS = ("customer_id", "title", "description", "status", "priority", "due_date")
 
-JOB_LIST_ITEM_SCHEMA = {
+JOB_LIST_ITEM_SCHEMA: dict[str, Any] = {
     "title": "JobListItem", "type": "object",
     "required": ["id", "job_number", "customer_id", "customer_name", "title", "status", "priority",
                  "due_date", "steps_total", "steps_completed"],
@@ -54,7 +54,7 @@ class JobListQuery(PageQuery):
     status: JobStatus | None = None
     customer_id: Id | None = None
     overdue: bool | None = None
-    q: Text(200) | None = Field(None, description=(
+    q: Text200 | None = Field(None, description=(
         "A whole job number (JOB-0000123, any case) finds that job exactly; anything else is a substring of "
         f"the job number or title, any case; {SEARCH_RULE}"))
     sort: Literal["created_at", "updated_at", "due_date", "priority"] = Field("created_at", description=(
@@ -67,7 +67,7 @@ class JobCreate(Body):
 
     customer_id: Id
     title: Name
-    description: Text(10000) | None = None
+    description: Text10000 | None = None
     status: Literal["draft", "active"] = "draft"
     priority: Priority = "normal"
     due_date: date | None = None
@@ -78,14 +78,14 @@ class JobPatch(Body):
     """Change a job; status follows the legal-transition table (409 otherwise)."""
 
     # Omitted means unchanged; only description and due_date may be null (the other types have no None).
-    customer_id: Id = None
-    title: Name = None
-    description: Text(10000) | None = None
-    status: JobStatus = Field(None, description=(
+    customer_id: Id = OMITTED
+    title: Name = OMITTED
+    description: Text10000 | None = None
+    status: JobStatus = Field(OMITTED, description=(
         "Legal changes (else 409): draft -> active, in_progress, cancelled; active -> draft, in_progress, "
         "on_hold, cancelled; in_progress -> on_hold, completed (only with no open steps), cancelled; "
         "on_hold -> active, in_progress, cancelled; cancelled -> draft; completed is final."))
-    priority: Priority = None
+    priority: Priority = OMITTED
     due_date: date | None = None
 
 

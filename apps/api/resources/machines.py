@@ -11,7 +11,7 @@ from ..web.etags import precondition, with_etag
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
-from ..web.validation import Body, Id, PageQuery, Text, accepts
+from ..web.validation import OMITTED, Body, Id, Name100, PageQuery, accepts
 
 bp = Blueprint("machines", __name__, url_prefix="/api/machines")
 queries = Queries("machines.sql")
@@ -38,8 +38,8 @@ class MachineListQuery(PageQuery):
 
 
 class MachineCreate(Body):
-    name: Text(100, 1)
-    machine_type: Text(100, 1)
+    name: Name100
+    machine_type: Name100
     process_id: Id | None = None
     status: MachineStatus = "idle"
     is_active: StrictBool = True
@@ -47,11 +47,11 @@ class MachineCreate(Body):
 
 class MachinePatch(Body):
     # Omitted means unchanged; only process_id may be null (the other types have no None).
-    name: Text(100, 1) = None
-    machine_type: Text(100, 1) = None
+    name: Name100 = OMITTED
+    machine_type: Name100 = OMITTED
     process_id: Id | None = None
-    status: MachineStatus = None
-    is_active: StrictBool = None
+    status: MachineStatus = OMITTED
+    is_active: StrictBool = OMITTED
 
 
 @bp.get("")

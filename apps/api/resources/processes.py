@@ -3,6 +3,7 @@ from typing import Annotated
 
 import psycopg2
 from flask import Blueprint
+from flask.blueprints import BlueprintSetupState
 from pydantic import Field, StrictBool
 from werkzeug.routing import BaseConverter
 
@@ -14,14 +15,14 @@ from ..web.etags import precondition, with_etag
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
-from ..web.validation import Body, Id, PageQuery, Text, accepts
+from ..web.validation import OMITTED, Body, Id, Name100, PageQuery, accepts
 
 bp = Blueprint("processes", __name__, url_prefix="/api")
 queries = Queries("processes.sql")
 IN_ORDER = Order("default_order", ["default_order", "id"])
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Order = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Position = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a default order: not listing.Order
 
 PROCESS_SCHEMA = {"title": "Process", "type": "object",
                   "required": ["id", "code", "name", "default_order", "is_active"],
@@ -49,7 +50,9 @@ class RoleConverter(BaseConverter):
 
 
 # The converter must be known before the first rule that uses it is added to the app's URL map.
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("role", RoleConverter))
+@bp.record_once
+def _add_role_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("role", RoleConverter)
 
 
 class ProcessListQuery(PageQuery):
@@ -58,17 +61,17 @@ class ProcessListQuery(PageQuery):
 
 class ProcessCreate(Body):
     code: Code
-    name: Text(100, 1)
-    default_order: Order
+    name: Name100
+    default_order: Position
     is_active: StrictBool = True
 
 
 class ProcessPatch(Body):
     # Omitted means unchanged; none of these may be null (the types have no None).
-    code: Code = None
-    name: Text(100, 1) = None
-    default_order: Order = None
-    is_active: StrictBool = None
+    code: Code = OMITTED
+    name: Name100 = OMITTED
+    default_order: Position = OMITTED
+    is_active: StrictBool = OMITTED
 
 
 class PermissionsBody(Body):

@@ -14,7 +14,7 @@ from ..web.etags import pop_etag, precondition, with_etag
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
-from ..web.validation import Body, Id, PageQuery, accepts
+from ..web.validation import OMITTED, Body, Id, PageQuery, accepts
 from .step_schema import STEP_SCHEMA, StepIn
 
 bp = Blueprint("steps", __name__, url_prefix="/api")
@@ -25,7 +25,7 @@ class StepPatch(Body):
     """Start, complete or skip a step (its operator or a manager); assign it (a manager)."""
 
     # Omitted means unchanged; status may not be null (the type has no None), the others may.
-    status: Literal["in_progress", "completed", "skipped"] = Field(None, description=(
+    status: Literal["in_progress", "completed", "skipped"] = Field(OMITTED, description=(
         "pending -> in_progress (start) -> completed; pending or in_progress -> skipped; else 409. "
         "Only while the job is draft, active or in_progress. The first start moves the job to "
         "in_progress, closing its last open step moves it to completed."))

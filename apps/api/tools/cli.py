@@ -97,7 +97,7 @@ def counter_drift(database_url):
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
         with conn, conn.cursor() as cur:
             cur.execute(queries.list_counter_drift)
-            names = [column.name for column in cur.description]
+            names = [column.name for column in cur.description or ()]
             return [dict(zip(names, row)) for row in cur.fetchall()]
     finally:
         conn.close()

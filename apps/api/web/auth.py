@@ -5,12 +5,12 @@ from functools import wraps
 from flask import g
 from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
+from ..domain.statuses import ROLES
 from ..runtime import context
 from . import sessions, verified_tokens
 from .errors import ApiError, problem
 
-ROLES = ("viewer", "operator", "manager", "admin")
-ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+ROLE_RANK: dict[str | None, int] = {role: rank for rank, role in enumerate(ROLES)}
 ALGORITHM = "HS256"
 
 jwt = JWTManager()
@@ -106,8 +106,7 @@ def require_role(minimum="viewer", refresh=False, fresh=False):
             context.identify(int(claims["sub"]), role)  # g.user_id and g.role read it (web/context.py)
             return view(*args, **kwargs)
 
-        wrapper.required_role = minimum
-        wrapper.needs_fresh = fresh
+        vars(wrapper).update(required_role=minimum, needs_fresh=fresh)  # read by the OpenAPI document
         return wrapper
 
     return decorator

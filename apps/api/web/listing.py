@@ -37,7 +37,7 @@ class Order:
         """Return the `{cursor_key}`, `{after}` and `{order_by}` fragments (after: continue a cursor)."""
         keys = [sql.SQL(key) for key in self.keys]
         direction = sql.SQL(" DESC" if self.descending else "")
-        predicate = sql.SQL("TRUE")
+        predicate: sql.Composable = sql.SQL("TRUE")
         if after:
             # A row comparison: one btree range over an index on exactly these keys, in either direction.
             predicate = sql.SQL("({keys}) {op} ({values})").format(
@@ -82,7 +82,8 @@ def _count(cur, match_sql, params, exact, order=None):
     A search within a filter (`order.filter_key`, ?status=&q=) is counted along the page's own index, so
     it reads at most the rows of that filter; left to itself the planner walked every open job instead.
     """
-    match = plain = sql.SQL(match_sql)
+    plain = sql.SQL(match_sql)
+    match: sql.Composable = plain
     if exact:  # bounded by the connection's statement timeout (a 503 past it)
         cur.execute(sql.SQL("SELECT count(*) AS total FROM ({}) m").format(match), params)
         return cur.fetchone()["total"], False

@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document, built from the URL map and the views' validation models."""
 import inspect
 import re
+from typing import Any
 
 from pydantic import BaseModel, Field, create_model
 
@@ -114,7 +115,7 @@ def _operation(rule, method, view, components):
     operation = {"operationId": operation_id(view), "summary": doc,
                  "tags": [rule.endpoint.split(".")[0]], "parameters": [], "responses": {}}
     for converter, name in _CONVERTER.findall(rule.rule):
-        schema = {"type": "integer", "minimum": 1} if converter == "int" else {"type": "string"}
+        schema: dict[str, Any] = {"type": "integer", "minimum": 1} if converter == "int" else {"type": "string"}
         if converter == "uuid":
             schema = {"type": "string", "format": "uuid"}
         if converter == "role":
@@ -167,7 +168,8 @@ def build_document(app):
     """Return the OpenAPI document for every /api route of `app`."""
     components = {"Problem": _problem_schema()}
     _add_model(components, Pagination)
-    paths, operation_ids = {}, set()
+    paths: dict[str, dict[str, Any]] = {}
+    operation_ids: set[str] = set()
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith("/api/"):
             continue
@@ -220,7 +222,8 @@ def page_model(item):
         if "title" in item:  # named, it becomes a component (and a class in a generated client)
             page["title"] = f"{item['title']}Page"
         return page
-    return create_model(f"{item.__name__}Page", items=(list[item], ...), pagination=(Pagination, ...))
+    return create_model(f"{item.__name__}Page", items=(list[item], ...),  # type: ignore[valid-type]  # made at run time
+                        pagination=(Pagination, ...))
 
 
 def documented(status=None, schema=None, responses=None, etag=False, operation_id=None):
