@@ -24,7 +24,7 @@ forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "")
 # Recycle workers now and then (memory fragmentation), staggered so they don't all restart at once.
 max_requests = int(_env("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = int(_env("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
-# The app writes one JSON line per request itself (apps/api/ops/logs.py); gunicorn's access log is extra.
+# The app writes one JSON line per request itself (apps/api/web/request_log.py); gunicorn's access log is extra.
 accesslog = _env("GUNICORN_ACCESS_LOG", "") or None
 errorlog = "-"
 # Never share the pool's sockets between workers: each worker opens its own pool and LISTEN

@@ -73,7 +73,7 @@ class Config:
     # a waiting migration meanwhile) before it gives way and tries again, and how many tries in all.
     MIGRATION_LOCK_TIMEOUT_MS: int = 2000
     MIGRATION_LOCK_ATTEMPTS: int = 5
-    # Operations (see ops/logs.py, ops/metrics.py, web/ratelimit.py)
+    # Operations (see ops/logs.py, web/request_log.py, ops/metrics.py, web/ratelimit.py)
     LOG_LEVEL: str = "INFO"
     SLOW_REQUEST_MS: int = 500
     METRICS_TOKEN: str = ""
@@ -88,7 +88,7 @@ class Config:
     LIST_EXACT_COUNT_LIMIT: int = 1000
     LIST_MAX_OFFSET: int = 10000
     LIST_SEARCH_SORT_LIMIT: int = 10000
-    # Cache (see cache.py)
+    # Cache (see cache/ and web/cached.py)
     CACHE_MAX_ENTRIES: int = 10000
     # Off only for the benchmark's naive twins: no cache at all, or no single flight on a miss.
     CACHE_ENABLED: bool = True

@@ -1,4 +1,4 @@
-"""The dashboard: counts, recent jobs and charts, each cached per user (see cache.py)."""
+"""The dashboard: counts, recent jobs and charts, each cached per user (see web/cached.py)."""
 from flask import Blueprint, g
 from pydantic import Field
 

@@ -22,8 +22,7 @@ from .step_schema import STEP_SCHEMA, StepIn
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 queries = Queries("jobs.sql")
-# The list pages through the count's own statement: the filters are written once, in match-jobs.
-LIST_JOBS = queries.list_jobs.replace("{match_jobs}", queries.match_jobs)
+# The list pages through the count's own statement ({match} in list-jobs): the filters are written once, in match-jobs.
 
 FIELDS = ("customer_id", "title", "description", "status", "priority", "due_date")
 
@@ -141,7 +140,7 @@ def list_jobs(query):
     params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
               "pattern": pattern, "job_number": job_number}
     with read_cursor() as cur:
-        return page_of(cur, queries.match_jobs, LIST_JOBS, params, query, _order(query))
+        return page_of(cur, queries.match_jobs, queries.list_jobs, params, query, _order(query))
 
 
 def _get_job(cur, job_id):

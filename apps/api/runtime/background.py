@@ -1,5 +1,5 @@
-"""One stoppable background loop: the shape of every thread a worker runs beside its requests
-(pool maintenance, replica monitor, cache listener, heartbeat, overdue scheduler)."""
+"""One stoppable background loop: the shape of every thread a worker runs beside its requests, seven kinds
+(pool maintenance, breaker probe, replica monitor, cache listener, heartbeat, overdue scheduler, log writer)."""
 import logging
 import threading
 from collections.abc import Callable

@@ -1,7 +1,7 @@
 """The current request's time accounts: database and cache milliseconds, for Server-Timing and the log line.
 
 A context variable, not Flask's `g`: the database and the cache add to it without knowing about requests.
-ops/logs.py opens the accounts when a request starts and reads them when it ends.
+web/context.py opens the accounts when a request starts; web/request_log.py reads them when it ends.
 """
 from contextvars import ContextVar
 

@@ -7,7 +7,7 @@
 
 -- name: match-jobs
 -- The jobs matching the list filters (status, customer, overdue, q over job number and title): counted as
--- is, and the rows list-jobs pages through ({match_jobs}; the planner flattens it, so it keeps its indexes).
+-- is, and the rows list-jobs pages through ({match}; the planner flattens it, so it keeps its indexes).
 SELECT j.*
 FROM jobs j
 WHERE (%(status)s::text IS NULL OR (j.status >= %(status)s AND j.status <= %(status)s))
@@ -18,7 +18,7 @@ WHERE (%(status)s::text IS NULL OR (j.status >= %(status)s AND j.status <= %(sta
   AND (%(job_number)s::text IS NULL OR j.job_number = %(job_number)s);
 
 -- name: list-jobs
--- One page of the jobs of match-jobs ({match_jobs}) with their progress; {cursor_key}, {after} and
+-- One page of the jobs of match-jobs ({match}, composed by listing.page_of) with their progress; {cursor_key}, {after} and
 -- {order_by} come from a whitelisted listing.Order (each order has its index, migration 0050). The page's
 -- ids are cut first, so an index that holds every column the filters need serves it without reading the
 -- table (index-only: the overdue list, deep offsets), then only that page's jobs are read and their steps
@@ -29,7 +29,7 @@ SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.de
        n.steps_total, n.steps_completed, {cursor_key}
 FROM (
     SELECT j.id
-    FROM ({match_jobs}) j
+    FROM ({match}) j
     WHERE {after}
     ORDER BY {order_by}
     LIMIT %(limit)s OFFSET %(offset)s

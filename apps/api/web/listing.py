@@ -150,7 +150,8 @@ def page_of(cur, match_sql, list_sql, params, query, order):
         counted = _count(cur, match_sql, params, exact)
     by_bitmap = counted is not None and counted[0] <= current_app.config["LIST_SEARCH_SORT_LIMIT"]
     values = {f"after_{i}": value for i, value in enumerate(after or ())}
-    items = _fetch(cur, sql.SQL(list_sql).format(**order.parts(after is not None)),
+    # A list statement may read its match statement as a subquery: {match} (composed, never spliced as text).
+    items = _fetch(cur, sql.SQL(list_sql).format(match=sql.SQL(match_sql), **order.parts(after is not None)),
                    dict(params, **values, limit=query.per_page + 1, offset=offset), by_bitmap)
     has_next = len(items) > query.per_page
     items = items[:query.per_page]
