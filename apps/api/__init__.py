@@ -18,8 +18,7 @@ class NoCookieSession(SessionInterface):
 def create_app(test_config=None):
     """Build the application: config, database, cache, auth, blueprints, error handlers."""
     config = Config.from_env(environment())  # .env.dev under the environment in development, os.environ untouched
-    for name, value in (test_config or {}).items():
-        setattr(config, name, value)
+    config = config.with_overrides(test_config or {})  # an unknown (misspelled) setting is a ConfigError
     if not config.JWT_SECRET_KEY and not config.is_production:
         from .dev_secret import dev_secret
         config.JWT_SECRET_KEY = dev_secret(config.DATA_DIR)

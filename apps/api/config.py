@@ -4,7 +4,7 @@ import math
 import multiprocessing
 import os
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -142,6 +142,14 @@ class Config:
                 kind = getattr(field.type, "__name__", field.type)
                 raise ConfigError(f"{field.name}={raw!r} is not a valid {kind}") from None
         return cls(**values)
+
+    def with_overrides(self, overrides):
+        """Return a copy with `overrides` ({setting: value}) applied; ConfigError names any unknown setting."""
+        known = {field.name for field in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        return replace(self, **overrides)
 
     @property
     def workers(self):

@@ -1,15 +1,15 @@
 """Jobs with their steps: any role reads, a manager creates, changes and deletes."""
 import re
-from datetime import date
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Literal
 
 from flask import Blueprint, g
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
-from ..domain.workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
+from ..domain.workflow import JobStatus, Priority, check_job_transition, notify_status_change
 from ..web.auth import require_role
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
@@ -18,7 +18,7 @@ from ..web.openapi import documented, page_model
 from ..web.ratelimit import rate_limited
 from ..web.rows import merged, one_or_404
 from ..web.validation import OMITTED, Body, Id, Name, PageQuery, Text200, Text10000, accepts
-from .step_schema import STEP_SCHEMA, StepIn
+from .step_schema import Step, StepIn
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 queries = Queries("jobs.sql")
@@ -26,26 +26,33 @@ queries = Queries("jobs.sql")
 
 FIELDS = ("customer_id", "title", "description", "status", "priority", "due_date")
 
-JOB_LIST_ITEM_SCHEMA: dict[str, Any] = {
-    "title": "JobListItem", "type": "object",
-    "required": ["id", "job_number", "customer_id", "customer_name", "title", "status", "priority",
-                 "due_date", "steps_total", "steps_completed"],
-    "properties": {
-        "id": {"type": "integer"}, "job_number": {"type": "string"}, "customer_id": {"type": "integer"},
-        "customer_name": {"type": "string"}, "title": {"type": "string"},
-        "description": {"type": ["string", "null"]}, "status": {"type": "string", "enum": list(JOB_STATUSES)},
-        "priority": {"type": "string", "enum": list(PRIORITIES)},
-        "due_date": {"type": ["string", "null"], "format": "date"},
-        "created_by": {"type": ["integer", "null"]}, "is_overdue": {"type": "boolean"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-        "steps_total": {"type": "integer", "description": "How many steps the job has"},
-        "steps_completed": {"type": "integer", "description": "How many of them are completed or skipped"},
-    },
-}
-JOB_SCHEMA = dict(JOB_LIST_ITEM_SCHEMA, title="Job", required=JOB_LIST_ITEM_SCHEMA["required"] + ["steps"],
-                  properties=dict(JOB_LIST_ITEM_SCHEMA["properties"],
-                                  steps={"type": "array", "items": STEP_SCHEMA}))
+
+
+class JobListItem(BaseModel):
+    """A job as the list answers it: its fields and its progress."""
+
+    id: int
+    job_number: str
+    customer_id: int
+    customer_name: str
+    title: str
+    description: str | None = None
+    status: JobStatus
+    priority: Priority
+    due_date: date | None
+    created_by: int | None = None
+    is_overdue: bool = OMITTED
+    created_at: datetime = OMITTED
+    updated_at: datetime = OMITTED
+    steps_total: int = Field(description="How many steps the job has")
+    steps_completed: int = Field(description="How many of them are completed or skipped")
+
+
+class Job(JobListItem):
+    """A job with its steps in order."""
+
+    steps: list[Step]
+
 
 class JobListQuery(PageQuery):
     """Filters and order of the job list (overdue=false keeps the jobs that are not overdue)."""
@@ -127,7 +134,7 @@ def _order(query):
 
 
 @bp.get("")
-@documented(schema=page_model(JOB_LIST_ITEM_SCHEMA))
+@documented(schema=page_model(JobListItem))
 @require_role("viewer")
 @rate_limited("jobs-list", "RATE_LIMIT_LISTS", by="user")
 @accepts(query=JobListQuery)
@@ -163,7 +170,7 @@ def _customer_errors(cur, customer_id):
 
 
 @bp.get("/<int:job_id>")
-@documented(schema=JOB_SCHEMA, etag=True)
+@documented(schema=Job, etag=True)
 @require_role("viewer")
 def get_job(job_id):
     """Return one job with its steps, its progress and its customer's name."""
@@ -172,7 +179,7 @@ def get_job(job_id):
 
 
 @bp.post("")
-@documented(schema=JOB_SCHEMA)
+@documented(schema=Job)
 @require_role("manager")
 @accepts(body=JobCreate)
 def create_job(body):
@@ -194,7 +201,7 @@ def create_job(body):
 
 
 @bp.patch("/<int:job_id>")
-@documented(schema=JOB_SCHEMA, responses={409: "Illegal status transition"}, etag=True)
+@documented(schema=Job, responses={409: "Illegal status transition"}, etag=True)
 @require_role("manager")
 @accepts(body=JobPatch)
 def update_job(job_id, body):

@@ -1,10 +1,12 @@
 """Machines of the shop floor: any role reads, a manager writes."""
+from datetime import datetime
+
 from flask import Blueprint
-from pydantic import StrictBool
+from pydantic import BaseModel, StrictBool
 
 from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
-from ..domain.statuses import MACHINE_STATUSES, MachineStatus
+from ..domain.statuses import MachineStatus
 from ..web.auth import require_role
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
@@ -19,18 +21,19 @@ BY_NAME = Order("name", ["name", "id"])
 
 FIELDS = ("name", "machine_type", "process_id", "status", "is_active")
 
-MACHINE_SCHEMA = {
-    "title": "Machine", "type": "object",
-    "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
-    "properties": {
-        "id": {"type": "integer"}, "name": {"type": "string"}, "machine_type": {"type": "string"},
-        "process_id": {"type": ["integer", "null"]},
-        "status": {"type": "string", "enum": list(MACHINE_STATUSES)},
-        "is_active": {"type": "boolean"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-    },
-}
+class Machine(BaseModel):
+    """A machine as the API answers it."""
+
+    id: int
+    name: str
+    machine_type: str
+    process_id: int | None
+    status: MachineStatus
+    is_active: bool
+    created_at: datetime = OMITTED
+    updated_at: datetime = OMITTED
+
+
 class MachineListQuery(PageQuery):
     status: MachineStatus | None = None
     process_id: Id | None = None
@@ -55,7 +58,7 @@ class MachinePatch(Body):
 
 
 @bp.get("")
-@documented(schema=page_model(MACHINE_SCHEMA))
+@documented(schema=page_model(Machine))
 @require_role("viewer")
 @accepts(query=MachineListQuery)
 def list_machines(query):
@@ -66,7 +69,7 @@ def list_machines(query):
 
 
 @bp.get("/<int:machine_id>")
-@documented(schema=MACHINE_SCHEMA, etag=True)
+@documented(schema=Machine, etag=True)
 @require_role("viewer")
 def get_machine(machine_id):
     """Return one machine."""
@@ -75,7 +78,7 @@ def get_machine(machine_id):
 
 
 @bp.post("")
-@documented(schema=MACHINE_SCHEMA, responses={409: "The name is taken"})
+@documented(schema=Machine, responses={409: "The name is taken"})
 @require_role("manager")
 @accepts(body=MachineCreate)
 def create_machine(body):
@@ -89,7 +92,7 @@ def create_machine(body):
 
 
 @bp.patch("/<int:machine_id>")
-@documented(schema=MACHINE_SCHEMA, responses={409: "The name is taken"}, etag=True)
+@documented(schema=Machine, responses={409: "The name is taken"}, etag=True)
 @require_role("manager")
 @accepts(body=MachinePatch)
 def update_machine(machine_id, body):

@@ -1,15 +1,17 @@
 """Production processes (any role reads, admin writes) and which roles may execute each."""
+from datetime import datetime
 from typing import Annotated
 
 import psycopg2
 from flask import Blueprint
 from flask.blueprints import BlueprintSetupState
-from pydantic import Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 from werkzeug.routing import BaseConverter
 
 from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
-from ..web.auth import ROLES, require_role
+from ..domain.statuses import ROLES, Role
+from ..web.auth import require_role
 from ..web.errors import ApiError, ValidationError
 from ..web.etags import precondition, with_etag
 from ..web.listing import Order, page_of
@@ -24,23 +26,36 @@ IN_ORDER = Order("default_order", ["default_order", "id"])
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Position = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a default order: not listing.Order
 
-PROCESS_SCHEMA = {"title": "Process", "type": "object",
-                  "required": ["id", "code", "name", "default_order", "is_active"],
-                  "properties": {"id": {"type": "integer"}, "code": {"type": "string"},
-                                 "name": {"type": "string"}, "default_order": {"type": "integer"},
-                                 "is_active": {"type": "boolean"},
-                                 "created_at": {"type": "string", "format": "date-time"},
-                                 "updated_at": {"type": "string", "format": "date-time"}}}
-PERMISSIONS_SCHEMA = {
-    "title": "RolePermissions", "type": "object", "required": ["role", "process_ids", "permissions"],
-    "properties": {
-        "role": {"type": "string", "enum": list(ROLES)},
-        "process_ids": {"type": "array", "items": {"type": "integer"}},
-        "permissions": {"type": "array", "items": {"type": "object", "properties": {
-            "process_id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
-            "is_active": {"type": "boolean"}, "can_execute": {"type": "boolean"}}}},
-    },
-}
+
+
+class Process(BaseModel):
+    """A production process (a kind of step) as the API answers it."""
+
+    id: int
+    code: str
+    name: str
+    default_order: int
+    is_active: bool
+    created_at: datetime = OMITTED
+    updated_at: datetime = OMITTED
+
+
+class ProcessPermission(BaseModel):
+    """One process and whether the role may execute it."""
+
+    process_id: int = OMITTED
+    code: str = OMITTED
+    name: str = OMITTED
+    is_active: bool = OMITTED
+    can_execute: bool = OMITTED
+
+
+class RolePermissions(BaseModel):
+    """Which processes a role may execute."""
+
+    role: Role
+    process_ids: list[int]
+    permissions: list[ProcessPermission]
 
 
 class RoleConverter(BaseConverter):
@@ -81,7 +96,7 @@ class PermissionsBody(Body):
 
 
 @bp.get("/processes")
-@documented(schema=page_model(PROCESS_SCHEMA))
+@documented(schema=page_model(Process))
 @require_role("viewer")
 @accepts(query=ProcessListQuery)
 def list_processes(query):
@@ -92,7 +107,7 @@ def list_processes(query):
 
 
 @bp.get("/processes/<int:process_id>")
-@documented(schema=PROCESS_SCHEMA, etag=True)
+@documented(schema=Process, etag=True)
 @require_role("viewer")
 def get_process(process_id):
     """Return one process."""
@@ -101,7 +116,7 @@ def get_process(process_id):
 
 
 @bp.post("/processes")
-@documented(schema=PROCESS_SCHEMA, responses={409: "The code is taken"})
+@documented(schema=Process, responses={409: "The code is taken"})
 @require_role("admin")
 @accepts(body=ProcessCreate)
 def create_process(body):
@@ -114,7 +129,7 @@ def create_process(body):
 
 
 @bp.patch("/processes/<int:process_id>")
-@documented(schema=PROCESS_SCHEMA, responses={409: "The code is taken"}, etag=True)
+@documented(schema=Process, responses={409: "The code is taken"}, etag=True)
 @require_role("admin")
 @accepts(body=ProcessPatch)
 def update_process(process_id, body):
@@ -153,7 +168,7 @@ def delete_process(process_id):
 
 
 @bp.get("/roles/<role:role>/permissions")
-@documented(schema=PERMISSIONS_SCHEMA)
+@documented(schema=RolePermissions)
 @require_role("viewer")
 def get_role_permissions(role):
     """Return, for every process, whether the role may execute its steps."""
@@ -162,7 +177,7 @@ def get_role_permissions(role):
 
 
 @bp.put("/roles/<role:role>/permissions")
-@documented(status=200, schema=PERMISSIONS_SCHEMA)
+@documented(status=200, schema=RolePermissions)
 @require_role("admin", fresh=True)
 @accepts(body=PermissionsBody)
 def replace_role_permissions(role, body):

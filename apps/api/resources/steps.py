@@ -15,7 +15,7 @@ from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
 from ..web.validation import OMITTED, Body, Id, PageQuery, accepts
-from .step_schema import STEP_SCHEMA, StepIn
+from .step_schema import Step, StepIn
 
 bp = Blueprint("steps", __name__, url_prefix="/api")
 queries = Queries("steps.sql")
@@ -34,7 +34,7 @@ class StepPatch(Body):
 
 
 @bp.get("/jobs/<int:job_id>/steps")
-@documented(schema=page_model(STEP_SCHEMA))
+@documented(schema=page_model(Step))
 @require_role("viewer")
 @accepts(query=PageQuery)
 def list_job_steps(job_id, query):
@@ -45,7 +45,7 @@ def list_job_steps(job_id, query):
 
 
 @bp.post("/jobs/<int:job_id>/steps")
-@documented(schema=STEP_SCHEMA, responses={409: "The job is completed or cancelled, or has 100 steps"})
+@documented(schema=Step, responses={409: "The job is completed or cancelled, or has 100 steps"})
 @require_role("manager")
 @accepts(body=StepIn)
 def add_job_step(job_id, body):
@@ -68,7 +68,7 @@ def add_job_step(job_id, body):
 
 
 @bp.get("/steps/<int:step_id>")
-@documented(schema=STEP_SCHEMA, etag=True)
+@documented(schema=Step, etag=True)
 @require_role("viewer")
 def get_step(step_id):
     """Return one step."""
@@ -100,7 +100,7 @@ def _check_may_execute(cur, job, step, status):
 
 
 @bp.patch("/steps/<int:step_id>")
-@documented(schema=STEP_SCHEMA, responses={409: "Illegal status transition, or the job is not open"}, etag=True)
+@documented(schema=Step, responses={409: "Illegal status transition, or the job is not open"}, etag=True)
 @require_role("operator")
 @accepts(body=StepPatch)
 def update_step(step_id, body):
