@@ -58,6 +58,7 @@ __all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor"
            "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable", "CONNECTION_ERRORS", "unreachable"]
 
 EXTENSION = "db"
+queries = Queries("db.sql")
 
 
 def init_app(app: Flask) -> None:
@@ -130,7 +131,7 @@ def connection() -> Iterator[Connection]:
         return _primary_cursor(FirstStatementTupleCursor)
 
     with MovingCursor(plain, plain, connection_lost_at_start) as cur:
-        cur.execute("SELECT 1")  # the settings go with it
+        cur.execute(queries.ping)  # the settings go with it
         conn: Connection = cur.connection
         yield conn
     _database().wrote()

@@ -13,12 +13,14 @@ from psycopg2.extensions import connection as Connection
 
 from .connect import Settings, connect_until, wait_until
 from .errors import PoolTimeout
+from .queries import Queries
 
 PERCENTILE_WINDOW = 1000  # acquire times kept for the percentiles
 RECENT_WINDOW = 60.0      # seconds an error stays "recent"
 # Frames of these modules are plumbing: a leak report names the first frame outside them.
 _PLUMBING_PACKAGE = __name__.rpartition(".")[0]  # this package: the pool and the database helpers
 _PLUMBING_MODULES = ("contextlib",)
+queries = Queries("db.sql")
 
 
 class PooledConnection:
@@ -207,7 +209,7 @@ def answers_round_trip(conn: Connection) -> bool:
     try:
         conn.autocommit = True  # client-side switch: no BEGIN, so one round trip and nothing to end
         with conn.cursor() as cur:
-            cur.execute("SELECT 1")
+            cur.execute(queries.ping)
         conn.autocommit = False
         return True
     except psycopg2.Error:

@@ -80,7 +80,7 @@ def answer_once(dsn: str, role: str, config: Settings = None, timeout: float | N
     conn = connect_until(dsn, role, deadline, config, **overrides)
     try:
         cur = conn.cursor()
-        cur.execute("SELECT 1")
+        cur.execute(queries.ping)
         wait_until(conn, deadline)
     finally:
         conn.close()

@@ -22,9 +22,11 @@ from psycopg2.extensions import cursor as Cursor
 
 from ..config import PROJECT_ROOT, Config
 from .connect import connect
+from .queries import Queries
 from .sql_split import split_statements
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+queries = Queries("migrations.sql")
 FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # Any constant works; it only has to be the same for every process that migrates.
 ADVISORY_LOCK_KEY = 7_402_117_001
@@ -75,17 +77,11 @@ def discover(directory: Path | str = MIGRATIONS_DIR) -> list[Migration]:
 
 
 def _ensure_table(cur: Cursor) -> None:
-    cur.execute("""
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-            version    text PRIMARY KEY,
-            name       text NOT NULL,
-            checksum   text NOT NULL,
-            applied_at timestamptz NOT NULL DEFAULT now()
-        )""")
+    cur.execute(queries.create_schema_migrations)
 
 
 def _applied(cur: Cursor) -> dict[str, tuple[Any, ...]]:
-    cur.execute("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version")
+    cur.execute(queries.list_applied)
     return {row[0]: row for row in cur.fetchall()}
 
 
@@ -115,7 +111,7 @@ def upgrade(database_url: str, directory: Path | str = MIGRATIONS_DIR, log: Log 
             try:
                 # Every later wait for a lock gives way after lock_timeout (the advisory lock is polled,
                 # not waited for).
-                cur.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(lock_timeout_ms)}ms",))
+                cur.execute(queries.set_lock_timeout, {"lock_timeout": f"{int(lock_timeout_ms)}ms"})
                 _ensure_table(cur)
                 applied = _applied(cur)
                 _check_unchanged(migrations, applied)
@@ -133,7 +129,7 @@ def upgrade(database_url: str, directory: Path | str = MIGRATIONS_DIR, log: Log 
                     done.append(migration.version)
                 return done
             finally:
-                cur.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
+                cur.execute(queries.advisory_unlock, {"key": ADVISORY_LOCK_KEY})
     finally:
         conn.close()
 
@@ -142,7 +138,7 @@ def _wait_for_advisory_lock(cur: Cursor) -> None:
     """Take the migrations' session lock, polling: a session blocked in pg_advisory_lock() would be one
     that CREATE INDEX CONCURRENTLY (run by the lock's holder) waits for, a deadlock."""
     while True:
-        cur.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+        cur.execute(queries.try_advisory_lock, {"key": ADVISORY_LOCK_KEY})
         row = cur.fetchone()
         if row is not None and row[0]:
             return
@@ -174,13 +170,13 @@ class _Retrying:
 
 
 def _apply_in_transaction(cur: Cursor, migration: Migration) -> None:
-    cur.execute("BEGIN")
+    cur.execute(queries.begin)
     try:
         cur.execute(migration.sql)
         _record(cur, migration)
-        cur.execute("COMMIT")
+        cur.execute(queries.commit)
     except BaseException:
-        cur.execute("ROLLBACK")
+        cur.execute(queries.rollback)
         raise
 
 
@@ -216,10 +212,7 @@ def _apply_statements(cur: Cursor, migration: Migration, retrying: _Retrying, lo
 
 def _invalid_indexes(cur: Cursor) -> set[tuple[str, str]]:
     """Return the (schema, name) of every index of this database that cannot serve queries."""
-    cur.execute("""
-        SELECT n.nspname, c.relname
-        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT i.indisvalid""")
+    cur.execute(queries.list_invalid_indexes)
     return set(cur.fetchall())
 
 
@@ -235,8 +228,8 @@ def _drop_invalid_indexes(cur: Cursor, indexes: set[tuple[str, str]], log: Log) 
 
 
 def _record(cur: Cursor, migration: Migration) -> None:
-    cur.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                (migration.version, migration.name, migration.checksum))
+    cur.execute(queries.record_migration, {"version": migration.version, "name": migration.name,
+                                           "checksum": migration.checksum})
 
 
 def status(database_url: str, directory: Path | str = MIGRATIONS_DIR) -> tuple[list[tuple[Any, ...]], list[Migration]]:

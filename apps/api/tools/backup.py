@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.extensions
 
-from ..db import one_row
+from ..db import Queries, one_row
 from ..db.connect import connect
 
 with warnings.catch_warnings():
@@ -80,9 +80,7 @@ def user_tables(database_url):
     conn = connect(database_url, "backup")
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                        "WHERE c.relkind IN ('r', 'p') "
-                        "AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')")
+            cur.execute(Queries("tools.sql").count_user_tables)
             return one_row(cur)[0]
     finally:
         conn.close()

@@ -39,9 +39,9 @@ def _progress_line(label, done, total, started):
 
 def _skip_reference_checks(cur):
     """Skip foreign-key triggers for this session when allowed (superuser): rows are valid by construction."""
-    cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-    if cur.fetchone()[0]:
-        cur.execute("SET session_replication_role = replica")
+    cur.execute(queries.is_superuser)
+    if one_row(cur)[0]:
+        cur.execute(queries.skip_reference_checks)
         return True
     return False
 
@@ -53,7 +53,7 @@ def seed(database_url, jobs, customers, seed_value=42, password="demo", progress
     started = time.monotonic()
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("SET max_parallel_workers_per_gather = 0")
+            cur.execute(queries.no_parallel_workers)
             cur.execute(queries.create_seed_rand)
             seed_users(cur, password)
             cur.execute(queries.insert_machines)
@@ -80,8 +80,8 @@ def seed(database_url, jobs, customers, seed_value=42, password="demo", progress
             progress(_progress_line("jobs", stop, jobs, job_started))
         with conn, conn.cursor() as cur:
             # The batches above ran without triggers (as superuser), so count the dashboard afresh.
-            cur.execute("SELECT dashboard_rebuild_counters()")
-            cur.execute("ANALYZE")
+            cur.execute(queries.rebuild_dashboard_counters)
+            cur.execute(queries.analyze)
     finally:
         conn.close()
     elapsed = time.monotonic() - started

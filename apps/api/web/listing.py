@@ -11,6 +11,7 @@ import re
 from flask import after_this_request, current_app, request
 from psycopg2 import sql
 
+from ..db import Queries
 from . import list_cursor
 from .errors import ApiError, ValidationError
 
@@ -19,6 +20,8 @@ from .errors import ApiError, ValidationError
 _TRIGRAM_RUN = re.compile(r"[^\W_]{3}")
 SEARCH_RULE = ("at least three letters or digits in a row: shorter terms cannot use the trigram index "
                "and would read the whole table (422)")
+
+queries = Queries("listing.sql")
 
 
 class Order:
@@ -91,14 +94,14 @@ def _count(cur, match_sql, params, exact, order=None):
     along = order is not None and order.filter_key and params.get("pattern") is not None
     if along:
         match = sql.SQL("{} ORDER BY {}").format(match, order.parts(False)["order_by"])
-        cur.execute("SET LOCAL enable_sort = off")  # the order comes from the filter's index, not a sort
+        cur.execute(queries.sort_off)  # the order comes from the filter's index, not a sort
     try:
         cur.execute(sql.SQL("SELECT count(*) AS total FROM ({} LIMIT %(count_limit)s) m").format(match),
                     dict(params, count_limit=limit + 1))
         counted = cur.fetchone()["total"]
     finally:
         if along:
-            cur.execute("SET LOCAL enable_sort = on")
+            cur.execute(queries.sort_on)
     if counted <= limit:
         return counted, False
     cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + plain, params)
@@ -128,10 +131,10 @@ def _fetch(cur, statement, params, by_bitmap):
     # the matches sit far along it ('Oak ...' customers by name); the trigram bitmap reads only the matches.
     # No `finally`: after a failed statement (a statement timeout) the transaction is aborted, a SET would raise
     # InFailedSqlTransaction over the real error, and the rollback restores the setting anyway.
-    cur.execute("SET LOCAL enable_indexscan = off")
+    cur.execute(queries.index_scans_off)
     cur.execute(statement, params)
     rows = cur.fetchall()
-    cur.execute("SET LOCAL enable_indexscan = on")
+    cur.execute(queries.index_scans_on)
     return rows
 
 
