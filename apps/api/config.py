@@ -3,8 +3,10 @@ import ipaddress
 import math
 import multiprocessing
 import os
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, fields, replace
+from functools import cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -102,11 +104,22 @@ class Config:
     # Each worker asks PostgreSQL about a login session at most once per this many seconds (web/sessions.py):
     # an ended session's tokens are refused by every worker within it.
     SESSION_STATE_TTL_SECONDS: float = 1.0
-    # The process around the app, as gunicorn.conf.py sees it (read here so that nothing else reads the
-    # environment). WEB_CONCURRENCY 0: gunicorn.conf.py's default, default_workers().
+    # The process around the app: gunicorn.conf.py takes its settings from here (so that nothing else reads
+    # the environment). WEB_CONCURRENCY 0: default_workers(). GRACEFUL_DRAIN_SECONDS: readiness answers 503
+    # this long after SIGTERM before the graceful stop (ops/draining.py).
     WEB_CONCURRENCY: int = 0
+    BIND: str = "127.0.0.1"
+    PORT: int = 5000
+    GUNICORN_WORKER_CLASS: str = "gthread"
     GUNICORN_THREADS: int = 4
     GUNICORN_TIMEOUT: int = 30
+    GUNICORN_GRACEFUL_TIMEOUT: int = 30
+    GUNICORN_KEEPALIVE: int = 5
+    GUNICORN_MAX_REQUESTS: int = 10000
+    GUNICORN_MAX_REQUESTS_JITTER: int = 1000
+    GUNICORN_ACCESS_LOG: str = ""
+    GUNICORN_CONTROL_SOCKET: str = ""
+    GRACEFUL_DRAIN_SECONDS: float = 0.0
     INSTANCE_NAME: str = ""
     PROMETHEUS_MULTIPROC_DIR: str = ""
     PRINTSHOP_DRAIN_FILE: str = ""
@@ -238,6 +251,13 @@ def _convert(kind, raw):
             return False
         raise ValueError(raw)
     return raw if kind is str else kind(raw)
+
+
+@cache
+def own_metrics_dir():
+    """Return a fresh directory for the workers' metrics, made once per process (a gunicorn master re-reads
+    its config file on SIGHUP and must keep the same one)."""
+    return tempfile.mkdtemp(prefix="printshop-metrics-")
 
 
 def default_workers():
