@@ -161,8 +161,8 @@ def main(argv=None):
 
         .venv/bin/python -m bench.hot_path [seconds per run, 5] [rounds, 5]
     """
-    from harness import database_server, seeded_database
-    from http_pairs import SECRET
+    from bench.harness import database_server, seeded_database
+    from bench.http_pairs import SECRET
 
     given = [int(arg) for arg in (sys.argv[1:] if argv is None else argv)]
     seconds, rounds = (given + [5, 5][len(given):])[:2]

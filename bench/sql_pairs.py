@@ -185,7 +185,7 @@ def pool_rows(url, repeat, batch=20):
 
 def trigger_cost(url, repeat):
     """Single-row and 10k-row job writes without vs with the dashboard counter triggers (medians)."""
-    import dashboard_numbers
+    from bench import dashboard_numbers
 
     rows = []
     for name, mode, without, with_triggers in dashboard_numbers.write_numbers(url, max(10, repeat)):
