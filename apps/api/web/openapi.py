@@ -66,19 +66,6 @@ def _add_model(components, model):
     return {"$ref": REF.format(model=model.__name__)}
 
 
-def _named(components, schema):
-    """Move every object schema with a title (a view's hand-written schema) into components, by title."""
-    if isinstance(schema, list):
-        return [_named(components, item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    schema = {key: _named(components, value) for key, value in schema.items()}
-    if schema.get("type") == "object" and isinstance(schema.get("title"), str):
-        components[schema["title"]] = schema
-        return {"$ref": REF.format(model=schema["title"])}
-    return schema
-
-
 def operation_id(view):
     """Return the view's operationId: `view.operation_id`, else its name in camelCase (list_jobs -> listJobs)."""
     first, *rest = view.__name__.split("_")
@@ -99,11 +86,9 @@ def _success(method, view, components):
     schema = getattr(view, "response_schema", None)
     if schema is None:
         raise ValueError(f"{view.__name__} documents no response schema: use @documented(schema=...)")
-    if isinstance(schema, type) and issubclass(schema, BaseModel):
-        schema = _add_model(components, schema)
-    else:
-        schema = _named(components, schema)
-    success = {"description": "Success", "content": {"application/json": {"schema": schema}}}
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+        raise TypeError(f"{view.__name__}: a response schema is a pydantic model (one way), not {schema!r}")
+    success = {"description": "Success", "content": {"application/json": {"schema": _add_model(components, schema)}}}
     if getattr(view, "etag", False) and method != "DELETE":
         success["headers"] = ETAG_HEADER
     return str(status), success
@@ -211,23 +196,16 @@ class Pagination(BaseModel):
     total_is_estimate: bool = Field(description="true when total is an estimate (see total)")
 
 
-PAGINATION = {"$ref": REF.format(model="Pagination")}
 
 
-def page_model(item):
-    """Return the response schema of a paginated list of `item` (a pydantic model or a JSON Schema dict)."""
-    if isinstance(item, dict):
-        page = {"type": "object", "required": ["items", "pagination"],
-                "properties": {"items": {"type": "array", "items": item}, "pagination": PAGINATION}}
-        if "title" in item:  # named, it becomes a component (and a class in a generated client)
-            page["title"] = f"{item['title']}Page"
-        return page
+def page_model(item: type[BaseModel]) -> type[BaseModel]:
+    """Return the model of a paginated list of `item` (named `<item>Page`: a component, a client class)."""
     return create_model(f"{item.__name__}Page", items=(list[item], ...),  # type: ignore[valid-type]  # made at run time
                         pagination=(Pagination, ...))
 
 
 def documented(status=None, schema=None, responses=None, etag=False, operation_id=None):
-    """Attach OpenAPI details to a view: success status, response schema (dict or pydantic model), extra
+    """Attach OpenAPI details to a view: success status, response schema (a pydantic model), extra
     responses; `etag`: the item answers an ETag and its PATCH or DELETE takes If-Match; `operation_id`: a name
     other than the view's own in camelCase."""
 
