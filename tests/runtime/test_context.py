@@ -67,3 +67,13 @@ def test_the_audit_trail_records_the_contexts_user_and_address(client, auth, db)
         cur.execute("SELECT user_id, host(ip) FROM audit_logs WHERE entity = 'customers' AND entity_id = %s",
                     (response.get_json()["id"],))
         assert cur.fetchone() == (auth.user_id("manager"), "10.4.4.4")
+
+
+def test_setting_g_writes_the_one_context(app):
+    with app.test_request_context("/api/health", environ_base={"REMOTE_ADDR": "10.2.2.2"}):
+        app.preprocess_request()
+        g.user_id, g.role = None, "device:scanner"
+        assert (context.current().user_id, context.current().role, context.current().address) == (
+            None, "device:scanner", "10.2.2.2")
+        assert (g.user_id, g.role) == (None, "device:scanner")
+    assert context.current() == OUTSIDE

@@ -42,8 +42,8 @@ def current() -> RequestContext:
     return _current.get()
 
 
-def identify(user_id: int, role: str | None) -> None:
-    """Name the verified user and role of this thread's request."""
+def identify(user_id: int | None, role: str | None) -> None:
+    """Name the verified user (None: a caller that is no user, a device) and role of this thread's request."""
     _current.set(replace(_current.get(), user_id=user_id, role=role))
 
 

@@ -2,12 +2,14 @@
 
 `begin_request` runs first of every request: the client's address, a request id (the caller's X-Request-ID
 when short and plain, else a fresh one) and whether the method may write; web/auth.py adds the verified
-user and role. The teardown ends it. `g.user_id`, `g.role` and `g.request_id` read the context: the
-identity is stored once, and views keep reading it where Flask's views do.
+user and role. The teardown ends it. `g.user_id`, `g.role` and `g.request_id` read the context (and
+setting `g.user_id` or `g.role` writes it): the identity is stored once, and views keep reading it where Flask's
+views do.
 """
 import random
 import re
 import time
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask, g, request
@@ -32,13 +34,31 @@ class RequestGlobals(_AppCtxGlobals):
     def user_id(self) -> int | None:
         return context.current().user_id
 
+    @user_id.setter
+    def user_id(self, user_id: int | None) -> None:  # the identity still goes to the one context
+        context.identify(user_id, context.current().role)
+
     @property
     def role(self) -> str | None:
         return context.current().role
 
+    @role.setter
+    def role(self, role: str | None) -> None:
+        context.identify(context.current().user_id, role)
+
     @property
     def request_id(self) -> str | None:
         return context.current().request_id
+
+    @request_id.setter
+    def request_id(self, request_id: str | None) -> None:
+        context.begin(replace(context.current(), request_id=request_id))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _FROM_CONTEXT:  # Flask's g writes its __dict__ directly: route these to the context
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
 
     def get(self, name: str, default: Any = None) -> Any:
         if name in _FROM_CONTEXT:
