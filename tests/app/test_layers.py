@@ -47,6 +47,7 @@ UPWARD = [
     ("web/auth.py", "from ..resources import jobs\n", "web -> resources"),
     ("tools/cli.py", "from apps.api.web import auth\n", "tools -> web"),
     ("domain/rule.py", "from apps.api import create_app\n", "domain -> root"),
+    ("resources/jobs.py", "from .. import open_resources\n", "resources -> root"),
 ]
 
 
