@@ -124,6 +124,8 @@ def test_the_connect_module_may_open_connections(tmp_path):
 
 
 def test_a_view_importing_a_view_is_reported(tmp_path):
+    plant(tmp_path, "resources/customers.py", "from flask import Blueprint\nbp = Blueprint('customers', __name__)\n")
+    plant(tmp_path, "resources/step_schema.py", "STEP = 1\n")
     plant(tmp_path, "resources/jobs.py", "from .customers import bp\nfrom .step_schema import STEP\n")
     assert views_importing_views(tmp_path / "apps" / "api") == [
         "resources/jobs.py:1 imports the blueprint apps.api.resources.customers.bp"]

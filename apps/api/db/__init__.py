@@ -17,6 +17,7 @@ session advisory locks.
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar, cast
 
 from flask import Flask, current_app
@@ -52,10 +53,11 @@ from .routing import (
     replica_failed,
 )
 
-__all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries", "one_row",
-           "Cursor", "Row", "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect",
-           "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError", "PoolTimeout",
-           "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable", "CONNECTION_ERRORS", "unreachable"]
+__all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "transaction",
+           "stream", "Queries", "one_row", "Cursor", "Row", "Database", "database", "direct_url", "replica_urls",
+           "pool_kwargs", "connect", "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError",
+           "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable", "CONNECTION_ERRORS",
+           "unreachable"]
 
 EXTENSION = "db"
 queries = Queries("db.sql")
@@ -172,6 +174,25 @@ def _primary_cursor(cursor_factory: type[Any] = FirstStatementCursor) -> Iterato
             yield cur
 
 
+# The cursor of an open `transaction()`: every cursor() and read_cursor() inside it joins it.
+_joined: ContextVar[Any] = ContextVar("printshop_joined_transaction", default=None)
+
+
+@contextmanager
+def transaction() -> Iterator[Any]:
+    """Open one transaction on the primary that every `cursor()` and `read_cursor()` inside it joins.
+
+    For a write that must commit with something its view does not know of (an idempotency key): the view's
+    own `with cursor()` then neither borrows a connection nor commits; the outermost block does.
+    """
+    with cursor() as cur:
+        token = _joined.set(cur)
+        try:
+            yield cur
+        finally:
+            _joined.reset(token)
+
+
 @contextmanager
 def cursor(read_only: bool = False) -> Iterator[Cursor]:
     """Open a dict cursor inside one transaction: on the primary, or (`read_only`) as `read_cursor()`.
@@ -179,7 +200,12 @@ def cursor(read_only: bool = False) -> Iterator[Cursor]:
     A pooled connection found dead at the first statement (PgBouncer or PostgreSQL restarted since it
     was last used) is replaced by a fresh one and the statement runs there. While the primary is down,
     a request that does not write (GET, HEAD, OPTIONS) reads on a standby instead: read-only service.
+    Inside `transaction()` it is that transaction's cursor.
     """
+    joined = _joined.get()
+    if joined is not None:
+        yield joined
+        return
     if read_only or (not current_caller().writes and _database().read_only()):
         with read_cursor() as cur:
             yield cur
@@ -195,7 +221,12 @@ def read_cursor() -> Iterator[Cursor]:
 
     A replica that fails mid-request leaves rotation and the read runs again on the primary; a read
     whose primary fails before its first statement runs on a standby in rotation instead.
+    Inside `transaction()` it is that transaction's cursor (a write reads what it wrote).
     """
+    joined = _joined.get()
+    if joined is not None:
+        yield joined
+        return
     database = _database()
     replica = database.choose_replica()
     if replica is None:
@@ -219,6 +250,20 @@ def read_cursor() -> Iterator[Cursor]:
 def _as_cursor(moving: MovingCursor) -> Cursor:
     """Return `moving` as the dict cursor it stands in for (it hands every other call to its current cursor)."""
     return cast(Cursor, moving)
+
+
+def stream(statement: Any, params: dict[str, Any], batch_rows: int = 2000) -> Iterator[tuple[Any, ...]]:
+    """Yield the rows (tuples) of one read from a server-side cursor, fetched `batch_rows` at a time.
+
+    Memory stays at one batch whatever the result's size (a CSV export of a million jobs). The read runs
+    where `read_cursor()` would, in one transaction held until the last row (or the consumer stops).
+    """
+    with read_cursor() as cur:
+        cur.execute(queries.ping)  # the transaction's settings go with the first statement
+        with cur.connection.cursor(name="printshop_stream") as rows:
+            rows.itersize = batch_rows
+            rows.execute(statement, params)
+            yield from rows
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from typing import Literal, get_args
 
 # Written as Literal types (a checker reads only literal values there), the tuples taken from them.
 JobStatus = Literal["draft", "active", "in_progress", "on_hold", "completed", "cancelled"]
-StepStatus = Literal["pending", "in_progress", "completed", "skipped"]
+StepStatus = Literal["pending", "in_progress", "paused", "completed", "skipped"]
 MachineStatus = Literal["active", "idle", "maintenance", "offline"]
 Priority = Literal["low", "normal", "high", "urgent"]
 

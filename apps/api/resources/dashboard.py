@@ -61,8 +61,38 @@ class RecentJobs(BaseModel):
     items: list[RecentJob] = OMITTED
 
 
+class OverdueJob(BaseModel):
+    """An overdue job: open and due before today (UTC)."""
+
+    id: int = OMITTED
+    job_number: str = OMITTED
+    title: str = OMITTED
+    status: JobStatus = OMITTED
+    priority: str = OMITTED
+    customer_name: str = OMITTED
+    due_date: date = OMITTED
+    days_overdue: int = Field(OMITTED, description="Days since the due date (UTC), at least 1")
+
+
+OverdueCounts = _counts("OverdueCounts", ("needs_action", "on_hold"), "How many overdue jobs there are of each kind")
+
+
+class OverdueJobs(BaseModel):
+    """The overdue jobs that need action, and those on hold."""
+
+    items: list[OverdueJob] = Field(description=(
+        "Overdue jobs that need action (draft, active, in progress): the most urgent priority first, then "
+        "the most recently due (still rescuable today), then the newest id"))
+    on_hold: list[OverdueJob] = Field(description="Overdue jobs on hold, apart, in the same order")
+    counts: OverdueCounts  # type: ignore[valid-type]  # a model made from the keys at import
+
+
 class RecentJobsQuery(Query):
     limit: int = Field(10, ge=1, le=100)
+
+
+class OverdueJobsQuery(Query):
+    limit: int = Field(10, ge=1, le=100, description="At most this many of each list")
 
 
 class JobsByMonthQuery(Query):
@@ -100,6 +130,26 @@ def list_recent_jobs(query):
     with read_cursor() as cur:
         cur.execute(queries.list_recent_jobs, {"limit": query.limit})
         return {"items": cur.fetchall()}
+
+
+@bp.get("/overdue-jobs")
+@documented(schema=OverdueJobs)
+@require_role("viewer")
+@accepts(query=OverdueJobsQuery)
+@cached_per_user(ttl="CACHE_TTL_OVERDUE_JOBS")
+def list_overdue_jobs(query: OverdueJobsQuery) -> dict[str, Any]:
+    """Return the overdue jobs that need action first (most urgent, then most recently due) and those on hold.
+
+    Overdue: open and due before today (UTC). `items` are the draft, active and in-progress ones; `on_hold`
+    the ones on hold, apart, in the same order; `counts` how many of each there are.
+    """
+    with read_cursor() as cur:
+        lists = {}
+        for key, on_hold in (("items", False), ("on_hold", True)):
+            cur.execute(queries.list_overdue_jobs, {"on_hold": on_hold, "limit": query.limit})
+            lists[key] = cur.fetchall()
+        cur.execute(queries.count_overdue_jobs)
+        return dict(lists, counts=one_row(cur))
 
 
 @bp.get("/chart/jobs-by-status")

@@ -14,6 +14,7 @@ from ..domain.statuses import ROLES, Role
 from ..web.auth import require_role
 from ..web.errors import ApiError, ValidationError
 from ..web.etags import precondition, with_etag
+from ..web.idempotency import idempotent
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
@@ -118,6 +119,7 @@ def get_process(process_id):
 @bp.post("/processes")
 @documented(schema=Process, responses={409: "The code is taken"})
 @require_role("admin")
+@idempotent
 @accepts(body=ProcessCreate)
 def create_process(body):
     """Create a process."""

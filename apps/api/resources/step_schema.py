@@ -22,6 +22,11 @@ class Step(BaseModel):
     completed_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    worked_seconds: int = Field(description=(
+        "Whole seconds of work (in_progress) on the step, the running segment included up to now; the "
+        "database's clock"))
+    paused_seconds: int = Field(description="Whole seconds the step spent paused, the running pause included up to now")
+    pause_reason: str | None = Field(description="While paused: the pause reason's code")
     job_status: str = Field(OMITTED, description="The job's status after the change (PATCH only).")
 
 

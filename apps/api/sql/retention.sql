@@ -58,3 +58,13 @@ ORDER BY c.relname;
 -- name: set-lock-timeout
 -- DDL on the audit log waits at most this long for its lock, so requests never queue behind it.
 SET LOCAL lock_timeout = %(lock_timeout)s;
+
+-- name: purge-expired-idempotency-keys
+-- Delete one batch of idempotency keys past their 24 hours (idx_idempotency_keys_expires_at); `days` unused.
+WITH old AS (
+    SELECT user_id, key FROM idempotency_keys
+    WHERE expires_at < now()
+    ORDER BY expires_at
+    LIMIT %(batch)s
+)
+DELETE FROM idempotency_keys k USING old WHERE k.user_id = old.user_id AND k.key = old.key;

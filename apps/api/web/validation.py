@@ -49,11 +49,13 @@ def Password(min_length=1, max_length=1024):
 # The sizes the models use, as types a checker can read (a call such as Text(200) is not a type to it).
 Text50 = Annotated[str, StringConstraints(min_length=0, max_length=50), AfterValidator(_stripped(0))]
 Text200 = Annotated[str, StringConstraints(min_length=0, max_length=200), AfterValidator(_stripped(0))]
+Text500 = Annotated[str, StringConstraints(min_length=0, max_length=500), AfterValidator(_stripped(0))]
 Text10000 = Annotated[str, StringConstraints(min_length=0, max_length=10000), AfterValidator(_stripped(0))]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_stripped(1))]
 Name50 = Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(_stripped(1))]
 Name64 = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_stripped(1))]
 Name100 = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_stripped(1))]
+Name500 = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_stripped(1))]
 Password1 = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_no_nul)]
 Password8 = Annotated[str, StringConstraints(min_length=8, max_length=1024), AfterValidator(_no_nul)]
 # The default of a field that may be left out but, when sent, never null (a PATCH's name, say): pydantic
@@ -64,6 +66,8 @@ Email = Annotated[str, StringConstraints(to_lower=True, max_length=254,
                                          pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"),
                   AfterValidator(_stripped(0))]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# A short machine-readable name (a process's or a pause reason's code).
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
 class Body(BaseModel):
