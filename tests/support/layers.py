@@ -57,7 +57,8 @@ def layer_of(relative):
     first = relative.split("/")[0].removesuffix(".py")
     if first in ROOT_MODULES or first == "":
         return ROOT
-    return "config" if first == "dev_secret" else first
+    # Building blocks beside the config, importing nothing of the app: the edge's trust and private files.
+    return "config" if first in ("dev_secret", "trust", "private_files") else first
 
 
 def _module_of(relative):

@@ -1,5 +1,5 @@
 """The cache an app owns: one ResponseCache (and its LISTEN thread) per process, in `app.extensions`."""
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, current_app
@@ -19,11 +19,16 @@ class AppCache:
         # LISTEN needs a session: the direct URL. With replicas the same connection also hears every
         # instance's write notices, which keep a user's reads on the primary until a replica has them:
         # the database learns them through its documented interface (listen_for_writes, heard_write).
-        notices = {WRITES_CHANNEL: database.heard_write} if db.replica_urls(config) else {}
+        self.notices: dict[str, Callable[[str], object]] = (
+            {WRITES_CHANNEL: database.heard_write} if db.replica_urls(config) else {})
         self._cache: PerProcess[ResponseCache] = PerProcess(lambda: ResponseCache(
             config["CACHE_MAX_ENTRIES"], db.direct_url(config), single_flight=config["CACHE_SINGLE_FLIGHT"],
-            notices=notices, config=config).start())
+            notices=self.notices, config=config).start())
         database.listen_for_writes(self.listening)
+
+    def hear(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Hand every notice on `channel` to `callback` from this process's listener (register before first use)."""
+        self.notices[channel] = callback
 
     def listening(self) -> bool:
         """Tell whether this process's listener receives notifications right now."""
@@ -47,6 +52,11 @@ class AppCache:
 def init_app(app: Flask) -> None:
     """Give `app` its response cache (started on first use)."""
     app.extensions[EXTENSION] = AppCache(app.config, db.database(app))
+
+
+def hear(app: Flask, channel: str, callback: Callable[[str], None]) -> None:
+    """Have `app`'s listener hand every notice on `channel` to `callback` (in each process, on its own thread)."""
+    app.extensions[EXTENSION].hear(channel, callback)
 
 
 def _owner(app: Flask | None = None) -> AppCache:

@@ -99,7 +99,8 @@ def _check_unchanged(migrations: list[Migration], applied: dict[str, tuple[Any, 
 
 def upgrade(database_url: str, directory: Path | str = MIGRATIONS_DIR, log: Log = print,
             lock_timeout_ms: int = Config.MIGRATION_LOCK_TIMEOUT_MS,
-            attempts: int = Config.MIGRATION_LOCK_ATTEMPTS) -> list[str]:
+            attempts: int = Config.MIGRATION_LOCK_ATTEMPTS,
+            lock_wait_s: float = Config.MIGRATION_LOCK_WAIT_S) -> list[str]:
     """Apply every pending migration in order; return the versions applied."""
     migrations = discover(directory)
     conn = connect(database_url, "migrate")
@@ -107,7 +108,7 @@ def upgrade(database_url: str, directory: Path | str = MIGRATIONS_DIR, log: Log 
         conn.autocommit = True
         with conn.cursor() as cur:
             # Session lock: a second process waits here, then finds nothing pending.
-            _wait_for_advisory_lock(cur)
+            _wait_for_advisory_lock(cur, lock_wait_s)
             try:
                 # Every later wait for a lock gives way after lock_timeout (the advisory lock is polled,
                 # not waited for).
@@ -134,14 +135,23 @@ def upgrade(database_url: str, directory: Path | str = MIGRATIONS_DIR, log: Log 
         conn.close()
 
 
-def _wait_for_advisory_lock(cur: Cursor) -> None:
-    """Take the migrations' session lock, polling: a session blocked in pg_advisory_lock() would be one
-    that CREATE INDEX CONCURRENTLY (run by the lock's holder) waits for, a deadlock."""
+def _wait_for_advisory_lock(cur: Cursor, wait_s: float) -> None:
+    """Take the migrations' session lock, polling for at most `wait_s` seconds (then MigrationError): a session
+    blocked in pg_advisory_lock() would be one that CREATE INDEX CONCURRENTLY (run by the lock's holder) waits
+    for, a deadlock; and a runner stuck behind a hung one must say so rather than wait for ever."""
+    deadline = time.monotonic() + wait_s
     while True:
         cur.execute(queries.try_advisory_lock, {"key": ADVISORY_LOCK_KEY})
         row = cur.fetchone()
         if row is not None and row[0]:
             return
+        if time.monotonic() >= deadline:
+            cur.execute(queries.advisory_lock_holder, {"key": ADVISORY_LOCK_KEY})
+            holder = cur.fetchone()
+            raise MigrationError(
+                f"another migration runner (backend pid {holder[0] if holder else 'unknown'}) has held the "
+                f"migrations' advisory lock for over {wait_s:g} s (MIGRATION_LOCK_WAIT_S); let it finish, or "
+                "end that session (pg_terminate_backend), then run the migrations again")
         time.sleep(ADVISORY_LOCK_POLL_SECONDS)
 
 

@@ -41,3 +41,8 @@ WHERE NOT i.indisvalid;
 
 -- name: record-migration
 INSERT INTO schema_migrations (version, name, checksum) VALUES (%(version)s, %(name)s, %(checksum)s);
+
+-- name: advisory-lock-holder
+-- The backend that holds the migrations' advisory lock (for the error of a runner that gave up waiting).
+SELECT pid FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = %(key)s;
