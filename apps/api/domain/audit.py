@@ -26,7 +26,7 @@ def record(cur: Cursor, action: str, entity: str, entity_id: object = None,
     cur.execute(queries.insert_audit_log, {
         "user_id": user_id if user_id is not None else acting.user_id,
         "action": action, "entity": entity, "entity_id": entity_id,
-        "changes": Json(_jsonable(changes or {})), "ip": acting.address,
+        "changes": Json(_jsonable(changes or {})), "ip": acting.address, "device_id": acting.device_id,
     })
 
 

@@ -9,6 +9,7 @@ from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit, step_time
 from ..web.auth import require_role
 from ..web.errors import ApiError
+from ..web.idempotency import idempotent
 from ..web.openapi import documented
 from ..web.validation import Body, Code, Name100, NoQuery, accepts
 
@@ -67,6 +68,7 @@ def list_pause_reasons(query: NoQuery) -> dict[str, Any]:
 @bp.post("/pause-reasons")
 @documented(status=201, schema=PauseReason, responses={409: "The code is taken"})
 @require_role("admin")
+@idempotent
 @accepts(body=PauseReasonIn)
 def create_pause_reason(body: PauseReasonIn) -> tuple[dict[str, Any], int]:
     """Add a pause reason (offered after the existing ones)."""

@@ -17,7 +17,8 @@ class RequestContext:
     `user_id` and `role` are None until a token is verified; `address` is the client's IP and `request_id`
     its correlation id (None outside a request); `writes` tells whether it may write (not GET, HEAD or
     OPTIONS; outside a request, a background thread or a command, always); `fresh_after` is the monotonic
-    time its reads must have been replayed past on a replica (0.0: any replica will do).
+    time its reads must have been replayed past on a replica (0.0: any replica will do); `device_id` the
+    tablet a PIN session was opened on (None for a browser session).
     """
 
     user_id: int | None = None
@@ -26,6 +27,7 @@ class RequestContext:
     request_id: str | None = None
     writes: bool = True
     fresh_after: float = 0.0
+    device_id: int | None = None
 
 
 OUTSIDE = RequestContext()
@@ -42,9 +44,10 @@ def current() -> RequestContext:
     return _current.get()
 
 
-def identify(user_id: int | None, role: str | None) -> None:
-    """Name the verified user (None: a caller that is no user, a device) and role of this thread's request."""
-    _current.set(replace(_current.get(), user_id=user_id, role=role))
+def identify(user_id: int | None, role: str | None, device_id: int | None = None) -> None:
+    """Name the verified user (None: a caller that is no user, a device), role and device (the tablet a PIN
+    session was opened on) of this thread's request."""
+    _current.set(replace(_current.get(), user_id=user_id, role=role, device_id=device_id))
 
 
 def need_fresh_after(at: float) -> None:

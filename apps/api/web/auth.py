@@ -7,7 +7,7 @@ from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
 from ..domain.statuses import ROLES
 from ..runtime import context
-from . import sessions, verified_tokens
+from . import devices, sessions, verified_tokens
 from .errors import ApiError, problem
 
 ROLE_RANK: dict[str | None, int] = {role: rank for rank, role in enumerate(ROLES)}
@@ -29,6 +29,7 @@ def init_app(app):
     jwt.init_app(app)
     sessions.init_app(app)
     verified_tokens.init_app(app)
+    devices.init_app(app)
 
 
 def _unauthorized(detail):
@@ -103,7 +104,8 @@ def require_role(minimum="viewer", refresh=False, fresh=False):
             role = claims.get("role")
             if ROLE_RANK.get(role, -1) < ROLE_RANK[minimum]:
                 raise ApiError(403, f"This action needs the {minimum} role or higher.")
-            context.identify(int(claims["sub"]), role)  # g.user_id and g.role read it (web/context.py)
+            # g.user_id and g.role read it (web/context.py); "dev": a PIN session's tablet
+            context.identify(int(claims["sub"]), role, claims.get("dev"))
             return view(*args, **kwargs)
 
         vars(wrapper).update(required_role=minimum, needs_fresh=fresh)  # read by the OpenAPI document
