@@ -6,19 +6,22 @@ set (hues that stay apart under deuteranopia and protanopia), a text colour with
 and a mark, so that a status never rests on colour alone. `page_rules()` serves all of it to the page, which
 restates none of it (tests/domain/test_page_rules.py holds both to that).
 """
-from typing import Literal, NamedTuple, TypedDict
+from typing import Literal, NamedTuple, TypedDict, get_args
 
-JOB_STATUSES = ("draft", "active", "in_progress", "on_hold", "completed", "cancelled")
-STEP_STATUSES = ("pending", "in_progress", "paused", "completed", "skipped")
-MACHINE_STATUSES = ("active", "idle", "maintenance", "offline")
-PRIORITIES = ("low", "normal", "high", "urgent")
-ROLES = ("viewer", "operator", "manager", "admin")  # weakest first
-CLOSED_STEP_STATUSES = ("completed", "skipped")  # a step that takes no more work or assignment
+# Written as Literal types (a checker reads only literal values there), the tuples taken from them.
+JobStatus = Literal["draft", "active", "in_progress", "on_hold", "completed", "cancelled"]
+StepStatus = Literal["pending", "in_progress", "paused", "completed", "skipped"]
+MachineStatus = Literal["active", "idle", "maintenance", "offline"]
+Priority = Literal["low", "normal", "high", "urgent"]
 
-JobStatus = Literal[JOB_STATUSES]
-StepStatus = Literal[STEP_STATUSES]
-MachineStatus = Literal[MACHINE_STATUSES]
-Priority = Literal[PRIORITIES]
+JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
+STEP_STATUSES: tuple[StepStatus, ...] = get_args(StepStatus)
+MACHINE_STATUSES: tuple[MachineStatus, ...] = get_args(MachineStatus)
+PRIORITIES: tuple[Priority, ...] = get_args(Priority)
+
+Role = Literal["viewer", "operator", "manager", "admin"]  # weakest first
+ROLES: tuple[Role, ...] = get_args(Role)
+CLOSED_STEP_STATUSES: tuple[StepStatus, ...] = ("completed", "skipped")  # takes no more work or assignment
 
 
 class Look(NamedTuple):
@@ -44,7 +47,7 @@ JOB_LOOKS = {
     "completed": Look("Completed", GREEN, BLACK, "✓"),
     "cancelled": Look("Cancelled", VERMILLION, BLACK, "✕"),
 }
-# Paused arrives with issue 26's API; its look is ready here so the page shows it the day it exists.
+# Paused: a step stopped with a reason (issue 26), shown like a job on hold.
 STEP_LOOKS = {
     "pending": Look("Pending", GREY, INK, "○"),
     "in_progress": Look("In progress", ORANGE, BLACK, "▶"),
