@@ -13,3 +13,31 @@ JobStatus = Literal[JOB_STATUSES]
 StepStatus = Literal[STEP_STATUSES]
 MachineStatus = Literal[MACHINE_STATUSES]
 Priority = Literal[PRIORITIES]
+
+# How the page shows each status: (label, badge background, its text colour (>= 4.5:1), a non-colour mark).
+# Hues from the Okabe-Ito set, which stays apart under deuteranopia and protanopia.
+_LOOKS: dict[str, tuple[str, str, str, str]] = {
+    "draft": ("draft", "#e6e6e6", "#1b2430", "○"), "active": ("active", "#0072b2", "#ffffff", "●"),
+    "in_progress": ("in progress", "#e69f00", "#1b2430", "▶"), "on_hold": ("on hold", "#cc79a7", "#1b2430", "⏸"),
+    "completed": ("completed", "#009e73", "#1b2430", "✓"), "cancelled": ("cancelled", "#a04000", "#ffffff", "✕"),
+    "pending": ("pending", "#e6e6e6", "#1b2430", "○"), "paused": ("paused", "#cc79a7", "#1b2430", "⏸"),
+    "skipped": ("skipped", "#5b6675", "#ffffff", "↷"),
+}
+ROLES = ("viewer", "operator", "manager", "admin")
+
+
+def _looks(codes: tuple[str, ...]) -> list[dict[str, str]]:
+    return [dict(zip(("code", "label", "colour", "text", "mark"), (code, *_LOOKS[code]), strict=True))
+            for code in codes]
+
+
+def page_rules() -> dict[str, object]:
+    """Return the statuses, transitions, roles and priorities the page shows (its one source of them)."""
+    from .workflow import JOB_TRANSITIONS, STEP_TRANSITIONS  # workflow imports this module
+
+    return {
+        "job_statuses": _looks(JOB_STATUSES), "step_statuses": _looks(STEP_STATUSES + ("paused",)),
+        "job_transitions": {key: sorted(value) for key, value in JOB_TRANSITIONS.items()},
+        "step_transitions": {key: sorted(value) for key, value in STEP_TRANSITIONS.items()},
+        "roles": list(ROLES), "priorities": list(PRIORITIES),
+    }

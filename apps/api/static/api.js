@@ -146,6 +146,23 @@ export async function write(method, path, body, etag) {
   return response.status === 204 ? null : response.json();
 }
 
+/**
+ * POST a new resource with an `Idempotency-Key` (made once per form submission attempt and kept until it
+ * succeeds): a retry or a double click with the same key gets the first answer again, never a second one.
+ */
+export async function create(path, body, idempotencyKey) {
+  const response = await request("POST", path, {body, headers: {"Idempotency-Key": idempotencyKey}});
+  if (!response.ok) throw await problemOf(response);
+  return response.json();
+}
+
+/** GET `path` as `accept` (e.g. text/csv) with the bearer token; return the answer as a Blob. */
+export async function download(path, accept) {
+  const response = await request("GET", path, {headers: {Accept: accept}});
+  if (!response.ok) throw await problemOf(response);
+  return response.blob();
+}
+
 /** Find out who the refresh token belongs to (after a reload: the access token was only in memory). */
 export async function whoAmI() {
   currentUser = await get("/api/auth/me");

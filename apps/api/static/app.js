@@ -7,14 +7,21 @@ import * as dashboardView from "./views/dashboard.js";
 import * as queueView from "./views/queue.js";
 import * as jobView from "./views/job.js";
 import * as machineView from "./views/machine.js";
+import * as jobsView from "./views/jobs.js";
+import * as jobFormView from "./views/job_form.js";
+import * as ticketView from "./views/ticket.js";
+import {listenForShortcuts} from "./shortcuts.js";
 
 const ROUTES = [
   [/^\/dashboard$/, dashboardView, "Dashboard"],
   [/^\/queue$/, queueView, "My queue"],
+  [/^\/jobs$/, jobsView, "Jobs"],
+  [/^\/jobs\/new$/, jobFormView, "New job"],
   [/^\/jobs\/(\d+)$/, jobView, "Job"],
+  [/^\/jobs\/(\d+)\/ticket$/, ticketView, "Job ticket"],
   [/^\/machines(?:\/(\d+))?$/, machineView, "Machines"],
 ];
-const NAV = [["/dashboard", "Dashboard"], ["/queue", "My queue"], ["/machines", "Machines"]];
+const NAV = [["/dashboard", "Dashboard"], ["/jobs", "Jobs"], ["/queue", "My queue"], ["/machines", "Machines"]];
 
 const main = document.getElementById("main");
 let stopView = () => {};
@@ -49,7 +56,7 @@ function toLogin(message) {
 }
 
 async function route() {
-  const path = location.hash.replace(/^#/, "") || "/";
+  const [path, search = ""] = (location.hash.replace(/^#/, "") || "/").split("?");
   if (!api.loggedIn()) return toLogin();
   if (!api.user()) {
     try {
@@ -73,7 +80,8 @@ async function route() {
   document.title = `${title} · Shop floor`;
   main.setAttribute("aria-busy", "true");
   fill(main, h("p", {className: "loading"}, "Loading…"));
-  stopView = view.render(main, {params: found.slice(1), user: api.user(), sessionEnded: toLogin}) || (() => {});
+  stopView = view.render(main, {params: found.slice(1), query: new URLSearchParams(search),
+                                   user: api.user(), sessionEnded: toLogin}) || (() => {});
   main.focus({preventScroll: true});  // keyboard and screen reader users start in the new view
   return undefined;
 }
@@ -95,4 +103,5 @@ window.addEventListener("pageshow", (event) => {
   if (event.persisted && !api.loggedIn()) toLogin();
 });
 window.addEventListener("hashchange", route);
+listenForShortcuts(() => api.user());
 route();

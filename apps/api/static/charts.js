@@ -18,14 +18,15 @@ function niceMax(value) {
 
 /**
  * Draw `values` under `labels` as vertical bars in a 420 x 230 viewBox that scales to its container.
- * Screen readers get the title and one text alternative listing every bar.
+ * Screen readers get the title and one text alternative listing every bar; with `hrefOf(label)` each bar is a
+ * link to that address.
  */
-export function barChart(title, labels, values, {labelOf = (label) => label, classOf = () => "bar"} = {}) {
+export function barChart(title, labels, values, {labelOf = (label) => label, classOf = () => "bar", hrefOf = null} = {}) {
   const width = 420, height = 230, left = 36, right = 4, top = 14, bottom = 30;
   const plotWidth = width - left - right, plotHeight = height - top - bottom;
   const top_ = niceMax(Math.max(0, ...values));
   const summary = labels.map((label, index) => `${labelOf(label)}: ${values[index]}`).join(", ");
-  const chart = svg("svg", {viewBox: `0 0 ${width} ${height}`, role: "img", class: "chart",
+  const chart = svg("svg", {viewBox: `0 0 ${width} ${height}`, role: hrefOf ? "group" : "img", class: "chart",
                             "aria-label": `${title}. ${summary}`});
   chart.append(svg("title", {}, `${title}: ${summary}`));
   for (let tick = 0; tick <= 4; tick += 1) {
@@ -43,7 +44,13 @@ export function barChart(title, labels, values, {labelOf = (label) => label, cla
     const bar = svg("rect", {x, y: top + plotHeight - barHeight, width: barWidth, height: Math.max(barHeight, 0),
                              rx: 2, class: classOf(label)});
     bar.append(svg("title", {}, `${labelOf(label)}: ${value.toLocaleString()}`));
-    chart.append(bar);
+    if (hrefOf) {  // the bar opens the list it counts
+      const target = svg("a", {href: hrefOf(label), "aria-label": `${labelOf(label)}: ${value.toLocaleString()} jobs`});
+      target.append(bar);
+      chart.append(target);
+    } else {
+      chart.append(bar);
+    }
     if (value > 0) {
       chart.append(svg("text", {x: x + barWidth / 2, y: top + plotHeight - barHeight - 4, class: "value",
                                 "text-anchor": "middle"}, value.toLocaleString()));

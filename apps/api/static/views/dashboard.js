@@ -10,8 +10,14 @@ const FULL_EVERY_MS = 60000;        // charts and overdue jobs: when the counts 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const STATUSES = ["draft", "active", "in_progress", "on_hold", "completed", "cancelled"];
 
+// What each tile opens: the list it counts.
+const TILE_LINKS = {"jobs.total": "#/jobs", "jobs.overdue": "#/jobs?overdue=true", "tasks.open": "#/queue",
+                    "machines.total": "#/machines"};
+
 function tile(key, label, value, detail, className = "") {
-  return h("div", {className: `tile ${className}`, "data-stat": key},
+  const status = key.startsWith("jobs.") && STATUSES.includes(key.slice(5)) ? key.slice(5) : null;
+  const href = status ? `#/jobs?status=${status}` : TILE_LINKS[key];
+  return h(href ? "a" : "div", {className: `tile ${className}`, "data-stat": key, href},
     h("span", {className: "label"}, label),
     h("span", {className: "value"}, count(value)),
     detail ? h("span", {className: "detail"}, detail) : null);
@@ -67,7 +73,8 @@ export function render(main, context) {
     ]);
     if (byStatus.changed || !parts.byStatus.firstChild) {
       fill(parts.byStatus, barChart("Jobs by status", byStatus.body.labels, byStatus.body.values, {
-        labelOf: (label) => label.replace("_", " "), classOf: (label) => `bar s-${label}`}),
+        labelOf: (label) => label.replace("_", " "), classOf: (label) => `bar s-${label}`,
+        hrefOf: (label) => `#/jobs?status=${encodeURIComponent(label)}`}),
       h("figcaption", {}, "Jobs by status"));
     }
     if (byMonth.changed || !parts.byMonth.firstChild) {

@@ -4,6 +4,7 @@ import * as api from "../api.js";
 import {badge, day, fill, h, link, moment as when} from "../dom.js";
 import {keepFresh, notice} from "../live.js";
 import {atLeast, move, moveButtons, movesFor, processesOf} from "../steps.js";
+import {editForm} from "./job_edit.js";
 import {machineNames} from "./machine.js";
 
 const JOB_MS = 15000;
@@ -83,7 +84,8 @@ export function render(main, context) {
 
   async function load(force) {
     const focused = document.activeElement;
-    if (!force && focused && focused.tagName === "SELECT" && main.contains(focused)) return;  // mid-choice
+    const typing = focused && ["SELECT", "INPUT", "TEXTAREA"].includes(focused.tagName) && main.contains(focused);
+    if (!force && (typing || section.querySelector("details.edit-job[open]"))) return;  // mid-choice or mid-edit
     const [{body: job, etag}, processes, machines, staff] = await Promise.all([
       api.getItem(`/api/jobs/${jobId}`), processesOf(user), machineNames(), people(user)]);
     const rows = job.steps.map((step) => {
@@ -101,7 +103,8 @@ export function render(main, context) {
       return h("tr", {"data-step-id": step.id}, cells.map((cell, index) => h("td", {"data-label": HEADINGS[index]}, cell)));
     });
     fill(section,
-      h("p", {}, link(atLeast(user, "manager") || user.role === "viewer" ? "/dashboard" : "/queue", "← Back")),
+      h("p", {className: "job-links"}, link(user.role === "operator" ? "/queue" : "/jobs", "← Back"),
+        h("a", {href: `#/jobs/${jobId}/ticket`, className: "button"}, "Print ticket")),
       h("h1", {}, `${job.job_number} · ${job.title}`),
       h("dl", {className: "facts"},
         h("dt", {}, "Status"), h("dd", {id: "job-status-value"}, badge(job.status)),
@@ -113,6 +116,7 @@ export function render(main, context) {
           ` ${job.steps_completed} of ${job.steps_total} steps done`)),
       job.description ? h("p", {className: "description"}, job.description) : null,
       statusForm(job, etag),
+      atLeast(user, "manager") && OPEN_JOB.has(job.status) ? editForm(job, etag, changed) : null,
       h("section", {className: "card"}, h("div", {className: "table-wrap"}, h("table", {},
         h("caption", {}, "Steps in order"),
         h("thead", {}, h("tr", {}, HEADINGS.map((text) => h("th", {scope: "col"}, text)))),

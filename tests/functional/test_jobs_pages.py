@@ -1,0 +1,234 @@
+"""The jobs pages in a real headless Chromium against the real service under gunicorn, driven by the words on
+the screen and the labels of fields: the list and its search, the Overdue tile, the new job form (two steps, a
+double click, a field error), the ticket's QR code read by zbar, the CSV export, a viewer's read-only view and
+the keyboard shortcuts. The run saves the screenshots shown in README (docs/screenshots/).
+"""
+import subprocess
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from apps.api.config import PROJECT_ROOT
+from tests.support.apps import module_app
+from tests.support.browser import by_css, chromium, console_errors, log_in, rows, screenshot, wait_for
+from tests.support.gunicorn import GunicornServer
+from tests.support.shop_floor import arrange_shop
+from tests.support.system import ensure_program
+
+pytestmark = [pytest.mark.browser, pytest.mark.multiprocess, pytest.mark.slow]
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def shop(test_database):
+    """The reset test database with a small shop, served by a real gunicorn (2 workers)."""
+    with module_app(test_database) as (app, auth, conn):
+        ids = arrange_shop(conn, auth.user_id("operator1"))
+        with GunicornServer(test_database[0], workers=2, threads=4,
+                            env={"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"}) as server:
+            yield server, auth, conn, ids
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as driver:
+        yield driver
+
+
+@pytest.fixture
+def page(browser, shop):
+    """The browser at desk width on a blank page with no session, its console read empty."""
+    browser.set_window_size(1280, 900)
+    browser.get(shop[0].base_url + "/static/icon.svg")
+    browser.execute_script("sessionStorage.clear()")
+    console_errors(browser)
+    yield browser
+    assert console_errors(browser) == []
+
+
+def api(shop, path, username="manager", method="GET", body=None, headers=None):
+    server, auth = shop[0], shop[1]
+    status, answer_headers, answer = server.request(method, path, body, dict(headers or {}, **auth.headers(username)))
+    assert status in (200, 201), (status, answer)
+    return answer
+
+
+def button(driver, text):
+    """Return the visible button or link whose text (or accessible name) is `text`."""
+    found = [element for element in driver.find_elements(By.XPATH, f'//button[normalize-space()="{text}"]'
+                                                         f' | //a[normalize-space()="{text}"]'
+                                                         f' | //button[@aria-label="{text}"]')
+             if element.is_displayed()]
+    assert found, f"no visible control reads {text!r}"
+    return found[0]
+
+
+def labelled(driver, text):
+    """Return the field whose <label> reads `text`."""
+    label = driver.find_element(By.XPATH, f'//label[normalize-space()="{text}"]')
+    return driver.find_element(By.ID, label.get_attribute("for"))
+
+
+def open_view(driver, shop, hash_route, username="manager"):
+    if not by_css(driver, "#bar:not([hidden])"):
+        log_in(driver, shop[0].base_url, username)
+    driver.get(f"{shop[0].base_url}/#{hash_route}")
+    wait_for(driver, lambda d: not by_css(d, "main[aria-busy=true]"), message=f"{hash_route} did not load")
+
+
+def listed_numbers(driver):
+    wait_for(driver, lambda d: by_css(d, "table.jobs tbody tr") and not by_css(d, "main[aria-busy=true]"))
+    return [cells[0] for cells in rows(driver, "table.jobs tbody tr") if len(cells) > 1]
+
+
+def fill_new_job(driver, title, steps):
+    """Fill the new job form: Harbour Signs Ltd, `title`, and `steps` as (process, machine, assignee) texts."""
+    button(driver, "New job").click()
+    wait_for(driver, lambda d: by_css(d, "#job-title"), message="the form did not open")
+    labelled(driver, "Customer").send_keys("Harbour")
+    wait_for(driver, lambda d: button(d, "Harbour Signs Ltd")).click()
+    wait_for(driver, lambda d: "Harbour Signs Ltd" in d.find_element(By.CSS_SELECTOR, ".chosen").text)
+    labelled(driver, "Title").send_keys(title)
+    labelled(driver, "Due date").send_keys("03022027")
+    Select(labelled(driver, "Priority")).select_by_visible_text("high")
+    for number, (process, machine, person) in enumerate(steps, start=1):
+        button(driver, "Add step").click()
+        if process:
+            Select(labelled(driver, f"Process for step {number}")).select_by_visible_text(process)
+        if machine:
+            Select(labelled(driver, f"Machine for step {number}")).select_by_visible_text(machine)
+        if person:
+            Select(labelled(driver, f"Assignee for step {number}")).select_by_visible_text(person)
+
+
+def jobs_titled(shop, title):
+    with shop[2].cursor() as cur:
+        cur.execute("SELECT id FROM jobs WHERE title = %s", (title,))
+        return [row[0] for row in cur.fetchall()]
+
+
+def test_a_job_entered_with_two_steps_comes_back_from_the_api_with_them(page, shop):
+    open_view(page, shop, "/jobs")
+    fill_new_job(page, "Shop window decals", [("Print", "HP Latex 570", None), ("Cut", "Zünd G3", None)])
+    for width in (1280, 390):
+        page.set_window_size(width, 900)
+        screenshot(page, str(SCREENSHOTS / f"new-job-{width}.png"))
+    page.set_window_size(1280, 900)
+    button(page, "Save").click()
+    wait_for(page, lambda d: d.execute_script("return location.hash").startswith("#/jobs/")
+             and d.execute_script("return /^#\\/jobs\\/\\d+$/.test(location.hash)"), message="no job page after Save")
+    job_id = int(page.execute_script("return location.hash").rsplit("/", 1)[1])
+    job = api(shop, f"/api/jobs/{job_id}")
+    machines = {item["id"]: item["name"] for item in api(shop, "/api/machines?per_page=100")["items"]}
+    assert (job["title"], job["customer_name"], job["priority"], job["due_date"]) == (
+        "Shop window decals", "Harbour Signs Ltd", "high", "2027-03-02")
+    assert [(step["step_order"], step["name"], machines[step["machine_id"]]) for step in job["steps"]] == [
+        (1, "Print", "HP Latex 570"), (2, "Cut", "Zünd G3")]
+    wait_for(page, lambda d: "Shop window decals" in d.find_element(By.TAG_NAME, "h1").text)
+
+
+def test_a_double_click_on_save_makes_one_job(page, shop):
+    open_view(page, shop, "/jobs")
+    fill_new_job(page, "Double clicked banner", [("Print", None, None)])
+    ActionChains(page).double_click(button(page, "Save")).perform()
+    wait_for(page, lambda d: d.execute_script("return /^#\\/jobs\\/\\d+$/.test(location.hash)"),
+             message="no job page after Save")
+    assert len(jobs_titled(shop, "Double clicked banner")) == 1
+
+
+def test_a_field_error_shows_beside_its_field_and_creates_nothing(page, shop):
+    open_view(page, shop, "/jobs")
+    fill_new_job(page, "Nothing made of this", [("Print", None, None), (None, "Zünd G3", None)])
+    button(page, "Save").click()
+    process = labelled(page, "Process for step 2")
+    wait_for(page, lambda d: process.get_attribute("aria-invalid") == "true", message="no error on step 2's process")
+    described = page.find_element(By.ID, process.get_attribute("aria-describedby"))
+    assert described.is_displayed() and described.text
+    assert page.execute_script("return arguments[0].nextElementSibling === arguments[1]", process, described)
+    assert labelled(page, "Process for step 1").get_attribute("aria-invalid") is None
+    assert jobs_titled(shop, "Nothing made of this") == []
+    assert page.execute_script("return location.hash") == "#/jobs/new"
+
+
+def test_a_search_for_part_of_a_title_shows_the_apis_first_page(page, shop):
+    open_view(page, shop, "/jobs")
+    labelled(page, "Search jobs").send_keys("sign\n")
+    wait_for(page, lambda d: "q=sign" in d.execute_script("return location.hash"), message="the search is not in the address")
+    expected = api(shop, "/api/jobs?q=sign&sort=created_at&order=desc&per_page=50")
+    assert expected["items"], "the shop has jobs with 'sign' in the title"
+    wait_for(page, lambda d: listed_numbers(d) == [item["job_number"] for item in expected["items"]],
+             message="the list differs from the API's first page")
+    count = page.find_element(By.CSS_SELECTOR, ".count-line").text
+    assert count == f"{len(expected['items'])} of {expected['pagination']['total']}"
+    for width in (1280, 390):
+        page.set_window_size(width, 900)
+        screenshot(page, str(SCREENSHOTS / f"jobs-list-{width}.png"))
+        assert page.execute_script("return document.documentElement.scrollWidth <= innerWidth")
+    page.set_window_size(1280, 900)
+    page.back()  # the address held the filter: back gives the list before it
+    wait_for(page, lambda d: d.execute_script("return location.hash") == "#/jobs")
+    everything = api(shop, "/api/jobs?sort=created_at&order=desc&per_page=50")
+    wait_for(page, lambda d: listed_numbers(d) == [item["job_number"] for item in everything["items"]])
+
+
+def test_the_overdue_tile_opens_the_overdue_list(page, shop):
+    open_view(page, shop, "/dashboard")
+    wait_for(page, lambda d: by_css(d, '[data-stat="jobs.overdue"]')).click()
+    wait_for(page, lambda d: d.execute_script("return location.hash") == "#/jobs?overdue=true")
+    expected = api(shop, "/api/jobs?overdue=true&sort=created_at&order=desc&per_page=50")
+    assert expected["items"]
+    wait_for(page, lambda d: listed_numbers(d) == [item["job_number"] for item in expected["items"]])
+    assert labelled(page, "Overdue only").is_selected()
+
+
+def test_the_tickets_qr_code_gives_the_jobs_address(page, shop, tmp_path):
+    zbarimg = ensure_program("zbarimg", "zbar-tools")
+    job_id = shop[3]["jobs"][1]
+    open_view(page, shop, f"/jobs/{job_id}")
+    wait_for(page, lambda d: button(d, "Print ticket")).click()
+    wait_for(page, lambda d: by_css(d, "svg.qr"), message="no QR code on the ticket")
+    for width in (1280, 390):
+        page.set_window_size(width, 900)
+        path = SCREENSHOTS / f"ticket-{width}.png"
+        screenshot(page, str(path))
+        decoded = subprocess.run([zbarimg, "--quiet", "--raw", str(path)], capture_output=True, text=True,
+                                 timeout=60)
+        assert decoded.stdout.strip() == f"{shop[0].base_url}/#/jobs/{job_id}", decoded.stderr
+    page.set_window_size(1280, 900)
+    assert page.execute_script("return getComputedStyle(document.getElementById('bar')).display") != "none"
+    page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert page.execute_script("return getComputedStyle(document.getElementById('bar')).display") == "none"
+    finally:
+        page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_a_viewer_sees_no_write_controls(page, shop):
+    open_view(page, shop, "/jobs", username="viewer")
+    listed_numbers(page)
+    words = page.find_element(By.TAG_NAME, "main").text
+    assert "New job" not in words and "Export CSV" not in words
+    page.find_element(By.TAG_NAME, "body").send_keys("n")
+    page.execute_script("return new Promise(r => setTimeout(r, 300))")
+    assert page.execute_script("return location.hash") == "#/jobs"
+    open_view(page, shop, f"/jobs/{shop[3]['jobs'][1]}", username="viewer")
+    wait_for(page, lambda d: button(d, "Print ticket"))
+    assert not by_css(page, "details.edit-job") and not by_css(page, "#job-status")
+
+
+def test_keyboard_shortcuts_search_and_new_job(page, shop):
+    open_view(page, shop, "/dashboard")
+    ActionChains(page).send_keys("/").perform()
+    wait_for(page, lambda d: d.execute_script("return document.activeElement.id") == "job-search",
+             message='"/" did not focus the job search')
+    page.execute_script("document.activeElement.blur()")
+    ActionChains(page).send_keys("n").perform()
+    wait_for(page, lambda d: d.execute_script("return location.hash") == "#/jobs/new", message='"n" did not open New job')
+    assert "Keyboard shortcuts" in texts_of(page, shop)
+
+
+def texts_of(driver, shop):
+    open_view(driver, shop, "/jobs")
+    return driver.find_element(By.TAG_NAME, "main").text
