@@ -174,7 +174,12 @@ export function render(main, context) {
   if (refocus) {
     const target = document.getElementById(refocus);
     refocus = null;
-    if (target) setTimeout(() => target.focus(), 0);  // after app.js focuses main
+    if (target) {
+      setTimeout(() => {  // after app.js focuses main
+        target.focus();
+        if (target.type === "search") target.setSelectionRange(target.value.length, target.value.length);
+      }, 0);
+    }
   }
   load(null);
   return () => {

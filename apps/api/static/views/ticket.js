@@ -2,11 +2,18 @@
 // due date, the steps with boxes to tick, and a QR code of the job's page address. The QR code is made here by
 // the vendored qrcode-generator (static/vendor/), drawn as SVG squares: no web service sees the address.
 import * as api from "../api.js";
-import {day, fill, h} from "../dom.js";
+import {fill, h} from "../dom.js";
 import qrcode from "../vendor/qrcode-generator/qrcode.mjs";
 
 const SVG = "http://www.w3.org/2000/svg";
-const QUIET_ZONE = 4;  // modules of white around the code, as the standard asks
+const QUIET_ZONE = 4;
+// A ticket travels for weeks: its due date always says the year and the weekday.
+const DUE = new Intl.DateTimeFormat(undefined, {weekday: "short", year: "numeric", month: "short", day: "numeric",
+                                               timeZone: "UTC"});
+
+function dueDate(value) {
+  return value ? DUE.format(new Date(`${value}T00:00:00Z`)) : "no due date";
+}  // modules of white around the code, as the standard asks
 
 /** Return the address a scanner or a phone opens for job `jobId`. */
 export function jobAddress(jobId) {
@@ -62,7 +69,7 @@ export function render(main, context) {
             h("p", {className: "ticket-title name"}, job.title),
             h("dl", {className: "facts"},
               h("dt", {}, "Customer"), h("dd", {className: "name"}, job.customer_name),
-              h("dt", {}, "Due"), h("dd", {}, day(job.due_date)),
+              h("dt", {}, "Due"), h("dd", {}, dueDate(job.due_date)),
               h("dt", {}, "Priority"), h("dd", {}, job.priority))),
           h("figure", {className: "ticket-qr"}, qrSvg(address, `QR code of ${address}`),
             h("figcaption", {}, address))),
