@@ -296,3 +296,27 @@ def test_load_more_follows_the_cursor_to_the_end(page, shop):
     assert listed_numbers(page) == [item["job_number"] for item in first["items"] + rest["items"]]
     assert not [element for element in page.find_elements(By.XPATH, '//button[normalize-space()="Load more"]')
                 if element.is_displayed()]
+
+
+def test_a_reload_of_a_pending_submit_makes_the_job_once(page, shop):
+    open_view(page, shop, "/jobs")
+    fill_new_job(page, "Answer lost on the way", [("Print", "HP Latex 570", None)])
+    page.execute_cdp_cmd("Network.enable", {})
+    offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    page.execute_cdp_cmd("Network.emulateNetworkConditions", offline)
+    try:
+        button(page, "Save").click()
+        wait_for(page, lambda d: "will not be made twice" in d.find_element(By.ID, "notice").text)
+    finally:
+        page.execute_cdp_cmd("Network.emulateNetworkConditions", dict(offline, offline=False))
+    pending = page.execute_script("return JSON.parse(sessionStorage.getItem('printshop.new-job'))")
+    # The first Save reached the server after all, and only its answer was lost:
+    first = api(shop, "/api/jobs", method="POST", body=pending["body"], headers={"Idempotency-Key": pending["key"]})
+    page.refresh()
+    wait_for(page, lambda d: "Your last Save was not confirmed" in d.find_element(By.TAG_NAME, "main").text)
+    assert labelled(page, "Title").get_attribute("value") == "Answer lost on the way"
+    button(page, "Save").click()
+    wait_for(page, lambda d: d.execute_script("return location.hash") == f"#/jobs/{first['id']}",
+             message="Save after the reload did not open the job the first Save made")
+    assert jobs_titled(shop, "Answer lost on the way") == [first["id"]]
+    assert page.execute_script("return sessionStorage.getItem('printshop.new-job')") is None
