@@ -320,3 +320,18 @@ def test_a_reload_of_a_pending_submit_makes_the_job_once(page, shop):
              message="Save after the reload did not open the job the first Save made")
     assert jobs_titled(shop, "Answer lost on the way") == [first["id"]]
     assert page.execute_script("return sessionStorage.getItem('printshop.new-job')") is None
+
+
+def test_a_link_with_filters_and_sort_gives_that_list(page, shop):
+    customer = shop[3]["customers"][1]
+    open_view(page, shop, f"/jobs?customer_id={customer}&sort=due_date")
+    expected = api(shop, f"/api/jobs?customer_id={customer}&sort=due_date&order=asc&per_page=50")
+    assert len(expected["items"]) > 1
+    wait_for(page, lambda d: listed_numbers(d) == [item["job_number"] for item in expected["items"]])
+    wait_for(page, lambda d: Select(labelled(d, "Customer")).first_selected_option.text == "Riverside Print Co")
+    assert Select(labelled(page, "Sort by")).first_selected_option.text == "Due date"
+    Select(labelled(page, "Sort by")).select_by_visible_text("Priority")
+    wait_for(page, lambda d: d.execute_script("return location.hash")
+             == f"#/jobs?customer_id={customer}&sort=priority")
+    by_priority = api(shop, f"/api/jobs?customer_id={customer}&sort=priority&order=desc&per_page=50")
+    wait_for(page, lambda d: listed_numbers(d) == [item["job_number"] for item in by_priority["items"]])

@@ -39,6 +39,6 @@ def add_page_headers(response):
 
 
 @bp.get("/")
-def get_index():
+def get_index() -> str:
     """Serve the page's HTML shell (the login form and every view are drawn by static/app.js)."""
     return render_template("index.html", rules=page_rules())

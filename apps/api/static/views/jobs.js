@@ -44,9 +44,15 @@ function select(id, options, chosen) {
   return h("select", {id}, options.map(([value, text]) => h("option", {value, selected: value === chosen}, text)));
 }
 
-async function customerOptions() {
+/** Return [id, name] of the first 100 customers, and of the one the address names when it is not among them. */
+async function customerOptions(chosen) {
   const page = await api.get("/api/customers?per_page=100");
-  return page.items.map((customer) => [String(customer.id), customer.name]);
+  const options = page.items.map((customer) => [String(customer.id), customer.name]);
+  if (/^\d+$/.test(chosen) && !options.some(([id]) => id === chosen)) {
+    const customer = await api.get(`/api/customers/${Number(chosen)}`).catch(() => ({name: `Customer #${chosen}`}));
+    options.unshift([chosen, customer.name]);
+  }
+  return options;
 }
 
 /** Save the blob as a file through a temporary link (the request itself carried the bearer token). */
@@ -67,7 +73,9 @@ export function render(main, context) {
     autocomplete: "off", placeholder: "number, title or customer"});
   const status = select("job-filter-status", [["", "Any status"],
     ...rules.job_statuses.map((each) => [each.code, each.label])], query.get("status") || "");
-  const customer = select("job-filter-customer", [["", "Any customer"]], query.get("customer_id") || "");
+  const chosenCustomer = query.get("customer_id") || "";
+  const customer = select("job-filter-customer", [["", "Any customer"],  // named once the customers arrive
+    ...(chosenCustomer ? [[chosenCustomer, `Customer #${chosenCustomer}`]] : [])], chosenCustomer);
   const overdue = h("input", {id: "job-filter-overdue", type: "checkbox", checked: query.get("overdue") === "true"});
   overdue.checked = query.get("overdue") === "true";
   const dueFrom = h("input", {id: "job-filter-due-from", type: "date", value: query.get("due_from") || ""});
@@ -166,10 +174,11 @@ export function render(main, context) {
     h("p", {className: "hint shortcuts"}, "Keyboard shortcuts: ", h("kbd", {}, "/"), " search jobs",
       isManager ? [" · ", h("kbd", {}, "n"), " new job"] : null, "."));
 
-  customerOptions().then((options) => {
-    const chosen = customer.value || query.get("customer_id") || "";
-    customer.append(...options.map(([value, text]) => h("option", {value, selected: value === chosen}, text)));
-    customer.value = chosen;
+  customerOptions(chosenCustomer).then((options) => {
+    if (stopped) return;
+    fill(customer, h("option", {value: ""}, "Any customer"),
+         options.map(([value, text]) => h("option", {value, selected: value === chosenCustomer}, text)));
+    customer.value = chosenCustomer;
   }).catch(() => {});  // the filter still works from the address; the list says what failed
   if (refocus) {
     const target = document.getElementById(refocus);
