@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import Select
 from apps.api.config import PROJECT_ROOT
 from tests.support.apps import module_app
 from tests.support.browser import by_css, chromium, console_errors, log_in, rows, screenshot, wait_for
-from tests.support.factories import add_job
+from tests.support.factories import add_customer, add_job
 from tests.support.gunicorn import GunicornServer
 from tests.support.shop_floor import arrange_shop
 from tests.support.system import ensure_program
@@ -335,3 +335,18 @@ def test_a_link_with_filters_and_sort_gives_that_list(page, shop):
              == f"#/jobs?customer_id={customer}&sort=priority")
     by_priority = api(shop, f"/api/jobs?customer_id={customer}&sort=priority&order=desc&per_page=50")
     wait_for(page, lambda d: listed_numbers(d) == [item["job_number"] for item in by_priority["items"]])
+
+
+def test_long_unbroken_names_scroll_nothing_sideways(page, shop):
+    word = "Longcustomername" * 12 + "Ltd"  # 195 characters, no space to break at
+    customer = add_customer(shop[2], word)
+    job_id = add_job(shop[2], customer, status="active", title="Unbroken" + "x" * 190)
+    open_view(page, shop, "/jobs?q=unbrokenxxx")
+    listed_numbers(page)
+    for route in ("/jobs?q=unbrokenxxx", f"/jobs/{job_id}", f"/jobs/{job_id}/ticket"):
+        open_view(page, shop, route)
+        wait_for(page, lambda d: word in d.find_element(By.TAG_NAME, "main").text, message=f"{route} has no name")
+        for width in (390, 768, 1280):
+            page.set_window_size(width, 900)
+            assert page.execute_script("return document.documentElement.scrollWidth <= innerWidth"), (route, width)
+    page.set_window_size(1280, 900)
