@@ -115,8 +115,7 @@ function draw(main, context, options) {
     try {
       const job = await api.create("/api/jobs", body, key);
       sessionStorage.removeItem(PENDING);
-      notice(`Job ${job.job_number} saved.`, "ok");
-      location.hash = `#/jobs/${Number(job.id)}`;
+      location.hash = `#/jobs/${Number(job.id)}`;  // the job's page is the confirmation
       return;
     } catch (error) {
       if (error instanceof api.SessionEnded) return context.sessionEnded(error.message);
