@@ -179,6 +179,11 @@ def test_a_search_for_part_of_a_title_shows_the_apis_first_page(page, shop):
         screenshot(page, str(SCREENSHOTS / f"jobs-list-{width}.png"))
         assert page.execute_script("return document.documentElement.scrollWidth <= innerWidth")
     page.set_window_size(1280, 900)
+    labelled(page, "Search jobs").clear()
+    labelled(page, "Search jobs").send_keys("ab\n")
+    wait_for(page, lambda d: "at least three letters or digits" in d.find_element(By.TAG_NAME, "main").text)
+    page.back()
+    wait_for(page, lambda d: d.execute_script("return location.hash") == "#/jobs?q=sign")
     page.back()  # the address held the filter: back gives the list before it
     wait_for(page, lambda d: d.execute_script("return location.hash") == "#/jobs")
     everything = api(shop, "/api/jobs?sort=created_at&order=desc&per_page=50")

@@ -7,6 +7,7 @@ import {notice} from "../live.js";
 import {badge, roleAtLeast, rules} from "../rules.js";
 
 const PER_PAGE = 50;
+const SEARCHABLE = /[^\W_]{3}/u;  // what the API can search: three letters or digits in a row
 // The filters the address may hold: the same names as the API's query parameters.
 export const FILTERS = ["q", "status", "customer_id", "overdue", "due_from", "due_to", "sort"];
 // The page's three orders: the API's sort key and direction for each.
@@ -99,6 +100,14 @@ export function render(main, context) {
   }
 
   async function load(cursor) {
+    const term = query.get("q") || "";
+    if (term && !SEARCHABLE.test(term)) {  // the API's rule (422): say it here instead of asking
+      fill(body, h("tr", {}, h("td", {colspan: HEADINGS.length, className: "empty"},
+        "Search needs at least three letters or digits in a row.")));
+      fill(shown, "");
+      main.removeAttribute("aria-busy");
+      return undefined;
+    }
     const params = apiQuery(query);
     params.set("per_page", String(PER_PAGE));
     if (cursor) params.set("cursor", cursor);
