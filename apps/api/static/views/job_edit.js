@@ -3,7 +3,7 @@
 import * as api from "../api.js";
 import {fill, h} from "../dom.js";
 import {notice} from "../live.js";
-import {rules} from "../rules.js";
+import {rules, statusOf} from "../rules.js";
 
 function field(id, label, control) {
   return h("div", {className: "field"}, h("label", {for: id}, label), control);
@@ -16,7 +16,7 @@ export function editForm(job, etag, changed) {
   const description = h("textarea", {id: "edit-description", rows: 3}, job.description || "");
   const due = h("input", {id: "edit-due", type: "date", value: job.due_date || ""});
   const priority = h("select", {id: "edit-priority"}, rules.priorities.map((each) =>
-    h("option", {value: each, selected: each === job.priority}, each)));
+    h("option", {value: each, selected: each === job.priority}, statusOf("priority", each).label)));
   const problem = h("p", {className: "form-error", role: "alert"});
   const save = h("button", {type: "submit", className: "primary"}, "Save");
 

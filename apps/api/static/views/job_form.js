@@ -4,7 +4,7 @@
 import * as api from "../api.js";
 import {fill, h} from "../dom.js";
 import {notice} from "../live.js";
-import {roleAtLeast, rules} from "../rules.js";
+import {roleAtLeast, rules, statusOf} from "../rules.js";
 import {customerPicker} from "./customer_picker.js";
 import {stepRows} from "./step_rows.js";
 
@@ -59,7 +59,7 @@ function draw(main, context, options) {
   const description = h("textarea", {id: "job-description", rows: 3}, before.description || "");
   const due = h("input", {id: "job-due", type: "date", value: before.due_date || ""});
   const priority = h("select", {id: "job-priority"}, rules.priorities.map((each) =>
-    h("option", {value: each, selected: each === (before.priority || "normal")}, each)));
+    h("option", {value: each, selected: each === (before.priority || "normal")}, statusOf("priority", each).label)));
   const steps = stepRows(options, before.steps || []);
   const save = h("button", {type: "submit", className: "primary"}, "Save");
   const formError = h("p", {className: "form-error", role: "alert"});

@@ -31,7 +31,7 @@ export function apiQuery(query) {
 
 function row(job) {
   const cells = [link(`/jobs/${Number(job.id)}`, job.job_number), h("span", {className: "name"}, job.title),
-    h("span", {className: "name"}, job.customer_name), badge("job", job.status), job.priority,
+    h("span", {className: "name"}, job.customer_name), badge("job", job.status), badge("priority", job.priority),
     h("span", {className: job.is_overdue ? "late" : ""}, day(job.due_date), job.is_overdue ? " (overdue)" : ""),
     `${job.steps_completed} of ${job.steps_total}`];
   return h("tr", {}, cells.map((cell, index) => h("td", {"data-label": HEADINGS[index]}, cell)));

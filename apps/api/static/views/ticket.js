@@ -3,6 +3,7 @@
 // the vendored qrcode-generator (static/vendor/), drawn as SVG squares: no web service sees the address.
 import * as api from "../api.js";
 import {fill, h} from "../dom.js";
+import {statusOf} from "../rules.js";
 import qrcode from "../vendor/qrcode-generator/qrcode.mjs";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -70,7 +71,7 @@ export function render(main, context) {
             h("dl", {className: "facts"},
               h("dt", {}, "Customer"), h("dd", {className: "name"}, job.customer_name),
               h("dt", {}, "Due"), h("dd", {}, dueDate(job.due_date)),
-              h("dt", {}, "Priority"), h("dd", {}, job.priority))),
+              h("dt", {}, "Priority"), h("dd", {}, statusOf("priority", job.priority).label))),
           h("figure", {className: "ticket-qr"}, qrSvg(address, `QR code of ${address}`),
             h("figcaption", {}, address))),
         job.description ? h("p", {className: "description"}, job.description) : null,
