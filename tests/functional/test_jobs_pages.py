@@ -387,3 +387,22 @@ def test_due_from_and_due_to_give_the_apis_list(page, shop):
     everything = api(shop, "/api/jobs?per_page=1")["pagination"]["total"]
     assert 0 < expected["pagination"]["total"] < everything
     wait_for(page, lambda d: listed_numbers(d) == [item["job_number"] for item in expected["items"]])
+
+
+def test_a_pending_submit_is_its_users_alone(page, shop):
+    open_view(page, shop, "/jobs")
+    someone_else = {"userId": shop[1].user_id("admin"), "key": "k", "customer": None,
+                    "body": {"customer_id": None, "title": "Not yours", "priority": "normal", "steps": []}}
+    page.execute_script("sessionStorage.setItem('printshop.new-job', JSON.stringify(arguments[0]))", someone_else)
+    button(page, "New job").click()
+    wait_for(page, lambda d: by_css(d, "#job-title"))
+    assert labelled(page, "Title").get_attribute("value") == ""
+    assert "not confirmed" not in page.find_element(By.TAG_NAME, "main").text
+    mine = dict(someone_else, userId=shop[1].user_id("manager"))
+    page.execute_script("sessionStorage.setItem('printshop.new-job', JSON.stringify(arguments[0]))", mine)
+    page.refresh()
+    wait_for(page, lambda d: "Your last Save was not confirmed" in d.find_element(By.TAG_NAME, "main").text)
+    assert labelled(page, "Title").get_attribute("value") == "Not yours"
+    button(page, "Log out").click()
+    wait_for(page, lambda d: by_css(d, "#username"))
+    assert page.execute_script("return sessionStorage.getItem('printshop.new-job')") is None

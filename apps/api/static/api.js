@@ -178,5 +178,8 @@ export async function logout() {
     }
   } finally {
     forget();
+    // Whatever a view kept in this tab goes too (a new job's unanswered submit: after an ended session it
+    // waits for the same user's next login; after a logout nobody should find it).
+    for (const name of Object.keys(sessionStorage)) if (name.startsWith("printshop.")) sessionStorage.removeItem(name);
   }
 }

@@ -8,14 +8,19 @@ import {roleAtLeast, rules, statusOf} from "../rules.js";
 import {customerPicker} from "./customer_picker.js";
 import {stepRows} from "./step_rows.js";
 
-const PENDING = "printshop.new-job";  // {key, body, customer}: a submit not answered yet
+const PENDING = "printshop.new-job";  // {userId, key, body, customer}: a submit not answered yet
 
-function pending() {
+/** Return this user's unanswered submit ({key, body, customer}), or null; another user's is dropped. */
+function pending(user) {
+  let kept = null;
   try {
-    return JSON.parse(sessionStorage.getItem(PENDING) || "null");
+    kept = JSON.parse(sessionStorage.getItem(PENDING) || "null");
   } catch (error) {
-    return null;
+    kept = null;
   }
+  if (kept && kept.userId === user.id) return kept;
+  sessionStorage.removeItem(PENDING);
+  return null;
 }
 
 async function choices() {
@@ -52,7 +57,7 @@ export function render(main, context) {
 }
 
 function draw(main, context, options) {
-  const waiting = pending();
+  const waiting = pending(context.user);
   const before = waiting ? waiting.body : {};
   const picker = customerPicker(waiting ? waiting.customer : null, context.sessionEnded);
   const title = h("input", {id: "job-title", type: "text", maxlength: 200, value: before.title || ""});
@@ -107,9 +112,9 @@ function draw(main, context, options) {
                   steps: steps.steps()};
     if (description.value.trim()) body.description = description.value.trim();
     if (due.value) body.due_date = due.value;
-    const earlier = pending();
+    const earlier = pending(context.user);
     const key = earlier && JSON.stringify(earlier.body) === JSON.stringify(body) ? earlier.key : crypto.randomUUID();
-    sessionStorage.setItem(PENDING, JSON.stringify({key, body, customer}));
+    sessionStorage.setItem(PENDING, JSON.stringify({userId: context.user.id, key, body, customer}));
     save.disabled = true;
     fill(save, "Saving…");
     try {
