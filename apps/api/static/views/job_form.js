@@ -35,6 +35,12 @@ async function choices() {
   };
 }
 
+/** Say an API field error in the form's words where the field was simply left empty. */
+function plainly(name, empty, message) {
+  if (!empty) return message;
+  return name === "customer_id" ? "Choose a customer: search, or add a new one." : `Choose one. (${message})`;
+}
+
 function field(id, label, control) {
   return h("div", {className: "field"}, h("label", {for: id}, label), control);
 }
@@ -96,7 +102,8 @@ function draw(main, context, options) {
       const id = `error-${index}`;
       control.setAttribute("aria-invalid", "true");
       control.setAttribute("aria-describedby", id);
-      control.after(h("p", {className: "field-error api", id}, each.message));
+      control.after(h("p", {className: "field-error api", id}, plainly(name, name === "customer_id" ? !picker.value()
+        : control.tagName === "SELECT" && control.value === "", each.message)));
     }
     fill(formError, [error.message, ...loose].join(" "));
     const first = main.querySelector("[aria-invalid=true]");
