@@ -406,3 +406,19 @@ def test_a_pending_submit_is_its_users_alone(page, shop):
     button(page, "Log out").click()
     wait_for(page, lambda d: by_css(d, "#username"))
     assert page.execute_script("return sessionStorage.getItem('printshop.new-job')") is None
+
+
+def test_the_list_says_when_the_server_cannot_be_reached_and_retries(page, shop):
+    open_view(page, shop, "/dashboard")
+    page.execute_cdp_cmd("Network.enable", {})
+    offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+    page.execute_cdp_cmd("Network.emulateNetworkConditions", offline)
+    try:
+        page.execute_script("location.hash = '#/jobs?status=active'")
+        wait_for(page, lambda d: "cannot be reached" in d.find_element(By.ID, "notice").text)
+    finally:
+        page.execute_cdp_cmd("Network.emulateNetworkConditions", dict(offline, offline=False))
+    expected = api(shop, "/api/jobs?status=active&sort=created_at&order=desc&per_page=50")
+    wait_for(page, lambda d: listed_numbers(d) == [item["job_number"] for item in expected["items"]],
+             message="the list did not come back by itself")
+    wait_for(page, lambda d: not d.find_element(By.ID, "notice").is_displayed())

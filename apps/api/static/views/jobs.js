@@ -3,7 +3,7 @@
 // export what is shown as CSV.
 import * as api from "../api.js";
 import {count, day, fill, h, link} from "../dom.js";
-import {notice} from "../live.js";
+import {explain, keepFresh, notice} from "../live.js";
 import {badge, roleAtLeast, rules} from "../rules.js";
 
 const PER_PAGE = 50;
@@ -99,38 +99,42 @@ export function render(main, context) {
     if (location.hash !== hash) location.hash = hash;  // a new history entry: back gives the list before
   }
 
+  /** Show the page after `cursor` (null: the first page, replacing the rows); throw what failed. */
   async function load(cursor) {
     const term = query.get("q") || "";
     if (term && !SEARCHABLE.test(term)) {  // the API's rule (422): say it here instead of asking
       fill(body, h("tr", {}, h("td", {colspan: HEADINGS.length, className: "empty"},
         "Search needs at least three letters or digits in a row.")));
       fill(shown, "");
-      main.removeAttribute("aria-busy");
-      return undefined;
+      return;
     }
     const params = apiQuery(query);
     params.set("per_page", String(PER_PAGE));
     if (cursor) params.set("cursor", cursor);
+    const page = await api.get(`/api/jobs?${params}`);
+    if (stopped) return;
+    if (!cursor) {
+      fill(body);
+      rowsShown = 0;
+    }
+    body.append(...page.items.map(row));
+    if (!cursor && !page.items.length) {
+      body.append(h("tr", {}, h("td", {colspan: HEADINGS.length, className: "empty"}, "No jobs match.")));
+    }
+    rowsShown += page.items.length;
+    nextCursor = page.pagination.next_cursor;
+    const total = page.pagination.total;
+    fill(shown, `${count(rowsShown)} of ${page.pagination.total_is_estimate ? "about " : ""}${count(total)}`);
+    more.hidden = !nextCursor;
+  }
+
+  async function loadMore() {
     more.disabled = true;
     try {
-      const page = await api.get(`/api/jobs?${params}`);
-      if (stopped) return;
-      if (!cursor) fill(body);
-      body.append(...page.items.map(row));
-      if (!cursor && !page.items.length) {
-        body.append(h("tr", {}, h("td", {colspan: HEADINGS.length, className: "empty"}, "No jobs match.")));
-      }
-      rowsShown += page.items.length;
-      nextCursor = page.pagination.next_cursor;
-      const total = page.pagination.total;
-      fill(shown, `${count(rowsShown)} of ${page.pagination.total_is_estimate ? "about " : ""}${count(total)}`);
-      more.hidden = !nextCursor;
-      main.removeAttribute("aria-busy");
+      await load(nextCursor);
     } catch (error) {
       if (error instanceof api.SessionEnded) return context.sessionEnded(error.message);
-      main.removeAttribute("aria-busy");
-      fill(shown, "");
-      notice(error.message, "error");
+      notice(`${explain(error)} Press Load more to try again.`, "error");
     } finally {
       more.disabled = false;
     }
@@ -158,7 +162,7 @@ export function render(main, context) {
   for (const control of [status, customer, overdue, dueFrom, dueTo, sort]) {
     control.addEventListener("change", () => apply(control));
   }
-  more.addEventListener("click", () => load(nextCursor));
+  more.addEventListener("click", loadMore);
   if (exportButton) exportButton.addEventListener("click", exportCsv);
 
   fill(main,
@@ -199,9 +203,16 @@ export function render(main, context) {
       }, 0);
     }
   }
-  load(null);
+  // The first page as every view loads: a failure is said, counted down and retried by itself (live.js).
+  let firstShown = false;
+  const stopRetrying = keepFresh(async () => {
+    if (firstShown) return;
+    await load(null);
+    firstShown = true;
+  }, 60000, context);
   return () => {
     stopped = true;
+    stopRetrying();
     clearTimeout(typing);
   };
 }
