@@ -36,7 +36,7 @@ def page_rules() -> dict[str, object]:
     from .workflow import JOB_TRANSITIONS, STEP_TRANSITIONS  # workflow imports this module
 
     return {
-        "job_statuses": _looks(JOB_STATUSES), "step_statuses": _looks(STEP_STATUSES + ("paused",)),
+        "job_statuses": _looks(JOB_STATUSES), "step_statuses": _looks(STEP_STATUSES),
         "job_transitions": {key: sorted(value) for key, value in JOB_TRANSITIONS.items()},
         "step_transitions": {key: sorted(value) for key, value in STEP_TRANSITIONS.items()},
         "roles": list(ROLES), "priorities": list(PRIORITIES),
