@@ -106,14 +106,6 @@ def fill_new_job(driver, title, steps):
             Select(labelled(driver, f"Assignee for step {number}")).select_by_visible_text(person)
 
 
-def needs_api(shop, feature):
-    """Skip, saying why, while the API this page is built against (issue 25's API branch: Idempotency-Key on
-    creating POSTs, GET /api/jobs as text/csv) is not merged here; the tests run as soon as it is."""
-    document = shop[0].request("GET", "/api/openapi.json")[2]
-    if feature not in str(document):
-        pytest.skip(f"the API does not document {feature} yet (issue 25's API branch not merged)")
-
-
 def choose(select, text):
     """Choose the option of `select` that reads `text`, in any case (the server words the statuses)."""
     Select(select).select_by_visible_text(next(option.text for option in Select(select).options
@@ -237,7 +229,6 @@ def test_the_tickets_qr_code_gives_the_jobs_address(page, shop, tmp_path):
 
 
 def test_the_csv_from_export_equals_the_apis_for_the_same_filter(page, shop, tmp_path):
-    needs_api(shop, "text/csv")
     page.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
     open_view(page, shop, "/jobs")
     choose(labelled(page, "Status"), "active")
@@ -319,7 +310,6 @@ def test_load_more_follows_the_cursor_to_the_end(page, shop):
 
 
 def test_a_reload_of_a_pending_submit_makes_the_job_once(page, shop):
-    needs_api(shop, "Idempotency-Key")
     open_view(page, shop, "/jobs")
     fill_new_job(page, "Answer lost on the way", [("Print", "HP Latex 570", None)])
     page.execute_cdp_cmd("Network.enable", {})
@@ -374,7 +364,6 @@ def test_long_unbroken_names_scroll_nothing_sideways(page, shop):
 
 
 def test_due_from_and_due_to_give_the_apis_list(page, shop):
-    needs_api(shop, "due_from")
     open_view(page, shop, "/jobs")
     labelled(page, "Due from").send_keys("01012020")
     wait_for(page, lambda d: "due_from=2020-01-01" in d.execute_script("return location.hash"))
