@@ -18,9 +18,9 @@ Priority = Literal[PRIORITIES]
 # Hues from the Okabe-Ito set, which stays apart under deuteranopia and protanopia.
 _LOOKS: dict[str, tuple[str, str, str, str]] = {
     "draft": ("draft", "#e6e6e6", "#1b2430", "○"), "active": ("active", "#0072b2", "#ffffff", "●"),
-    "in_progress": ("in progress", "#e69f00", "#1b2430", "▶"), "on_hold": ("on hold", "#cc79a7", "#1b2430", "⏸"),
+    "in_progress": ("in progress", "#e69f00", "#1b2430", "▶"), "on_hold": ("on hold", "#cc79a7", "#1b2430", "‖"),
     "completed": ("completed", "#009e73", "#1b2430", "✓"), "cancelled": ("cancelled", "#a04000", "#ffffff", "✕"),
-    "pending": ("pending", "#e6e6e6", "#1b2430", "○"), "paused": ("paused", "#cc79a7", "#1b2430", "⏸"),
+    "pending": ("pending", "#e6e6e6", "#1b2430", "○"), "paused": ("paused", "#cc79a7", "#1b2430", "‖"),
     "skipped": ("skipped", "#5b6675", "#ffffff", "↷"),
 }
 ROLES = ("viewer", "operator", "manager", "admin")
