@@ -11,6 +11,8 @@ import * as jobsView from "./views/jobs.js";
 import * as jobFormView from "./views/job_form.js";
 import * as ticketView from "./views/ticket.js";
 import {listenForShortcuts} from "./shortcuts.js";
+import * as devicesView from "./views/devices.js";
+import {jobIdOf, jobOf, listenForScans} from "./scanner.js";
 
 const ROUTES = [
   [/^\/dashboard$/, dashboardView, "Dashboard"],
@@ -20,8 +22,12 @@ const ROUTES = [
   [/^\/jobs\/(\d+)$/, jobView, "Job"],
   [/^\/jobs\/(\d+)\/ticket$/, ticketView, "Job ticket"],
   [/^\/machines(?:\/(\d+))?$/, machineView, "Machines"],
+  [/^\/devices$/, devicesView, "Devices"],
 ];
-const NAV = [["/dashboard", "Dashboard"], ["/jobs", "Jobs"], ["/queue", "My queue"], ["/machines", "Machines"]];
+// [route, words, the weakest role that sees it]
+const NAV = [["/dashboard", "Dashboard"], ["/jobs", "Jobs"], ["/queue", "My queue"], ["/machines", "Machines"],
+             ["/devices", "Devices", "manager"]];
+const RANK = {viewer: 0, operator: 1, manager: 2, admin: 3};
 
 const main = document.getElementById("main");
 let stopView = () => {};
@@ -36,7 +42,8 @@ function showBar(route) {
   document.getElementById("bar").hidden = !current;
   if (!current) return;
   fill(document.getElementById("who"), `${current.username} · ${current.role}`);
-  fill(document.getElementById("nav"), NAV.map(([path, text]) =>
+  const shown = NAV.filter(([, , minimum]) => !minimum || RANK[current.role] >= RANK[minimum]);
+  fill(document.getElementById("nav"), shown.map(([path, text]) =>
     h("a", {href: `#${path}`, "aria-current": route.startsWith(path) ? "page" : undefined}, text)));
 }
 
@@ -125,4 +132,16 @@ window.addEventListener("pageshow", (event) => {
 });
 window.addEventListener("hashchange", route);
 listenForShortcuts(() => api.user());
+// A scanned ticket (its address or its job number, typed by a handheld scanner) opens the job.
+listenForScans(async (text) => {
+  const scan = jobOf(text);
+  if (!scan || !api.user()) return;
+  try {
+    const id = await jobIdOf(scan);
+    if (id) location.hash = `#/jobs/${id}`;
+    else notice(`No job ${scan.number} was found.`, "warn");
+  } catch (error) {
+    notice(explain(error), "error");
+  }
+});
 route();
