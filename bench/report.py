@@ -50,6 +50,9 @@ def markdown(rows, facts, config):
         lines += ["", "## Audit and notifications lists at two sizes of history (Server-Timing `db`, ms; median)",
                   "", "bench/audit_lists.py: the audit log partitioned by month over 13 months; page size 20.", "",
                   facts["audit_lists"]]
+    if facts.get("step_times"):
+        lines += ["", "## Step times report and work queues (issue 26; bench/step_times.py)", "",
+                  facts["step_times"]]
     if facts.get("page"):
         lines += ["", "## Web page: load to the first numbers, and an idle open dashboard", "", facts["page"]]
     lines.append("")

@@ -45,6 +45,7 @@ WITH job_counts AS (
 ), task_counts AS (
     SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
            count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
+           count(*) FILTER (WHERE status = 'paused') AS paused,
            count(*) FILTER (WHERE status = 'completed') AS completed,
            count(*) FILTER (WHERE status = 'skipped') AS skipped
     FROM job_steps WHERE assigned_to = %(user_id)s
