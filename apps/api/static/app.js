@@ -7,14 +7,20 @@ import * as dashboardView from "./views/dashboard.js";
 import * as queueView from "./views/queue.js";
 import * as jobView from "./views/job.js";
 import * as machineView from "./views/machine.js";
+import * as devicesView from "./views/devices.js";
+import {jobIdOf, jobOf, listenForScans} from "./scanner.js";
 
 const ROUTES = [
   [/^\/dashboard$/, dashboardView, "Dashboard"],
   [/^\/queue$/, queueView, "My queue"],
   [/^\/jobs\/(\d+)$/, jobView, "Job"],
   [/^\/machines(?:\/(\d+))?$/, machineView, "Machines"],
+  [/^\/devices$/, devicesView, "Devices"],
 ];
-const NAV = [["/dashboard", "Dashboard"], ["/queue", "My queue"], ["/machines", "Machines"]];
+// [route, words, the weakest role that sees it]
+const NAV = [["/dashboard", "Dashboard"], ["/queue", "My queue"], ["/machines", "Machines"],
+             ["/devices", "Devices", "manager"]];
+const RANK = {viewer: 0, operator: 1, manager: 2, admin: 3};
 
 const main = document.getElementById("main");
 let stopView = () => {};
@@ -29,7 +35,8 @@ function showBar(route) {
   document.getElementById("bar").hidden = !current;
   if (!current) return;
   fill(document.getElementById("who"), `${current.username} · ${current.role}`);
-  fill(document.getElementById("nav"), NAV.map(([path, text]) =>
+  const shown = NAV.filter(([, , minimum]) => !minimum || RANK[current.role] >= RANK[minimum]);
+  fill(document.getElementById("nav"), shown.map(([path, text]) =>
     h("a", {href: `#${path}`, "aria-current": route.startsWith(path) ? "page" : undefined}, text)));
 }
 
@@ -116,4 +123,16 @@ window.addEventListener("pageshow", (event) => {
   if (event.persisted && !api.loggedIn()) toLogin();
 });
 window.addEventListener("hashchange", route);
+// A scanned ticket (its address or its job number, typed by a handheld scanner) opens the job.
+listenForScans(async (text) => {
+  const scan = jobOf(text);
+  if (!scan || !api.user()) return;
+  try {
+    const id = await jobIdOf(scan);
+    if (id) location.hash = `#/jobs/${id}`;
+    else notice(`No job ${scan.number} was found.`, "warn");
+  } catch (error) {
+    notice(explain(error), "error");
+  }
+});
 route();
