@@ -13,3 +13,31 @@ JobStatus = Literal[JOB_STATUSES]
 StepStatus = Literal[STEP_STATUSES]
 MachineStatus = Literal[MACHINE_STATUSES]
 Priority = Literal[PRIORITIES]
+
+# How the page shows each status: (badge background, its text colour (>= 4.5:1 on it), a non-colour mark).
+# Light tints with dark text, hues from the Okabe-Ito set so that they stay apart for the colour-blind.
+_LOOKS = {
+    "draft": ("#e6e9ee", "#1b2430", "✎"), "active": ("#d6eaf8", "#0b3d66", "●"),
+    "in_progress": ("#0072b2", "#ffffff", "▶"), "on_hold": ("#f4ddec", "#6b2457", "⏸"),
+    "completed": ("#cdefe3", "#0b3d2e", "✓"), "cancelled": ("#f9d9c6", "#7a2a00", "✕"),
+    "pending": ("#e6e9ee", "#1b2430", "○"), "paused": ("#fbe3b3", "#5a3a00", "⏸"),
+    "skipped": ("#ede4ec", "#5c2d52", "↷"),
+    "low": ("#e6e9ee", "#1b2430", "▽"), "normal": ("#d6eaf8", "#0b3d66", "◇"),
+    "high": ("#fbe3b3", "#5a3a00", "△"), "urgent": ("#f9d9c6", "#7a2a00", "▲"),
+}
+
+
+def _described(codes: tuple[str, ...]) -> list[dict[str, str]]:
+    looks = {code: _LOOKS.get(code, ("#e6e9ee", "#1b2430", "•")) for code in codes}
+    return [{"code": code, "label": code.replace("_", " ").capitalize(), "colour": looks[code][0],
+             "text": looks[code][1], "mark": looks[code][2]} for code in codes]
+
+
+def page_rules() -> dict[str, object]:
+    """Return the statuses, their looks, the legal moves, the roles and priorities the page reads."""
+    from .workflow import JOB_TRANSITIONS, STEP_TRANSITIONS  # workflow imports this module
+
+    return {"job_statuses": _described(JOB_STATUSES), "step_statuses": _described(STEP_STATUSES),
+            "job_transitions": {key: sorted(value) for key, value in JOB_TRANSITIONS.items()},
+            "step_transitions": {key: sorted(value) for key, value in STEP_TRANSITIONS.items()},
+            "roles": ["viewer", "operator", "manager", "admin"], "priorities": _described(PRIORITIES)}

@@ -1,20 +1,26 @@
 // The shop-floor page: log in, then route by the URL fragment to the dashboard, my queue, a job or a machine.
 import * as api from "./api.js";
 import {fill, h} from "./dom.js";
-import {explain, notice} from "./live.js";
+import {explain, notice, sendNow, watchOutbox} from "./live.js";
+import {roleAtLeast} from "./rules.js";
 import * as loginView from "./views/login.js";
 import * as dashboardView from "./views/dashboard.js";
 import * as queueView from "./views/queue.js";
 import * as jobView from "./views/job.js";
 import * as machineView from "./views/machine.js";
+import * as reportsView from "./views/reports.js";
 
 const ROUTES = [
   [/^\/dashboard$/, dashboardView, "Dashboard"],
   [/^\/queue$/, queueView, "My queue"],
   [/^\/jobs\/(\d+)$/, jobView, "Job"],
   [/^\/machines(?:\/(\d+))?$/, machineView, "Machines"],
+  [/^\/reports$/, reportsView, "Reports"],
 ];
-const NAV = [["/dashboard", "Dashboard"], ["/queue", "My queue"], ["/machines", "Machines"]];
+// [route, words, the weakest role that sees it]
+const NAV = [["/dashboard", "Dashboard", "viewer"], ["/queue", "My queue", "viewer"],
+             ["/machines", "Machines", "viewer"], ["/reports", "Reports", "manager"]];
+const INTENDED = "printshop.intended";  // the page a login returns to (an ended session keeps it)
 
 const main = document.getElementById("main");
 let stopView = () => {};
@@ -29,7 +35,7 @@ function showBar(route) {
   document.getElementById("bar").hidden = !current;
   if (!current) return;
   fill(document.getElementById("who"), `${current.username} · ${current.role}`);
-  fill(document.getElementById("nav"), NAV.map(([path, text]) =>
+  fill(document.getElementById("nav"), NAV.filter(([, , role]) => roleAtLeast(current.role, role)).map(([path, text]) =>
     h("a", {href: `#${path}`, "aria-current": route.startsWith(path) ? "page" : undefined}, text)));
 }
 
@@ -44,8 +50,15 @@ function clearPage() {
 
 function toLogin(message) {
   clearPage();
+  const path = location.hash.replace(/^#/, "");
+  if (path && path !== "/login" && path !== "/") sessionStorage.setItem(INTENDED, path);
   if (location.hash !== "#/login") history.replaceState(null, "", "#/login");
-  stopView = loginView.render(main, {message, done: () => { location.hash = `#${home()}`; }});
+  stopView = loginView.render(main, {message, done: () => {
+    const back = sessionStorage.getItem(INTENDED);
+    sessionStorage.removeItem(INTENDED);
+    location.hash = `#${back || home()}`;
+    sendNow();  // taps kept while the session had ended
+  }});
 }
 
 async function route() {
@@ -80,6 +93,7 @@ async function route() {
 
 document.getElementById("logout").addEventListener("click", async () => {
   clearPage();
+  sessionStorage.removeItem(INTENDED);
   try {
     await api.logout();
   } catch (error) {
@@ -87,6 +101,7 @@ document.getElementById("logout").addEventListener("click", async () => {
   }
   history.replaceState(null, "", "#/login");
   toLogin("You are logged out.");
+  sessionStorage.removeItem(INTENDED);
 });
 
 // Coming back through bfcache (back button after logout or after leaving the page): nothing may show
@@ -95,4 +110,5 @@ window.addEventListener("pageshow", (event) => {
   if (event.persisted && !api.loggedIn()) toLogin();
 });
 window.addEventListener("hashchange", route);
-route();
+watchOutbox(toLogin);
+route().then(() => sendNow());
