@@ -9,6 +9,7 @@ const REFRESH_KEY = "printshop.refresh";
 
 let accessToken = null;
 let currentUser = null;
+let lastUserId = null;           // whose taps the outbox keeps when a session ends under a write
 let refreshing = null;            // one refresh at a time: a spent refresh token presented twice ends the session
 const validators = new Map();     // path -> {etag, body}: the last 200 of a conditional GET
 
@@ -75,6 +76,7 @@ export async function login(username, password) {
   const answer = await response.json();
   keep(answer);
   currentUser = answer.user;
+  lastUserId = currentUser.id;
   return currentUser;
 }
 
@@ -166,7 +168,7 @@ function writeHeaders({ifMatch, key}) {
  * after keeping it, so that a new login sends it).
  */
 export async function write(method, path, body, etag, options = {}) {
-  const userId = currentUser && currentUser.id;
+  const userId = currentUser ? currentUser.id : lastUserId;
   const keep = () => outbox.add({userId, method, path, body, ifMatch: etag || null, key: options.key || null,
                                  ...options.keep});
   let response;
@@ -247,6 +249,7 @@ export function flush() {
 /** Find out who the refresh token belongs to (after a reload: the access token was only in memory). */
 export async function whoAmI() {
   currentUser = await get("/api/auth/me");
+  lastUserId = currentUser.id;
   return currentUser;
 }
 
@@ -259,5 +262,6 @@ export async function logout() {
     }
   } finally {
     forget();
+    lastUserId = null;
   }
 }

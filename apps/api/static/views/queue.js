@@ -28,7 +28,7 @@ export function render(main, context) {
   const tally = h("p", {className: "tally", id: "queue-count", "aria-live": "polite"});
   const more = h("button", {type: "button", className: "quiet more", hidden: true, onclick: () => loadMore()}, "Load more");
   fill(main, h("div", {className: "heading"}, h("h1", {}, "My queue"), inbox), working, filters, list, tally, more);
-  let items = [], running = [], cursor = null, total = 0, generation = 0, newest = null, lookups = null;
+  let items = [], running = [], touched = null, cursor = null, total = 0, generation = 0, newest = null, lookups = null;
   const filter = {machine_id: "", status: ""};
 
   function query(perPage, after) {
@@ -59,7 +59,9 @@ export function render(main, context) {
     return stepCard(step, {user, processes, machines, jobStatus: step.job_status, context, done: afterMove});
   }
 
-  function draw(runningSteps, shared) {
+  function draw(workedSteps, shared) {
+    // the step last tapped leads Working now: its Pause and Complete are where the hand is
+    const runningSteps = [...workedSteps].sort((one, other) => (other.id === touched) - (one.id === touched));
     const runningIds = new Set(runningSteps.map((step) => step.id));
     working.hidden = !runningSteps.length;
     fill(working, h("h2", {id: "working-title"}, "Working now"), runningSteps.map((step) => card(step, shared)));
@@ -109,9 +111,10 @@ export function render(main, context) {
   }
 
   async function afterMove(step, outcome) {
+    touched = step.id;
     try {
       await reload();
-      const again = list.querySelector(`[data-step-id="${Number(step.id)}"]`);
+      const again = main.querySelector(`[data-step-id="${Number(step.id)}"]`);
       if (outcome === "conflict" && again) again.classList.add("changed");
       const top = working.getBoundingClientRect().top;
       if (!working.hidden && (top < 0 || top > window.innerHeight / 2)) working.scrollIntoView({block: "start"});
