@@ -186,8 +186,8 @@ def test_after_the_session_ends_login_returns_to_the_page_with_the_tap(page, sho
     page.get(f"{shop[0].base_url}/#/jobs/{step['job_id']}")
     wait_for(page, lambda d: buttons(d, f"#job-steps {card(step['id'])}", "Start"))
     with shop[2].cursor() as cur:
-        cur.execute("UPDATE sessions SET ended_at = now(), ended_reason = 'revoked' WHERE user_id = %s AND ended_at IS NULL",
-                    (shop[1].user_id("operator1"),))
+        cur.execute("UPDATE sessions SET ended_at = now(), ended_reason = 'revoked' "
+                    "WHERE user_id = %s AND ended_at IS NULL", (shop[1].user_id("operator1"),))
     time.sleep(1.5)  # each worker trusts its view of a session for up to 1 s
     tap(page, f"#job-steps {card(step['id'])}", "Start")
     wait_for(page, lambda d: by_css(d, "#username"), message="no login form after the session ended")
