@@ -96,7 +96,7 @@ export function stepCard(step, options) {
     h("h3", {className: "what"}, `${step.step_order}. ${step.name}`,
       machine ? h("span", {className: "where"}, " · ", link(`/machines/${Number(step.machine_id)}`, machine)) : null),
     showJob ? h("p", {className: "job-line"}, link(`/jobs/${Number(step.job_id)}`, step.job_number), ` ${step.title}`,
-      h("span", {className: "hint"}, ` · ${step.customer_name} · due ${day(step.due_date)} `),
+      h("span", {className: "hint"}, ` · ${step.customer_name}${step.due_date ? ` · due ${day(step.due_date)}` : ""} `),
       badge("priority", step.priority)) : null,
     h("p", {className: "state"}, badge("step", step.status), " ", timeLine(step)),
     ...(options.extra || []),
