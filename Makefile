@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-requirements
 TEST_STAMP := $(VENV)/.installed-test-requirements
 BENCH_STAMP := $(VENV)/.installed-bench-requirements
 
-.PHONY: run test test-fast lint bench clean-data
+.PHONY: run test test-fast test-one lint bench clean-data
 
 # Processes for the fast tests (pytest-xdist): this machine's two cores.
 FAST_WORKERS ?= 2
@@ -34,7 +34,7 @@ run: $(STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
-# The suite also runs the benchmark's harness once on a tiny data set (tests/test_bench_harness.py).
+# The suite also runs the benchmark's harness once on a tiny data set (tests/functional/test_bench_harness.py).
 # Its fast part runs on FAST_WORKERS processes like test-fast, then the slow part (timing-sensitive: load,
 # faults, gunicorn) in one; both always run, and either failing fails the target (5: PYTEST_ARGS selected
 # none of that part's tests).
@@ -48,11 +48,16 @@ test: $(STAMP) $(TEST_STAMP) $(BENCH_STAMP) lint
 test-fast: $(STAMP) $(TEST_STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m pytest -m "not slow" -n $(FAST_WORKERS) $(PYTEST_ARGS)
 
+# One module or -k expression in one process, slow tests included: make test-one T=tests/resources/test_jobs.py
+# or make test-one T="-k idempotency".
+test-one: $(STAMP) $(TEST_STAMP) $(BENCH_STAMP)
+	$(BIN)/python -m pytest -n 0 -q $(T)
+
 # BENCH_QUICK=1 for a smoke run (50,000 jobs); BENCH_JOBS to change the scale; BENCH_ARGS for bench/run.py.
 # The seeded data sets are kept in BENCH_DATA_DIR and reused by the next run (the 1M set takes minutes).
 BENCH_DATA_DIR ?= $(CURDIR)/.bench-data
 bench: $(STAMP) $(BENCH_STAMP)
-	BENCH_DATA_DIR=$(BENCH_DATA_DIR) $(BIN)/python bench/run.py $(BENCH_ARGS)
+	BENCH_DATA_DIR=$(BENCH_DATA_DIR) $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # As root the cluster lives in EMBEDDED_PG_HOME (apps/api/tools/embedded_root.py): remove it there too.
 clean-data:

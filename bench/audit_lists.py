@@ -5,22 +5,20 @@ Each size is its own database: a small seed of jobs, then `rows` audit rows spre
 (one partition each, as the scheduler would have made them) and rows / 10 notifications, half of them the
 admin's (90 % read). Timed like bench/list_pairs.py: the real endpoint in-process, its Server-Timing `db`.
 
-    .venv/bin/python bench/audit_lists.py --rows 10000000     # alone; `make bench` runs it too
+    .venv/bin/python -m bench.audit_lists --rows 10000000     # alone; `make bench` runs it too
 """
 import argparse
 import re
 import secrets
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import psycopg2
 
-import psycopg2  # noqa: E402
-from harness import create_database, database_server, ms, say, seeded_database  # noqa: E402
+from bench.harness import create_database, database_server, ms, say, seeded_database
 
 SERVER_TIMING_DB = re.compile(r"db;dur=([\d.]+)")
 MONTHS = 13

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
-from harness import wrk
+
+from bench.harness import wrk
 
 BENCH_DIR = Path(__file__).resolve().parent
 

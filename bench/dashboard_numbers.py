@@ -1,6 +1,6 @@
 """The dashboard's numbers: uncached stats at 10k and N jobs beside the naive CTE, and what the counters cost writes.
 
-    .venv/bin/python bench/dashboard_numbers.py [--jobs 1000000] [--repeat 30] [--pairs 40]
+    .venv/bin/python -m bench.dashboard_numbers [--jobs 1000000] [--repeat 30] [--pairs 40]
 
 Uses its own embedded PostgreSQL in a temp dir (or BENCH_DATABASE_URL's server), seeds with the project's
 generator, and prints markdown tables of medians. Trigger cost: the same writes, each in its own transaction
@@ -12,18 +12,14 @@ import itertools
 import os
 import platform
 import statistics
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import psycopg2
+from psycopg2 import sql
 
-import psycopg2  # noqa: E402
-from harness import database_server, ms, query_timer, say, seeded_database, timed  # noqa: E402
-from psycopg2 import sql  # noqa: E402
-
-from apps.api.db import Queries  # noqa: E402
+from apps.api.db import Queries
+from bench.harness import database_server, ms, query_timer, say, seeded_database, timed
 
 queries = Queries("dashboard.sql")
 DASHBOARD_TRIGGERS = {"jobs": ("dashboard_jobs_insert", "dashboard_jobs_update", "dashboard_jobs_delete"),

@@ -1,6 +1,6 @@
 """Print the plans of the work-queue statements (GET /api/me/steps, GET /api/machines/<id>/queue).
 
-    .venv/bin/python bench/explain_work_queues.py postgresql://.../db   # a seeded database, e.g. 1M jobs
+    .venv/bin/python -m bench.explain_work_queues postgresql://.../db   # a seeded database, e.g. 1M jobs
 
 Takes the operator with the most steps and the machine with the most open steps, and runs EXPLAIN
 (ANALYZE, BUFFERS) of the first page, each ?status=, a deep page and the counts: every page should be
@@ -8,14 +8,12 @@ an index scan of idx_job_steps_my_queue / idx_job_steps_machine_queue under a Li
 operator's steps (at most the page's 20 rows are sorted again after the join).
 """
 import sys
-from pathlib import Path
 
 import psycopg2
 from psycopg2 import sql
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from apps.api.db import Queries  # noqa: E402
-from apps.api.resources.queues import MOST_URGENT  # noqa: E402
+from apps.api.db import Queries
+from apps.api.resources.queues import MOST_URGENT
 
 queries = Queries("queues.sql")
 

@@ -13,12 +13,11 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from apps.api.db import migrate
+from apps.api.tools.embedded_pg import EmbeddedPostgres
+from apps.api.tools.seed import seed
 
-from apps.api.db import migrate  # noqa: E402
-from apps.api.tools.embedded_pg import EmbeddedPostgres  # noqa: E402
-from apps.api.tools.seed import seed  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def say(message):

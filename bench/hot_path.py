@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
-from cpu import alternating, bare_server
-from harness import ROOT, say
 
+from bench.cpu import alternating, bare_server
+from bench.harness import ROOT, say
 from tests.support.gunicorn import http_request
 
 # Settings a developer's shell may carry that `make run` would otherwise take from .env.dev or its defaults.
@@ -159,10 +159,10 @@ def row(samples, log_bytes):
 def main(argv=None):
     """Measure alone on 10,000 jobs of its own database; print the row's note (ratio, rounds, req/s).
 
-        .venv/bin/python bench/hot_path.py [seconds per run, 5] [rounds, 5]
+        .venv/bin/python -m bench.hot_path [seconds per run, 5] [rounds, 5]
     """
-    from harness import database_server, seeded_database
-    from http_pairs import SECRET
+    from bench.harness import database_server, seeded_database
+    from bench.http_pairs import SECRET
 
     given = [int(arg) for arg in (sys.argv[1:] if argv is None else argv)]
     seconds, rounds = (given + [5, 5][len(given):])[:2]

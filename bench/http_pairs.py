@@ -6,9 +6,9 @@ import time
 from contextlib import contextmanager
 
 import psycopg2
-from cpu import alternating
-from harness import ratio, say
 
+from bench.cpu import alternating
+from bench.harness import ratio, say
 from tests.support.gunicorn import GunicornServer
 
 SECRET = secrets.token_urlsafe(48)  # per run: no secret written in the repository signs tokens

@@ -10,8 +10,9 @@ import secrets
 import statistics
 import time
 
-from harness import ms
 from psycopg2 import sql
+
+from bench.harness import ms
 
 SERVER_TIMING_DB = re.compile(r"db;dur=([\d.]+)")
 PAGE_500 = 500

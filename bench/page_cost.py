@@ -1,6 +1,6 @@
 """What the web page costs: page load to the first numbers, and an idle open dashboard per minute.
 
-    .venv/bin/python bench/page_cost.py --jobs 50000 --idle-seconds 60
+    .venv/bin/python -m bench.page_cost --jobs 50000 --idle-seconds 60
     (and from bench/run.py: its "Web page" section)
 
 A real headless Chromium (tests/support/browser.py) opens the manager's dashboard served by gunicorn
@@ -12,17 +12,12 @@ server with the page closed for as long (heartbeat, cache listener: what the ser
 """
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from cpu import server_cpu_seconds  # noqa: E402
-from harness import database_server, say, seeded_database  # noqa: E402  (puts the project root on sys.path)
-
-from tests.support.browser import chromium, wait_for  # noqa: E402
-from tests.support.gunicorn import GunicornServer  # noqa: E402
+from bench.cpu import server_cpu_seconds
+from bench.harness import database_server, say, seeded_database
+from tests.support.browser import chromium, wait_for
+from tests.support.gunicorn import GunicornServer
 
 SETTINGS = {"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"}
 MARK = "first-numbers"

@@ -1,7 +1,7 @@
 """What borrowing a connection costs: this pool against a bare ThreadedConnectionPool and against
 connecting per request, measured side by side in one run, the same `SELECT 1`, medians over repeats.
 
-    .venv/bin/python bench/pool_overhead.py
+    .venv/bin/python -m bench.pool_overhead
 
 Starts its own embedded PostgreSQL in a temp dir (stopped after) unless BENCH_DATABASE_URL is set.
 BENCH_ITERATIONS (default 2000) and BENCH_REPEATS (default 9) tune the run; prints a markdown table.
@@ -10,19 +10,15 @@ import os
 import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import psycopg2
+from psycopg2 import pool as pg_pool  # the baseline itself; the app reaches it only via pool.py
 
-import psycopg2  # noqa: E402
-from psycopg2 import pool as pg_pool  # noqa: E402  (the baseline itself; the app reaches it only via pool.py)
-
-from apps.api.db.pool import ConnectionPool  # noqa: E402
-from apps.api.tools.embedded_pg import EmbeddedPostgres  # noqa: E402
+from apps.api.db.pool import ConnectionPool
+from apps.api.tools.embedded_pg import EmbeddedPostgres
 
 ITERATIONS = int(os.environ.get("BENCH_ITERATIONS", "2000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "9"))

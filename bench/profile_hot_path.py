@@ -1,7 +1,7 @@
 """Profile a cached /api/dashboard/stats hit with py-spy: one make run worker sampled (the thread holding
 the GIL) under wrk.
 
-    .venv/bin/python bench/profile_hot_path.py --out bench/results/profile-after   # its own embedded database
+    .venv/bin/python -m bench.profile_hot_path --out bench/results/profile-after   # its own embedded database
 
 Writes <out>.txt (py-spy's collapsed stacks) and <out>.md (the functions with the largest share of the
 samples, inclusive and self). py-spy is a bench-only dependency (bench/requirements.txt); it needs
@@ -16,10 +16,8 @@ import sys
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import database_server, say, seeded_database, wrk  # noqa: E402  (also puts the root on sys.path)
-from hot_path import make_run, viewer_token  # noqa: E402
+from bench.harness import database_server, say, seeded_database, wrk
+from bench.hot_path import make_run, viewer_token
 
 ROUTE = "/api/dashboard/stats"
 

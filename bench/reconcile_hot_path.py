@@ -1,6 +1,6 @@
 """Why two harnesses disagreed on the hot path: the same cached hit under each one's conditions, side by side.
 
-    .venv/bin/python bench/reconcile_hot_path.py [seconds per run] [rounds]     # its own embedded database
+    .venv/bin/python -m bench.reconcile_hot_path [seconds per run] [rounds]     # its own embedded database
 
 Against the bare app, in rotated rounds: the old bench's server (tests' GunicornServer: APP_ENV=test,
 log to /dev/null, cache TTL 300 s, rate limits off) and make run's server with its log in a file and in
@@ -13,12 +13,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from cpu import alternating, bare_server  # noqa: E402
-from harness import database_server, seeded_database  # noqa: E402  (also puts the root on sys.path)
-from hot_path import make_run, viewer_token  # noqa: E402
-from http_pairs import SECRET, serve  # noqa: E402
+from bench.cpu import alternating, bare_server
+from bench.harness import database_server, seeded_database
+from bench.hot_path import make_run, viewer_token
+from bench.http_pairs import SECRET, serve
 
 ROUTE = "/api/dashboard/stats"
 

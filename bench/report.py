@@ -1,7 +1,7 @@
 """The benchmark's outputs: a markdown table and a PNG chart of the ratios."""
 import re
 
-from harness import ms
+from bench.harness import ms
 
 
 def _cell(values, unit):

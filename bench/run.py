@@ -2,7 +2,7 @@
 
     make bench                      # BENCH_JOBS=1000000 (about 20 minutes on 2 cores)
     BENCH_QUICK=1 make bench        # 50,000 jobs, shorter runs (a few minutes)
-    .venv/bin/python bench/run.py --jobs 200000 --out /tmp/results
+    .venv/bin/python -m bench.run --jobs 200000 --out /tmp/results
 
 Writes bench/results/<date>.md and bench/results/<date>.png (or into --out).
 """
@@ -14,16 +14,8 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import audit_lists  # noqa: E402
-import hot_path  # noqa: E402
-import http_pairs  # noqa: E402
-import list_pairs  # noqa: E402
-import page_cost  # noqa: E402
-import report  # noqa: E402
-import sql_pairs  # noqa: E402
-from harness import database_server, say, seeded_database, standby_of  # noqa: E402  (also puts the project root on sys.path)
+from bench import audit_lists, hot_path, http_pairs, list_pairs, page_cost, report, sql_pairs
+from bench.harness import database_server, say, seeded_database, standby_of
 
 
 def settings(args):
@@ -123,7 +115,7 @@ def main(argv=None):
     started = time.monotonic()
     rows, facts = run(config)
     facts["took"] = f"{time.monotonic() - started:.0f} s"
-    facts["command"] = " ".join(["python bench/run.py", *(argv if argv is not None else sys.argv[1:])]) + (
+    facts["command"] = " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])]) + (
         " (BENCH_QUICK=1)" if os.environ.get("BENCH_QUICK") == "1" else "")
     facts["when"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -3,12 +3,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg2
-from harness import query_timer, ratio, timed
 from psycopg2 import sql
 
 from apps.api.db import Queries
 from apps.api.resources.customers import BY_NAME
 from apps.api.resources.queues import MOST_URGENT
+from bench.harness import query_timer, ratio, timed
 
 bench_sql = Queries(Path(__file__).with_name("queries.sql"))
 dashboard_sql = Queries("dashboard.sql")
@@ -185,7 +185,7 @@ def pool_rows(url, repeat, batch=20):
 
 def trigger_cost(url, repeat):
     """Single-row and 10k-row job writes without vs with the dashboard counter triggers (medians)."""
-    import dashboard_numbers
+    from bench import dashboard_numbers
 
     rows = []
     for name, mode, without, with_triggers in dashboard_numbers.write_numbers(url, max(10, repeat)):

@@ -1,23 +1,21 @@
 """What the per-transaction settings cost: `SET LOCAL` batched with the first statement (db.cursor),
 in a round trip of its own (db.connection), against a bare connection with startup `options` (what
-PgBouncer refuses). Run: .venv/bin/python bench/transaction_settings.py
+PgBouncer refuses). Run: .venv/bin/python -m bench.transaction_settings
 """
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ["APP_ENV"] = "test"
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg2  # noqa: E402
+import psycopg2
 
-from apps.api import close_resources, db  # noqa: E402
-from apps.api.tools.embedded_pg import EmbeddedPostgres  # noqa: E402
-from tests.support.apps import build_app  # noqa: E402
+from apps.api import close_resources, db
+from apps.api.tools.embedded_pg import EmbeddedPostgres
+from tests.support.apps import build_app
 
 TRANSACTIONS = 3000
 STARTUP_OPTIONS = "-c statement_timeout=25000 -c idle_in_transaction_session_timeout=30000 -c timezone=UTC"

@@ -1,4 +1,4 @@
-"""A real nginx load balancer in front of several app instances (the README's configuration)."""
+"""A real nginx load balancer in front of several app instances (docs/operations.md's configuration)."""
 import shutil
 import signal
 import subprocess

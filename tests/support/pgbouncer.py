@@ -1,4 +1,4 @@
-"""A real PgBouncer in transaction mode with the README's settings, in front of one PostgreSQL."""
+"""A real PgBouncer in transaction mode with docs/operations.md's settings, in front of one PostgreSQL."""
 import shutil
 import signal
 import socket
@@ -22,7 +22,7 @@ unix_socket_dir =
 auth_type = trust
 auth_file = {directory}/userlist.txt
 pool_mode = transaction
-; as the README says: after a failed login to the server (a restart), try again within a second, not 15 s
+; as docs/operations.md says: after a failed login to the server (a restart), try again within a second, not 15 s
 server_login_retry = {server_login_retry}
 logfile = {directory}/pgbouncer.log
 pidfile = {directory}/pgbouncer.pid

@@ -7,8 +7,8 @@ PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health"), ("GET", "/api/hea
           ("GET", "/api/openapi.json")}
 # Outside /api, and how each is protected instead.
 OUTSIDE_API = {
-    "/metrics": "its own bearer token, or loopback when METRICS_TOKEN is unset (tests/test_operations.py)",
-    "/": "the web page's HTML shell: public, holds no data (tests/test_pages_browser.py)",
+    "/metrics": "its own bearer token, or loopback when METRICS_TOKEN is unset (tests/ops/test_operations.py)",
+    "/": "the web page's HTML shell: public, holds no data (tests/functional/test_pages_browser.py)",
     "/static/<path:filename>": "the web page's scripts, styles and icons: public, hold no data",
 }
 

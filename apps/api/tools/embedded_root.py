@@ -7,6 +7,7 @@ place of the project's own, EMBEDDED_PG_HOME (default /var/tmp/printshop-embedde
 reboots): `pginstall-<version>/` a copy of the wheel's programs (public files, copied once per version), and
 `clusters/<name>-<hash of the data dir's path>/` each data directory, owned by SERVER_USER with mode 0700.
 """
+import fcntl
 import hashlib
 import os
 import pwd
@@ -33,12 +34,16 @@ class UnsafeHomeError(RuntimeError):
 
 def server_identity():
     """Return (uid, gid) of SERVER_USER, creating the system user when missing."""
-    try:
-        entry = pwd.getpwnam(SERVER_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER],
-                       check=True, capture_output=True)
-        entry = pwd.getpwnam(SERVER_USER)
+    # Two test processes (pytest-xdist) starting on a fresh machine would run useradd at once and could see a
+    # half-written user: one process at a time creates it (an advisory lock on a file useradd never flocks).
+    with open("/etc/passwd", "rb") as passwd:
+        fcntl.flock(passwd, fcntl.LOCK_EX)
+        try:
+            entry = pwd.getpwnam(SERVER_USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER],
+                           check=True, capture_output=True)
+            entry = pwd.getpwnam(SERVER_USER)
     return entry.pw_uid, entry.pw_gid
 
 

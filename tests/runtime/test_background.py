@@ -9,7 +9,7 @@ from apps.api.runtime.background import Background
 from tests.support.source import syntax_tree
 from tests.support.waiting import eventually
 
-PACKAGE = Path(__file__).resolve().parents[1] / "apps" / "api"
+PACKAGE = Path(__file__).resolve().parents[2] / "apps" / "api"
 
 
 def test_rounds_run_at_once_then_every_interval_until_stopped():

@@ -18,7 +18,7 @@ from apps.api.ops.overdue import OverdueScheduler
 from tests.support.source import syntax_tree
 from tests.support.waiting import eventually
 
-PACKAGE = Path(__file__).resolve().parents[1] / "apps" / "api"
+PACKAGE = Path(__file__).resolve().parents[2] / "apps" / "api"
 
 
 def connect_callers(package=PACKAGE):

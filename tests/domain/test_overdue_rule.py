@@ -11,7 +11,7 @@ from apps.api.domain.statuses import JOB_STATUSES, MACHINE_STATUSES, STEP_STATUS
 from tests.support.auth import get_as
 from tests.support.factories import add_customer, add_job, utc_today
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULE_0060 = "0060_overdue_rule.sql"
 # The rule itself: a status test against the closed statuses, or a due date against a date.
 RULE_COPIES = re.compile(r"NOT IN \('completed', 'cancelled'\)|due_date\s*<|now\(\) AT TIME ZONE 'UTC'|current_date")

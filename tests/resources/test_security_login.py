@@ -1,8 +1,8 @@
 """Login attacks: brute force and spraying are rate limited whatever the attacker varies, and a login
 answers an unknown user exactly like a wrong password (same status, same words, comparable time).
 
-tests/test_operations.py checks the plain per-username and per-address limits, and
-tests/test_production_gunicorn.py that they hold across workers; this adds what an attacker would try.
+tests/ops/test_operations.py checks the plain per-username and per-address limits, and
+tests/functional/test_production_gunicorn.py that they hold across workers; this adds what an attacker would try.
 """
 import statistics
 import time

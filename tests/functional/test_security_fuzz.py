@@ -1,4 +1,4 @@
-"""Schema-driven fuzzing as the role each operation requires, and what tests/test_fuzz_openapi.py does not
+"""Schema-driven fuzzing as the role each operation requires, and what tests/functional/test_fuzz_openapi.py does not
 check: a refused request changes no row.
 
 That run sends every operation as a viewer and as an admin. This one sends each as the weakest role that

@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.source import syntax_tree
 
-PACKAGE = Path(__file__).resolve().parents[1] / "apps" / "api"
+PACKAGE = Path(__file__).resolve().parents[2] / "apps" / "api"
 
 # Which layers each layer may import (besides itself). Read top to bottom: views over HTTP plumbing over
 # rules over the process's operations, the cache, the database, and the building blocks under them all.

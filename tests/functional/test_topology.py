@@ -203,7 +203,7 @@ def behind_pgbouncer(primary, **settings):
 
 @pytest.fixture(scope="module")
 def primary_behind_pgbouncer():
-    """A primary of its own behind PgBouncer (the README's settings) and one gunicorn instance, no standby."""
+    """A primary of its own behind PgBouncer (docs/operations.md's settings) and one gunicorn instance, no standby."""
     primary = PrivatePostgres(prefix="printshop-restart-").start()
     bouncer = PgBouncer(primary.server.port, primary.server.password).start()
     instance = GunicornServer(bouncer.url(), workers=2, threads=4, env=behind_pgbouncer(
@@ -219,7 +219,7 @@ def primary_behind_pgbouncer():
 
 def test_a_primary_restart_behind_pgbouncer_recovers_within_2_s(primary_behind_pgbouncer):
     # PgBouncer's default server_login_retry (15 s) kept every request a 503 for 15 s after the primary was
-    # back; the README's configuration (and tests/support/pgbouncer.py) retries the login within a second.
+    # back; docs/operations.md's configuration (and tests/support/pgbouncer.py) retries the login within a second.
     primary, bouncer, instance = primary_behind_pgbouncer
     auth = AuthActions(create_app(app_config(primary.url)), primary.url)
     tokens = {user: auth.headers(user) for user in ("manager", "viewer")}
@@ -251,7 +251,7 @@ def primary_topology():
     standby = primary.server.make_standby(primary.data_dir / "standby").start()
     # PgBouncer tries the server again server_login_retry seconds after a failed login (15 by default),
     # answering every new client with an error meanwhile, and holds a query it could not place for
-    # query_wait_timeout (120 s by default): README's settings let writes resume within about 1 s.
+    # query_wait_timeout (120 s by default): docs/operations.md's settings let writes resume within about 1 s.
     bouncer = PgBouncer(primary.server.port, primary.server.password, settings="query_wait_timeout = 5\n").start()
     instance = GunicornServer(bouncer.url(), workers=2, threads=4, env=behind_pgbouncer(
         primary, DATABASE_REPLICA_URLS=standby.url("postgres"), DB_REPLICA_MAX_LAG_SECONDS="2",
