@@ -96,6 +96,11 @@ def has_pause(shop):
 def test_started_step_keeps_complete_on_screen_and_targets_are_big(page, shop):
     step = pending_step(shop)
     open_queue(page, shop)
+    weight = page.execute_script(  # every body this first load moved: the shell, modules, CSS, API answers
+        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+        ".reduce((sum, entry) => sum + entry.encodedBodySize, 0)")
+    print(f"\nthe operator's queue, first load: {weight / 1024:.1f} KiB")
+    assert weight <= 100 * 1024
     tap(page, f"#queue {card(step['id'])}", "Start")
     complete = wait_for(page, lambda d: buttons(d, f"#working {card(step['id'])}", "Complete"),
                         message="the started step is not in Working now with its Complete")[0]

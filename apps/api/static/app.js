@@ -1,21 +1,17 @@
 // The shop-floor page: log in, then route by the URL fragment to the dashboard, my queue, a job or a machine.
 import * as api from "./api.js";
 import {fill, h} from "./dom.js";
-import {explain, notice, sendNow, watchOutbox} from "./live.js";
+import {explain, notice, retryButton, sendNow, watchOutbox} from "./live.js";
 import {roleAtLeast} from "./rules.js";
 import * as loginView from "./views/login.js";
-import * as dashboardView from "./views/dashboard.js";
-import * as queueView from "./views/queue.js";
-import * as jobView from "./views/job.js";
-import * as machineView from "./views/machine.js";
-import * as reportsView from "./views/reports.js";
 
+// Each view's module is fetched when its route is first opened: a first load moves only what it shows.
 const ROUTES = [
-  [/^\/dashboard$/, dashboardView, "Dashboard"],
-  [/^\/queue$/, queueView, "My queue"],
-  [/^\/jobs\/(\d+)$/, jobView, "Job"],
-  [/^\/machines(?:\/(\d+))?$/, machineView, "Machines"],
-  [/^\/reports$/, reportsView, "Reports"],
+  [/^\/dashboard$/, () => import("./views/dashboard.js"), "Dashboard"],
+  [/^\/queue$/, () => import("./views/queue.js"), "My queue"],
+  [/^\/jobs\/(\d+)$/, () => import("./views/job.js"), "Job"],
+  [/^\/machines(?:\/(\d+))?$/, () => import("./views/machine.js"), "Machines"],
+  [/^\/reports$/, () => import("./views/reports.js"), "Reports"],
 ];
 // [route, words, the weakest role that sees it]
 const NAV = [["/dashboard", "Dashboard", "viewer"], ["/queue", "My queue", "viewer"],
@@ -24,6 +20,7 @@ const INTENDED = "printshop.intended";  // the page a login returns to (an ended
 
 const main = document.getElementById("main");
 let stopView = () => {};
+let routing = 0;  // the latest route() call: a view whose module arrives after another route is dropped
 
 function home() {
   const role = api.user() && api.user().role;
@@ -62,6 +59,7 @@ function toLogin(message) {
 }
 
 async function route() {
+  const mine = ++routing;
   const path = location.hash.replace(/^#/, "") || "/";
   if (!api.loggedIn()) return toLogin();
   if (!api.user()) {
@@ -69,7 +67,7 @@ async function route() {
       await api.whoAmI();
     } catch (error) {
       if (error instanceof api.SessionEnded) return toLogin(error.message);
-      notice(`${explain(error)} Retrying in 3 s.`, "error");
+      notice(`${explain(error)} Retrying in 3 s.`, "error", retryButton(() => route()));
       setTimeout(route, 3000);
       return undefined;
     }
@@ -79,13 +77,22 @@ async function route() {
     history.replaceState(null, "", `#${home()}`);
     return route();
   }
-  const [found, view, title] = match;
+  const [found, load, title] = match;
   stopView();
+  stopView = () => {};
   notice(null);
   showBar(path);
   document.title = `${title} · Shop floor`;
   main.setAttribute("aria-busy", "true");
   fill(main, h("p", {className: "loading"}, "Loading…"));
+  let view;
+  try {
+    view = await load();
+  } catch (error) {  // the module could not be fetched (network down): say so and offer another try
+    notice("This page could not be loaded. Check the network.", "error", retryButton(() => route()));
+    return undefined;
+  }
+  if (mine !== routing) return undefined;
   stopView = view.render(main, {params: found.slice(1), user: api.user(), sessionEnded: toLogin}) || (() => {});
   main.focus({preventScroll: true});  // keyboard and screen reader users start in the new view
   return undefined;
