@@ -116,7 +116,7 @@ def test_started_step_keeps_complete_on_screen_and_targets_are_big(page, shop):
         for other in targets[index + 1:]:
             assert gap(one, other) >= 8, (one, other)
     assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
-    assert console_errors(page) == []
+    assert [line for line in console_errors(page) if "favicon.ico" not in line] == []  # the blank tab's icon
 
 
 def test_pause_with_a_reason_then_resume_counts_the_pause(page, shop):
