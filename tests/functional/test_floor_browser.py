@@ -107,6 +107,7 @@ def test_started_step_keeps_complete_on_screen_and_targets_are_big(page, shop):
     assert in_viewport(page, complete), "Complete is off screen after Start"
     assert step_of(shop, step["id"])["status"] == "in_progress"
     assert not by_css(page, f"#queue {card(step['id'])}")  # held in Working now, not a second time below
+    screenshot(page, str(SCREENSHOTS / "working-now-phone.png"), whole=False)
 
     page.execute_script("window.scrollTo(0, 0)")
     targets = floor_targets(page)
