@@ -18,9 +18,9 @@ Priority = Literal[PRIORITIES]
 # Light tints with dark text, hues from the Okabe-Ito set so that they stay apart for the colour-blind.
 _LOOKS = {
     "draft": ("#e6e9ee", "#1b2430", "✎"), "active": ("#d6eaf8", "#0b3d66", "●"),
-    "in_progress": ("#0072b2", "#ffffff", "▶"), "on_hold": ("#f4ddec", "#6b2457", "⏸"),
+    "in_progress": ("#0072b2", "#ffffff", "▶"), "on_hold": ("#f4ddec", "#6b2457", "‖"),
     "completed": ("#cdefe3", "#0b3d2e", "✓"), "cancelled": ("#f9d9c6", "#7a2a00", "✕"),
-    "pending": ("#e6e9ee", "#1b2430", "○"), "paused": ("#fbe3b3", "#5a3a00", "⏸"),
+    "pending": ("#e6e9ee", "#1b2430", "○"), "paused": ("#fbe3b3", "#5a3a00", "‖"),
     "skipped": ("#ede4ec", "#5c2d52", "↷"),
     "low": ("#e6e9ee", "#1b2430", "▽"), "normal": ("#d6eaf8", "#0b3d66", "◇"),
     "high": ("#fbe3b3", "#5a3a00", "△"), "urgent": ("#f9d9c6", "#7a2a00", "▲"),
