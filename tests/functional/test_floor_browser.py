@@ -158,6 +158,7 @@ def test_complete_tapped_offline_is_sent_once_when_the_network_returns(page, sho
     tap(page, scope, "Complete")
     wait_for(page, lambda d: "waiting (1)" in d.find_element("id", "outbox").text, message="no waiting (1)")
     assert step_of(shop, step["id"])["status"] == "in_progress"
+    assert "waiting to be sent" in by_css(page, scope)[0].text
     assert all(not button.get_attribute("disabled") for button in by_css(page, "main button"))
     back = time.monotonic()
     page.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)
@@ -184,6 +185,26 @@ def test_a_waiting_tap_survives_a_reload_and_is_sent_once(page, shop):
     wait_for(page, lambda d: by_css(d, f"#working {card(step['id'])}"), timeout=10, message="not sent")
     time.sleep(6)  # past the next periodic try: nothing is sent twice
     assert status_changes(shop, step["id"], "in_progress") == 1
+
+
+def test_a_replay_refused_with_412_says_so_and_is_not_retried(page, shop):
+    step = pending_step(shop)
+    open_queue(page, shop)
+    page.execute_cdp_cmd("Network.emulateNetworkConditions", OFFLINE)
+    tap(page, f"#queue {card(step['id'])}", "Start")
+    wait_for(page, lambda d: "waiting (1)" in d.find_element("id", "outbox").text, message="no waiting (1)")
+    status, _, _ = api(shop, "PATCH", f"/api/steps/{step['id']}", "manager", {"status": "skipped"},
+                       {"If-Match": step["etag"]})  # meanwhile a manager skips it
+    assert status == 200
+    page.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)
+    wait_for(page, lambda d: "someone else changed it" in d.find_element("id", "outbox").text.lower(),
+             timeout=10, message="the refused replay is not shown as someone else's change")
+    time.sleep(6)  # past the next periodic try: a refused tap is not sent again
+    assert step_of(shop, step["id"])["status"] == "skipped"
+    assert status_changes(shop, step["id"], "in_progress") == 0
+    tap(page, "#outbox", "Dismiss")
+    wait_for(page, lambda d: not d.find_element("id", "outbox").is_displayed())
+    console_errors(page)  # the failed fetches and the 412 are expected here
 
 
 def test_after_the_session_ends_login_returns_to_the_page_with_the_tap(page, shop):
@@ -231,6 +252,11 @@ def test_machine_page_at_tablet_width_shows_its_actions(page, shop):
     count = tally(page, "#machine-count")
     assert count.startswith("50 of ") and int(count.split(" of ")[1]) >= 200
     screenshot(page, str(SCREENSHOTS / "machine-tablet.png"), whole=False)
+    page.get(f"{shop[0].base_url}/#/jobs/{shop[3]['jobs'][1]}")  # a job's steps are cards too
+    starts = wait_for(page, lambda d: buttons(d, "#job-steps", "Start"), message="no Start on the job page")
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", starts[-1])
+    assert all(in_viewport(page, start) for start in starts[-1:])
+    assert page.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_skip_asks_first_and_a_manager_reopens(page, shop):

@@ -46,6 +46,12 @@ export function stepCard(step, options) {
     } finally {
       all.forEach((element) => { element.disabled = false; });  // buttons never stay disabled
     }
+    if (outcome === "queued") {  // said on the card at once: the list may not be read again while offline
+      ask.hidden = true;
+      actions.hidden = false;
+      const line = waitingLine(step);
+      if (line) (article.querySelector(".waiting-tap") || article.appendChild(h("p"))).replaceWith(line);
+    }
     await done(step, outcome);
   }
 
@@ -92,7 +98,7 @@ export function stepCard(step, options) {
     return send({status}, label);
   })));
 
-  return h("article", {className: "step-card", "data-step-id": step.id, "data-status": step.status},
+  const article = h("article", {className: "step-card", "data-step-id": step.id, "data-status": step.status},
     h("h3", {className: "what"}, `${step.step_order}. ${step.name}`,
       machine ? h("span", {className: "where"}, " · ", link(`/machines/${Number(step.machine_id)}`, machine)) : null),
     showJob ? h("p", {className: "job-line"}, link(`/jobs/${Number(step.job_id)}`, step.job_number), ` ${step.title}`,
@@ -101,4 +107,5 @@ export function stepCard(step, options) {
     h("p", {className: "state"}, badge("step", step.status), " ", timeLine(step)),
     ...(options.extra || []),
     moves.length ? actions : null, ask, waitingLine(step));
+  return article;
 }

@@ -38,7 +38,9 @@ export function timeLine(step) {
 
 setInterval(() => {
   for (const line of shown) {
-    if (!line.element.isConnected) shown.delete(line);
+    if (!line.element.isConnected) {
+      if (performance.now() - line.since > 5000) shown.delete(line);  // drawn and gone (not yet placed: kept)
+    }
     else if (line.status === "in_progress" || line.status === "paused") draw(line);
   }
 }, 1000);
