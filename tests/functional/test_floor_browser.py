@@ -252,7 +252,7 @@ def test_machine_page_at_tablet_width_shows_its_actions(page, shop):
     count = tally(page, "#machine-count")
     assert count.startswith("50 of ") and int(count.split(" of ")[1]) >= 200
     screenshot(page, str(SCREENSHOTS / "machine-tablet.png"), whole=False)
-    page.get(f"{shop[0].base_url}/#/jobs/{shop[3]['jobs'][1]}")  # a job's steps are cards too
+    page.get(f"{shop[0].base_url}/#/jobs/{pending_step(shop, 'operator2')['job_id']}")  # a job's steps: cards too
     starts = wait_for(page, lambda d: buttons(d, "#job-steps", "Start"), message="no Start on the job page")
     page.execute_script("arguments[0].scrollIntoView({block: 'center'})", starts[-1])
     assert all(in_viewport(page, start) for start in starts[-1:])

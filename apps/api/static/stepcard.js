@@ -3,6 +3,7 @@
 // Skip asks first; Pause asks for a reason; Reopen (managers) asks why. Nothing asks with window.confirm.
 import * as api from "./api.js";
 import {day, fill, h, link} from "./dom.js";
+import {notice} from "./live.js";
 import * as outbox from "./outbox.js";
 import {badge} from "./rules.js";
 import {move, movesFor, pauseReasons} from "./steps.js";
@@ -22,6 +23,11 @@ function waitingLine(step) {
       : `${entry.label}: not sent (someone else changed it).`)).join(" ")) : null;
 }
 
+/** Whether someone is answering a card's question under `root` (a redraw now would take it away). */
+export function asking(root) {
+  return Boolean(root.querySelector(".step-card .ask:not([hidden])"));
+}
+
 /**
  * Draw `step` as a card. `options`: {user, processes, machines (Map id -> name), jobStatus, showJob, etagOf
  * (step -> Promise of its ETag, or null when it changed), extra (nodes such as the assignee), context, done
@@ -31,6 +37,7 @@ export function stepCard(step, options) {
   const {user, processes, machines, jobStatus, showJob = true, context, done} = options;
   const etagOf = options.etagOf || ((shown) => Promise.resolve(shown.etag));
   const moves = movesFor(user, step, jobStatus, processes);
+  if (moves.some(([, status]) => status === "paused")) pauseReasons().catch(() => {});  // read before a Pause
   const describe = `${step.name} of job ${step.job_number || step.job_id}`;
   const ask = h("div", {className: "ask", hidden: true});
   const actions = h("div", {className: "actions"});
@@ -42,6 +49,7 @@ export function stepCard(step, options) {
     let outcome = "failed";
     try {
       const etag = await etagOf(step).catch(() => undefined);  // unreachable: kept with the shown status
+      if (etag === null) notice(`Someone else changed ${describe} meanwhile; it is shown again as it is now.`, "warn");
       outcome = etag === null ? "conflict" : await move(step, body, etag, label, context);
     } finally {
       all.forEach((element) => { element.disabled = false; });  // buttons never stay disabled

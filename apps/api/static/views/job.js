@@ -5,7 +5,7 @@ import * as api from "../api.js";
 import {day, fill, h, link} from "../dom.js";
 import {keepFresh, notice} from "../live.js";
 import {badge, rules, statusOf} from "../rules.js";
-import {stepCard} from "../stepcard.js";
+import {asking, stepCard} from "../stepcard.js";
 import {atLeast, processesOf} from "../steps.js";
 import {machineNames} from "./machine.js";
 
@@ -82,7 +82,7 @@ export function render(main, context) {
   async function load(force) {
     const focused = document.activeElement;
     if (!force && focused && main.contains(focused) && ["SELECT", "INPUT"].includes(focused.tagName)) return;  // mid-choice
-    if (!force && main.querySelector(".ask:not([hidden])")) return;  // someone is answering a question
+    if (!force && asking(main)) return;  // someone is answering a card's question
     const [{body: job, etag}, processes, machines, staff] = await Promise.all([
       api.getItem(`/api/jobs/${jobId}`), processesOf(user), machineNames(), people(user)]);
     const cards = job.steps.map((step) => stepCard({...step, job_number: job.job_number}, {

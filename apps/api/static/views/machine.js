@@ -4,7 +4,7 @@ import * as api from "../api.js";
 import {count, fill, h, link, table} from "../dom.js";
 import {keepFresh, notice} from "../live.js";
 import {statusOf} from "../rules.js";
-import {stepCard} from "../stepcard.js";
+import {asking, stepCard} from "../stepcard.js";
 import {processesOf} from "../steps.js";
 
 export const QUEUE_MS = 15000;
@@ -45,13 +45,14 @@ function renderQueue(main, machineId, context) {
 
   function draw() {
     fill(section, items.length ? items.map((step) => stepCard(step, {user, processes, machines,
-      jobStatus: step.job_status, context, done: () => load().catch(() => {})}))
+      jobStatus: step.job_status, context, done: () => load(true).catch(() => {})}))
       : h("p", {className: "hint empty"}, "Nothing waiting on this machine."));
     fill(tally, `${count(items.length)} of ${count(total)}`);
     more.hidden = !cursor;
   }
 
-  async function load() {
+  async function load(force) {
+    if (!force && asking(section)) return;  // a Skip or a Pause is being answered: the next period redraws
     const wanted = Math.max(PAGE, items.length);
     const [machine, known, names_] = await Promise.all([api.get(`/api/machines/${machineId}`), processesOf(user),
                                                          machineNames()]);

@@ -5,7 +5,7 @@ import * as api from "../api.js";
 import {count, fill, h, link, moment} from "../dom.js";
 import {keepFresh, notice} from "../live.js";
 import {rules} from "../rules.js";
-import {stepCard} from "../stepcard.js";
+import {asking, stepCard} from "../stepcard.js";
 import {processesOf} from "../steps.js";
 import {machineNames} from "./machine.js";
 
@@ -127,7 +127,10 @@ export function render(main, context) {
   async function checkInbox() {
     const page = await api.get("/api/notifications?unread=true&per_page=5");
     const first = page.items.length ? page.items[0].id : 0;
-    if (newest === null || first !== newest) await reload();  // new work or a changed job: show the queue as it is
+    if (newest === null || first !== newest) {  // new work or a changed job: show the queue as it is now
+      if (asking(main)) return;  // unless a Skip or a Pause is being answered: the next period does it
+      await reload();
+    }
     newest = first;
     const open = inbox.open;
     const markAll = page.unread ? h("button", {type: "button", className: "quiet", onclick: async () => {
