@@ -159,6 +159,8 @@ def test_complete_tapped_offline_is_sent_once_when_the_network_returns(page, sho
     wait_for(page, lambda d: "waiting (1)" in d.find_element("id", "outbox").text, message="no waiting (1)")
     assert step_of(shop, step["id"])["status"] == "in_progress"
     assert "waiting to be sent" in by_css(page, scope)[0].text
+    page.execute_script("window.scrollTo(0, 0)")
+    screenshot(page, str(SCREENSHOTS / "waiting-tap-phone.png"), whole=False)
     assert all(not button.get_attribute("disabled") for button in by_css(page, "main button"))
     back = time.monotonic()
     page.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)

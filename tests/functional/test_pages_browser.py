@@ -85,7 +85,8 @@ def expected_tiles(stats):
 
 
 def assert_clean(driver, base_url):
-    assert console_errors(driver) == []
+    # the blank tab's /favicon.ico (asked for by the browser, late on a loaded machine) is not the page's error
+    assert [line for line in console_errors(driver) if "/favicon.ico " not in line] == []
     assert foreign_requests(driver, base_url) == []
 
 

@@ -5,12 +5,26 @@ import {fill, h} from "./dom.js";
 import * as outbox from "./outbox.js";
 
 const line = document.getElementById("notice");
+// Messages and waiting taps sit in a dock at the bottom of the window: a message never pushes the card
+// under the finger down the page. The page keeps room below its end for the dock.
+const dock = h("div", {className: "dock"});
+line.before(dock);
+dock.append(line);
+new ResizeObserver(() => {
+  document.getElementById("main").style.paddingBottom = dock.offsetHeight ? `${dock.offsetHeight + 16}px` : "";
+}).observe(dock);
+let fading = null;
 
-/** Say `message` in the status line (read out by screen readers), or hide it with null; `action` is a button. */
+/**
+ * Say `message` in the status line (read out by screen readers), or hide it with null; `action` is a button.
+ * A message that something went well goes by itself after 6 s.
+ */
 export function notice(message, kind = "info", action = null) {
+  clearTimeout(fading);
   line.hidden = !message;
   line.className = `notice ${kind}`;
   fill(line, message || "", action ? " " : "", action);
+  if (message && kind === "ok") fading = setTimeout(() => notice(null), 6000);
 }
 
 /** Say in words why a request failed. */
@@ -87,7 +101,7 @@ export function keepFresh(task, everyMs, {sessionEnded, notFound}) {
 
 export const OUTBOX_RETRY_S = 5;  // while taps wait: a try every 5 s (and at once when the network returns)
 const strip = h("div", {className: "outbox", id: "outbox", role: "status", "aria-live": "polite", hidden: true});
-line.after(strip);
+dock.append(strip);
 let left = OUTBOX_RETRY_S, sending = false, onSessionEnded = () => {};
 
 function mine() {
@@ -101,9 +115,9 @@ function drawStrip() {
   const refused = entries.filter((entry) => entry.state !== "waiting");
   strip.hidden = !entries.length;
   fill(strip,
-    waiting.length ? h("p", {className: "waiting"}, h("strong", {}, `waiting (${waiting.length})`),
-      sending ? " Sending…" : ` Not sent yet: ${waiting.map((entry) => entry.label).join("; ")}. Next try in ${left} s.`,
-      " ", retryButton(() => sendNow())) : null,
+    waiting.length ? h("p", {className: "waiting", title: waiting.map((entry) => entry.label).join("; ")},
+      h("strong", {}, `waiting (${waiting.length})`),
+      sending ? " Sending…" : ` Not sent yet. Next try in ${left} s.`, " ", retryButton(() => sendNow())) : null,
     refused.map((entry) => h("p", {className: "refused"},
       `${entry.label}: not sent. ${entry.detail || "Someone else changed it meanwhile."} `,
       h("button", {type: "button", className: "quiet", onclick: () => outbox.remove(entry.id)}, "Dismiss"))));

@@ -64,8 +64,7 @@ export async function move(step, body, etag, label, {sessionEnded}) {
     return "done";
   } catch (error) {
     if (error instanceof api.Queued) {
-      notice(`${what}: waiting to be sent. It is kept on this device and sent when the connection is back.`,
-             "warn");
+      notice(null);  // the card and the outbox strip say it: kept here, sent when the connection is back
       return "queued";
     }
     if (error instanceof api.SessionEnded) {
