@@ -33,11 +33,25 @@ def _described(codes: tuple[str, ...]) -> list[dict[str, str]]:
              "text": looks[code][1], "mark": looks[code][2]} for code in codes]
 
 
+# The words of the floor actions, by the status they move a step to (page-guide.md).
+STEP_VERBS = {"in_progress": "Start", "paused": "Pause", "completed": "Complete", "skipped": "Skip",
+              "pending": "Reopen"}
+RESUME = "Resume"  # in_progress from paused
+CLOSED_STEP_STATUSES = ("completed", "skipped")
+
+
 def page_rules() -> dict[str, object]:
     """Return the statuses, their looks, the legal moves, the roles and priorities the page reads."""
-    from .workflow import JOB_TRANSITIONS, STEP_TRANSITIONS  # workflow imports this module
+    from .workflow import CLOSED_JOB, JOB_TRANSITIONS, STEP_TRANSITIONS, WORKING_JOB  # it imports this module
 
+    def ordered(transitions: dict[str, set[str]], codes: tuple[str, ...]) -> dict[str, list[str]]:
+        return {start: [code for code in codes if code in transitions.get(start, set())] for start in codes}
+
+    steps = ordered(STEP_TRANSITIONS, STEP_STATUSES)
     return {"job_statuses": _described(JOB_STATUSES), "step_statuses": _described(STEP_STATUSES),
-            "job_transitions": {key: sorted(value) for key, value in JOB_TRANSITIONS.items()},
-            "step_transitions": {key: sorted(value) for key, value in STEP_TRANSITIONS.items()},
+            "job_transitions": ordered(JOB_TRANSITIONS, JOB_STATUSES), "step_transitions": steps,
+            "step_moves": {start: [[end, RESUME if start == "paused" and end == "in_progress" else STEP_VERBS[end]]
+                                   for end in targets if end in STEP_VERBS] for start, targets in steps.items()},
+            "working_job_statuses": list(WORKING_JOB), "closed_job_statuses": list(CLOSED_JOB),
+            "closed_step_statuses": list(CLOSED_STEP_STATUSES),
             "roles": ["viewer", "operator", "manager", "admin"], "priorities": _described(PRIORITIES)}

@@ -4,7 +4,8 @@ import {h} from "./dom.js";
 
 const source = document.getElementById("rules");
 export const rules = Object.freeze(source ? JSON.parse(source.textContent) : {
-  job_statuses: [], step_statuses: [], job_transitions: {}, step_transitions: {}, roles: [], priorities: []});
+  job_statuses: [], step_statuses: [], job_transitions: {}, step_transitions: {}, step_moves: {}, roles: [],
+  priorities: [], working_job_statuses: [], closed_job_statuses: [], closed_step_statuses: []});
 
 function listOf(kind) {
   if (kind === "job") return rules.job_statuses;

@@ -3,12 +3,8 @@
 // of overwritten. A tap that cannot be sent now waits in the outbox (api.js) and is sent when it can be.
 import * as api from "./api.js";
 import {notice} from "./live.js";
-import {canMove, roleAtLeast} from "./rules.js";
+import {roleAtLeast, rules} from "./rules.js";
 
-// The job statuses in which steps are worked (apps/api/domain/workflow.py WORKING_JOB).
-const WORKING_JOB = new Set(["draft", "active", "in_progress"]);
-// The order floor actions are offered in, and their words (page-guide.md).
-const ACTIONS = [["in_progress", "Start"], ["paused", "Pause"], ["completed", "Complete"], ["skipped", "Skip"]];
 const permitted = new Map();  // role -> Promise of the set of process ids it may execute
 let reasons = null;
 
@@ -38,12 +34,12 @@ export function pauseReasons() {
 export function movesFor(user, step, jobStatus, processes) {
   if (!atLeast(user, "operator") || !processes.has(step.process_id)) return [];
   const manager = atLeast(user, "manager");
-  if (manager && canMove("step", step.status, "pending") && ["completed", "skipped"].includes(step.status)) {
-    return [["Reopen", "pending"]];
+  const moves = ((rules.step_moves || {})[step.status] || []).map(([status, label]) => [label, status]);
+  if (rules.closed_step_statuses.includes(step.status)) {  // reopening a finished step is a manager's
+    return manager && jobStatus !== "cancelled" ? moves : [];  // a completed job opens again, a cancelled one not
   }
-  if (!WORKING_JOB.has(jobStatus) || (!manager && step.assigned_to !== user.id)) return [];
-  return ACTIONS.filter(([status]) => canMove("step", step.status, status))
-    .map(([status, label]) => [status === "in_progress" && step.status === "paused" ? "Resume" : label, status]);
+  if (!rules.working_job_statuses.includes(jobStatus) || (!manager && step.assigned_to !== user.id)) return [];
+  return moves;
 }
 
 function jobName(step) {

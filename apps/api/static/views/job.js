@@ -10,8 +10,6 @@ import {atLeast, processesOf} from "../steps.js";
 import {machineNames} from "./machine.js";
 
 const JOB_MS = 15000;
-const FINISHED = new Set(["completed", "skipped"]);
-const CLOSED_JOB = new Set(["completed", "cancelled"]);
 
 async function people(user) {
   if (!atLeast(user, "manager")) return null;  // only managers may list users (to assign work)
@@ -61,7 +59,7 @@ export function render(main, context) {
   function assignee(step, job, staff) {
     const shown = step.assigned_to === null ? "—" : step.assigned_to === user.id ? `${user.username} (you)`
       : (staff && (staff.find((person) => person.id === step.assigned_to) || {}).full_name) || `user #${step.assigned_to}`;
-    if (!staff || CLOSED_JOB.has(job.status) || FINISHED.has(step.status)) {
+    if (!staff || rules.closed_job_statuses.includes(job.status) || rules.closed_step_statuses.includes(step.status)) {
       return h("p", {className: "who"}, `Assigned to ${shown}`);
     }
     const id = `assign-${step.id}`;

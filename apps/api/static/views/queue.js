@@ -11,7 +11,9 @@ import {machineNames} from "./machine.js";
 
 export const NOTIFICATIONS_MS = 10000;
 export const PAGE = 50;
-const WORKING = ["in_progress", "paused"].filter((code) => rules.step_statuses.some((status) => status.code === code));
+// The statuses of a step being worked (in progress, paused): neither waiting nor finished.
+const WORKING = rules.step_statuses.map((status) => status.code)
+  .filter((code) => code !== "pending" && !rules.closed_step_statuses.includes(code));
 
 function choice(id, text, options, onchange) {
   const select = h("select", {id, onchange}, options.map(([value, label]) => h("option", {value}, label)));

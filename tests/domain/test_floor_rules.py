@@ -22,7 +22,9 @@ def test_every_status_is_served_with_a_word_a_mark_and_readable_colours():
         for status in rules[key]:
             assert status["label"] and status["mark"]
             assert contrast(status["colour"], status["text"]) >= 4.5, status
-    assert rules["step_transitions"] == {key: sorted(value) for key, value in STEP_TRANSITIONS.items()}
+    assert {key: set(value) for key, value in rules["step_transitions"].items()} == STEP_TRANSITIONS
+    for start, moves in rules["step_moves"].items():  # every move offered is a legal one, with its words
+        assert all(end in STEP_TRANSITIONS[start] and label for end, label in moves)
     assert rules["roles"] == ["viewer", "operator", "manager", "admin"]
 
 
