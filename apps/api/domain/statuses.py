@@ -33,9 +33,9 @@ def _described(codes: tuple[str, ...]) -> list[dict[str, str]]:
              "text": looks[code][1], "mark": looks[code][2]} for code in codes]
 
 
-# The words of the floor actions, by the status they move a step to (page-guide.md).
-STEP_VERBS = {"in_progress": "Start", "paused": "Pause", "completed": "Complete", "skipped": "Skip",
-              "pending": "Reopen"}
+# The words of the one-tap step moves the page offers, by the status they lead to. Moves that need more than a
+# tap (a pause with its reason, a manager's reopen with a reason) are offered by the views that ask for it.
+STEP_VERBS = {"in_progress": "Start", "completed": "Complete", "skipped": "Skip"}
 RESUME = "Resume"  # in_progress from paused
 CLOSED_STEP_STATUSES = ("completed", "skipped")
 

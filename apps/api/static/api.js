@@ -154,36 +154,32 @@ function down(status) {
   return status === 0 || status === 502 || status === 503 || status === 504;
 }
 
-function writeHeaders({ifMatch, key}) {
-  const headers = {};
-  if (ifMatch) headers["If-Match"] = ifMatch;
-  if (key) headers["Idempotency-Key"] = key;
-  return headers;
+function writeHeaders(ifMatch, extraHeaders) {
+  return ifMatch ? {"If-Match": ifMatch, ...extraHeaders} : {...extraHeaders};
 }
 
 /**
- * Send a write (POST, PATCH, DELETE) with an optional If-Match; return the JSON answer or null.
- * `options.key` is an Idempotency-Key; with `options.keep` ({label, stepId, expect}) a write that cannot reach
- * the server or its database, or whose session ended, is kept in the outbox: Queued is thrown (SessionEnded
- * after keeping it, so that a new login sends it).
+ * Send a write (POST, PATCH, DELETE) with an optional If-Match and other headers (an Idempotency-Key for a
+ * creating POST); return the JSON answer or null. With `keep` ({label, stepId, expect}) a write that cannot
+ * reach the server or its database, or whose session ended, is kept in the outbox with its headers: Queued is
+ * thrown (SessionEnded after keeping it, so that a new login sends it).
  */
-export async function write(method, path, body, etag, options = {}) {
+export async function write(method, path, body, etag, extraHeaders = {}, keep = null) {
   const userId = currentUser ? currentUser.id : lastUserId;
-  const keep = () => outbox.add({userId, method, path, body, ifMatch: etag || null, key: options.key || null,
-                                 ...options.keep});
+  const kept = () => outbox.add({userId, method, path, body, ifMatch: etag || null, headers: extraHeaders, ...keep});
   let response;
   try {
-    response = await request(method, path, {body, headers: writeHeaders({ifMatch: etag, key: options.key})});
+    response = await request(method, path, {body, headers: writeHeaders(etag, extraHeaders)});
   } catch (error) {
-    if (!options.keep || userId === undefined || userId === null) throw error;
+    if (!keep || userId === undefined || userId === null) throw error;
     if (error instanceof SessionEnded) {
-      keep();
+      kept();
       throw error;
     }
-    if (error instanceof ApiError && down(error.status)) throw new Queued(keep());
+    if (error instanceof ApiError && down(error.status)) throw new Queued(kept());
     throw error;
   }
-  if (options.keep && down(response.status)) throw new Queued(keep());
+  if (keep && down(response.status)) throw new Queued(kept());
   if (!response.ok) throw await problemOf(response);
   return response.status === 204 ? null : response.json();
 }
@@ -208,7 +204,7 @@ async function replay(entry) {
     ifMatch = etag;
   }
   const response = await request(entry.method, entry.path, {body: entry.body,
-                                                            headers: writeHeaders({ifMatch, key: entry.key})});
+                                                            headers: writeHeaders(ifMatch, entry.headers || {})});
   if (down(response.status)) throw await problemOf(response);
   if (response.ok) return "sent";
   if ((response.status === 412 || response.status === 409) && await landed(entry)) return "sent";

@@ -1,8 +1,8 @@
 // The outbox: writes the page could not send (network down, database down, session ended), kept in
 // localStorage so that a reload or a new login still has them. api.js adds and sends; live.js shows them.
 //
-// An entry: {id, userId, method, path, body, ifMatch | key | expect, label, stepId, queuedAt, state, detail}.
-// `ifMatch` is the ETag the tap was made against, `key` an Idempotency-Key (creating POSTs), `expect` the
+// An entry: {id, userId, method, path, body, ifMatch, headers, expect, label, stepId, queuedAt, state, detail}.
+// `ifMatch` is the ETag the tap was made against, `headers` carry an Idempotency-Key (creating POSTs), `expect` the
 // fields the item must still have (a tap made where no ETag was at hand): each makes a replay land once.
 
 const STORE = "printshop.outbox";

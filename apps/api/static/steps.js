@@ -3,7 +3,7 @@
 // of overwritten. A tap that cannot be sent now waits in the outbox (api.js) and is sent when it can be.
 import * as api from "./api.js";
 import {notice} from "./live.js";
-import {roleAtLeast, rules} from "./rules.js";
+import {canMove, roleAtLeast, rules} from "./rules.js";
 
 const permitted = new Map();  // role -> Promise of the set of process ids it may execute
 let reasons = null;
@@ -34,11 +34,17 @@ export function pauseReasons() {
 export function movesFor(user, step, jobStatus, processes) {
   if (!atLeast(user, "operator") || !processes.has(step.process_id)) return [];
   const manager = atLeast(user, "manager");
-  const moves = ((rules.step_moves || {})[step.status] || []).map(([status, label]) => [label, status]);
-  if (rules.closed_step_statuses.includes(step.status)) {  // reopening a finished step is a manager's
-    return manager && jobStatus !== "cancelled" ? moves : [];  // a completed job opens again, a cancelled one not
+  if (rules.closed_step_statuses.includes(step.status)) {  // reopening a finished step is a manager's, with why
+    const reopen = manager && jobStatus !== "cancelled" && canMove("step", step.status, "pending");
+    return reopen ? [["Reopen", "pending"]] : [];  // a completed job opens again, a cancelled one does not
   }
   if (!rules.working_job_statuses.includes(jobStatus) || (!manager && step.assigned_to !== user.id)) return [];
+  const moves = ((rules.step_moves || {})[step.status] || []).map(([status, label]) => [label, status]);
+  // a pause needs its reason: more than a tap, so not among the served one-tap moves; the card asks for it
+  if (canMove("step", step.status, "paused")) {
+    const afterStart = moves.length && moves[0][1] === "in_progress" ? 1 : 0;
+    moves.splice(afterStart, 0, ["Pause", "paused"]);
+  }
   return moves;
 }
 
@@ -55,7 +61,7 @@ export async function move(step, body, etag, label, {sessionEnded}) {
   const what = `${label}: ${step.name} of job ${jobName(step)}`;
   const keep = {label: what, stepId: step.id, expect: etag ? undefined : {status: step.status}};
   try {
-    await api.write("PATCH", `/api/steps/${Number(step.id)}`, body, etag || undefined, {keep});
+    await api.write("PATCH", `/api/steps/${Number(step.id)}`, body, etag || undefined, {}, keep);
     notice(`${what}.`, "ok");
     return "done";
   } catch (error) {
