@@ -34,12 +34,12 @@ def main(url):
                 "GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
     user_id, steps = cur.fetchone()
     cur.execute("SELECT machine_id, count(*) FROM job_steps WHERE machine_id IS NOT NULL "
-                "AND status IN ('pending', 'in_progress') GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
+                "AND status IN ('pending', 'in_progress', 'paused') GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
     machine_id, queued = cur.fetchone()
     print(f"operator {user_id}: {steps:,} steps; machine {machine_id}: {queued:,} open steps")
     page = {"user_id": user_id, "status": None, "machine_id": None, "limit": 20, "offset": 0}
     explain(cur, "me/steps, page 1", queries.list_my_steps, page)
-    for status in ("in_progress", "pending", "completed", "skipped"):
+    for status in ("in_progress", "paused", "pending", "completed", "skipped"):
         explain(cur, f"me/steps?status={status}", queries.list_my_steps, dict(page, status=status))
     explain(cur, "me/steps, page 500 (OFFSET)", queries.list_my_steps, dict(page, offset=9980))
     explain(cur, "me/steps count", "SELECT count(*) FROM (" + queries.match_my_steps.rstrip().rstrip(";") + ") m",

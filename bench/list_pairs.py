@@ -70,7 +70,8 @@ def _params(resource, query):
     if resource == "customers":
         return {"pattern": pattern}
     return {"status": query.get("status"), "customer_id": query.get("customer_id"),
-            "overdue": {"true": True}.get(query.get("overdue")), "pattern": pattern, "job_number": None}
+            "overdue": {"true": True}.get(query.get("overdue")), "pattern": pattern, "job_number": None,
+            "due_from": None, "due_to": None, "due_desc": False, "customer_ids": None, "customer_pattern": None}
 
 
 def _order(resource, query, orders):

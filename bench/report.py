@@ -41,10 +41,18 @@ def markdown(rows, facts, config):
                   "Old: exact count(*) + OFFSET, as before issue 15; new: the endpoint as it runs now "
                   "(cursor, bounded count, 422 for search terms no index can serve). Page size 20.", "",
                   facts["lists"]]
+    if facts.get("page_lists"):
+        lines += ["", "## Every list the page sends (issue 25): database time (Server-Timing `db`, ms; median)", "",
+                  "bench/page_lists.py: served in-process, page size 20; deep: the page after 10,000 rows, "
+                  "reached by next_cursor. The CSV export streams from one gunicorn worker.", "",
+                  facts["page_lists"]]
     if facts.get("audit_lists"):
         lines += ["", "## Audit and notifications lists at two sizes of history (Server-Timing `db`, ms; median)",
                   "", "bench/audit_lists.py: the audit log partitioned by month over 13 months; page size 20.", "",
                   facts["audit_lists"]]
+    if facts.get("step_times"):
+        lines += ["", "## Step times report and work queues (issue 26; bench/step_times.py)", "",
+                  facts["step_times"]]
     if facts.get("page"):
         lines += ["", "## Web page: load to the first numbers, and an idle open dashboard", "", facts["page"]]
     lines.append("")

@@ -14,7 +14,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bench import audit_lists, hot_path, http_pairs, list_pairs, page_cost, report, sql_pairs
+from bench import audit_lists, hot_path, http_pairs, list_pairs, page_cost, page_lists, report, sql_pairs, step_times
 from bench.harness import database_server, say, seeded_database, standby_of
 
 
@@ -76,6 +76,12 @@ def run(config):
         say("list queries: old plan vs new at two sizes")
         list_sizes = {size: urls[size] for size in (min(urls), max(urls))}
         facts["lists"] = list_pairs.markdown(list_pairs.measure(list_sizes, config["repeat"]), list_sizes)
+        say("every list the page sends, first page and deep (issue 25), and the CSV export")
+        exports = [] if config["skip_http"] else page_lists.export(big)
+        facts["page_lists"] = page_lists.markdown(page_lists.measure(big, config["repeat"]), exports,
+                                                  config["jobs"])
+        say("step times report and work queues (issue 26)")
+        facts["step_times"] = step_times.measure(big, config["repeat"])
         search_url, _ = seeded_database(server_url, "bench_search", 0, customers=config["search_customers"])
         rows += sql_pairs.customer_search(search_url, config["repeat"])
         say("audit and notifications lists at two sizes of history")

@@ -3,9 +3,11 @@ import ipaddress
 import math
 import multiprocessing
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, fields
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,6 +97,7 @@ class Config:
     CACHE_SINGLE_FLIGHT: bool = True
     CACHE_TTL_STATS: int = 30
     CACHE_TTL_RECENT_JOBS: int = 60
+    CACHE_TTL_OVERDUE_JOBS: int = 30
     CACHE_TTL_JOBS_BY_STATUS: int = 120
     CACHE_TTL_JOBS_BY_MONTH: int = 300
     # Seconds between two looks for jobs that became overdue (see ops/overdue.py); 0: no scheduler in this process.
@@ -123,6 +126,12 @@ class Config:
     READ_NOTIFICATION_RETENTION_DAYS: int = 30
     RETENTION_BATCH_ROWS: int = 1000
     AUDIT_ARCHIVE_DIR: str = ""
+    # The dashboard's flag of timers left running (GET /api/reports/running-timers): a step in progress whose
+    # work segment has run longer than STEP_TIMER_LIMIT_HOURS, or began before the last end of a shift
+    # (SHIFT_END, HH:MM on the clock of SHIFT_TIMEZONE, an IANA zone name).
+    STEP_TIMER_LIMIT_HOURS: float = 10.0
+    SHIFT_END: str = "18:00"
+    SHIFT_TIMEZONE: str = "UTC"
 
     @classmethod
     def from_env(cls, environ=None):
@@ -162,6 +171,15 @@ class Config:
         for name in ("AUDIT_LOG_RETENTION_DAYS", "FAILED_LOGIN_RETENTION_DAYS", "READ_NOTIFICATION_RETENTION_DAYS"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be 0 (keep everything) or more days")
+        if not self.STEP_TIMER_LIMIT_HOURS > 0:
+            raise ConfigError("STEP_TIMER_LIMIT_HOURS must be more than 0")
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", self.SHIFT_END):
+            raise ConfigError(f"SHIFT_END must be a time of day as HH:MM (24 h), not {self.SHIFT_END!r}")
+        try:
+            ZoneInfo(self.SHIFT_TIMEZONE)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ConfigError(f"SHIFT_TIMEZONE must name a time zone such as Europe/Berlin, not "
+                              f"{self.SHIFT_TIMEZONE!r}") from None
         if self.RETENTION_BATCH_ROWS < 1:
             raise ConfigError("RETENTION_BATCH_ROWS must be at least 1")
         if self.MIGRATION_LOCK_TIMEOUT_MS < 1 or self.MIGRATION_LOCK_ATTEMPTS < 1:

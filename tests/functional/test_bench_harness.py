@@ -28,6 +28,7 @@ def test_bench_runs_end_to_end_and_writes_table_and_chart(tmp_path, monkeypatch)
     assert "422" in lists_table  # one-character searches are refused, not scanned
     for label, _, _ in audit_lists.CASES:
         assert f"\n| {label} |" in lists_table
+    assert "\n| jobs q=wrap |" in lists_table and "CSV export of every job" in lists_table  # bench/page_lists.py
     page_section = markdown.read_text().split("## Web page")[1]
     assert "to the first numbers" in page_section and "idle open dashboard: requests per minute" in page_section
     [png] = tmp_path.glob("*.png")

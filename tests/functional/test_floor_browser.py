@@ -34,10 +34,13 @@ ONLINE = {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThrou
 
 @pytest.fixture(scope="module")
 def shop(test_database):
-    """A small shop for operator1, 200 pending steps for operator2 on one machine, served by gunicorn."""
+    """A small shop for operator1 (and 10 more pending steps), 200 pending steps for operator2 on one machine,
+    served by gunicorn."""
     with module_app(test_database) as (app, auth, conn):
         ids = arrange_shop(conn, auth.user_id("operator1"))
         ids["many"] = add_many_steps(conn, auth.user_id("operator2"), ids["machines"][1], 200)
+        # one pending step for each test of operator1's that uses one up, whatever the shop holds
+        add_many_steps(conn, auth.user_id("operator1"), ids["machines"][0], 10, "Short run", "Few Steps Ltd")
         with GunicornServer(test_database[0], workers=2, threads=4,
                             env={"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"}) as server:
             yield server, auth, conn, ids

@@ -105,10 +105,16 @@ def test_pages_carry_a_strict_policy_and_are_never_stored(shop):
 
 def test_manager_sees_the_stats_and_a_new_job_within_5_seconds(page, shop):
     server, auth, conn, ids = shop
+    with conn.cursor() as cur:  # operator1's running step has been at it for 12 hours: a timer left running
+        cur.execute("UPDATE job_steps SET timer_started_at = now() - interval '12 hours' WHERE status = 'in_progress'")
     log_in(page, server.base_url, "manager")
     stats = api(shop, "GET", "/api/dashboard/stats", "manager")[2]
     wait_for(page, lambda d: len(by_css(d, ".chart")) == 2 and by_css(d, "#overdue-jobs table"))
     assert tile_values(page) == expected_tiles(stats)
+    timers = api(shop, "GET", "/api/reports/running-timers", "manager")[2]
+    wait_for(page, lambda d: by_css(d, "#running-timers table"))
+    assert texts(page, "#running-timers caption") == [f"Timers left running: {timers['total']}"]
+    assert timers["total"] >= 1 and texts(page, "#running-timers tbody td a")[0] == timers["items"][0]["job_number"]
     overdue = api(shop, "GET", "/api/jobs?overdue=true&sort=due_date&order=asc", "manager")[2]["items"]
     assert texts(page, "#overdue-jobs tbody tr td:first-child a") == [job["job_number"] for job in overdue]
     screenshot(page, str(SCREENSHOTS / "dashboard.png"))

@@ -48,7 +48,7 @@ def _tasks_in_database(db):
     with db.cursor() as cur:
         cur.execute("SELECT u.username, s.status, count(*) FROM job_steps s JOIN users u ON u.id = s.assigned_to "
                     "WHERE u.username LIKE 'iso\\_%' GROUP BY 1, 2")
-        counts = {name: {"pending": 0, "in_progress": 0, "completed": 0, "skipped": 0} for name in USERS}
+        counts = {name: {"pending": 0, "in_progress": 0, "paused": 0, "completed": 0, "skipped": 0} for name in USERS}
         for name, status, count in cur.fetchall():
             counts[name][status] = count
     return counts

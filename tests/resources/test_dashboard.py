@@ -117,7 +117,7 @@ def test_stats_has_the_contract_shape_and_right_counts(client, auth, shop):
     body = get(client, auth, "/api/dashboard/stats", "operator1").get_json()
     assert body["jobs"] == {"draft": 1, "active": 1, "in_progress": 1, "on_hold": 1, "completed": 1,
                             "cancelled": 1, "total": 6, "overdue": 2}
-    assert body["tasks"] == {"pending": 2, "in_progress": 1, "completed": 2, "skipped": 0}
+    assert body["tasks"] == {"pending": 2, "in_progress": 1, "paused": 0, "completed": 2, "skipped": 0}
     assert body["machines"] == {"active": 1, "idle": 1, "maintenance": 1, "offline": 0}
     assert body["users"] == {"admins": 1, "managers": 1, "operators": 5, "viewers": 1, "active": 7}
 
@@ -131,9 +131,9 @@ def test_stats_agree_with_the_naive_query(client, auth, db, shop):
 
 def test_tasks_are_the_callers_own(client, auth, shop):
     assert get(client, auth, "/api/dashboard/stats", "operator2").get_json()["tasks"] == {
-        "pending": 1, "in_progress": 1, "completed": 0, "skipped": 1}
+        "pending": 1, "in_progress": 1, "paused": 0, "completed": 0, "skipped": 1}
     assert get(client, auth, "/api/dashboard/stats", "manager").get_json()["tasks"] == {
-        "pending": 0, "in_progress": 0, "completed": 0, "skipped": 0}
+        "pending": 0, "in_progress": 0, "paused": 0, "completed": 0, "skipped": 0}
 
 
 def test_overdue_counts_open_jobs_due_before_today_utc(client, auth, db):

@@ -206,6 +206,7 @@ def test_a_whole_job_number_is_looked_up_by_the_unique_index(client, auth, db, l
     assert (job_number, pattern) == (number, None)
     statement = sql.SQL(jobs.LIST_JOBS).format(**jobs.ORDERS[("created_at", "desc")].parts(False))
     params = {"status": None, "customer_id": None, "overdue": None, "pattern": pattern, "job_number": job_number,
+              "due_from": None, "due_to": None, "due_desc": False, "customer_ids": None, "customer_pattern": None,
               "limit": 21, "offset": 0}
     with db.cursor() as cur:
         cur.execute("SET LOCAL enable_seqscan = off")  # a tiny table: ask which index the planner would take

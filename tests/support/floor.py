@@ -4,9 +4,9 @@ from tests.support.browser import by_css, wait_for
 from tests.support.factories import add_customer
 
 
-def add_many_steps(conn, operator_id, machine_id, count, title="Long run"):
+def add_many_steps(conn, operator_id, machine_id, count, title="Long run", customer_name="Many Steps Ltd"):
     """Give `operator_id` `count` pending steps on `machine_id` (100 per job); return their ids in job order."""
-    customer = add_customer(conn, "Many Steps Ltd")
+    customer = add_customer(conn, customer_name)
     ids = []
     with conn.cursor() as cur:
         for first in range(0, count, 100):

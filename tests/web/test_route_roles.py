@@ -24,6 +24,9 @@ CONTRACT = [
     ({"GET"}, r"^/api/users\b", "manager"),  # a reduced shape; admins get every field
     (WRITES, r"^/api/users\b", "admin"),
     ({"GET"}, r"^/api/me/steps$", "viewer"),
+    ({"GET"}, r"^/api/pause-reasons$", "viewer"),
+    ({"POST"}, r"^/api/pause-reasons$", "admin"),
+    ({"GET"}, r"^/api/reports/", "manager"),
     ({"GET"}, r"^/api/audit-logs\b", "admin"),
     ({"GET"} | WRITES, r"^/api/notifications\b", "viewer"),
     ({"GET"}, r"^/api/(dashboard|health/db|health/cache)\b", "viewer"),

@@ -15,7 +15,10 @@ statement (SET LOCAL). DATABASE_DIRECT_URL (default DATABASE_URL) is for LISTEN,
 session advisory locks.
 """
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 from flask import current_app
 
@@ -45,10 +48,11 @@ from .routing import (
     replica_failed,
 )
 
-__all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "Queries",
-           "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect", "serving",
-           "serving_user", "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError", "PoolTimeout",
-           "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable", "CONNECTION_ERRORS", "unreachable"]
+__all__ = ["init_app", "get_pool", "pool_stats", "close", "connection", "cursor", "read_cursor", "transaction",
+           "stream", "Queries", "Database", "database", "direct_url", "replica_urls", "pool_kwargs", "connect",
+           "serving", "serving_user", "fresh_after", "primary_down", "read_only", "has_replicas", "PoolError",
+           "PoolTimeout", "TooManyRequests", "PoolClosed", "PoolForkError", "PrimaryUnavailable", "CONNECTION_ERRORS",
+           "unreachable"]
 
 EXTENSION = "db"
 
@@ -147,6 +151,25 @@ def _primary_cursor(cursor_factory=FirstStatementCursor):
             yield cur
 
 
+# The cursor of an open `transaction()`: every cursor() and read_cursor() inside it joins it.
+_joined: ContextVar[Any] = ContextVar("printshop_joined_transaction", default=None)
+
+
+@contextmanager
+def transaction() -> Iterator[Any]:
+    """Open one transaction on the primary that every `cursor()` and `read_cursor()` inside it joins.
+
+    For a write that must commit with something its view does not know of (an idempotency key): the view's
+    own `with cursor()` then neither borrows a connection nor commits; the outermost block does.
+    """
+    with cursor() as cur:
+        token = _joined.set(cur)
+        try:
+            yield cur
+        finally:
+            _joined.reset(token)
+
+
 @contextmanager
 def cursor(read_only=False):
     """Open a dict cursor inside one transaction: on the primary, or (`read_only`) as `read_cursor()`.
@@ -154,7 +177,12 @@ def cursor(read_only=False):
     A pooled connection found dead at the first statement (PgBouncer or PostgreSQL restarted since it
     was last used) is replaced by a fresh one and the statement runs there. While the primary is down,
     a request that does not write (GET, HEAD, OPTIONS) reads on a standby instead: read-only service.
+    Inside `transaction()` it is that transaction's cursor.
     """
+    joined = _joined.get()
+    if joined is not None:
+        yield joined
+        return
     if read_only or (not current_caller().writes and _database().read_only()):
         with read_cursor() as cur:
             yield cur
@@ -170,7 +198,12 @@ def read_cursor():
 
     A replica that fails mid-request leaves rotation and the read runs again on the primary; a read
     whose primary fails before its first statement runs on a standby in rotation instead.
+    Inside `transaction()` it is that transaction's cursor (a write reads what it wrote).
     """
+    joined = _joined.get()
+    if joined is not None:
+        yield joined
+        return
     database = _database()
     replica = database.choose_replica()
     if replica is None:
@@ -187,6 +220,20 @@ def read_cursor():
     with MovingCursor(lambda: _replica_cursor(replica, database), _primary_cursor, replica_failed,
                       lambda exc: replicas.failed(replica, exc)) as cur:
         yield cur
+
+
+def stream(statement: Any, params: dict[str, Any], batch_rows: int = 2000) -> Iterator[tuple[Any, ...]]:
+    """Yield the rows (tuples) of one read from a server-side cursor, fetched `batch_rows` at a time.
+
+    Memory stays at one batch whatever the result's size (a CSV export of a million jobs). The read runs
+    where `read_cursor()` would, in one transaction held until the last row (or the consumer stops).
+    """
+    with read_cursor() as cur:
+        cur.execute("SELECT 1")  # the transaction's settings go with the first statement
+        with cur.connection.cursor(name="printshop_stream") as rows:
+            rows.itersize = batch_rows
+            rows.execute(statement, params)
+            yield from rows
 
 
 @contextmanager

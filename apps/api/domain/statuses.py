@@ -5,7 +5,7 @@ The database's CHECK constraints (migrations/0001) hold the same sets; tests/tes
 from typing import Literal
 
 JOB_STATUSES = ("draft", "active", "in_progress", "on_hold", "completed", "cancelled")
-STEP_STATUSES = ("pending", "in_progress", "completed", "skipped")
+STEP_STATUSES = ("pending", "in_progress", "paused", "completed", "skipped")
 MACHINE_STATUSES = ("active", "idle", "maintenance", "offline")
 PRIORITIES = ("low", "normal", "high", "urgent")
 

@@ -23,9 +23,13 @@ JOB_TRANSITIONS = {
     "completed": set(),
     "cancelled": {"draft"},
 }
-# What a step's status may become; anything else is 409.
-STEP_TRANSITIONS = {"pending": {"in_progress", "skipped"}, "in_progress": {"completed", "skipped"},
-                    "completed": set(), "skipped": set()}
+# What a step's status may become; anything else is 409. in_progress <-> paused is pause and resume;
+# completed or skipped -> pending is a manager's reopen, with a reason (REOPEN_FROM).
+STEP_TRANSITIONS = {"pending": {"in_progress", "skipped"}, "in_progress": {"paused", "completed", "skipped"},
+                    "paused": {"in_progress", "skipped"}, "completed": {"pending"}, "skipped": {"pending"}}
+REOPEN_FROM = ("completed", "skipped")
+# Steps whose clock runs: an open work segment (in_progress) or pause segment (paused).
+TIMED_STEP = ("in_progress", "paused")
 # Steps are worked on only while their job is open for work; closed jobs take no changes at all.
 WORKING_JOB = ("draft", "active", "in_progress")
 CLOSED_JOB = ("completed", "cancelled")
@@ -48,7 +52,10 @@ def check_step_transition(job, step, status):
     """Raise 409 unless `step` may become `status` while its job is in its current status."""
     if status not in STEP_TRANSITIONS[step["status"]]:
         raise ApiError(409, f"A {step['status']} step cannot become {status}.")
-    if job["status"] not in WORKING_JOB:
+    if status == "pending":  # a reopen: a completed job opens again (follow_steps); a cancelled one stays shut
+        if job["status"] == "cancelled":
+            raise ApiError(409, "The job is cancelled; its steps cannot be reopened.")
+    elif job["status"] not in WORKING_JOB:
         raise ApiError(409, f"The job is {job['status']}; its steps cannot change status.")
 
 
@@ -75,8 +82,13 @@ def follow_steps(cur, job, step_status):
 
     A started step makes a draft or active job in_progress. However the last open step closes (completed,
     skipped, or "deleted" after a step was removed), the rule is one: a job that is not on hold or closed
-    and still has steps becomes completed.
+    and still has steps becomes completed. A step reopened (back to pending) on a completed job makes the
+    job in_progress again: it has open work, and work on it had begun.
     """
+    if step_status == "pending":
+        if job["status"] == "completed":
+            return _set_job_status(cur, job, "in_progress")
+        return job["status"]
     if step_status == "in_progress":
         if job["status"] in ("draft", "active"):
             return _set_job_status(cur, job, "in_progress")

@@ -1,4 +1,4 @@
-"""Keep the tables that only grow in bounds: failed logins, read notifications and the audit log.
+"""Keep the tables that only grow in bounds: failed logins, read notifications, idempotency keys, the audit log.
 
 One pass runs in the elected scheduler (ops/overdue.py: one per database) every RETENTION_CHECK_SECONDS,
 or from cron with `flask --app apps.api retention`. Failed logins and read notifications go in batches of
@@ -88,7 +88,9 @@ def _run_pass(conn, settings):
     report.created = audit_archive.add_months_ahead(conn)
     purges = [("failed_logins", queries.purge_failed_logins, settings.failed_login_days),
               ("notifications", queries.purge_read_notifications, settings.read_notification_days),
-              ("audit_logs_default", queries.purge_default_audit_logs, settings.audit_days)]
+              ("audit_logs_default", queries.purge_default_audit_logs, settings.audit_days),
+              # Keys expire on their own clock (24 h, web/idempotency.py): the days value is not used.
+              ("idempotency_keys", queries.purge_expired_idempotency_keys, 1)]
     for table, statement, days in purges:
         if days > 0:
             report.deleted[table], report.batches[table] = purge_in_batches(conn, statement, days,

@@ -9,6 +9,7 @@ from ..domain import audit
 from ..web.auth import require_role
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
+from ..web.idempotency import idempotent
 from ..web.listing import SEARCH_RULE, Order, like_pattern, page_of
 from ..web.openapi import documented, page_model
 from ..web.proxies import client_ip
@@ -96,6 +97,7 @@ def list_customers(query):
 @bp.post("")
 @documented(schema=Customer, responses={409: "A customer with this email already exists"})
 @require_role("manager")
+@idempotent
 @accepts(body=CustomerBody)
 def create_customer(body):
     """Create a customer."""

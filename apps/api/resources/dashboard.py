@@ -1,4 +1,6 @@
 """The dashboard: counts, recent jobs and charts, each cached per user (see cache.py)."""
+from typing import Any
+
 from flask import Blueprint, g
 from pydantic import Field
 
@@ -36,10 +38,27 @@ RECENT_JOB_SCHEMA = {"title": "RecentJob", "type": "object", "properties": {
     "created_at": {"type": "string", "format": "date-time"}}}
 RECENT_JOBS_SCHEMA = {"title": "RecentJobs", "type": "object",
                       "properties": {"items": {"type": "array", "items": RECENT_JOB_SCHEMA}}}
+OVERDUE_JOB_SCHEMA = {"title": "OverdueJob", "type": "object", "properties": {
+    "id": {"type": "integer"}, "job_number": {"type": "string"}, "title": {"type": "string"},
+    "status": {"type": "string", "enum": list(JOB_STATUSES)}, "priority": {"type": "string"},
+    "customer_name": {"type": "string"}, "due_date": {"type": "string", "format": "date"},
+    "days_overdue": {"type": "integer", "description": "Days since the due date (UTC), at least 1"}}}
+OVERDUE_JOBS_SCHEMA = {"title": "OverdueJobs", "type": "object", "required": ["items", "on_hold", "counts"],
+                       "properties": {
+    "items": {"type": "array", "items": OVERDUE_JOB_SCHEMA, "description": (
+        "Overdue jobs that need action (draft, active, in progress): the most urgent priority first, then "
+        "the most recently due (still rescuable today), then the newest id")},
+    "on_hold": {"type": "array", "items": OVERDUE_JOB_SCHEMA,
+                "description": "Overdue jobs on hold, apart, in the same order"},
+    "counts": _counts(("needs_action", "on_hold"), "How many overdue jobs there are of each kind")}}
 
 
 class RecentJobsQuery(Query):
     limit: int = Field(10, ge=1, le=100)
+
+
+class OverdueJobsQuery(Query):
+    limit: int = Field(10, ge=1, le=100, description="At most this many of each list")
 
 
 class JobsByMonthQuery(Query):
@@ -77,6 +96,26 @@ def list_recent_jobs(query):
     with read_cursor() as cur:
         cur.execute(queries.list_recent_jobs, {"limit": query.limit})
         return {"items": cur.fetchall()}
+
+
+@bp.get("/overdue-jobs")
+@documented(schema=OVERDUE_JOBS_SCHEMA)
+@require_role("viewer")
+@accepts(query=OverdueJobsQuery)
+@cached_per_user(ttl="CACHE_TTL_OVERDUE_JOBS")
+def list_overdue_jobs(query: OverdueJobsQuery) -> dict[str, Any]:
+    """Return the overdue jobs that need action first (most urgent, then most recently due) and those on hold.
+
+    Overdue: open and due before today (UTC). `items` are the draft, active and in-progress ones; `on_hold`
+    the ones on hold, apart, in the same order; `counts` how many of each there are.
+    """
+    with read_cursor() as cur:
+        lists = {}
+        for key, on_hold in (("items", False), ("on_hold", True)):
+            cur.execute(queries.list_overdue_jobs, {"on_hold": on_hold, "limit": query.limit})
+            lists[key] = cur.fetchall()
+        cur.execute(queries.count_overdue_jobs)
+        return dict(lists, counts=cur.fetchone())
 
 
 @bp.get("/chart/jobs-by-status")

@@ -1,23 +1,27 @@
 """Jobs with their steps: any role reads, a manager creates, changes and deletes."""
 import re
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Blueprint, g
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..db import Queries, cursor, read_cursor
 from ..domain import audit
 from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
 from ..domain.workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
 from ..web.auth import require_role
+from ..web.csv_stream import wants_csv
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
+from ..web.idempotency import idempotent
 from ..web.listing import SEARCH_RULE, Order, like_pattern, page_of
 from ..web.openapi import documented, page_model
 from ..web.ratelimit import rate_limited
 from ..web.rows import merged, one_or_404
 from ..web.validation import Body, Id, Name, PageQuery, Text, accepts
+from .job_export import DESCRIPTION as EXPORT_DESCRIPTION
+from .job_export import export_jobs, may_export
 from .step_schema import STEP_SCHEMA, StepIn
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
@@ -54,12 +58,20 @@ class JobListQuery(PageQuery):
     status: JobStatus | None = None
     customer_id: Id | None = None
     overdue: bool | None = None
+    due_from: date | None = Field(None, description="Jobs due on or after this day (none without a due date)")
+    due_to: date | None = Field(None, description="Jobs due on or before this day (inclusive)")
     q: Text(200) | None = Field(None, description=(
         "A whole job number (JOB-0000123, any case) finds that job exactly; anything else is a substring of "
-        f"the job number or title, any case; {SEARCH_RULE}"))
+        f"the job number, the title or the customer's name, any case; {SEARCH_RULE}"))
     sort: Literal["created_at", "updated_at", "due_date", "priority"] = Field("created_at", description=(
         "Each order is served by an index (migration 0050); priority ranks low < normal < high < urgent"))
     order: Literal["asc", "desc"] = Field("desc", description="Jobs without a due date come last")
+
+    @model_validator(mode="after")
+    def _due_range_in_order(self) -> "JobListQuery":
+        if self.due_from and self.due_to and self.due_from > self.due_to:
+            raise ValueError("due_from must be on or before due_to")
+        return self
 
 
 class JobCreate(Body):
@@ -119,6 +131,26 @@ def _search(text):
     return None, like_pattern(text)
 
 
+# Past this many customers named like q, their jobs are matched by a hashed subquery instead of a list of ids:
+# a longer constant array costs more to plan (each element estimated) than the walk it would save.
+CUSTOMER_IDS_LIMIT = 200
+
+
+def job_filters(cur: Any, query: JobListQuery) -> dict[str, Any]:
+    """Return the parameters of match-jobs for `query` (the customers named like q looked up first)."""
+    job_number, pattern = _search(query.q)
+    customer_ids = customer_pattern = None
+    if pattern is not None:
+        cur.execute(queries.customer_ids_named, {"pattern": pattern, "limit": CUSTOMER_IDS_LIMIT + 1})
+        customer_ids = [row["id"] for row in cur.fetchall()]
+        if len(customer_ids) > CUSTOMER_IDS_LIMIT:
+            customer_ids, customer_pattern = None, pattern
+    return {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
+            "due_from": query.due_from, "due_to": query.due_to, "pattern": pattern, "job_number": job_number,
+            "due_desc": query.sort == "due_date" and query.order == "desc",
+            "customer_ids": customer_ids, "customer_pattern": customer_pattern}
+
+
 def _order(query):
     if query.sort == "created_at":
         for column in ("customer_id", "status"):
@@ -128,20 +160,25 @@ def _order(query):
 
 
 @bp.get("")
-@documented(schema=page_model(JOB_LIST_ITEM_SCHEMA))
+@documented(schema=page_model(JOB_LIST_ITEM_SCHEMA), media={"text/csv": EXPORT_DESCRIPTION},
+            responses={403: "CSV asked for by a viewer or operator"})
 @require_role("viewer")
 @rate_limited("jobs-list", "RATE_LIMIT_LISTS", by="user")
 @accepts(query=JobListQuery)
 def list_jobs(query):
-    """List jobs with their progress, filtered by status, customer, overdue and `q`, newest first.
+    """List jobs with their progress, filtered by status, customer, overdue, due range and `q`, newest first.
 
     List items carry `steps_total` and `steps_completed`, not the steps: `GET /api/jobs/<id>` has them.
+    With `Accept: text/csv`: every matching job as CSV (manager and up; see the text/csv answer).
     """
-    job_number, pattern = _search(query.q)
-    params = {"status": query.status, "customer_id": query.customer_id, "overdue": query.overdue,
-              "pattern": pattern, "job_number": job_number}
+    as_csv = wants_csv()
+    if as_csv:
+        may_export()
     with read_cursor() as cur:
-        return page_of(cur, queries.match_jobs, LIST_JOBS, params, query, _order(query))
+        params = job_filters(cur, query)
+        if not as_csv:
+            return page_of(cur, queries.match_jobs, LIST_JOBS, params, query, _order(query))
+    return export_jobs(params, _order(query))
 
 
 def _get_job(cur, job_id):
@@ -175,6 +212,7 @@ def get_job(job_id):
 @bp.post("")
 @documented(schema=JOB_SCHEMA)
 @require_role("manager")
+@idempotent
 @accepts(body=JobCreate)
 def create_job(body):
     """Create a job and its steps in one transaction (a failing step leaves no job behind)."""

@@ -8,6 +8,7 @@ from ..domain.statuses import MACHINE_STATUSES, MachineStatus
 from ..web.auth import require_role
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
+from ..web.idempotency import idempotent
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
@@ -77,6 +78,7 @@ def get_machine(machine_id):
 @bp.post("")
 @documented(schema=MACHINE_SCHEMA, responses={409: "The name is taken"})
 @require_role("manager")
+@idempotent
 @accepts(body=MachineCreate)
 def create_machine(body):
     """Create a machine."""

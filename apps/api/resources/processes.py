@@ -11,6 +11,7 @@ from ..domain import audit
 from ..web.auth import ROLES, require_role
 from ..web.errors import ApiError, ValidationError
 from ..web.etags import precondition, with_etag
+from ..web.idempotency import idempotent
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
@@ -100,6 +101,7 @@ def get_process(process_id):
 @bp.post("/processes")
 @documented(schema=PROCESS_SCHEMA, responses={409: "The code is taken"})
 @require_role("admin")
+@idempotent
 @accepts(body=ProcessCreate)
 def create_process(body):
     """Create a process."""

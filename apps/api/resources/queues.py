@@ -16,9 +16,10 @@ from ..web.validation import Id, PageQuery, accepts
 bp = Blueprint("queues", __name__, url_prefix="/api")
 queries = Queries("queues.sql")
 
-# Running, waiting, finished; then the job's urgency and due date ('infinity' when none: migration 0040),
+# Running, paused, waiting, finished; then the job's urgency and due date ('infinity' when none: migration 0040),
 # the job and the step's position: the columns of idx_job_steps_my_queue and idx_job_steps_machine_queue.
-MOST_URGENT = Order("urgency", ["(CASE st.status WHEN 'in_progress' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END)",
+MOST_URGENT = Order("urgency", ["(CASE st.status WHEN 'in_progress' THEN 0 WHEN 'paused' THEN 1 WHEN 'pending' THEN 2 "
+                                "ELSE 3 END)",
                                 "st.job_urgency", "st.job_due_date", "st.job_id", "st.step_order"])
 
 
@@ -36,6 +37,9 @@ class QueuedStep(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     created_at: datetime
+    worked_seconds: int = Field(description="Whole seconds of work, the running segment up to now included")
+    paused_seconds: int = Field(description="Whole seconds paused, the running pause up to now included")
+    pause_reason: str | None = Field(description="While paused: the pause reason's code")
     updated_at: datetime
     job_number: str
     title: str
@@ -67,9 +71,9 @@ def _with_etags(page):
 def list_my_steps(query):
     """List the steps assigned to the caller across jobs, most urgent first.
 
-    Steps in progress first, then pending ones, then finished ones (completed or skipped); within each, the
-    job's priority (urgent, high, normal, low), its due date (earliest first, none last), the job and the
-    step's position.
+    Steps in progress first, then paused ones, then pending ones, then finished ones (completed or skipped);
+    within each, the job's priority (urgent, high, normal, low), its due date (earliest first, none last),
+    the job and the step's position.
     """
     params = {"user_id": g.user_id, "status": query.status, "machine_id": query.machine_id}
     with read_cursor() as cur:
@@ -81,10 +85,10 @@ def list_my_steps(query):
 @require_role("viewer")
 @accepts(query=PageQuery)
 def list_machine_queue(machine_id, query):
-    """List the steps waiting for or running on a machine, in the order to work them.
+    """List the steps waiting for, running or paused on a machine, in the order to work them.
 
-    Running steps first, then waiting ones; each group by the job's priority, due date, the job and the
-    step's position.
+    Running steps first, then paused ones, then waiting ones; each group by the job's priority, due date, the
+    job and the step's position.
     """
     params = {"machine_id": machine_id}
     with read_cursor() as cur:

@@ -12,6 +12,7 @@ from ..web import sessions
 from ..web.auth import ROLES, forget_token_state, has_role, require_fresh, require_role
 from ..web.errors import ApiError
 from ..web.etags import precondition, with_etag
+from ..web.idempotency import idempotent
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
@@ -112,6 +113,7 @@ def list_users(query):
 @bp.post("")
 @documented(schema=User, responses={409: "The username or email is taken"})
 @require_role("admin", fresh=True)
+@idempotent
 @accepts(body=UserBody)
 def create_user(body):
     """Create a user; the password is stored as a salted scrypt hash. Needs a fresh login."""

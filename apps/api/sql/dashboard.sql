@@ -45,6 +45,7 @@ WITH job_counts AS (
 ), task_counts AS (
     SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
            count(*) FILTER (WHERE status = 'in_progress') AS in_progress,
+           count(*) FILTER (WHERE status = 'paused') AS paused,
            count(*) FILTER (WHERE status = 'completed') AS completed,
            count(*) FILTER (WHERE status = 'skipped') AS skipped
     FROM job_steps WHERE assigned_to = %(user_id)s
@@ -97,3 +98,25 @@ ORDER BY counter, status, day, user_id;
 -- name: rebuild-counters
 -- Recount every counter from the base tables (writers wait meanwhile); returns how many were wrong.
 SELECT dashboard_rebuild_counters() AS wrong;
+
+-- name: list-overdue-jobs
+-- The overdue jobs (job_is_overdue(), migration 0060) of one kind, first `limit`: needing action (draft,
+-- active, in progress) or on hold. Most urgent first, then the most recently due: what is still
+-- rescuable today. Served by idx_jobs_overdue_action / idx_jobs_overdue_on_hold (migration 0101).
+SELECT j.id, j.job_number, j.title, j.status, j.priority, c.name AS customer_name, j.due_date,
+       today_utc() - j.due_date AS days_overdue
+FROM jobs j
+JOIN customers c ON c.id = j.customer_id
+WHERE job_is_overdue(j.status, j.due_date)
+  AND ((%(on_hold)s AND j.status = 'on_hold')
+       OR (NOT %(on_hold)s AND j.status IN ('draft', 'active', 'in_progress')))
+ORDER BY job_priority_rank(j.priority) DESC, j.due_date DESC, j.id DESC
+LIMIT %(limit)s;
+
+-- name: count-overdue-jobs
+-- How many overdue jobs need action and how many are on hold (index-only scans of the same indexes).
+SELECT (SELECT count(*) FROM jobs j
+        WHERE job_is_overdue(j.status, j.due_date) AND j.status IN ('draft', 'active', 'in_progress'))
+           AS needs_action,
+       (SELECT count(*) FROM jobs j WHERE job_is_overdue(j.status, j.due_date) AND j.status = 'on_hold')
+           AS on_hold;

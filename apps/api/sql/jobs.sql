@@ -6,16 +6,34 @@
 -- instead, filtering out every newer job of another status (completed jobs are the old ones).
 
 -- name: match-jobs
--- The jobs matching the list filters (status, customer, overdue, q over job number and title): counted as
--- is, and the rows list-jobs pages through ({match_jobs}; the planner flattens it, so it keeps its indexes).
+-- The jobs matching the list filters (status, customer, overdue, due range, q over job number, title and
+-- the customer's name): counted as is, and the rows list-jobs pages through ({match_jobs}; the planner
+-- flattens it, so it keeps its indexes). The customers whose name matches q come as a list of ids
+-- (customer_ids, from customer-ids-named: a constant array, hashed when the planner walks an order's
+-- index, one btree probe each in a BitmapOr with the trigram indexes when the word is rare), or, when there
+-- are too many, as customer_pattern (a hashed subplan). The due range is said on the COALESCE form of the
+-- due date that the order's index holds (due_desc: the descending one; the constant CASE folds away when
+-- planned), so ?sort=due_date with a range is one index range, and the estimate is that of one condition.
 SELECT j.*
 FROM jobs j
 WHERE (%(status)s::text IS NULL OR (j.status >= %(status)s AND j.status <= %(status)s))
   AND (%(customer_id)s::bigint IS NULL OR (j.customer_id >= %(customer_id)s AND j.customer_id <= %(customer_id)s))
   AND (%(overdue)s::boolean IS NOT TRUE OR job_is_overdue(j.status, j.due_date))
   AND (%(overdue)s::boolean IS NOT FALSE OR job_is_overdue(j.status, j.due_date) IS NOT TRUE)
-  AND (%(pattern)s::text IS NULL OR j.job_number ILIKE %(pattern)s OR j.title ILIKE %(pattern)s)
+  AND ((%(due_from)s::date IS NULL AND %(due_to)s::date IS NULL) OR j.due_date IS NOT NULL)
+  AND (%(due_from)s::date IS NULL OR CASE WHEN %(due_desc)s THEN COALESCE(j.due_date, '-infinity'::date)
+                                          ELSE COALESCE(j.due_date, 'infinity'::date) END >= %(due_from)s)
+  AND (%(due_to)s::date IS NULL OR CASE WHEN %(due_desc)s THEN COALESCE(j.due_date, '-infinity'::date)
+                                        ELSE COALESCE(j.due_date, 'infinity'::date) END <= %(due_to)s)
+  AND (%(pattern)s::text IS NULL OR j.job_number ILIKE %(pattern)s OR j.title ILIKE %(pattern)s
+       OR j.customer_id = ANY (%(customer_ids)s::bigint[])
+       OR (%(customer_pattern)s::text IS NOT NULL
+           AND j.customer_id IN (SELECT c.id FROM customers c WHERE c.name ILIKE %(customer_pattern)s)))
   AND (%(job_number)s::text IS NULL OR j.job_number = %(job_number)s);
+
+-- name: customer-ids-named
+-- The ids of the customers whose name matches q's pattern (idx_customers_name_trgm), at most `limit`.
+SELECT id FROM customers WHERE name ILIKE %(pattern)s LIMIT %(limit)s;
 
 -- name: list-jobs
 -- One page of the jobs of match-jobs ({match_jobs}) with their progress; {cursor_key}, {after} and
@@ -35,6 +53,16 @@ FROM (
     LIMIT %(limit)s OFFSET %(offset)s
 ) page
 JOIN jobs j ON j.id = page.id
+JOIN customers c ON c.id = j.customer_id
+CROSS JOIN LATERAL job_step_counts(j.id) n
+ORDER BY {order_by};
+
+-- name: export-jobs
+-- Every job of match-jobs ({match_jobs}) as the CSV's columns, in the list's order ({order_by}, served by
+-- the same indexes), read through a server-side cursor (db.stream): the first rows leave at once.
+SELECT j.job_number, j.title, c.name AS customer, j.status, j.due_date, j.priority,
+       n.steps_completed, n.steps_total
+FROM ({match_jobs}) j
 JOIN customers c ON c.id = j.customer_id
 CROSS JOIN LATERAL job_step_counts(j.id) n
 ORDER BY {order_by};

@@ -54,3 +54,13 @@ WHERE c.relkind = 'r' AND NOT c.relispartition
   AND c.relnamespace = 'public'::regnamespace
   AND (c.relname ~ '^audit_logs_\d{4}_\d{2}$' OR c.relname = 'audit_logs_legacy')
 ORDER BY c.relname;
+
+-- name: purge-expired-idempotency-keys
+-- Delete one batch of idempotency keys past their 24 hours (idx_idempotency_keys_expires_at); `days` unused.
+WITH old AS (
+    SELECT user_id, key FROM idempotency_keys
+    WHERE expires_at < now()
+    ORDER BY expires_at
+    LIMIT %(batch)s
+)
+DELETE FROM idempotency_keys k USING old WHERE k.user_id = old.user_id AND k.key = old.key;

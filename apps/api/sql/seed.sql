@@ -114,7 +114,8 @@ s AS (
     FROM j CROSS JOIN LATERAL generate_series(1, j.n_steps) AS s
 )
 INSERT INTO job_steps (job_id, step_order, process_id, name, status, assigned_to, machine_id,
-                       started_at, completed_at, created_at, updated_at, job_urgency, job_due_date)
+                       started_at, completed_at, created_at, updated_at, job_urgency, job_due_date,
+                       worked_seconds, timer_started_at)
 SELECT
     s.job_id, s.step_order,
     p.ids[1 + (s.step_order - 1) %% p.n],
@@ -128,8 +129,19 @@ SELECT
     s.created_at,
     s.created_at,
     s.urgency,
-    COALESCE(s.due_date, 'infinity')
+    COALESCE(s.due_date, 'infinity'),
+    -- the step's time (migration 0110): a completed step worked its 90 minutes, a running one runs since its start
+    CASE WHEN s.status = 'completed' THEN 5400 ELSE 0 END,
+    CASE WHEN s.status = 'in_progress' THEN s.created_at + interval '2 hours' * s.step_order END
 FROM s CROSS JOIN p CROSS JOIN o CROSS JOIN m;
+
+-- name: insert-step-segments
+-- The work segment of every started step of the jobs first_id .. last_id (as migration 0110 gave steps
+-- started before it): from its start to its finish, or open while it runs.
+INSERT INTO step_time_segments (step_id, kind, started_at, ended_at, user_id)
+SELECT id, 'work', started_at, completed_at, assigned_to
+FROM job_steps
+WHERE job_id BETWEEN %(first_id)s AND %(last_id)s AND started_at IS NOT NULL;
 
 -- name: job-id-bounds
 -- Highest job id now (0 when there are none).

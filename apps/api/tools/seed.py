@@ -77,6 +77,7 @@ def seed(database_url, jobs, customers, seed_value=42, password="demo", progress
                 cur.execute(queries.job_id_bounds)
                 last_id = cur.fetchone()[0]
                 cur.execute(queries.insert_steps, dict(params, first_id=first_id, last_id=last_id))
+                cur.execute(queries.insert_step_segments, {"first_id": first_id, "last_id": last_id})
             progress(_progress_line("jobs", stop, jobs, job_started))
         with conn, conn.cursor() as cur:
             # The batches above ran without triggers (as superuser), so count the dashboard afresh.

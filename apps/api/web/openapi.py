@@ -22,6 +22,19 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"t
             "description": "Change only the version with this ETag (else 412); `*` or none: any version"}
 
 
+# The header of every creating POST (web/idempotency.py), said here so that this module imports no view code.
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    "description": (
+        "Makes this POST safe to retry (a UUID per submission attempt). The first successful answer to a key "
+        "is kept 24 h per user: the same key with the same body answers it again, with "
+        "`Idempotent-Replayed: true`, and creates nothing; the same key with another body (or path) is a 422. "
+        "Two requests with one key at once create once (the second waits, then replays). A failed request "
+        "keeps nothing: retrying its key runs again. A key that is not 1-255 visible ASCII characters is a 400."),
+}
+
+
 def _problem_schema():
     return {
         "type": "object",
@@ -103,6 +116,8 @@ def _success(method, view, components):
     else:
         schema = _named(components, schema)
     success = {"description": "Success", "content": {"application/json": {"schema": schema}}}
+    for media_type, description in getattr(view, "other_media", {}).items():  # the same answer as another type
+        success["content"][media_type] = {"schema": {"type": "string", "description": description}}
     if getattr(view, "etag", False) and method != "DELETE":
         success["headers"] = ETAG_HEADER
     return str(status), success
@@ -124,6 +139,8 @@ def _operation(rule, method, view, components):
         operation["parameters"].append(IF_MATCH)
         operation["responses"]["412"] = {"description": "If-Match names another version", "content": {
             "application/problem+json": {"schema": PROBLEM}}}
+    if getattr(view, "idempotent", False):
+        operation["parameters"].append(IDEMPOTENCY_KEY)
     query_model = getattr(view, "query_model", None)
     if query_model is not None:
         operation["parameters"] += _query_parameters(components, query_model)
@@ -223,13 +240,16 @@ def page_model(item):
     return create_model(f"{item.__name__}Page", items=(list[item], ...), pagination=(Pagination, ...))
 
 
-def documented(status=None, schema=None, responses=None, etag=False, operation_id=None):
+def documented(status=None, schema=None, responses=None, etag=False, operation_id=None, media=None):
     """Attach OpenAPI details to a view: success status, response schema (dict or pydantic model), extra
     responses; `etag`: the item answers an ETag and its PATCH or DELETE takes If-Match; `operation_id`: a name
-    other than the view's own in camelCase."""
+    other than the view's own in camelCase; `media`: {media type: description} of other forms of the answer
+    (Accept)."""
 
     def decorator(view):
         view.etag = etag
+        if media:
+            view.other_media = media
         if operation_id is not None:
             view.operation_id = operation_id
         if status is not None:

@@ -52,6 +52,8 @@ Email = Annotated[str, StringConstraints(to_lower=True, max_length=254,
                                          pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"),
                   AfterValidator(_stripped(0))]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# A short machine-readable name (a process's or a pause reason's code).
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
 class Body(BaseModel):

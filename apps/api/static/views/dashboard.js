@@ -4,6 +4,7 @@ import * as api from "../api.js";
 import {barChart} from "../charts.js";
 import {badge, count, day, fill, h, link, plural, table} from "../dom.js";
 import {keepFresh} from "../live.js";
+import {showTimers, timersSection} from "./timers.js";
 
 export const POLL_MS = 2500;        // a job created anywhere shows within invalidation (<= 1 s) + one period
 const FULL_EVERY_MS = 60000;        // charts and overdue jobs: when the counts move, and at least this often
@@ -52,11 +53,12 @@ export function render(main, context) {
     byMonth: h("figure", {className: "card chart-card"}),
     recent: h("section", {className: "card", id: "recent-jobs"}),
     overdue: h("section", {className: "card", id: "overdue-jobs"}),
+    timers: timersSection(),
     updated: h("p", {className: "updated", "aria-live": "off"}),
   };
   fill(main, h("h1", {}, "Dashboard"), parts.updated, parts.tiles,
        h("div", {className: "charts"}, parts.byStatus, parts.byMonth),
-       h("div", {className: "tables"}, parts.recent, parts.overdue));
+       h("div", {className: "tables"}, parts.recent, parts.overdue, parts.timers));
   let lastFull = 0;
 
   async function refreshCharts() {
@@ -64,6 +66,7 @@ export function render(main, context) {
       api.getFresh("/api/dashboard/chart/jobs-by-status"),
       api.getFresh("/api/dashboard/chart/jobs-by-month"),
       api.get("/api/jobs?overdue=true&sort=due_date&order=asc&per_page=10"),
+      showTimers(parts.timers),
     ]);
     if (byStatus.changed || !parts.byStatus.firstChild) {
       fill(parts.byStatus, barChart("Jobs by status", byStatus.body.labels, byStatus.body.values, {
