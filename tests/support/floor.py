@@ -34,9 +34,20 @@ def buttons(driver, scope, text):
 
 
 def tap(driver, scope, text, message=""):
-    """Wait for the button reading `text` under `scope`, and click it."""
-    found = wait_for(driver, lambda d: buttons(d, scope, text), message=message or f"no {text} in {scope}")
-    found[0].click()
+    """Wait for the button reading `text` under `scope`, and click it (found again if the page redrew it)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def click(d):
+        found = buttons(d, scope, text)
+        if not found:
+            return False
+        try:
+            found[0].click()
+        except StaleElementReferenceException:
+            return False
+        return True
+
+    wait_for(driver, click, message=message or f"no {text} in {scope}")
 
 
 def rect(driver, element):

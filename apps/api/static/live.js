@@ -109,18 +109,31 @@ function mine() {
   return current ? outbox.entries(current.id) : [];
 }
 
+// The strip's parts stay in place; the countdown only changes a text, so a finger on Retry now never
+// lands on a button that was just replaced.
+const waitingCount = h("strong");
+const waitingNext = h("span");
+const waitingLine = h("p", {className: "waiting"}, waitingCount, " ", waitingNext, " ",
+                      retryButton(() => sendNow()));
+const refusedList = h("div");
+strip.append(waitingLine, refusedList);
+
+function drawCountdown() {
+  fill(waitingNext, sending ? "Sending…" : `Not sent yet. Next try in ${left} s.`);
+}
+
 function drawStrip() {
   const entries = mine();
   const waiting = entries.filter((entry) => entry.state === "waiting");
   const refused = entries.filter((entry) => entry.state !== "waiting");
   strip.hidden = !entries.length;
-  fill(strip,
-    waiting.length ? h("p", {className: "waiting", title: waiting.map((entry) => entry.label).join("; ")},
-      h("strong", {}, `waiting (${waiting.length})`),
-      sending ? " Sending…" : ` Not sent yet. Next try in ${left} s.`, " ", retryButton(() => sendNow())) : null,
-    refused.map((entry) => h("p", {className: "refused"},
-      `${entry.label}: not sent. ${entry.detail || "Someone else changed it meanwhile."} `,
-      h("button", {type: "button", className: "quiet", onclick: () => outbox.remove(entry.id)}, "Dismiss"))));
+  waitingLine.hidden = !waiting.length;
+  waitingLine.title = waiting.map((entry) => entry.label).join("; ");
+  fill(waitingCount, `waiting (${waiting.length})`);
+  drawCountdown();
+  fill(refusedList, refused.map((entry) => h("p", {className: "refused"},
+    `${entry.label}: not sent. ${entry.detail || "Someone else changed it meanwhile."} `,
+    h("button", {type: "button", className: "quiet", onclick: () => outbox.remove(entry.id)}, "Dismiss"))));
 }
 
 /** Send the waiting taps now; say what happened. */
@@ -149,7 +162,7 @@ export function watchOutbox(sessionEnded) {
     if (!mine().some((entry) => entry.state === "waiting")) return;
     left -= 1;
     if (left <= 0) sendNow();
-    else drawStrip();
+    else drawCountdown();
   }, 1000);
   drawStrip();
 }
