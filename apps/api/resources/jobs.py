@@ -1,18 +1,21 @@
 """Jobs with their steps: any role reads, a manager creates, changes and deletes."""
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any, Literal
 
-from flask import Blueprint, g
+from flask import Blueprint, Response, g
+from psycopg2 import sql
 from pydantic import Field, model_validator
 
+from .. import db
 from ..db import Queries, cursor, read_cursor
 from ..domain import audit
 from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
 from ..domain.workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
-from ..web.auth import require_role
-from ..web.csv_stream import wants_csv
-from ..web.errors import ValidationError
+from ..web.auth import has_role, require_role
+from ..web.csv_stream import csv_response, wants_csv
+from ..web.errors import ApiError, ValidationError
 from ..web.etags import precondition, with_etag
 from ..web.idempotency import idempotent
 from ..web.listing import SEARCH_RULE, Order, like_pattern, page_of
@@ -20,14 +23,43 @@ from ..web.openapi import documented, page_model
 from ..web.ratelimit import rate_limited
 from ..web.rows import merged, one_or_404
 from ..web.validation import Body, Id, Name, PageQuery, Text, accepts
-from .job_export import DESCRIPTION as EXPORT_DESCRIPTION
-from .job_export import export_jobs, may_export
 from .step_schema import STEP_SCHEMA, StepIn
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 queries = Queries("jobs.sql")
 # The list pages through the count's own statement: the filters are written once, in match-jobs.
 LIST_JOBS = queries.list_jobs.replace("{match_jobs}", queries.match_jobs)
+# GET /api/jobs with `Accept: text/csv`: every matching job, streamed from a server-side cursor in batches
+# of EXPORT_BATCH_ROWS (memory stays at a batch); not audited, as no read is (the request log names the caller).
+EXPORT_JOBS = queries.export_jobs.replace("{match_jobs}", queries.match_jobs)
+HEADER = ("job_number", "title", "customer", "status", "due_date", "priority", "steps")
+EXPORT_BATCH_ROWS = 2000
+EXPORT_DESCRIPTION = (
+    "With `Accept: text/csv` (manager and up, else 403): every matching job, no paging, in the list's order, "
+    "as `attachment; filename=\"jobs.csv\"`: a header row `job_number,title,customer,status,due_date,priority,"
+    "steps`, then one row per job; `steps` is \"completed/total\" (completed counts skipped steps too, as "
+    "steps_completed does), due_date YYYY-MM-DD or empty. A cell starting with = + - @ (a formula to a "
+    "spreadsheet) is written with a leading '. Streamed: the first rows leave before the last are read.")
+
+
+def _rows(statement: sql.Composed, params: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    for number, title, customer, status, due_date, priority, completed, total in db.stream(
+            statement, params, EXPORT_BATCH_ROWS):
+        yield (number, title, customer, status, due_date.isoformat() if due_date else None, priority,
+               f"{completed}/{total}")
+
+
+def may_export() -> None:
+    """Refuse the export to a caller below manager (403)."""
+    if not has_role("manager"):
+        raise ApiError(403, "Exporting jobs as CSV needs the manager role or higher.")
+
+
+def export_jobs(params: dict[str, Any], order: Any) -> Response:
+    """Answer every job matching `params` in `order` as a streamed CSV attachment."""
+    statement = sql.SQL(EXPORT_JOBS).format(order_by=order.parts(False)["order_by"])
+    return csv_response("jobs.csv", HEADER, _rows(statement, params))
+
 
 FIELDS = ("customer_id", "title", "description", "status", "priority", "due_date")
 
