@@ -9,6 +9,7 @@ first and a manager reopens, an unknown job says so once. Saves the README's pau
 import time
 
 import pytest
+from selenium.webdriver.support.ui import Select
 
 from apps.api.config import PROJECT_ROOT
 from tests.support.apps import module_app
@@ -245,6 +246,12 @@ def test_a_200_step_queue_reaches_its_200th_step(page, shop):
     assert by_css(page, f"#queue {card(last)}"), "the 200th step is not shown"
     assert len(by_css(page, "#queue article.step-card")) == 200
     assert not buttons(page, "main", "Load more")
+    Select(page.find_element("id", "filter-machine")).select_by_visible_text("HP Latex 570")  # none of theirs
+    wait_for(page, lambda d: texts(d, "#queue-count") == ["0 of 0"])
+    assert "match these filters" in page.find_element("id", "queue").text
+    Select(page.find_element("id", "filter-machine")).select_by_visible_text("Zünd G3")
+    Select(page.find_element("id", "filter-status")).select_by_visible_text("Pending")
+    wait_for(page, lambda d: texts(d, "#queue-count") == ["50 of 200"])
 
 
 def test_machine_page_at_tablet_width_shows_its_actions(page, shop):

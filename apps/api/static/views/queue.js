@@ -69,7 +69,8 @@ export function render(main, context) {
     fill(working, h("h2", {id: "working-title"}, "Working now"), runningSteps.map((step) => card(step, shared)));
     const shown = items.filter((step) => !runningIds.has(step.id));
     fill(list, shown.length ? shown.map((step) => card(step, shared))
-      : h("p", {className: "hint empty"}, items.length ? "Everything here is in Working now." : "No steps assigned to you."));
+      : h("p", {className: "hint empty"}, items.length ? "Everything here is in Working now."
+        : filter.machine_id || filter.status ? "No steps of yours match these filters." : "No steps assigned to you."));
     fill(tally, `${count(items.length)} of ${count(total)}`);
     more.hidden = !cursor;
   }
