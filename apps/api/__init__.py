@@ -30,16 +30,22 @@ def create_app(test_config=None):
     from .config import parse_allowed
     from .ops import heartbeat, logs, metrics, overdue
     from .resources import register_blueprints
+    from .trust import trusted_hosts
     from .web import auth, compression, errors, guards
+    from .web.hosts import HostCheckedRequest
     from .web.jsonio import IsoJSONProvider
     from .web.proxies import ForwardedFrom
 
     # No app-wide static folder: the pages blueprint serves apps/api/static under the pages' own headers.
     app = Flask(__name__, static_folder=None)
     app.json = IsoJSONProvider(app)
+    app.request_class = HostCheckedRequest
     app.cli = LazyCommands(app.name)
     app.config.from_mapping(config.as_flask_config())
     app.config["SECRET_KEY"] = config.JWT_SECRET_KEY
+    # Flask's own check: any other Host header is a 400 (problem+json, web/errors.py) on every path, before
+    # routing, so no redirect or absolute URL ever names it (DNS rebinding, reflected redirects).
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(config.TRUSTED_HOSTS, config.BIND, config.is_production)
     # Bearer tokens only: no cookie session, so no signed-cookie serializer built on every request.
     app.session_interface = NoCookieSession()
     if config.FORWARDED_ALLOW_IPS:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .trust import forwarded_allow_problem, parse_hosts
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Secrets that ship in examples, tutorials and this repository's history; refused in every environment.
@@ -75,12 +77,19 @@ class Config:
     # a waiting migration meanwhile) before it gives way and tries again, and how many tries in all.
     MIGRATION_LOCK_TIMEOUT_MS: int = 2000
     MIGRATION_LOCK_ATTEMPTS: int = 5
+    # The runner waits at most this long (seconds) for another runner's advisory lock, then gives up with an error.
+    MIGRATION_LOCK_WAIT_S: float = 120.0
     # Operations (see ops/logs.py, ops/metrics.py, web/ratelimit.py)
     LOG_LEVEL: str = "INFO"
     SLOW_REQUEST_MS: int = 500
     METRICS_TOKEN: str = ""
     # Peers whose X-Forwarded-For/-Proto are honoured (gunicorn's setting and meaning); empty: nobody.
     FORWARDED_ALLOW_IPS: str = ""
+    # Host names the service answers to (Flask's setting; comma-separated, ".example.com" for every subdomain).
+    # Required in production; in development: localhost, 127.0.0.1, ::1 and BIND (see trust.py).
+    TRUSTED_HOSTS: str = ""
+    # The address gunicorn binds (gunicorn.conf.py reads it too).
+    BIND: str = "127.0.0.1"
     RATE_LIMITS_ENABLED: bool = True
     RATE_LIMIT_LOGIN_IP: str = "30/60"
     RATE_LIMIT_LOGIN_USER: str = "10/300"
@@ -184,6 +193,8 @@ class Config:
             raise ConfigError("RETENTION_BATCH_ROWS must be at least 1")
         if self.MIGRATION_LOCK_TIMEOUT_MS < 1 or self.MIGRATION_LOCK_ATTEMPTS < 1:
             raise ConfigError("MIGRATION_LOCK_TIMEOUT_MS and MIGRATION_LOCK_ATTEMPTS must be at least 1")
+        if not self.MIGRATION_LOCK_WAIT_S > 0:
+            raise ConfigError("MIGRATION_LOCK_WAIT_S must be more than 0 (seconds)")
         if self.DB_POOL_MIN_CONNECTIONS < 0 or self.DB_POOL_MAX_CONNECTIONS < max(1, self.DB_POOL_MIN_CONNECTIONS):
             raise ConfigError("DB_POOL_MAX_CONNECTIONS must be >= 1 and >= DB_POOL_MIN_CONNECTIONS")
         for name in ("RATE_LIMIT_LOGIN_IP", "RATE_LIMIT_LOGIN_USER", "RATE_LIMIT_IMPORT", "RATE_LIMIT_LISTS"):
@@ -207,10 +218,13 @@ class Config:
                 raise ConfigError(f"production needs {name} (generate one: "
                                   "python -c 'import secrets; print(secrets.token_urlsafe(48))')")
             _check_secret(name, getattr(self, name))
-        if any(network.prefixlen == 0 for network in allowed):
-            # Every peer a proxy: any client names its own address (rate limits, audit, sessions).
-            raise ConfigError("production refuses FORWARDED_ALLOW_IPS=* (or a /0): list only your proxies' "
-                              "addresses or CIDRs")
+        # A range that holds clients makes every one of them a proxy: they name their own address.
+        problem = forwarded_allow_problem(allowed)
+        if problem:
+            raise ConfigError(problem)
+        if not parse_hosts(self.TRUSTED_HOSTS):
+            raise ConfigError("production needs TRUSTED_HOSTS: the host names clients use (and the load "
+                              "balancer's probe), comma-separated; any other Host header is refused")
         return self
 
     def as_flask_config(self):

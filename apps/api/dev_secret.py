@@ -10,17 +10,16 @@ import stat
 from pathlib import Path
 
 from .config import ConfigError
+from .private_files import UnsafeFile, check_ours
 
 FILENAME = "jwt-secret"
 
 
 def _check_ours(path, info, others_mask, what):
-    if info.st_uid != os.geteuid():
-        raise ConfigError(f"{path} belongs to user {info.st_uid}, not to this user ({os.geteuid()}): "
-                          f"refusing a {what} someone else may have written")
-    if info.st_mode & others_mask:
-        raise ConfigError(f"{path} is {'readable' if what == 'secret' else 'writable'} by others; "
-                          f"chmod {'600' if what == 'secret' else 'go-w'} it (or delete it for a new one)")
+    try:
+        check_ours(path, info, others_mask, what)
+    except UnsafeFile as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _create(path):

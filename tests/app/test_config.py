@@ -11,7 +11,7 @@ from apps.api.config import Config, ConfigError, default_workers, environment
 
 GOOD_SECRET = secrets.token_urlsafe(32)
 PROD = {"APP_ENV": "production", "DATABASE_URL": "postgresql://u:p@db/app", "JWT_SECRET_KEY": GOOD_SECRET,
-        "METRICS_TOKEN": secrets.token_urlsafe(32)}
+        "METRICS_TOKEN": secrets.token_urlsafe(32), "TRUSTED_HOSTS": "printshop.example"}
 
 
 def test_types_are_converted():

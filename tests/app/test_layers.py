@@ -32,7 +32,8 @@ NO_REQUEST = {"db", "cache", "runtime"}
 def layer_of(module):
     """Return the layer of a module path under apps/api ("web/auth.py" -> "web", "config.py" -> "config")."""
     first = module.split("/")[0].removesuffix(".py")
-    return "config" if first == "dev_secret" else first
+    # Building blocks beside the config, importing nothing of the app: the edge's trust and private files.
+    return "config" if first in ("dev_secret", "trust", "private_files") else first
 
 
 def imports_of(path, package_dir=PACKAGE):

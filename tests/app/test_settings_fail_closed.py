@@ -14,7 +14,8 @@ from apps.api.config import PROJECT_ROOT, Config, ConfigError
 from apps.api.dev_secret import dev_secret
 
 PROD = {"APP_ENV": "production", "DATABASE_URL": "postgresql://u:p@db/app",
-        "JWT_SECRET_KEY": secrets.token_urlsafe(32), "METRICS_TOKEN": secrets.token_urlsafe(32)}
+        "JWT_SECRET_KEY": secrets.token_urlsafe(32), "METRICS_TOKEN": secrets.token_urlsafe(32),
+        "TRUSTED_HOSTS": "printshop.example"}
 NOBODY = 65534
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="planting another user's file needs root")
 

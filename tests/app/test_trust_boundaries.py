@@ -14,7 +14,7 @@ from tests.support.tokens import claims_for, signed
 OLD_DEV_SECRET = "development-secret-key-not-for-production-use-0000"  # what .env.dev held on main
 GOOD = secrets.token_urlsafe(32)
 PROD = {"APP_ENV": "production", "DATABASE_URL": "postgresql://u:p@db/app", "JWT_SECRET_KEY": GOOD,
-        "METRICS_TOKEN": secrets.token_urlsafe(32)}
+        "METRICS_TOKEN": secrets.token_urlsafe(32), "TRUSTED_HOSTS": "printshop.example"}
 
 
 def test_env_dev_holds_no_secret():

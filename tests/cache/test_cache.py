@@ -183,7 +183,7 @@ def test_cache_stats_shape_and_prefix(client, auth, probe):
     get(client, auth, "/api/probe")
     get(client, auth, "/api/probe")
     get(client, auth, "/api/dashboard/stats")
-    response = get(client, auth, "/api/health/cache", "viewer")
+    response = get(client, auth, "/api/health/cache", "admin")  # pid: admins only
     assert response.status_code == 200 and response.get_json()["status"] == "ok"
     stats = response.get_json()["cache_stats"]
     assert {"total_entries", "active_entries", "expired_entries", "hits", "misses", "evictions", "hit_rate",

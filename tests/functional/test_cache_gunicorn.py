@@ -36,9 +36,9 @@ def workers(servers, database_url, db, auth):
     """Both instances with empty caches (the test reset does not notify), and a way to warm them."""
     with db.cursor() as cur:
         cur.execute("SELECT pg_notify('cache_invalidate', '')")
-    viewer = auth.headers("viewer")
+    admin = auth.headers("admin")  # pids (which worker answered): admins only
     for server in servers:
-        each_worker_cache_stats(server, viewer, "", until=lambda stats: stats["total_entries"] == 0)
+        each_worker_cache_stats(server, admin, "", until=lambda stats: stats["total_entries"] == 0)
 
     def warm(path=STATS, user="admin"):
         """Request `path` until every worker of both instances holds it."""
@@ -46,7 +46,7 @@ def workers(servers, database_url, db, auth):
             deadline = time.monotonic() + 10
             while True:
                 assert all(status == 200 for status, _, _ in _batch(server, path, auth.headers(user), 16))
-                stats = each_worker_cache_stats(server, viewer, path)
+                stats = each_worker_cache_stats(server, admin, path)
                 if all(s["total_entries"] >= 1 for s in stats.values()) or time.monotonic() > deadline:
                     break
             assert all(s["total_entries"] >= 1 for s in stats.values()), "a worker never cached the answer"
@@ -57,7 +57,7 @@ def workers(servers, database_url, db, auth):
 def assert_every_worker_dropped(servers, auth, since, prefix="/api/dashboard/"):
     """Every worker of both instances holds nothing under `prefix`, dropped within 1 s of `since`."""
     for server in servers:
-        stats = each_worker_cache_stats(server, auth.headers("viewer"), prefix,
+        stats = each_worker_cache_stats(server, auth.headers("admin"), prefix,
                                         until=lambda s: s["total_entries"] == 0)
         for pid, worker in stats.items():
             delivered = datetime.fromisoformat(worker["listener"]["last_delivery_at"])
@@ -134,9 +134,9 @@ def _stats_statements_by_worker(db, workers):
 
 
 def test_a_burst_on_a_cold_key_queries_once_per_worker(servers, workers, auth, db, database_url):
-    server, manager, viewer = servers[0], auth.headers("manager"), auth.headers("viewer")
+    server, manager, admin = servers[0], auth.headers("manager"), auth.headers("admin")
     pids = server.worker_pids()
-    before = each_worker_cache_stats(server, viewer, STATS)  # the counters add up over the module's tests
+    before = each_worker_cache_stats(server, admin, STATS)  # the counters add up over the module's tests
     # Every load of the stats waits on this lock, so the whole burst arrives while the first loads still
     # run, and a worker that loaded twice shows two statements at once in pg_stat_activity.
     lock = psycopg2.connect(database_url)
@@ -154,7 +154,7 @@ def test_a_burst_on_a_cold_key_queries_once_per_worker(servers, workers, auth, d
     assert {status for status, _, _ in answers} == {200}
     assert len({str(body) for _, _, body in answers}) == 1
     assert sum(running.values()) >= 1 and all(count <= 1 for count in running.values()), running
-    after = each_worker_cache_stats(server, viewer, STATS)
+    after = each_worker_cache_stats(server, admin, STATS)
     loads, coalesced = ({pid: after[pid]["by_prefix"].get(STATS, {}).get(name, 0)
                          - before[pid]["by_prefix"].get(STATS, {}).get(name, 0) for pid in pids}
                         for name in ("loads", "coalesced"))

@@ -24,7 +24,7 @@ def fleet_of(server, headers, path):
 
 
 def test_any_worker_reports_every_live_worker_of_every_instance(database_url, new_app):
-    headers = AuthActions(build_app(database_url), database_url).headers("viewer")
+    headers = AuthActions(build_app(database_url), database_url).headers("admin")  # names and pids: admins
     first = GunicornServer(database_url, workers=2, env=dict(ENV, INSTANCE_NAME="blue"))
     second = GunicornServer(database_url, workers=2, env=dict(ENV, INSTANCE_NAME="green"))
     with first, second:

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 
 
 def test_each_worker_has_its_own_pool_and_threads_wait_for_its_connection(app, database_url):
-    headers = AuthActions(app, database_url).headers("viewer")
+    headers = AuthActions(app, database_url).headers("admin")  # pids: admins only
     env = {"DB_POOL_MIN_CONNECTIONS": "1", "DB_POOL_MAX_CONNECTIONS": "1", "DB_POOL_TIMEOUT": "5"}
     with GunicornServer(database_url, workers=2, threads=4, env=env) as server:
         workers = set(server.worker_pids())

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.multiprocess]
 OUTAGE_SECONDS = 3.0  # longer than DB_POOL_TIMEOUT: requests must fail cleanly, not only wait
 FAULT_ENV = {"DB_POOL_MIN_CONNECTIONS": "1", "DB_POOL_MAX_CONNECTIONS": "4", "DB_POOL_TIMEOUT": "2",
              "DB_CONNECT_TIMEOUT": "2"}
-USERS = ("manager", "viewer", "operator1")
+USERS = ("manager", "viewer", "operator1", "admin")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def assert_survived(server, load, pg, tokens, workers_before):
     assert load.unclean_failures() == [], load.unclean_failures()[:5]
     assert missing_writes(pg.url, load.acknowledged) == [], "acknowledged writes were lost"
     assert server.worker_pids() == workers_before, "a worker died"
-    each_worker_db_health(server, tokens["viewer"], until=pool_idle)
+    each_worker_db_health(server, tokens["admin"], until=pool_idle)
 
 
 def run_fault(pg, tokens, tag, inject, workers=2):
@@ -178,6 +178,6 @@ def test_a_query_over_statement_timeout_is_a_clean_503_and_its_connection_stays(
         report = dict(load.report(fault_started, back_at), timed_out_patches=timed_out)
         print_report("statement-timeout", report)
         assert_survived(server, load, pg, tokens, workers_before)
-        [stats] = [body["pool_stats"] for body in each_worker_db_health(server, tokens["viewer"]).values()]
+        [stats] = [body["pool_stats"] for body in each_worker_db_health(server, tokens["admin"]).values()]
         assert stats["connections_num"] == 1 and stats["returns_bad"] == 0 and stats["connections_lost"] == 0
         assert report["failed"] == 0, "only the PATCHes of the locked row may fail"

@@ -142,9 +142,8 @@ def test_soak(database_url, db, app, runner):
                 thread.join(60)
         sampler.join(10)
         assert server.worker_pids() == workers, "a worker was replaced during the soak"
-        viewer = tokens["viewer"]
-        health = each_worker_db_health(server, viewer, until=pool_idle)
-        caches = each_worker_cache_stats(server, viewer)
+        health = each_worker_db_health(server, tokens["admin"], until=pool_idle)
+        caches = each_worker_cache_stats(server, tokens["admin"])
 
     third = max(1, len(samples) // 3)
     rss_mb = {pid: (statistics.mean(s[pid] for s in samples[:third]) / 2**20,

@@ -106,7 +106,7 @@ def test_faults_under_load_through_the_whole_topology(topology):
         # A cache clear reaches every worker of both instances within 1 s. Every worker listens first (the
         # balancer's kept-alive connections may bring all of the load to one worker, so not all have entries).
         for instance in instances:
-            each_worker_cache_stats(instance, tokens["viewer"], prefix="/api/dashboard",
+            each_worker_cache_stats(instance, tokens["admin"], prefix="/api/dashboard",
                                     until=lambda stats: stats["listener"]["state"] == "listening", timeout=20)
 
         def clear():
@@ -119,11 +119,11 @@ def test_faults_under_load_through_the_whole_topology(topology):
             return lambda stats: (stats["listener"]["last_delivery_at"] or "") >= at.isoformat()
 
         measured["cache_clear_slowest_worker_s"] = round(reaches_every_worker(
-            instances, tokens["viewer"], clear, cleared_since), 3)
+            instances, tokens["admin"], clear, cleared_since), 3)
 
         # A logout reaches every worker of both instances within 1 s: every worker has just accepted the
         # token (and keeps that answer up to 1 s), then from 1 s after the logout every one refuses it.
-        status, _, session = balancer.request("POST", "/api/auth/login", {"username": "operator1", "password": "demo"})
+        status, _, session = balancer.request("POST", "/api/auth/login", {"username": "admin", "password": "demo"})
         assert status == 200, session
         bearer = {"Authorization": f"Bearer {session['access_token']}"}
         for instance in instances:

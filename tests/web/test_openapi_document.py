@@ -95,10 +95,10 @@ def test_a_generated_client_runs_the_shop_floor_flow(generated_client, app, auth
     transport = httpx.WSGITransport(app=app)  # the real app and database, in process
 
     def session(username):
-        anonymous = Client(base_url="http://printshop.test", httpx_args={"transport": transport})
+        anonymous = Client(base_url="http://localhost", httpx_args={"transport": transport})
         answer = login.sync(client=anonymous, body=LoginBody(username=username, password="demo"))
         assert answer.user.username == username and answer.access_token
-        return AuthenticatedClient(base_url="http://printshop.test", token=answer.access_token,
+        return AuthenticatedClient(base_url="http://localhost", token=answer.access_token,
                                    httpx_args={"transport": transport})
 
     manager = session("manager")

@@ -216,7 +216,7 @@ def test_logout_is_refused_by_every_gunicorn_worker_within_a_second(database_url
             assert status == 200
             return {"Authorization": f"Bearer {body['access_token']}"}
 
-        leaving, staying = tokens_of("manager"), tokens_of("viewer")
+        leaving, staying = tokens_of("admin"), tokens_of("admin")  # two sessions; pids: admins only
         each_worker_db_health(server, leaving)  # every worker has seen (and cached) the session as live
         assert server.request("POST", "/api/auth/logout", headers=leaving)[0] == 200
         time.sleep(1.1)

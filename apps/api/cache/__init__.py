@@ -5,7 +5,7 @@ invalidations on a dedicated connection, and app.py ties one cache
 per process to the app that owns it (`init_app`, `get_cache`, `close`). The view decorator that
 answers from it is web/cached.py.
 """
-from .app import cache_stats, close, get_cache, init_app
+from .app import cache_stats, close, get_cache, hear, init_app
 from .store import ResponseCache
 
-__all__ = ["init_app", "get_cache", "cache_stats", "close", "ResponseCache"]
+__all__ = ["init_app", "get_cache", "hear", "cache_stats", "close", "ResponseCache"]

@@ -1,5 +1,7 @@
 """The cache an app owns: one ResponseCache (and its LISTEN thread) per process, in `app.extensions`."""
-from flask import current_app
+from collections.abc import Callable
+
+from flask import Flask, current_app
 
 from .. import db
 from ..runtime.per_process import PerProcess
@@ -16,11 +18,15 @@ class AppCache:
         # LISTEN needs a session: the direct URL. With replicas the same connection also hears every
         # instance's write notices, which keep a user's reads on the primary until a replica has them:
         # the database learns them through its documented interface (listen_for_writes, heard_write).
-        notices = {WRITES_CHANNEL: database.heard_write} if db.replica_urls(config) else {}
+        self.notices = {WRITES_CHANNEL: database.heard_write} if db.replica_urls(config) else {}
         self._cache = PerProcess(lambda: ResponseCache(
             config["CACHE_MAX_ENTRIES"], db.direct_url(config), single_flight=config["CACHE_SINGLE_FLIGHT"],
-            notices=notices, config=config).start())
+            notices=self.notices, config=config).start())
         database.listen_for_writes(self.listening)
+
+    def hear(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Hand every notice on `channel` to `callback` from this process's listener (register before first use)."""
+        self.notices[channel] = callback
 
     def listening(self):
         """Tell whether this process's listener receives notifications right now."""
@@ -44,6 +50,11 @@ class AppCache:
 def init_app(app):
     """Give `app` its response cache (started on first use)."""
     app.extensions[EXTENSION] = AppCache(app.config, db.database(app))
+
+
+def hear(app: Flask, channel: str, callback: Callable[[str], None]) -> None:
+    """Have `app`'s listener hand every notice on `channel` to `callback` (in each process, on its own thread)."""
+    app.extensions[EXTENSION].hear(channel, callback)
 
 
 def _owner(app=None):

@@ -16,7 +16,7 @@ session advisory locks.
 """
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -183,8 +183,18 @@ def cursor(read_only=False):
     if joined is not None:
         yield joined
         return
-    if read_only or (not current_caller().writes and _database().read_only()):
+    database = _database()
+    if read_only or (not current_caller().writes and database.read_only()):
         with read_cursor() as cur:
+            yield cur
+        return
+    replicas = database.replicas() if not current_caller().writes else None
+    standby = replicas.choose() if replicas is not None else None
+    if standby is not None:
+        # A read on the primary whose connection fails before its first statement (the primary just went
+        # away, its breaker not open yet) runs on a standby in rotation instead: reads never fail meanwhile.
+        with MovingCursor(_primary_cursor, lambda: _fresh_primary_or(standby, database), primary_failed_at_start,
+                          lambda exc: None) as cur:
             yield cur
         return
     with MovingCursor(_primary_cursor, _primary_cursor, connection_lost_at_start) as cur:
@@ -234,6 +244,20 @@ def stream(statement: Any, params: dict[str, Any], batch_rows: int = 2000) -> It
             rows.itersize = batch_rows
             rows.execute(statement, params)
             yield from rows
+
+
+@contextmanager
+def _fresh_primary_or(standby: Any, database: Database) -> Iterator[Any]:
+    """Open a cursor on a fresh primary connection (a pooled one was found dead); when the primary itself is out
+    of reach, on `standby` instead."""
+    with ExitStack() as stack:
+        try:
+            cur = stack.enter_context(_primary_cursor())
+        except CONNECTION_ERRORS as exc:
+            if not unreachable(exc):
+                raise
+            cur = stack.enter_context(_replica_cursor(standby, database))
+        yield cur
 
 
 @contextmanager

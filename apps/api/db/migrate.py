@@ -11,6 +11,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import psycopg2.errors
@@ -96,7 +97,8 @@ def _check_unchanged(migrations, applied):
 
 
 def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
-            lock_timeout_ms=Config.MIGRATION_LOCK_TIMEOUT_MS, attempts=Config.MIGRATION_LOCK_ATTEMPTS):
+            lock_timeout_ms=Config.MIGRATION_LOCK_TIMEOUT_MS, attempts=Config.MIGRATION_LOCK_ATTEMPTS,
+            lock_wait_s=Config.MIGRATION_LOCK_WAIT_S):
     """Apply every pending migration in order; return the versions applied."""
     migrations = discover(directory)
     conn = connect(database_url, "migrate")
@@ -104,7 +106,7 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
         conn.autocommit = True
         with conn.cursor() as cur:
             # Session lock: a second process waits here, then finds nothing pending.
-            _wait_for_advisory_lock(cur)
+            _wait_for_advisory_lock(cur, lock_wait_s)
             try:
                 # Every later wait for a lock gives way after lock_timeout (the advisory lock is polled,
                 # not waited for).
@@ -131,13 +133,23 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
         conn.close()
 
 
-def _wait_for_advisory_lock(cur):
-    """Take the migrations' session lock, polling: a session blocked in pg_advisory_lock() would be one
-    that CREATE INDEX CONCURRENTLY (run by the lock's holder) waits for, a deadlock."""
+def _wait_for_advisory_lock(cur: Any, wait_s: float) -> None:
+    """Take the migrations' session lock, polling for at most `wait_s` seconds (then MigrationError): a session
+    blocked in pg_advisory_lock() would be one that CREATE INDEX CONCURRENTLY (run by the lock's holder) waits
+    for, a deadlock; and a runner stuck behind a hung one must say so rather than wait for ever."""
+    deadline = time.monotonic() + wait_s
     while True:
         cur.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
         if cur.fetchone()[0]:
             return
+        if time.monotonic() >= deadline:
+            cur.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        "AND ((classid::bigint << 32) | objid::bigint) = %s", (ADVISORY_LOCK_KEY,))
+            holder = cur.fetchone()
+            raise MigrationError(
+                f"another migration runner (backend pid {holder[0] if holder else 'unknown'}) has held the "
+                f"migrations' advisory lock for over {wait_s:g} s (MIGRATION_LOCK_WAIT_S); let it finish, or "
+                "end that session (pg_terminate_backend), then run the migrations again")
         time.sleep(ADVISORY_LOCK_POLL_SECONDS)
 
 

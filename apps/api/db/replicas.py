@@ -44,11 +44,14 @@ class Replica:
                 and self.lag_s is not None and self.lag_s <= max_lag)
 
     def state(self, now, max_lag):
-        """Return "in_rotation", "lagging" or "down"."""
+        """Return "in_rotation", "lagging", "promoted" (it answers but is a primary now: out of rotation, its
+        reads go to the primary, which after a failover is this same server) or "down"."""
         if self.in_rotation(now, max_lag):
             return "in_rotation"
         if now - self.last_ok <= STALE_SECONDS and self.in_recovery:
             return "lagging"
+        if now - self.last_ok <= STALE_SECONDS and self.in_recovery is False:
+            return "promoted"
         return "down"
 
 
@@ -71,6 +74,12 @@ class ReplicaSet:
         now = time.monotonic()
         ready = [replica for replica in self.replicas
                  if replica.in_rotation(now, self.max_lag) and replica.caught_up_at >= fresh_after]
+        if not ready and self._primary_down():
+            # A standby promoted while the primary is down holds everything the old primary acknowledged and
+            # takes every write from now on: it serves the reads until the pool's breaker finds it (through
+            # DATABASE_URL's multi-host list) as the primary. Without this, reads fail in between.
+            ready = [replica for replica in self.replicas
+                     if replica.in_recovery is False and now - replica.last_ok <= STALE_SECONDS]
         return ready[next(self._turn) % len(ready)] if ready else None
 
     def failed(self, replica, exc):

@@ -11,10 +11,12 @@ import logging
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from psycopg2 import sql
 
 from ..db import Queries
+from ..private_files import create_new, private_directory
 
 log = logging.getLogger(__name__)
 queries = Queries("retention.sql")
@@ -54,25 +56,27 @@ def archive_expired(conn, days, directory):
     return [export_and_drop(conn, name, directory) for name in detached]
 
 
-def export_and_drop(conn, name, directory):
+def export_and_drop(conn: Any, name: str, directory: str | Path) -> Path:
     """Write detached audit month `name` to `directory` as name.csv.gz, then drop it; return the file."""
-    directory = Path(directory)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # the rows name users and client addresses
+    # The rows name users and client addresses: a directory of ours, a new file of ours (never a planted
+    # file or link: a leftover .partial is refused, see private_files.py), 0600 from the start.
+    directory = private_directory(directory)
     target = directory / f"{name}.csv.gz"
     if target.exists():  # a month is exported once; a second export under the same name would lose the first
         target = directory / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}.csv.gz"
     partial = target.with_name(target.name + ".partial")
     copy = sql.SQL("COPY (SELECT * FROM {} ORDER BY created_at, id) TO STDOUT WITH (FORMAT csv, HEADER)").format(
         sql.Identifier(name))
+    descriptor = create_new(partial)
     try:
-        with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as raw, \
-                gzip.GzipFile(fileobj=raw, mode="wb") as out, conn, conn.cursor() as cur:
-            cur.copy_expert(copy, out)
-        with open(partial, "rb") as written:
-            os.fsync(written.fileno())  # on disk before the only other copy of the rows is dropped
-        partial.replace(target)
+        with open(descriptor, "wb") as raw:
+            with gzip.GzipFile(fileobj=raw, mode="wb") as out, conn, conn.cursor() as cur:
+                cur.copy_expert(copy, out)
+            raw.flush()
+            os.fsync(raw.fileno())  # on disk before the only other copy of the rows is dropped
+        os.replace(partial, target)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)  # ours: created above
         raise
     with conn, conn.cursor() as cur:
         cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))

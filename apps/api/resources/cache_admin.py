@@ -38,14 +38,14 @@ def get_cache_stats(query):
     scope=all also every live worker's (their whole caches, as their last heartbeat published them).
 
     Key-level detail (a prefix reaching into the key: `|user=...|role=...`) is for admins only, since it
-    would tell who has which role; so is the listener's database backend pid.
+    would tell who has which role; so are pids and host names (the listener's backend, each worker's).
     """
     if "|" in query.prefix and not has_role("admin"):
         raise ApiError(403, "Only admins may ask about single cache keys; give a route path as prefix.")
-    answer = {"status": "ok", "cache_stats": admin_detail(get_cache().stats(query.prefix))}
+    answer = {"status": "ok", "cache_stats": get_cache().stats(query.prefix)}
     if query.scope == "all":
-        answer["workers"] = heartbeat.fleet(lambda row: {"cache_stats": admin_detail(row["cache_stats"])})
-    return answer
+        answer["workers"] = heartbeat.fleet(lambda row: {"cache_stats": row["cache_stats"]})
+    return admin_detail(answer)
 
 
 @bp.post("/clear")

@@ -14,7 +14,7 @@ from ..web.auth import has_role, require_role
 from ..web.errors import RETRY_AFTER_SECONDS, problem
 from ..web.openapi import documented
 from ..web.validation import accepts
-from .health_schema import ScopeQuery
+from .health_schema import ScopeQuery, admin_detail
 
 bp = Blueprint("health", __name__, url_prefix="/api/health")
 queries = Queries("health.sql")
@@ -111,7 +111,7 @@ def get_db_health(query):
         server = {"error": type(exc).__name__}
     stats = pool.stats()
     databases = database().databases()
-    status, warnings = _judge(stats, server, pool.leaks())
+    status, warnings = _judge(stats, server, pool.leaks(), detail=has_role("admin"))
     if database().read_only():
         status = "read_only"
         warnings.insert(0, "the primary is down: reads are served by a standby, writes answer 503")
@@ -129,7 +129,8 @@ def get_db_health(query):
               "warnings": warnings, "recommendations": _recommend(stats, shown, current_app.config)}
     if query.scope == "all":
         answer["workers"] = heartbeat.fleet(lambda row: row["db_stats"])
-    return answer
+    # Host names, pids, code locations and thread names: admins only.
+    return admin_detail(answer)
 
 
 @bp.get("/db/test")
@@ -150,7 +151,7 @@ def get_db_test():
             "acquire_ms": round((acquired - started) * 1000, 3), "server_version": server_version}
 
 
-def _judge(stats, server, leaks):
+def _judge(stats: dict, server: dict, leaks: list[dict], detail: bool = True) -> tuple[str, list[str]]:
     """Return (status, warnings): unhealthy when no connection can be had, degraded when strained."""
     unhealthy, warnings = [], []
     if "error" in server:
@@ -165,8 +166,11 @@ def _judge(stats, server, leaks):
     if stats["pool_in_use"] > BUSY_SHARE * stats["pool_max"]:
         warnings.append(f"{stats['pool_in_use']} of {stats['pool_max']} connections in use")
     for leak in leaks:
-        warnings.append(f"possible leak: connection borrowed at {leak['where']} by thread {leak['thread']} "
-                        f"held {leak['held_s']} s")
+        if detail:
+            warnings.append(f"possible leak: connection borrowed at {leak['where']} by thread {leak['thread']} "
+                            f"held {leak['held_s']} s")
+        else:  # where in the code and which thread: for admins
+            warnings.append(f"possible leak: a connection held {leak['held_s']} s")
     status = "unhealthy" if unhealthy else "degraded" if warnings else "healthy"
     return status, unhealthy + warnings
 

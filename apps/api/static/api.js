@@ -249,15 +249,47 @@ export async function whoAmI() {
   return currentUser;
 }
 
-/** End the session on the server (its tokens are refused from now on), then forget it here. */
-export async function logout() {
+// A logout the server could not be told of (the primary down, the network gone): the page forgets the session
+// at once, and keeps only its refresh token, under this key, for the one thing it is still good for: telling
+// the server later. localStorage, so that a tab closed meanwhile still tells it on the next visit.
+const PENDING_LOGOUT_KEY = "printshop.pending-logout";
+
+async function tellServer(refreshToken) {
+  // The refresh token ends its own session (POST /api/auth/logout/refresh): no access token is needed.
+  let response;
   try {
-    if (accessToken !== null || sessionStorage.getItem(REFRESH_KEY)) {
-      const response = await request("POST", "/api/auth/logout");
-      if (!response.ok && response.status !== 401) throw await problemOf(response);
-    }
-  } finally {
-    forget();
-    lastUserId = null;
+    response = await send("POST", "/api/auth/logout/refresh", {token: refreshToken});
+  } catch (error) {
+    return false;  // unreachable
   }
+  // 200: ended now; 401/422: ended before (or not a session any more). 503 and other 5xx: not told.
+  return response.status < 500;
+}
+
+/**
+ * End the session on the server (its tokens are refused from now on) and forget it here whatever happens.
+ * Return whether the server was told; when not, the refresh token waits aside for retryLogout().
+ */
+export async function logout() {
+  const refreshToken = sessionStorage.getItem(REFRESH_KEY);
+  forget();
+  lastUserId = null;  // a logout is on purpose: nothing more is kept for this user's session
+  if (!refreshToken) return true;
+  if (await tellServer(refreshToken)) return true;
+  localStorage.setItem(PENDING_LOGOUT_KEY, refreshToken);
+  return false;
+}
+
+/** Tell whether a logout still waits to reach the server. */
+export function logoutPending() {
+  return localStorage.getItem(PENDING_LOGOUT_KEY) !== null;
+}
+
+/** Send a logout that could not reach the server before; return whether none waits any more. */
+export async function retryLogout() {
+  const refreshToken = localStorage.getItem(PENDING_LOGOUT_KEY);
+  if (refreshToken === null) return true;
+  if (!(await tellServer(refreshToken))) return false;
+  if (localStorage.getItem(PENDING_LOGOUT_KEY) === refreshToken) localStorage.removeItem(PENDING_LOGOUT_KEY);
+  return true;
 }

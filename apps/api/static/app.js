@@ -98,18 +98,39 @@ async function route() {
   return undefined;
 }
 
+const LOGOUT_RETRY_MS = 5000;
+const NOT_TOLD = "You are logged out on this device, but the server could not be told: "
+  + "your session stays valid there until it is. This page tells it as soon as the server answers.";
+let logoutRetry = null;
+
+/** Keep retrying a logout the server was not told of, until it is (then say so on the login page). */
+function retryLogoutUntilTold() {
+  if (logoutRetry !== null || !api.logoutPending()) return;
+  logoutRetry = setInterval(async () => {
+    if (!(await api.retryLogout())) return;
+    clearInterval(logoutRetry);
+    logoutRetry = null;
+    if (location.hash === "#/login" && !api.loggedIn()) toLogin("You are logged out. The server has been told.");
+  }, LOGOUT_RETRY_MS);
+}
+
 document.getElementById("logout").addEventListener("click", async () => {
   clearPage();
   sessionStorage.removeItem(INTENDED);
+  let told = true;
   try {
-    await api.logout();
+    told = await api.logout();  // the tokens are dropped here whatever the answer
   } catch (error) {
-    // The session is forgotten here whatever the answer; the server ends it at its absolute lifetime.
+    told = false;
   }
   history.replaceState(null, "", "#/login");
-  toLogin("You are logged out.");
+  toLogin(told ? "You are logged out." : NOT_TOLD);
   sessionStorage.removeItem(INTENDED);
+  retryLogoutUntilTold();
 });
+
+window.addEventListener("online", () => { api.retryLogout(); });
+retryLogoutUntilTold();  // a logout left untold by an earlier visit
 
 // Coming back through bfcache (back button after logout or after leaving the page): nothing may show
 // unless this tab still has its session.

@@ -9,11 +9,13 @@ import shutil
 import subprocess
 import warnings
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
 
 from ..db.connect import connect
+from ..private_files import UnsafeFile, create_new, private_directory
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # see embedded_pg.py: the package warns at import without XDG_RUNTIME_DIR
@@ -50,27 +52,36 @@ def _quoted(value):
     return str(value).replace("\\", "\\\\").replace("'", "\\'")
 
 
-def _run(command, env):
-    result = subprocess.run(command, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+def _run(command: list[str], env: dict[str, str], stdout: Any = None) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, env=env, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
     if result.returncode != 0:
         raise BackupError(f"{Path(command[0]).name} failed ({result.returncode}): {result.stderr.strip()}")
     return result
 
 
-def backup(database_url, path):
+def backup(database_url: str, path: str | Path) -> int:
     """Write the whole database to `path` (pg_dump custom format: compressed, one consistent snapshot)."""
     conninfo, env = _connection(database_url)
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
-    # Written beside the target and renamed when complete: a failed dump never looks like a backup.
+    # Written beside the target and renamed when complete: a failed dump never looks like a backup. The
+    # directory must be ours, and the partial file new (never a planted file or link): pg_dump writes to
+    # the descriptor we created, 0600 from the start, readable by its owner only.
     try:
-        partial.touch(mode=0o600)  # pg_dump writes into it: the whole database, readable by its owner only
-        partial.chmod(0o600)
-        _run([program("pg_dump"), "--format=custom", "--file", str(partial), "--dbname", conninfo], env)
+        private_directory(path.parent)
+        descriptor = create_new(partial)
+    except (UnsafeFile, OSError) as exc:
+        raise BackupError(str(exc)) from None
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            _run([program("pg_dump"), "--format=custom", "--dbname", conninfo], env, stdout=out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)  # ours: created above
         raise
-    partial.replace(path)
     return path.stat().st_size
 
 

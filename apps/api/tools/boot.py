@@ -81,7 +81,7 @@ def main():
         database_url = server.url(DEV_DATABASE)
     try:
         migrate.upgrade(database_url, log=lambda line: say(line), lock_timeout_ms=config.MIGRATION_LOCK_TIMEOUT_MS,
-                        attempts=config.MIGRATION_LOCK_ATTEMPTS)
+                        attempts=config.MIGRATION_LOCK_ATTEMPTS, lock_wait_s=config.MIGRATION_LOCK_WAIT_S)
         # Demo data: on the embedded server, or on one's own database with APP_ENV=development said above.
         if config.APP_ENV == "development" and not _has_users(database_url):
             from .seed import seed

@@ -32,7 +32,8 @@ def db_upgrade():
     try:
         applied = migrate.upgrade(_database_url(), log=click.echo,
                                   lock_timeout_ms=current_app.config["MIGRATION_LOCK_TIMEOUT_MS"],
-                                  attempts=current_app.config["MIGRATION_LOCK_ATTEMPTS"])
+                                  attempts=current_app.config["MIGRATION_LOCK_ATTEMPTS"],
+                                  lock_wait_s=current_app.config["MIGRATION_LOCK_WAIT_S"])
     except migrate.MigrationError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{len(applied)} migration(s) applied" if applied else "database is up to date")
@@ -162,10 +163,13 @@ def notify_overdue_command():
 def retention_command():
     """Remove rows past their retention limit, export old audit months, create the months ahead (for cron)."""
     from ..ops import retention
+    from ..private_files import UnsafeFile
 
     conn = db.connect(_database_url(), "retention", current_app.config)
     try:
         click.echo(retention.run_pass(conn, retention.RetentionSettings.from_config(current_app.config)))
+    except UnsafeFile as exc:  # an archive directory or file this user cannot trust: say so, write nothing
+        raise click.ClickException(str(exc)) from None
     finally:
         conn.close()
 

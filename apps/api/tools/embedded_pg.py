@@ -168,6 +168,10 @@ class EmbeddedPostgres:
         embedded_auth.write_private(standby.password_file, self.password)  # the copy has the same superuser
         return standby
 
+    def promote(self) -> None:
+        """Promote this standby to a primary (pg_ctl promote, waiting until it accepts writes)."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-t", "60", "promote", timeout=90)
+
     def remove(self):
         """Stop the server at once and delete its cluster (a throwaway one: tests, benchmarks)."""
         import shutil

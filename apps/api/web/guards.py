@@ -1,4 +1,6 @@
 """Cheap guards around every request: small bodies for routes without a token, private authenticated answers."""
+import io
+
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -10,19 +12,25 @@ NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
 def init_app(app):
-    """Bound the bodies of `app`'s routes that need no token, and mark its authenticated answers private."""
+    """Bound every body (chunked ones too; a few KiB without a token) and mark authenticated answers private."""
     limit = app.config["PUBLIC_MAX_CONTENT_LENGTH"]
+    general = app.config["MAX_CONTENT_LENGTH"]
     views = app.view_functions
 
     @app.before_request
-    def bound_public_body():
-        # Anyone may call these (login above all): a few KiB is plenty, and is all they may make us read.
+    def bound_body():
+        # Anyone may call the routes without a token (login above all): a few KiB is plenty, and is all they
+        # may make us read. Every other route reads at most MAX_CONTENT_LENGTH.
         view = views.get(request.endpoint)
-        if view is None or hasattr(view, "required_role"):
-            return
-        request.max_content_length = limit  # also bounds a chunked body while it is read
-        if (request.content_length or 0) > limit:
-            raise RequestEntityTooLarge(f"A body for this route may be at most {limit} bytes.")
+        public = view is not None and not hasattr(view, "required_role")
+        if public:
+            request.max_content_length = limit
+        bound = limit if public else general
+        if (request.content_length or 0) > bound:
+            raise RequestEntityTooLarge(f"A body for this route may be at most {bound} bytes.")
+        if (request.content_length is None and request.environ.get("wsgi.input_terminated")
+                and "chunked" in request.headers.get("Transfer-Encoding", "").lower()):
+            _read_chunked(bound)
 
     @app.after_request
     def mark_private(response):
@@ -34,3 +42,25 @@ def init_app(app):
         else:
             headers.update(REVALIDATED if "ETag" in headers else PRIVATE)
         return response
+
+
+def _read_chunked(bound: int) -> None:
+    """Read a body of undeclared length (chunked) up to `bound` bytes, or refuse it: 413, as a declared one.
+
+    werkzeug stops a chunked body silently at the limit (the JSON then looks malformed: a 400). Read here,
+    the body is kept and declared, so everything after reads exactly what was sent.
+    """
+    environ = request.environ
+    if "stream" in request.__dict__ or "_cached_data" in request.__dict__:
+        return  # already read by someone: werkzeug's own bound applied
+    source, parts, size = environ["wsgi.input"], [], 0
+    while size <= bound:
+        part = source.read(min(65536, bound + 1 - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if size > bound:
+        raise RequestEntityTooLarge(f"A body for this route may be at most {bound} bytes.")
+    environ["wsgi.input"] = io.BytesIO(b"".join(parts))
+    environ["CONTENT_LENGTH"] = str(size)

@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, request
 from flask_jwt_extended import create_access_token, create_refresh_token
 
-from .. import db
+from .. import cache, db
 from ..db import Queries, connection
+from .ended_sessions import CHANNEL as ENDED_CHANNEL
+from .ended_sessions import EndedSessions
 from .proxies import client_ip
 
 queries = Queries("sessions.sql")
@@ -27,18 +29,22 @@ class SessionStates:
 
     MAX_ENTRIES = 50_000
 
-    def __init__(self, ttl):
+    def __init__(self, ttl, ended=None):
         # A plain dict read without a lock (one get is atomic under the GIL): a hit costs a lookup and a
         # clock read. Writers replace whole entries, so a reader sees an old or a new state, never half of one.
         # An ended session's tokens are refused by every worker within `ttl` seconds (SESSION_STATE_TTL_SECONDS;
         # at once by the one that ended it): each worker asks PostgreSQL about a session at most once per `ttl`.
         self.ttl = ttl
         self.states = {}
+        # Sessions this worker heard end (NOTIFY): refused whatever a lagging standby still says.
+        self.ended = ended if ended is not None else EndedSessions(0.0)
 
     def role_of(self, sid, subject):
         """Return the live session's role (None when it is not live), asking PostgreSQL at most once per ttl."""
         if not isinstance(sid, str) or not isinstance(subject, str):
             return None  # not claims this service writes: no live session
+        if self.ended.ended(sid):
+            return None
         key = (sid, subject)
         found = self.states.get(key)
         now = time.monotonic()
@@ -75,7 +81,8 @@ def _load_role(sid, subject):
             # Only a primary out of reach moves the check (a pool or statement timeout is not that).
             if not db.unreachable(exc) or not db.has_replicas():
                 raise
-    # The primary is down: no session can end meanwhile, so a standby's copy is as current as any.
+    # The primary is down: no session can end meanwhile, but the standby may not have replayed an end that
+    # committed just before: role_of() already refused every session this worker heard end (ended_sessions.py).
     # The last-used stamp waits for the primary's return.
     with db.read_cursor() as cur:
         cur.execute(queries.get_session_role, params)
@@ -84,8 +91,13 @@ def _load_role(sid, subject):
 
 
 def init_app(app):
-    """Give `app` its own session-state cache."""
-    app.extensions["session_states"] = SessionStates(app.config["SESSION_STATE_TTL_SECONDS"])
+    """Give `app` its own session-state cache, and its memory of ended sessions fed by the cache's listener."""
+    # A session's tokens live at most its refresh token's lifetime, never past SESSION_MAX_AGE from login.
+    keep = min(app.config["SESSION_MAX_AGE"], app.config["JWT_REFRESH_DAYS"] * 86400) + 60
+    ended = EndedSessions(keep)
+    app.extensions["ended_sessions"] = ended
+    app.extensions["session_states"] = SessionStates(app.config["SESSION_STATE_TTL_SECONDS"], ended)
+    cache.hear(app, ENDED_CHANNEL, ended.note)
 
 
 def is_refused(payload):
