@@ -95,8 +95,8 @@ export function stepCard(step, options) {
   }
 
   fill(actions, moves.map(([label, status]) => button(label, {
-    className: status === "skipped" ? "quiet" : "primary", "data-move": status, "aria-label": `${label} ${describe}`,
-  }, () => {
+    className: status === "skipped" ? "quiet" : "primary", "data-move": status,
+  }, () => {  // a button is named by its word alone; the card (aria-labelledby its heading) names the step
     if (status === "skipped") {
       return asking(`Skip ${step.name}? It will not be done.`,
         button("Yes, skip", {className: "primary danger", "data-move": "skipped"}, () => send({status}, label)));
@@ -106,8 +106,9 @@ export function stepCard(step, options) {
     return send({status}, label);
   })));
 
-  const article = h("article", {className: "step-card", "data-step-id": step.id, "data-status": step.status},
-    h("h3", {className: "what"}, `${step.step_order}. ${step.name}`,
+  const article = h("article", {className: "step-card", "data-step-id": step.id, "data-status": step.status,
+                               "aria-labelledby": `step-${Number(step.id)}-what`},
+    h("h3", {className: "what", id: `step-${Number(step.id)}-what`}, `${step.step_order}. ${step.name}`,
       machine ? h("span", {className: "where"}, " · ", link(`/machines/${Number(step.machine_id)}`, machine)) : null),
     showJob ? h("p", {className: "job-line"}, link(`/jobs/${Number(step.job_id)}`, step.job_number), ` ${step.title}`,
       h("span", {className: "hint"}, ` · ${step.customer_name}${step.due_date ? ` · due ${day(step.due_date)}` : ""} `),
