@@ -68,7 +68,10 @@ def test_the_lists_are_read_through_their_partial_indexes(db):
 
     queries = Queries("dashboard.sql")
     with db.cursor() as cur:
-        cur.execute("BEGIN; SET LOCAL enable_seqscan = off")
+        # A test database holds a few jobs, and statistics other tests left behind may say fewer: the plan asked for
+        # is the ordered walk of the partial index, which is what the 1M-job bench shows it chooses.
+        cur.execute("BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off;"
+                    " SET LOCAL enable_bitmapscan = off")
         plans = []
         for on_hold in (False, True):
             cur.execute("EXPLAIN " + queries.list_overdue_jobs, {"on_hold": on_hold, "limit": 10})

@@ -30,10 +30,19 @@ def test_pause_reasons_are_listed_for_anyone_and_added_by_an_admin(client, auth)
     assert client.post("/api/pause-reasons", json=body, headers=auth.headers("manager")).status_code == 403
     created = client.post("/api/pause-reasons", json=body, headers=auth.headers("admin"))
     assert created.status_code == 201 and created.get_json() == body
+    replayed = client.post("/api/pause-reasons", json=body, headers=dict(auth.headers("admin"), **{
+        "Idempotency-Key": "k-1"}))
+    assert replayed.status_code == 409  # the code is taken (no key kept: a failed request keeps none)
     assert client.post("/api/pause-reasons", json=body, headers=auth.headers("admin")).status_code == 409
+    once = {"code": "glue_setting", "label": "Glue setting"}
+    for _ in range(2):
+        again = client.post("/api/pause-reasons", json=once, headers=dict(auth.headers("admin"),
+                                                                            **{"Idempotency-Key": "k-2"}))
+        assert again.status_code == 201 and again.get_json() == once
+    assert again.headers.get("Idempotent-Replayed") == "true"
     bad = client.post("/api/pause-reasons", json={"code": "Ink Drying!", "label": "x"}, headers=auth.headers("admin"))
     assert bad.status_code == 422
-    assert client.get("/api/pause-reasons", headers=auth.headers("operator1")).get_json()["items"][-1] == body
+    assert client.get("/api/pause-reasons", headers=auth.headers("operator1")).get_json()["items"][-2:] == [body, once]
 
 
 def test_pause_then_resume_counts_paused_time_apart_from_work(client, auth, db, job):

@@ -7,6 +7,7 @@ from ..db import Queries, cursor, read_cursor
 from ..domain import audit, step_time
 from ..web.auth import require_role
 from ..web.errors import ApiError
+from ..web.idempotency import idempotent
 from ..web.openapi import documented
 from ..web.validation import Body, Code, NoQuery, Text, accepts
 
@@ -54,6 +55,7 @@ def list_pause_reasons(query: NoQuery) -> dict[str, Any]:
 @bp.post("/pause-reasons")
 @documented(status=201, schema=PAUSE_REASON_SCHEMA, responses={409: "The code is taken"})
 @require_role("admin")
+@idempotent
 @accepts(body=PauseReasonIn)
 def create_pause_reason(body: PauseReasonIn) -> tuple[dict[str, Any], int]:
     """Add a pause reason (offered after the existing ones)."""
