@@ -55,6 +55,8 @@ def markdown(rows, facts, config):
                   facts["step_times"]]
     if facts.get("page"):
         lines += ["", "## Web page: load to the first numbers, and an idle open dashboard", "", facts["page"]]
+    if facts.get("boards"):
+        lines += ["", "## 50 open wall boards while the API is loaded (bench/boards.py)", "", facts["boards"]]
     lines.append("")
     return "\n".join(lines)
 

@@ -14,7 +14,18 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bench import audit_lists, hot_path, http_pairs, list_pairs, page_cost, page_lists, report, sql_pairs, step_times
+from bench import (
+    audit_lists,
+    boards,
+    hot_path,
+    http_pairs,
+    list_pairs,
+    page_cost,
+    page_lists,
+    report,
+    sql_pairs,
+    step_times,
+)
 from bench.harness import database_server, say, seeded_database, standby_of
 
 
@@ -104,6 +115,9 @@ def run(config):
                     rows.append(http_pairs.replica_reads(big, standby_url, seconds, repeats))
             say("web page: load to the first numbers, idle open dashboard (headless Chromium)")
             facts["page"] = page_cost.markdown(page_cost.measure(big, config["page_idle_seconds"]), config["jobs"])
+            say("50 open wall boards while the API is loaded (gunicorn + wrk)")
+            board_seconds = max(4, 2 * seconds)
+            facts["boards"] = boards.note(boards.measure(urls[min(urls)], board_seconds, 3))
     return rows, facts
 
 

@@ -109,6 +109,8 @@ class Config:
     CACHE_TTL_OVERDUE_JOBS: int = 30
     CACHE_TTL_JOBS_BY_STATUS: int = 120
     CACHE_TTL_JOBS_BY_MONTH: int = 300
+    # The wall board's feed (GET /api/board): dropped by any change anyway, so the TTL only bounds a day's turn.
+    CACHE_TTL_BOARD: int = 30
     # Seconds between two looks for jobs that became overdue (see ops/overdue.py); 0: no scheduler in this process.
     OVERDUE_CHECK_SECONDS: float = 60.0
     # Each worker asks PostgreSQL about a login session at most once per this many seconds (web/sessions.py):

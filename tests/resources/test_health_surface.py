@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from apps.api.cache import get_cache
+from tests.support.floor import client_call, device_headers, register_device
 
 
 def _cached_routes(app):
@@ -17,8 +18,12 @@ def _cached_routes(app):
 def test_every_cached_route_refuses_unknown_parameters_and_caches_nothing(app, client, auth):
     routes = _cached_routes(app)
     assert len(routes) >= 4
-    headers = auth.headers("viewer")
+    viewer = auth.headers("viewer")
+    _, board = register_device(client_call(client, auth.headers("manager")), "board")
     for route in routes:
+        # The board's feed is a board's (a device token), the rest a user's.
+        kind = getattr(app.view_functions[app.url_map.bind("").match(route)[0]], "device_kind", None)
+        headers = device_headers(board) if kind == "board" else viewer
         before = get_cache(app).stats()["total_entries"]
         for n in range(3):  # on main each of these made (and kept) an entry of its own
             response = client.get(f"{route}?x={n}", headers=headers)

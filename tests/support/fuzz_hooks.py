@@ -1,4 +1,5 @@
-"""schemathesis hooks (SCHEMATHESIS_HOOKS=tests.support.fuzz_hooks): a fresh admin session for every request.
+"""schemathesis hooks (SCHEMATHESIS_HOOKS=tests.support.fuzz_hooks): a fresh admin session for every request
+(on a floor device's route, a fresh device of its kind).
 
 A fresh session each time, as a login would start one, so a generated logout, refresh or password change
 ends nothing the next request needs. The CLI runs in its own process: FUZZ_ADMIN_ID, FUZZ_DATABASE_URL and
@@ -30,9 +31,28 @@ def _start_session(user_id, refresh_jti):
     return sid
 
 
+def _new_device(kind):
+    """Register a device of `kind` (a board or a tablet) straight in the database; return its token."""
+    global _conn
+    from apps.api.domain.devices import new_token, token_hash
+
+    token = new_token()
+    with _lock:
+        if _conn is None or _conn.closed:
+            _conn = psycopg2.connect(os.environ["FUZZ_DATABASE_URL"])
+            _conn.autocommit = True
+        with _conn.cursor() as cur:
+            cur.execute("INSERT INTO devices (name, kind, token_hash) VALUES (%s, %s, %s)",
+                        (f"fuzz {kind}", kind, token_hash(token)))
+    return token
+
+
 @schemathesis.auth(refresh_interval=None)
 class FreshAdminSession:
     def get(self, case, context):
+        kind = case.operation.definition.raw.get("x-device-kind")
+        if kind:  # a floor device's route: a fresh device of its kind (a generated revoke ends nothing later)
+            return _new_device(kind)
         user_id, refresh_jti = int(os.environ["FUZZ_ADMIN_ID"]), str(uuid.uuid4())
         sid = _start_session(user_id, refresh_jti)
         if case.path.endswith("/refresh"):  # POST /api/auth/refresh and /api/auth/logout/refresh

@@ -9,7 +9,7 @@ import pytest
 
 from apps.api.web.auth import ROLE_RANK
 from tests.support.apps import module_app
-from tests.support.routes import OUTSIDE_API, PUBLIC, url_map_routes
+from tests.support.routes import DEVICE, OUTSIDE_API, PUBLIC, url_map_routes
 
 CALLERS = {None: None, "viewer": "viewer", "operator1": "operator", "manager": "manager", "admin": "admin"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -21,6 +21,8 @@ CONTRACT = [
     ({"GET"}, r"^/api/(customers|jobs|machines|steps|processes|roles)\b", "viewer"),  # and machines/<id>/queue
     (WRITES, r"^/api/(customers|jobs|machines|steps)\b", "manager"),
     (WRITES, r"^/api/(processes|roles)\b", "admin"),
+    ({"PUT"}, r"^/api/users/[^/]+/pin$", "viewer"),  # the user themselves (fresh login), or an admin
+    ({"GET"} | WRITES, r"^/api/devices\b", "manager"),
     ({"GET"}, r"^/api/users\b", "manager"),  # a reduced shape; admins get every field
     (WRITES, r"^/api/users\b", "admin"),
     ({"GET"}, r"^/api/me/steps$", "viewer"),
@@ -72,7 +74,8 @@ def _contract_role(method, path):
 def test_every_route_has_an_expectation():
     """Every route of the URL map is public, outside /api with its own protection, or has a contract role."""
     without = [f"{method} {rule}" for method, rule, _ in ROUTES
-               if (method, rule) not in PUBLIC and rule not in OUTSIDE_API and _contract_role(method, rule) is None]
+               if (method, rule) not in PUBLIC | DEVICE and rule not in OUTSIDE_API
+               and _contract_role(method, rule) is None]
     assert without == [], "routes with no expected role: add them to CONTRACT (or PUBLIC / OUTSIDE_API)"
     routes = {(method, rule) for method, rule, _ in ROUTES}
     assert PUBLIC <= routes and set(OUTSIDE_API) <= {rule for _, rule in routes}, "an expectation names no route"
@@ -85,6 +88,11 @@ def test_every_route_has_an_expectation():
 def test_role_gate(gate, method, rule, view):
     app, client, auth = gate
     required = getattr(view, "required_role", None)
+    if (method, rule) in DEVICE:  # a device's token only: every user, and nobody, is refused
+        assert required is None and getattr(view, "device_kind", None), f"{method} {rule} is no device route"
+        url = _url(app, method, rule)
+        assert {_call(client, auth, method, url, username).status_code for username in CALLERS} == {401}
+        return
     if rule.startswith("/api/") and (method, rule) not in PUBLIC:
         assert required in ROLE_RANK, f"{method} {rule} has no role check"
         expected = _contract_role(method, rule)

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from apps.api.domain.devices import DEVICE_KINDS, new_token, token_hash
 from tests.support.checks import changed_tables, fingerprint
 from tests.support.factories import add_customer, add_job
 from tests.support.routes import OUTSIDE_API, PUBLIC, url_map_routes
@@ -72,7 +73,14 @@ def _arrange(world):
         cur.execute("INSERT INTO users (username, role, password_hash, is_active) SELECT 'gone_admin', 'admin', "
                     "password_hash, false FROM users WHERE username = 'admin' RETURNING id")
         gone_admin = cur.fetchone()[0]
-    ids = {"customer_id": customer, "job_id": job, "step_id": step, "machine_id": machine, "process_id": process,
+        devices = {}
+        for kind in DEVICE_KINDS:  # a live device of each kind: the control of the device routes
+            token = new_token()
+            cur.execute("INSERT INTO devices (name, kind, token_hash) VALUES (%s, %s, %s) RETURNING id",
+                        (f"Target {kind}", kind, token_hash(token)))
+            devices[f"{kind}_id"], devices[f"{kind}_token"] = cur.fetchone()[0], token
+    ids = {**devices, "device_id": devices["board_id"],
+           "customer_id": customer, "job_id": job, "step_id": step, "machine_id": machine, "process_id": process,
            "notification_id": notification, "audit_log_id": audit_log, "user_id": auth.user_id("operator2"),
            "role": "operator", "session_id": auth.start_session("viewer")[0]}
     admin, viewer = (auth.user_id("admin"), "admin"), (auth.user_id("viewer"), "viewer")
@@ -140,6 +148,15 @@ def test_every_hostile_token_is_refused_and_changes_nothing(world, method, rule)
     absent = _url(rule, {key: 999999 if isinstance(value, int) else value for key, value in ids.items()})
     statuses = [client.open(absent, method=method, json=body,
                             headers=auth.headers("admin", refresh=refresh)).status_code for refresh in (False, True)]
+    [endpoint] = [found.endpoint for found in app.url_map.iter_rules()
+                  if found.rule == rule and method in found.methods]
+    kind = getattr(app.view_functions[endpoint], "device_kind", None)
+    if kind:  # a device's route: no user's token is good there, its device's token is
+        assert statuses == [401, 401], f"{method} {rule}: a user's token got {statuses}"
+        device = client.open(absent, method=method, json=body or None,
+                             headers={"Authorization": f"Bearer {ids[f'{kind}_token']}"}).status_code
+        assert device != 401, f"{method} {rule}: its device's token got 401"
+        return
     assert statuses.count(401) == 1, f"{method} {rule}: a good token got {statuses}"
 
 

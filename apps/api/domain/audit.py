@@ -10,19 +10,22 @@ from psycopg2.extras import Json
 
 
 class Actor(NamedTuple):
-    """Who performs the current writes: a user id (None before login) and the client's address."""
+    """Who performs the current writes: a user id (None before login), the client's address, and the device
+    (a tablet) the user's session was opened on, if any."""
 
     user_id: int | None
     ip: str | None
+    device_id: int | None = None
 
 
 NOBODY = Actor(None, None)
 _actor = ContextVar("printshop_actor", default=NOBODY)
 
 
-def acting(user_id, ip):
-    """Make (`user_id`, `ip`) the actor of this thread's writes until the next call (once per request)."""
-    _actor.set(Actor(user_id, ip))
+def acting(user_id, ip, device_id=None):
+    """Make (`user_id`, `ip`, `device_id`) the actor of this thread's writes until the next call (once per
+    request)."""
+    _actor.set(Actor(user_id, ip, device_id))
 
 
 def actor():
@@ -30,8 +33,8 @@ def actor():
     return _actor.get()
 
 INSERT_AUDIT = """
-    INSERT INTO audit_logs (user_id, action, entity, entity_id, changes, ip)
-    VALUES (%(user_id)s, %(action)s, %(entity)s, %(entity_id)s, %(changes)s, %(ip)s)
+    INSERT INTO audit_logs (user_id, action, entity, entity_id, changes, ip, device_id)
+    VALUES (%(user_id)s, %(action)s, %(entity)s, %(entity_id)s, %(changes)s, %(ip)s, %(device_id)s)
 """
 
 
@@ -40,7 +43,7 @@ def record(cur, action, entity, entity_id=None, changes=None, user_id=None):
     cur.execute(INSERT_AUDIT, {
         "user_id": user_id if user_id is not None else _actor.get().user_id,
         "action": action, "entity": entity, "entity_id": entity_id,
-        "changes": Json(_jsonable(changes or {})), "ip": _actor.get().ip,
+        "changes": Json(_jsonable(changes or {})), "ip": _actor.get().ip, "device_id": _actor.get().device_id,
     })
 
 

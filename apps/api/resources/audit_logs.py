@@ -4,7 +4,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Literal
 
 from flask import Blueprint
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..db import Queries, read_cursor
 from ..web.auth import require_role
@@ -32,6 +32,8 @@ class AuditLog(BaseModel):
     entity_id: int | None
     changes: dict[str, Any]
     ip: str | None
+    device_id: int | None = Field(None, description="The tablet a PIN session's write came through")
+    device_name: str | None = None
     created_at: datetime
 
 

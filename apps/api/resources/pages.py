@@ -42,3 +42,18 @@ def add_page_headers(response):
 def get_index():
     """Serve the page's HTML shell (the login form and every view are drawn by static/app.js)."""
     return render_template("index.html", rules=page_rules())
+
+
+# The floor devices' shells, each opened once as `/board#device=<token>` or `/tablet#device=<token>`: the token
+# is in the fragment, which the browser never sends (no server or proxy log holds it); the page keeps it and
+# takes it out of the address bar. Like `/`, they hold no data and are public.
+@bp.get("/board")
+def get_board_page():
+    """Serve the wall board's shell (static/board.js draws it with a board's device token)."""
+    return render_template("board.html")
+
+
+@bp.get("/tablet")
+def get_tablet_page():
+    """Serve the shared tablet's shell (static/tablet.js draws it with a tablet's device token)."""
+    return render_template("tablet.html", rules=page_rules())  # the tablet works steps by the same rules

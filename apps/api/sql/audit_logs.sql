@@ -12,9 +12,10 @@ WHERE (%(entity)s::text IS NULL OR a.entity = %(entity)s)
 -- name: list-audit-logs
 -- One page of the matching audit rows with the acting user's name, newest first.
 SELECT a.id, a.user_id, u.username, a.action, a.entity, a.entity_id, a.changes, host(a.ip) AS ip,
-       a.created_at, {cursor_key}
+       a.device_id, d.name AS device_name, a.created_at, {cursor_key}
 FROM audit_logs a
 LEFT JOIN users u ON u.id = a.user_id
+LEFT JOIN devices d ON d.id = a.device_id
 WHERE (%(entity)s::text IS NULL OR a.entity = %(entity)s)
   AND (%(entity_id)s::bigint IS NULL OR a.entity_id = %(entity_id)s)
   AND (%(user_id)s::bigint IS NULL OR a.user_id = %(user_id)s)
@@ -26,9 +27,10 @@ LIMIT %(limit)s OFFSET %(offset)s;
 -- name: get-audit-log
 -- One audit row by id.
 SELECT a.id, a.user_id, u.username, a.action, a.entity, a.entity_id, a.changes, host(a.ip) AS ip,
-       a.created_at
+       a.device_id, d.name AS device_name, a.created_at
 FROM audit_logs a
 LEFT JOIN users u ON u.id = a.user_id
+LEFT JOIN devices d ON d.id = a.device_id
 WHERE a.id = %(id)s;
 
 -- name: match-failed-logins

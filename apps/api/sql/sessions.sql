@@ -21,9 +21,9 @@ WHERE s.id = %(sid)s AND s.user_id = %(user_id)s AND s.ended_at IS NULL AND u.is
   AND s.created_at > now() - make_interval(secs => %(max_age)s);
 
 -- name: insert-session
--- Start a session at login.
-INSERT INTO sessions (id, user_id, refresh_jti, expires_at, ip, user_agent)
-VALUES (%(sid)s, %(user_id)s, %(refresh_jti)s, %(expires_at)s, %(ip)s, %(user_agent)s);
+-- Start a session at login (a PIN login's names its tablet).
+INSERT INTO sessions (id, user_id, refresh_jti, expires_at, ip, user_agent, device_id)
+VALUES (%(sid)s, %(user_id)s, %(refresh_jti)s, %(expires_at)s, %(ip)s, %(user_agent)s, %(device_id)s);
 
 -- name: rotate-refresh
 -- Spend the presented refresh token and name its successor, which expires at the latest when the session's
@@ -34,7 +34,7 @@ SET refresh_jti = %(new_jti)s, last_used_at = now(),
 FROM users u
 WHERE s.id = %(sid)s AND s.user_id = %(user_id)s AND s.refresh_jti = %(presented_jti)s
   AND s.ended_at IS NULL AND u.id = s.user_id AND u.is_active
-RETURNING u.role, s.expires_at;
+RETURNING u.role, s.expires_at, s.device_id;
 
 -- name: end-session
 -- End one session of a user (no row when it was not live, or not theirs).

@@ -293,3 +293,41 @@ export async function retryLogout() {
   if (localStorage.getItem(PENDING_LOGOUT_KEY) === refreshToken) localStorage.removeItem(PENDING_LOGOUT_KEY);
   return true;
 }
+
+// The floor's devices (a wall board, a machine's tablet) send their own token, never a user's: it reads only
+// what its kind needs (SECURITY.md, "Devices on the floor").
+
+/** Take a device token from the address's fragment (`#device=<token>`), keep it under `key` in localStorage,
+ * take it out of the address bar; return the token kept (from before, when the fragment has none). */
+export function adoptDeviceToken(key) {
+  const found = /(?:^#|&)device=([A-Za-z0-9_-]{20,100})(?:&|$)/.exec(location.hash);
+  if (found) {
+    localStorage.setItem(key, found[1]);
+    history.replaceState(null, "", location.pathname);
+  }
+  return localStorage.getItem(key);
+}
+
+/** GET `path` with a device's token and If-None-Match from its last answer; return {body, changed}. */
+export async function deviceGet(path, deviceToken) {
+  const known = validators.get(`device:${path}`);
+  const headers = known ? {"If-None-Match": known.etag} : {};
+  const response = await send("GET", path, {headers, token: deviceToken});
+  if (response.status === 304 && known) return {body: known.body, changed: false};
+  if (!response.ok) throw await problemOf(response);
+  const body = await response.json();
+  const etag = response.headers.get("ETag");
+  if (etag) validators.set(`device:${path}`, {etag, body});
+  return {body, changed: true};
+}
+
+/** Sign a user in on a tablet with their PIN (the tablet's token as the bearer); keep the session like a login. */
+export async function pinLogin(deviceToken, username, pin) {
+  const response = await send("POST", "/api/auth/pin", {body: {username, pin}, token: deviceToken});
+  if (!response.ok) throw await problemOf(response);
+  const answer = await response.json();
+  keep(answer);
+  currentUser = answer.user;
+  lastUserId = currentUser.id;
+  return answer;
+}

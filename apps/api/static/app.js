@@ -4,6 +4,7 @@ import {fill, h} from "./dom.js";
 import {explain, notice, retryButton, sendNow, watchOutbox} from "./live.js";
 import {roleAtLeast} from "./rules.js";
 import * as loginView from "./views/login.js";
+import {jobIdOf, jobOf, listenForScans} from "./scanner.js";
 
 // Each view's module is fetched when its route is first opened: a first load moves only what it shows.
 const ROUTES = [
@@ -12,10 +13,11 @@ const ROUTES = [
   [/^\/jobs\/(\d+)$/, () => import("./views/job.js"), "Job"],
   [/^\/machines(?:\/(\d+))?$/, () => import("./views/machine.js"), "Machines"],
   [/^\/reports$/, () => import("./views/reports.js"), "Reports"],
+  [/^\/devices$/, () => import("./views/devices.js"), "Devices"],
 ];
 // [route, words, the weakest role that sees it]
 const NAV = [["/dashboard", "Dashboard", "viewer"], ["/queue", "My queue", "viewer"],
-             ["/machines", "Machines", "viewer"], ["/reports", "Reports", "manager"]];
+             ["/machines", "Machines", "viewer"], ["/reports", "Reports", "manager"], ["/devices", "Devices", "manager"]];
 const INTENDED = "printshop.intended";  // the page a login returns to (an ended session keeps it)
 
 const main = document.getElementById("main");
@@ -138,5 +140,17 @@ window.addEventListener("pageshow", (event) => {
   if (event.persisted && !api.loggedIn()) toLogin();
 });
 window.addEventListener("hashchange", route);
+// A scanned ticket (its address or its job number, typed by a handheld scanner) opens the job.
+listenForScans(async (text) => {
+  const scan = jobOf(text);
+  if (!scan || !api.user()) return;
+  try {
+    const id = await jobIdOf(scan);
+    if (id) location.hash = `#/jobs/${id}`;
+    else notice(`No job ${scan.number} was found.`, "warn");
+  } catch (error) {
+    notice(explain(error), "error");
+  }
+});
 watchOutbox(toLogin);
 route().then(() => sendNow());

@@ -7,7 +7,7 @@ from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
 from .. import db
 from ..domain import audit
-from . import sessions, verified_tokens
+from . import devices, sessions, verified_tokens
 from .errors import ApiError, problem
 
 ROLES = ("viewer", "operator", "manager", "admin")
@@ -30,6 +30,7 @@ def init_app(app):
     jwt.init_app(app)
     sessions.init_app(app)
     verified_tokens.init_app(app)
+    devices.init_app(app)
     app.before_request(_anonymous_actor)
 
 
@@ -116,7 +117,7 @@ def require_role(minimum="viewer", refresh=False, fresh=False):
                 raise ApiError(403, f"This action needs the {minimum} role or higher.")
             g.user_id = int(claims["sub"])
             g.role = role
-            audit.acting(g.user_id, request.remote_addr)
+            audit.acting(g.user_id, request.remote_addr, claims.get("dev"))  # "dev": a PIN session's tablet
             db.serving_user(g.user_id)
             return view(*args, **kwargs)
 

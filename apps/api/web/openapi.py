@@ -156,7 +156,8 @@ def _operation(rule, method, view, components):
         if int(extra_status) >= 400:  # errors are problem+json whatever their status
             operation["responses"][str(extra_status)]["content"] = {
                 "application/problem+json": {"schema": PROBLEM}}
-    errors = ERROR_STATUSES if role else {k: ERROR_STATUSES[k] for k in PUBLIC_ERRORS}
+    device_kind = getattr(view, "device_kind", None)  # a floor device's route (web/devices.py)
+    errors = ERROR_STATUSES if role or device_kind else {k: ERROR_STATUSES[k] for k in PUBLIC_ERRORS}
     for code, description in errors.items():
         operation["responses"].setdefault(code, {
             "description": description, "content": {"application/problem+json": {"schema": PROBLEM}}})
@@ -173,6 +174,10 @@ def _operation(rule, method, view, components):
         elif getattr(view, "fresh_fields", None):
             # Only some changes need a fresh login: the body fields that do.
             operation["x-needs-fresh-login-fields"] = list(view.fresh_fields)
+    elif device_kind:
+        operation["security"] = [{"deviceToken": []}]
+        operation["x-device-kind"] = device_kind
+        details = f"{details}\n\nNeeds a registered {device_kind}'s device token as the bearer.".lstrip()
     else:
         operation["security"] = []
     if details:
@@ -205,7 +210,11 @@ def build_document(app):
         "paths": paths,
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "deviceToken": {"type": "http", "scheme": "bearer", "bearerFormat": "device token",
+                                "description": "A board's or tablet's token from POST /api/devices (shown once)"},
+            },
         },
     }
 

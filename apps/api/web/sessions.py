@@ -111,8 +111,10 @@ def forget_states():
     current_app.extensions["session_states"].forget()
 
 
-def _tokens(user_id, role, sid, refresh_jti, fresh, refresh_expires_at):
+def _tokens(user_id, role, sid, refresh_jti, fresh, refresh_expires_at, device_id=None):
     claims = {"role": role, "sid": sid}
+    if device_id is not None:
+        claims["dev"] = device_id  # a PIN session's tablet: its writes are audited with it
     identity = str(user_id)
     # The refresh token's own expiry is its session row's: never past the session's absolute lifetime.
     refresh_for = max(refresh_expires_at - datetime.now(UTC), timedelta(seconds=1))
@@ -129,16 +131,21 @@ def _max_age():
     return current_app.config["SESSION_MAX_AGE"]
 
 
-def start(cur, user_id, role):
-    """Start a session for a password login; return its (fresh access token, refresh token)."""
+def start(cur, user_id, role, device_id=None):
+    """Start a session; return its (access token, refresh token).
+
+    A password login's access token is fresh; a PIN login's (`device_id`: the tablet it is bound to, which
+    ends it when revoked) never is.
+    """
     sid, refresh_jti = str(uuid.uuid4()), str(uuid.uuid4())
     user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_MAX].replace("\x00", "")
     expires_at = min(_refresh_expiry(), datetime.now(UTC) + timedelta(seconds=_max_age()))
     cur.execute(queries.insert_session, {"sid": sid, "user_id": user_id, "refresh_jti": refresh_jti,
                                          "expires_at": expires_at, "ip": client_ip(),
-                                         "user_agent": user_agent})
+                                         "user_agent": user_agent, "device_id": device_id})
     cur.execute(queries.purge_old_sessions)
-    return _tokens(user_id, role, sid, refresh_jti, FRESH_FOR, expires_at)
+    return _tokens(user_id, role, sid, refresh_jti, FRESH_FOR if device_id is None else False, expires_at,
+                   device_id)
 
 
 def rotate(cur, claims):
@@ -155,7 +162,8 @@ def rotate(cur, claims):
     if row is None:
         end(cur, claims["sid"], int(claims["sub"]), "refresh token reused")
         return None
-    return _tokens(int(claims["sub"]), row["role"], claims["sid"], refresh_jti, False, row["expires_at"])
+    return _tokens(int(claims["sub"]), row["role"], claims["sid"], refresh_jti, False, row["expires_at"],
+                   row["device_id"])
 
 
 def end(cur, sid, user_id, reason):
