@@ -14,6 +14,7 @@ from selenium.webdriver.support.ui import Select
 from apps.api.config import PROJECT_ROOT
 from tests.support.apps import module_app
 from tests.support.browser import by_css, chromium, console_errors, log_in, screenshot, texts, wait_for
+from tests.support.gunicorn import GunicornServer
 from tests.support.operator_screen import (
     add_many_steps,
     buttons,
@@ -24,7 +25,6 @@ from tests.support.operator_screen import (
     tally,
     tap,
 )
-from tests.support.gunicorn import GunicornServer
 from tests.support.shop_floor import arrange_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.multiprocess, pytest.mark.slow]

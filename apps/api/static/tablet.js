@@ -111,8 +111,9 @@ function showPinPad(person) {
 }
 
 function stepCard(step, processes, onMove, lead) {
-  const moves = movesFor(api.user(), step, step.job_status, processes).filter(([, status]) => status === "in_progress" || status === "completed");  // one tap each: no skip, no
-  // pause (it asks a reason: My queue has it) on the shared tablet
+  // one tap each on the shared tablet: no Skip, and no Pause (it asks a reason; My queue has it)
+  const moves = movesFor(api.user(), step, step.job_status, processes)
+    .filter(([, status]) => status === "in_progress" || status === "completed");
   return h("article", {className: lead ? "step-card scanned" : "step-card", "data-step-id": step.id},
     h("p", {className: "job-line"}, h("span", {className: "job"}, step.job_number), " ", badge(step.status)),
     h("p", {className: "title"}, step.title),
