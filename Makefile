@@ -33,6 +33,7 @@ run: $(STAMP)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The suite also runs the benchmark's harness once on a tiny data set (tests/functional/test_bench_harness.py).
 # Its fast part runs on FAST_WORKERS processes like test-fast, then the slow part (timing-sensitive: load,

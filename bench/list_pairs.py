@@ -57,7 +57,7 @@ def _resource(name):
     from apps.api.resources import customers, jobs
 
     if name == "jobs":
-        return jobs.queries.match_jobs, jobs.LIST_JOBS, jobs.ORDERS, jobs.JobListQuery
+        return jobs.queries.match_jobs, jobs.queries.list_jobs, jobs.ORDERS, jobs.JobListQuery
     return customers.queries.match_customers, customers.queries.list_customers, {
         ("name", "asc"): customers.BY_NAME}, customers.CustomerQuery
 
@@ -85,7 +85,7 @@ def _old_plan(app, resource, query, page):
 
     match_sql, list_sql, orders, _ = _resource(resource)
     params = _params(resource, query)
-    statement = sql.SQL(list_sql).format(**_order(resource, query, orders).parts(False))
+    statement = sql.SQL(list_sql).format(match=sql.SQL(match_sql), **_order(resource, query, orders).parts(False))
     count = sql.SQL("SELECT count(*) AS total FROM ({}) m").format(sql.SQL(match_sql))
 
     def run():
@@ -106,7 +106,7 @@ def _cursor_for(app, resource, query, page):
 
     match_sql, list_sql, orders, _ = _resource(resource)
     order = _order(resource, query, orders)
-    statement = sql.SQL(list_sql).format(**order.parts(False))
+    statement = sql.SQL(list_sql).format(match=sql.SQL(match_sql), **order.parts(False))
     path = f"/api/{resource}"
     with app.test_request_context(path), db.cursor() as cur:
         cur.execute(statement, dict(_params(resource, query), limit=1, offset=(page - 1) * PER_PAGE - 1))

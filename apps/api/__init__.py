@@ -18,8 +18,7 @@ class NoCookieSession(SessionInterface):
 def create_app(test_config=None):
     """Build the application: config, database, cache, auth, blueprints, error handlers."""
     config = Config.from_env(environment())  # .env.dev under the environment in development, os.environ untouched
-    for name, value in (test_config or {}).items():
-        setattr(config, name, value)
+    config = config.with_overrides(test_config or {})  # an unknown (misspelled) setting is a ConfigError
     if not config.JWT_SECRET_KEY and not config.is_production:
         from .dev_secret import dev_secret
         config.JWT_SECRET_KEY = dev_secret(config.DATA_DIR)
@@ -28,10 +27,11 @@ def create_app(test_config=None):
     from . import cache, db
     from .commands import LazyCommands
     from .config import parse_allowed
-    from .ops import heartbeat, logs, metrics, overdue
+    from .ops import heartbeat, overdue
     from .resources import register_blueprints
     from .trust import trusted_hosts
-    from .web import auth, compression, errors, guards
+    from .web import auth, compression, errors, guards, request_log, request_metrics
+    from .web import context as request_context
     from .web.hosts import HostCheckedRequest
     from .web.jsonio import IsoJSONProvider
     from .web.proxies import ForwardedFrom
@@ -50,7 +50,9 @@ def create_app(test_config=None):
     app.session_interface = NoCookieSession()
     if config.FORWARDED_ALLOW_IPS:
         # Behind proxies: the client address and scheme come from X-Forwarded-* sent by these peers only.
-        app.wsgi_app = ForwardedFrom(app.wsgi_app, parse_allowed(config.FORWARDED_ALLOW_IPS))
+        app.wsgi_app = ForwardedFrom(  # type: ignore[method-assign]  # Flask's way to add a WSGI middleware
+            app.wsgi_app, parse_allowed(config.FORWARDED_ALLOW_IPS))
+    request_context.init_app(app)
     db.init_app(app)
     cache.init_app(app)
     heartbeat.init_app(app)
@@ -58,8 +60,8 @@ def create_app(test_config=None):
     auth.init_app(app)
     errors.register_error_handlers(app)
     compression.init_app(app)
-    metrics.init_app(app)
-    logs.init_app(app)
+    request_metrics.init_app(app)
+    request_log.init_app(app)
     register_blueprints(app)
     guards.init_app(app)
     return app

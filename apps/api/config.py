@@ -4,8 +4,10 @@ import math
 import multiprocessing
 import os
 import re
+import tempfile
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -79,7 +81,7 @@ class Config:
     MIGRATION_LOCK_ATTEMPTS: int = 5
     # The runner waits at most this long (seconds) for another runner's advisory lock, then gives up with an error.
     MIGRATION_LOCK_WAIT_S: float = 120.0
-    # Operations (see ops/logs.py, ops/metrics.py, web/ratelimit.py)
+    # Operations (see ops/logs.py, web/request_log.py, ops/metrics.py, web/ratelimit.py)
     LOG_LEVEL: str = "INFO"
     SLOW_REQUEST_MS: int = 500
     METRICS_TOKEN: str = ""
@@ -99,7 +101,7 @@ class Config:
     LIST_EXACT_COUNT_LIMIT: int = 1000
     LIST_MAX_OFFSET: int = 10000
     LIST_SEARCH_SORT_LIMIT: int = 10000
-    # Cache (see cache.py)
+    # Cache (see cache/ and web/cached.py)
     CACHE_MAX_ENTRIES: int = 10000
     # Off only for the benchmark's naive twins: no cache at all, or no single flight on a miss.
     CACHE_ENABLED: bool = True
@@ -116,11 +118,21 @@ class Config:
     # Each worker asks PostgreSQL about a login session at most once per this many seconds (web/sessions.py):
     # an ended session's tokens are refused by every worker within it.
     SESSION_STATE_TTL_SECONDS: float = 1.0
-    # The process around the app, as gunicorn.conf.py sees it (read here so that nothing else reads the
-    # environment). WEB_CONCURRENCY 0: gunicorn.conf.py's default, default_workers().
+    # The process around the app: gunicorn.conf.py takes its settings from here (so that nothing else reads
+    # the environment). WEB_CONCURRENCY 0: default_workers(). GRACEFUL_DRAIN_SECONDS: readiness answers 503
+    # this long after SIGTERM before the graceful stop (ops/draining.py).
     WEB_CONCURRENCY: int = 0
+    PORT: int = 5000
+    GUNICORN_WORKER_CLASS: str = "gthread"
     GUNICORN_THREADS: int = 4
     GUNICORN_TIMEOUT: int = 30
+    GUNICORN_GRACEFUL_TIMEOUT: int = 30
+    GUNICORN_KEEPALIVE: int = 5
+    GUNICORN_MAX_REQUESTS: int = 10000
+    GUNICORN_MAX_REQUESTS_JITTER: int = 1000
+    GUNICORN_ACCESS_LOG: str = ""
+    GUNICORN_CONTROL_SOCKET: str = ""
+    GRACEFUL_DRAIN_SECONDS: float = 0.0
     INSTANCE_NAME: str = ""
     PROMETHEUS_MULTIPROC_DIR: str = ""
     PRINTSHOP_DRAIN_FILE: str = ""
@@ -159,8 +171,17 @@ class Config:
             try:
                 values[field.name] = _convert(field.type, raw)
             except ValueError:
-                raise ConfigError(f"{field.name}={raw!r} is not a valid {field.type.__name__}") from None
+                kind = getattr(field.type, "__name__", field.type)
+                raise ConfigError(f"{field.name}={raw!r} is not a valid {kind}") from None
         return cls(**values)
+
+    def with_overrides(self, overrides):
+        """Return a copy with `overrides` ({setting: value}) applied; ConfigError names any unknown setting."""
+        known = {field.name for field in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        return replace(self, **overrides)
 
     @property
     def workers(self):
@@ -263,6 +284,13 @@ def _convert(kind, raw):
             return False
         raise ValueError(raw)
     return raw if kind is str else kind(raw)
+
+
+@cache
+def own_metrics_dir():
+    """Return a fresh directory for the workers' metrics, made once per process (a gunicorn master re-reads
+    its config file on SIGHUP and must keep the same one)."""
+    return tempfile.mkdtemp(prefix="printshop-metrics-")
 
 
 def default_workers():

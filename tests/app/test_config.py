@@ -89,3 +89,10 @@ def test_the_connection_budget_counts_gunicorns_default_workers_when_unset():
 def test_production_refuses_flask_debug_read_through_config():
     with pytest.raises(ConfigError, match="FLASK_DEBUG"):
         Config.from_env(dict(PROD, FLASK_DEBUG="1")).validate()
+
+
+def test_an_unknown_setting_is_a_config_error():
+    """A misspelled override is refused by name, not silently dropped."""
+    with pytest.raises(ConfigError, match="unknown setting: DB_POOL_MAX_CONECTIONS"):
+        create_app({"APP_ENV": "test", "DB_POOL_MAX_CONECTIONS": 3})
+    assert Config().with_overrides({"DB_POOL_MAX_CONNECTIONS": 3}).DB_POOL_MAX_CONNECTIONS == 3

@@ -335,10 +335,10 @@ def test_psycopg2s_pool_is_used_only_through_its_public_methods():
     import ast
     from pathlib import Path
 
-    from apps.api.db import book
     from apps.api.db import pool as pool_module
+    from apps.api.db import registry
 
-    attributes = [node for module in (book, pool_module)
+    attributes = [node for module in (registry, pool_module)
                   for node in ast.walk(syntax_tree(Path(module.__file__)))
                   if isinstance(node, ast.Attribute)]
     private = {"_used", "_rused", "_pool", "_getkey", "_keys", "_connect", "_putconn", "_getconn"}

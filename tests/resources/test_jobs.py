@@ -204,7 +204,8 @@ def test_a_whole_job_number_is_looked_up_by_the_unique_index(client, auth, db, l
     assert _titles(client, auth, f"q={number}") == ["late banner"]
     job_number, pattern = jobs._search(number.lower())
     assert (job_number, pattern) == (number, None)
-    statement = sql.SQL(jobs.LIST_JOBS).format(**jobs.ORDERS[("created_at", "desc")].parts(False))
+    statement = sql.SQL(jobs.queries.list_jobs).format(match=sql.SQL(jobs.queries.match_jobs),
+                                                       **jobs.ORDERS[("created_at", "desc")].parts(False))
     params = {"status": None, "customer_id": None, "overdue": None, "pattern": pattern, "job_number": job_number,
               "due_from": None, "due_to": None, "due_desc": False, "customer_ids": None, "customer_pattern": None,
               "limit": 21, "offset": 0}

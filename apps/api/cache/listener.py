@@ -11,10 +11,14 @@ import random
 import select
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg2
 from psycopg2 import sql
+from psycopg2.extensions import Notify
+from psycopg2.extensions import connection as Connection
 
 from ..db import Queries, connect
 from ..runtime.background import Background
@@ -29,28 +33,31 @@ BACKOFF_MAX_SECONDS = 5.0
 IDLE_PING_SECONDS = 10.0
 
 
-def _now():
+def _now() -> datetime:
     return datetime.now(UTC)
 
 
 class Listener:
     """A daemon thread that LISTENs on a dedicated connection and hands payloads to `on_invalidate`."""
 
-    def __init__(self, database_url, on_invalidate, on_idle=None, notices=None, config=None):
+    def __init__(self, database_url: str, on_invalidate: Callable[[Iterable[str]], object],
+                 on_idle: Callable[[], object] | None = None,
+                 notices: Mapping[str, Callable[[str], object]] | None = None,
+                 config: Mapping[str, Any] | None = None) -> None:
         self.database_url, self.config = database_url, config
         self.on_invalidate = on_invalidate
-        self.on_idle = on_idle or (lambda: None)
+        self.on_idle: Callable[[], object] = on_idle or (lambda: None)
         # Other channels on the same connection, each handed to its callback at once (not coalesced).
         self.notices = dict(notices or {})
         self.state = "new"
-        self.backend_pid = None
-        self.connected_since = None
+        self.backend_pid: int | None = None
+        self.connected_since: datetime | None = None
         self.reconnects = 0
         self.notifications = 0
         self.deliveries = 0
-        self.last_delivery_at = None
-        self.last_error = None
-        self.last_error_at = None
+        self.last_delivery_at: datetime | None = None
+        self.last_error: str | None = None
+        self.last_error_at: datetime | None = None
         self._listening = threading.Event()
         self._backoff = BACKOFF_FIRST_SECONDS
         self._wake_r, self._wake_w = os.pipe()  # stop() writes here to end a select at once
@@ -58,17 +65,17 @@ class Listener:
                                 wake=lambda: os.write(self._wake_w, b"x"))
 
     @property
-    def listening(self):
+    def listening(self) -> bool:
         """Tell whether notifications are being received right now."""
         return self.state == "listening"
 
-    def start(self, wait=0.0):
+    def start(self, wait: float = 0.0) -> bool:
         """Start the thread; wait up to `wait` seconds for the first LISTEN; return whether it is listening."""
         self.state = "starting"
         self._loop.start()
         return self._listening.wait(wait)
 
-    def stop(self, timeout=2.0):
+    def stop(self, timeout: float = 2.0) -> None:
         """Stop the thread and close its connection."""
         if self._loop.stopping:
             return
@@ -77,11 +84,11 @@ class Listener:
         for fd in (self._wake_r, self._wake_w):
             os.close(fd)
 
-    def alive(self):
+    def alive(self) -> bool:
         """Tell whether the thread still runs."""
         return self._loop.alive()
 
-    def status(self):
+    def status(self) -> dict[str, Any]:
         """Return the listener's state and counters."""
         return {
             "state": self.state, "backend_pid": self.backend_pid,
@@ -93,7 +100,7 @@ class Listener:
             "last_error_at": self.last_error_at.isoformat() if self.last_error_at else None,
         }
 
-    def _connect(self):
+    def _connect(self) -> Connection:
         conn = connect(self.database_url, "listener", self.config, autocommit=True)
         with conn.cursor() as cur:
             cur.execute(queries.listen)
@@ -101,9 +108,9 @@ class Listener:
                 cur.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         return conn
 
-    def _listen(self):
+    def _listen(self) -> float:
         """Connect, LISTEN and receive until stopped or lost; return the pause before the next attempt."""
-        conn = None
+        conn: Connection | None = None
         try:
             conn = self._connect()
             # Anything cached before this LISTEN may have missed a notification.
@@ -126,7 +133,7 @@ class Listener:
             if conn is not None:
                 conn.close()
 
-    def _lost(self, exc):
+    def _lost(self, exc: BaseException) -> None:
         was_listening = self.listening
         self.state = "reconnecting"
         self.backend_pid = self.connected_since = None
@@ -143,16 +150,18 @@ class Listener:
             log.warning("cache listener cannot connect (%s: %s); retrying", type(exc).__name__, str(exc).strip())
         self._deliver({""})
 
-    def _receive(self, conn):
+    def _receive(self, conn: Connection) -> None:
         """Read notifications until stopped; raise when the connection fails."""
-        pending, first_at, last_ping = set(), None, time.monotonic()
+        pending: set[str] = set()
+        first_at: float | None = None
+        last_ping = time.monotonic()
         while not self._loop.stopping:
             now = time.monotonic()
             if first_at is None:
                 timeout = max(0.0, last_ping + IDLE_PING_SECONDS - now)
             else:
                 timeout = max(0.0, first_at + COALESCE_SECONDS - now)
-            readable, _, _ = select.select([conn, self._wake_r], [], [], timeout)
+            readable, _, _ = select.select([conn.fileno(), self._wake_r], [], [], timeout)
             if self._wake_r in readable:
                 os.read(self._wake_r, 64)
             if first_at is None and not readable:
@@ -174,13 +183,13 @@ class Listener:
                 self._deliver(pending)
                 pending, first_at = set(), None
 
-    def _hand(self, notify):
+    def _hand(self, notify: Notify) -> None:
         try:
             self.notices[notify.channel](notify.payload)
         except Exception:
             log.exception("handling a notification on %s failed", notify.channel)
 
-    def _deliver(self, prefixes):
+    def _deliver(self, prefixes: Iterable[str]) -> None:
         self.deliveries += 1
         self.last_delivery_at = _now()
         try:

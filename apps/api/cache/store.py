@@ -11,7 +11,9 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from cachetools import Cache, TLRUCache
 
@@ -30,7 +32,7 @@ class Entry:
 
     __slots__ = ("body", "etag", "built_at", "fresh_until", "stale_until")
 
-    def __init__(self, body, ttl):
+    def __init__(self, body: bytes, ttl: float) -> None:
         self.body = body
         self.etag = hashlib.blake2b(body, digest_size=16).hexdigest()
         self.built_at = time.monotonic()
@@ -39,31 +41,31 @@ class Entry:
 
 
 class _Flight:
-    def __init__(self):
+    def __init__(self) -> None:
         self.done = threading.Event()
-        self.entry = None
-        self.error = None
+        self.entry: Entry | None = None
+        self.error: BaseException | None = None
         self.invalidated = False
 
 
-class _Store(TLRUCache):
+class _Store(TLRUCache[str, Entry]):
     """A TLRU cache that counts LRU evictions and can list its entries without reordering them."""
 
-    def __init__(self, maxsize):
+    def __init__(self, maxsize: int) -> None:
         super().__init__(maxsize, ttu=lambda key, entry, now: entry.stale_until)
         self.evictions = 0
 
-    def popitem(self):
+    def popitem(self) -> tuple[str, Entry]:
         item = super().popitem()
         self.evictions += 1
         return item
 
-    def clear(self):
+    def clear(self) -> None:
         evictions = self.evictions
         super().clear()
         self.evictions = evictions
 
-    def peek_items(self):
+    def peek_items(self) -> list[tuple[str, Entry]]:
         """Return every held (key, entry), unswept expired ones included, leaving the LRU order alone."""
         return [(key, Cache.__getitem__(self, key)) for key in list(Cache.__iter__(self))]
 
@@ -71,35 +73,37 @@ class _Store(TLRUCache):
 class ResponseCache:
     """One worker's cache of serialized answers."""
 
-    def __init__(self, max_entries, database_url, single_flight=True, notices=None, config=None):
+    def __init__(self, max_entries: int, database_url: str, single_flight: bool = True,
+                 notices: Mapping[str, Callable[[str], object]] | None = None,
+                 config: Mapping[str, Any] | None = None) -> None:
         self.pid = os.getpid()
         self.single_flight = single_flight
         self.booted_at = datetime.now(UTC)
         self.max_entries = max_entries
         self._store = _Store(max_entries)
         self._lock = threading.Lock()
-        self._flights = {}
-        self._counts = {}
+        self._flights: dict[str, _Flight] = {}
+        self._counts: dict[str, dict[str, int]] = {}
         # When invalidations last arrived: an answer loaded after it must not come from a replica that
         # has not replayed what they announced (it would be stored stale for a whole TTL).
         self.invalidated_at = 0.0
         self.listener = Listener(database_url, self.invalidate_prefixes, on_idle=self.sweep, notices=notices,
                                  config=config)
 
-    def start(self):
+    def start(self) -> "ResponseCache":
         """Start listening; wait briefly so the first answers can already be cached."""
         self.listener.start(wait=LISTENER_START_WAIT_SECONDS)
         return self
 
-    def close(self):
+    def close(self) -> None:
         """Stop listening; nothing is cached from now on."""
         self.listener.stop()
 
-    def _count(self, route, counter):
+    def _count(self, route: str, counter: str) -> None:
         counts = self._counts.setdefault(route, dict.fromkeys(COUNTERS, 0))
         counts[counter] += 1
 
-    def fetch(self, key, route, ttl, load):
+    def fetch(self, key: str, route: str, ttl: float, load: Callable[[], bytes]) -> tuple[Entry, str]:
         """Return (entry, "HIT" | "STALE" | "MISS") for `key`; `load()` returns the body bytes of a miss."""
         for _ in range(3):
             with self._lock:
@@ -117,6 +121,7 @@ class ResponseCache:
                 if leading:
                     flight = self._flights[key] = _Flight()
                     self._count(route, "misses")
+            assert flight is not None  # found, or made just above
             if leading:
                 return self._lead(key, route, ttl, flight, load), "MISS"
             if not flight.done.wait(FLIGHT_WAIT_SECONDS):
@@ -137,7 +142,7 @@ class ResponseCache:
                 self._store[key] = entry
         return entry, "MISS"
 
-    def _lead(self, key, route, ttl, flight, load):
+    def _lead(self, key: str, route: str, ttl: float, flight: _Flight, load: Callable[[], bytes]) -> Entry:
         try:
             entry = Entry(load(), ttl)
         except BaseException as exc:
@@ -154,7 +159,7 @@ class ResponseCache:
             flight.done.set()
         return entry
 
-    def invalidate(self, prefix=""):
+    def invalidate(self, prefix: str = "") -> int:
         """Drop the entries whose key starts with `prefix` ("" for all); return how many were dropped."""
         with self._lock:
             for key, flight in self._flights.items():
@@ -172,20 +177,20 @@ class ResponseCache:
                     pass
             return len(keys)
 
-    def invalidate_prefixes(self, prefixes):
+    def invalidate_prefixes(self, prefixes: Iterable[str]) -> None:
         """Drop the entries under any of `prefixes`, each covered prefix once."""
         self.invalidated_at = time.monotonic()
-        prefixes = sorted(set(prefixes))
-        for index, prefix in enumerate(prefixes):
-            if not any(prefix.startswith(shorter) for shorter in prefixes[:index]):
+        ordered = sorted(set(prefixes))
+        for index, prefix in enumerate(ordered):
+            if not any(prefix.startswith(shorter) for shorter in ordered[:index]):
                 self.invalidate(prefix)
 
-    def sweep(self):
+    def sweep(self) -> None:
         """Remove expired entries."""
         with self._lock:
             self._store.expire()
 
-    def stats(self, prefix=""):
+    def stats(self, prefix: str = "") -> dict[str, Any]:
         """Return entry counts and counters for keys and routes under `prefix`, and this worker's identity."""
         now = time.monotonic()
         with self._lock:

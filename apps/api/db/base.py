@@ -4,70 +4,78 @@ import sys
 import threading
 import time
 from collections import deque
+from types import CodeType, FrameType
+from typing import Any
 
 import psycopg2
 from psycopg2 import extensions as ext
+from psycopg2.extensions import connection as Connection
 
-from .connect import connect_until, wait_until
+from .connect import Settings, connect_until, wait_until
 from .errors import PoolTimeout
+from .queries import Queries
 
 PERCENTILE_WINDOW = 1000  # acquire times kept for the percentiles
 RECENT_WINDOW = 60.0      # seconds an error stays "recent"
 # Frames of these modules are plumbing: a leak report names the first frame outside them.
 _PLUMBING_PACKAGE = __name__.rpartition(".")[0]  # this package: the pool and the database helpers
 _PLUMBING_MODULES = ("contextlib",)
+queries = Queries("db.sql")
 
 
-class Info:
+class PooledConnection:
     """One open pooled connection: when it expires, and since when it idles."""
 
     __slots__ = ("conn", "expires_at", "idle_since")
 
-    def __init__(self, conn, expires_at, idle_since):
+    def __init__(self, conn: Connection, expires_at: float, idle_since: float) -> None:
         self.conn, self.expires_at, self.idle_since = conn, expires_at, idle_since
 
 
-class Loan:
+class Borrower:
     """One lent connection: since when, where it was borrowed, by which thread, whether reported."""
 
     __slots__ = ("since", "_frame_globals", "_code", "_line", "_thread", "reported", "opened")
 
-    def __init__(self, since, frame, opened=False):
+    def __init__(self, since: float, frame: FrameType | None, opened: bool = False) -> None:
         self.since, self._line, self.opened = since, frame.f_lineno if frame else 0, opened
-        self._frame_globals = frame.f_globals if frame else None
-        self._code = frame.f_code if frame else None
+        self._frame_globals: dict[str, Any] | None = frame.f_globals if frame else None
+        self._code: CodeType | None = frame.f_code if frame else None
         self._thread, self.reported = threading.current_thread(), False
 
     @property
-    def where(self):
+    def where(self) -> str:
         """Return "module:line (function)" of the borrower (formatted only when someone asks)."""
-        if self._code is None:
+        if self._code is None or self._frame_globals is None:
             return "unknown"
         return f"{self._frame_globals.get('__name__', '?')}:{self._line} ({self._code.co_name})"
 
     @property
-    def thread(self):
+    def thread(self) -> str:
         return self._thread.name
 
 
-class Waiter:
+class QueuedRequest:
     """A request in the queue; the pool sets `grant` and the event when its turn comes."""
 
     __slots__ = ("event", "grant")
 
-    def __init__(self):
-        self.event, self.grant = threading.Event(), None
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        # an idle connection, a slot to open one in (pool.py's Grant), or the PoolError that ends the wait
+        self.grant: Any = None
 
 
-class Probe:
+class HealthProbe:
     """A dedicated autocommit connection for health probes, never lent to requests; one probe at a time,
     answered within its timeout (asynchronous: a pooler holding the query cannot hold the caller)."""
 
-    def __init__(self, dsn, role, config=None, **overrides):
-        self.dsn, self.role, self.config, self.overrides, self.conn = dsn, role, config, overrides, None
+    def __init__(self, dsn: str, role: str, config: Settings = None, **overrides: Any) -> None:
+        self.dsn, self.role, self.config, self.overrides = dsn, role, config, overrides
+        self.conn: Connection | None = None
         self._lock = threading.Lock()
 
-    def run(self, query, timeout):
+    def run(self, query: str, timeout: float) -> tuple[Any, ...] | None:
         """Run `query` and return its first row within `timeout` seconds, reconnecting once when the kept
         connection went stale."""
         deadline = time.monotonic() + timeout
@@ -75,22 +83,24 @@ class Probe:
             raise PoolTimeout("another probe is still running")
         try:
             for _ in range(2):
-                fresh = self.conn is None or self.conn.closed
-                if fresh:
+                fresh = self.conn is None or bool(self.conn.closed)
+                if self.conn is None or fresh:
                     self.conn = connect_until(self.dsn, self.role, deadline, self.config, **self.overrides)
+                conn = self.conn
                 try:
-                    with self.conn.cursor() as cur:
+                    with conn.cursor() as cur:
                         cur.execute(query)
-                        wait_until(self.conn, deadline)
+                        wait_until(conn, deadline)
                         return cur.fetchone()
                 except psycopg2.Error:
-                    self.conn.close()
+                    conn.close()
                     if fresh:
                         raise
         finally:
             self._lock.release()
+        raise AssertionError("unreachable: the second try returns or raises")
 
-    def close(self):
+    def close(self) -> None:
         """Close the probe connection, if open."""
         if self.conn is not None:
             self.conn.close()
@@ -102,31 +112,45 @@ class Counters:
     NAMES = ("requests_num", "requests_queued", "requests_wait_ms", "requests_wait_max_ms", "requests_errors",
              "usage_ms", "returns_bad", "connections_num", "connections_ms", "connections_errors",
              "connections_lost", "connections_expired", "connections_idle_closed", "leaks_detected")
+    requests_num: int
+    requests_queued: int
+    requests_wait_ms: float
+    requests_wait_max_ms: float
+    requests_errors: int
+    usage_ms: float
+    returns_bad: int
+    connections_num: int
+    connections_ms: float
+    connections_errors: int
+    connections_lost: int
+    connections_expired: int
+    connections_idle_closed: int
+    leaks_detected: int
     _DISCARDED = {"lost": "connections_lost", "expired": "connections_expired",
                   "idle": "connections_idle_closed", "bad": "returns_bad"}
 
-    def __init__(self):
+    def __init__(self) -> None:
         for name in self.NAMES:
             setattr(self, name, 0)
         self.started = time.monotonic()
-        self._acquire_ms = deque(maxlen=PERCENTILE_WINDOW)
-        self._errors_at = deque(maxlen=10_000)
+        self._acquire_ms: deque[float] = deque(maxlen=PERCENTILE_WINDOW)
+        self._errors_at: deque[float] = deque(maxlen=10_000)
 
-    def acquired(self, seconds):
+    def acquired(self, seconds: float) -> None:
         """Record how long one getconn took."""
         self._acquire_ms.append(seconds * 1000)
 
-    def waited(self, seconds):
+    def waited(self, seconds: float) -> None:
         """Record how long one request waited in the queue."""
         self.requests_wait_ms += seconds * 1000
         self.requests_wait_max_ms = max(self.requests_wait_max_ms, seconds * 1000)
 
-    def error(self, at):
+    def error(self, at: float) -> None:
         """Record a request that got no connection."""
         self.requests_errors += 1
         self._errors_at.append(at)
 
-    def connected(self, started, failed=False):
+    def connected(self, started: float, failed: bool = False) -> None:
         """Record one connection attempt that began at `started`."""
         now = time.monotonic()
         self.connections_num += 1
@@ -135,16 +159,16 @@ class Counters:
             self.connections_errors += 1
             self._errors_at.append(now)
 
-    def discarded(self, reason):
+    def discarded(self, reason: str) -> None:
         """Record a connection closed for `reason` (lost, expired, idle or bad)."""
         name = self._DISCARDED[reason]
         setattr(self, name, getattr(self, name) + 1)
         if reason == "lost":
             self._errors_at.append(time.monotonic())
 
-    def snapshot(self, now):
+    def snapshot(self, now: float) -> dict[str, Any]:
         """Return the counters, acquire-time percentiles and recent errors as a dict."""
-        numbers = {name: round(getattr(self, name), 3) for name in self.NAMES}
+        numbers: dict[str, Any] = {name: round(getattr(self, name), 3) for name in self.NAMES}
         samples = sorted(self._acquire_ms)
         for rank in (50, 95, 99):
             at = min(len(samples) - 1, -(-rank * len(samples) // 100) - 1)
@@ -155,49 +179,49 @@ class Counters:
         return numbers
 
 
-def _is_plumbing(frame):
-    module = frame.f_globals.get("__name__", "")
+def _is_plumbing(frame: FrameType) -> bool:
+    module = str(frame.f_globals.get("__name__", ""))
     return module in _PLUMBING_MODULES or module == _PLUMBING_PACKAGE or module.startswith(_PLUMBING_PACKAGE + ".")
 
 
-def borrower_frame():
+def borrower_frame() -> FrameType | None:
     """Return the nearest frame outside the pool and the database helpers (None if there is none)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and _is_plumbing(frame):
         frame = frame.f_back
     return frame
 
 
-def caller_location():
+def caller_location() -> str:
     """Return "file:line" of the nearest frame outside the pool and the database helpers."""
-    return Loan(0.0, borrower_frame()).where
+    return Borrower(0.0, borrower_frame()).where
 
 
-def forever(seconds):
+def or_infinity(seconds: float | None) -> float:
     """Return `seconds`, or infinity when it is zero or negative (the setting is off)."""
     return seconds if seconds and seconds > 0 else float("inf")
 
 
-def answers(conn):
+def answers_round_trip(conn: Connection) -> bool:
     """Tell whether an idle connection answers a round trip (one SELECT 1, outside a transaction)."""
     if conn.closed or conn.info.transaction_status != ext.TRANSACTION_STATUS_IDLE:
         return False
     try:
         conn.autocommit = True  # client-side switch: no BEGIN, so one round trip and nothing to end
         with conn.cursor() as cur:
-            cur.execute("SELECT 1")
+            cur.execute(queries.ping)
         conn.autocommit = False
         return True
     except psycopg2.Error:
         return False
 
 
-def broken(conn):
+def broken(conn: Connection) -> bool:
     """Tell whether a connection is closed or lost its server."""
     return conn.closed != 0 or conn.info.transaction_status == ext.TRANSACTION_STATUS_UNKNOWN
 
 
-def reset(conn):
+def reset(conn: Connection) -> bool:
     """Roll back whatever a returned connection left open; tell whether it can be lent again."""
     if broken(conn):
         return False
@@ -213,7 +237,7 @@ def reset(conn):
         return False
 
 
-def detach(conn):
+def detach(conn: Connection | None) -> None:
     """Point this process's copy of a connection's socket at /dev/null (after fork: the socket is
     the parent's, and closing it here would end the parent's session)."""
     if conn is None or conn.closed:

@@ -8,23 +8,28 @@ pg_stat_activity tells the pool from the listener, the scheduler or a migration.
 import os
 import select
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
+from psycopg2.extensions import connection as Connection
 
 from ..config import Config
 from .queries import Queries
 
 queries = Queries("db.sql")
 APPLICATION = "printshop"
+# An app's config mapping (app.config), or None for Config's defaults.
+Settings = Mapping[str, Any] | None
 
 
-def _setting(config, name):
+def _setting(config: Settings, name: str) -> Any:
     """Return setting `name` of `config` (an app's config mapping), or Config's default without one."""
     return getattr(Config, name) if config is None else config[name]
 
 
-def connect_kwargs(role, config=None):
+def connect_kwargs(role: str, config: Settings = None) -> dict[str, Any]:
     """Return psycopg2.connect's keyword arguments for a connection of `role`."""
     timeout = int(_setting(config, "DB_CONNECT_TIMEOUT"))
     return dict(
@@ -39,13 +44,14 @@ def connect_kwargs(role, config=None):
     )
 
 
-def connect(dsn, role, config=None, *, autocommit=False, session_timeouts=False, **overrides):
+def connect(dsn: str, role: str, config: Settings = None, *, autocommit: bool = False,
+            session_timeouts: bool = False, **overrides: Any) -> Connection:
     """Open a connection of `role` to `dsn` with the service's settings (`overrides` win).
 
     `session_timeouts` sets the statement and idle-in-transaction timeouts for the whole session: only
     on a direct connection (DATABASE_DIRECT_URL), never through a transaction pooler.
     """
-    conn = psycopg2.connect(dsn, **{**connect_kwargs(role, config), **overrides})
+    conn: Connection = psycopg2.connect(dsn, **{**connect_kwargs(role, config), **overrides})
     try:
         conn.autocommit = autocommit or session_timeouts
         if session_timeouts:
@@ -61,7 +67,8 @@ def connect(dsn, role, config=None, *, autocommit=False, session_timeouts=False,
 
 
 
-def answer_once(dsn, role, config=None, timeout=None, **overrides):
+def answer_once(dsn: str, role: str, config: Settings = None, timeout: float | None = None,
+                **overrides: Any) -> None:
     """Open a connection, run SELECT 1 and close it, all within `timeout` seconds (default: the connect
     timeout); raise psycopg2.OperationalError when the server does not answer in time.
 
@@ -73,16 +80,16 @@ def answer_once(dsn, role, config=None, timeout=None, **overrides):
     conn = connect_until(dsn, role, deadline, config, **overrides)
     try:
         cur = conn.cursor()
-        cur.execute("SELECT 1")
+        cur.execute(queries.ping)
         wait_until(conn, deadline)
     finally:
         conn.close()
 
 
-def connect_until(dsn, role, deadline, config=None, **overrides):
+def connect_until(dsn: str, role: str, deadline: float, config: Settings = None, **overrides: Any) -> Connection:
     """Open an asynchronous (autocommit) connection of `role`, raising when it is not up by `deadline`;
     drive each statement on it with wait_until()."""
-    conn = psycopg2.connect(dsn, async_=1, **{**connect_kwargs(role, config), **overrides})
+    conn: Connection = psycopg2.connect(dsn, async_=1, **{**connect_kwargs(role, config), **overrides})
     try:
         wait_until(conn, deadline)
     except BaseException:
@@ -91,7 +98,7 @@ def connect_until(dsn, role, deadline, config=None, **overrides):
     return conn
 
 
-def wait_until(conn, deadline):
+def wait_until(conn: Connection, deadline: float) -> None:
     """Drive an asynchronous connection until its current operation is done, or raise at `deadline`."""
     while True:
         state = conn.poll()

@@ -31,7 +31,7 @@ class PrimaryUnavailable(PoolError):
 CONNECTION_ERRORS = (PoolError, psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
-def unreachable(exc):
+def unreachable(exc: BaseException) -> bool:
     """Tell whether `exc` (one of CONNECTION_ERRORS) means the primary is out of reach (down, or only just
     gone while the breaker still probes) rather than busy (a pool timeout, a statement timeout)."""
     if isinstance(exc, PoolError):

@@ -9,19 +9,24 @@ gives way and tries again, MIGRATION_LOCK_ATTEMPTS times in all.
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
+from psycopg2.extensions import cursor as Cursor
 
 from ..config import PROJECT_ROOT, Config
 from .connect import connect
+from .queries import Queries
 from .sql_split import split_statements
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+queries = Queries("migrations.sql")
 FILE_PATTERN = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # Any constant works; it only has to be the same for every process that migrates.
 ADVISORY_LOCK_KEY = 7_402_117_001
@@ -29,6 +34,8 @@ NO_TRANSACTION_MARK = "-- no-transaction"
 # Pause before the next try grows with each lock timeout, so a long transaction gets time to finish.
 RETRY_PAUSE_SECONDS = 0.5
 ADVISORY_LOCK_POLL_SECONDS = 0.1
+Result = TypeVar("Result")
+Log = Callable[[str], object]
 
 
 class MigrationError(Exception):
@@ -42,20 +49,20 @@ class Migration:
     path: Path
 
     @property
-    def sql(self):
+    def sql(self) -> str:
         return self.path.read_text()
 
     @property
-    def checksum(self):
+    def checksum(self) -> str:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
     @property
-    def transactional(self):
+    def transactional(self) -> bool:
         lines = self.sql.splitlines()
         return not (lines and lines[0].strip().lower() == NO_TRANSACTION_MARK)
 
 
-def discover(directory=MIGRATIONS_DIR):
+def discover(directory: Path | str = MIGRATIONS_DIR) -> list[Migration]:
     """Return the migration files of `directory` in version order."""
     found = []
     for path in sorted(Path(directory).glob("*.sql")):
@@ -69,22 +76,16 @@ def discover(directory=MIGRATIONS_DIR):
     return found
 
 
-def _ensure_table(cur):
-    cur.execute("""
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-            version    text PRIMARY KEY,
-            name       text NOT NULL,
-            checksum   text NOT NULL,
-            applied_at timestamptz NOT NULL DEFAULT now()
-        )""")
+def _ensure_table(cur: Cursor) -> None:
+    cur.execute(queries.create_schema_migrations)
 
 
-def _applied(cur):
-    cur.execute("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version")
+def _applied(cur: Cursor) -> dict[str, tuple[Any, ...]]:
+    cur.execute(queries.list_applied)
     return {row[0]: row for row in cur.fetchall()}
 
 
-def _check_unchanged(migrations, applied):
+def _check_unchanged(migrations: list[Migration], applied: dict[str, tuple[Any, ...]]) -> None:
     by_version = {m.version: m for m in migrations}
     for version, (_, name, checksum, _) in applied.items():
         migration = by_version.get(version)
@@ -96,9 +97,10 @@ def _check_unchanged(migrations, applied):
                 "write a new migration instead of changing an applied one")
 
 
-def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
-            lock_timeout_ms=Config.MIGRATION_LOCK_TIMEOUT_MS, attempts=Config.MIGRATION_LOCK_ATTEMPTS,
-            lock_wait_s=Config.MIGRATION_LOCK_WAIT_S):
+def upgrade(database_url: str, directory: Path | str = MIGRATIONS_DIR, log: Log = print,
+            lock_timeout_ms: int = Config.MIGRATION_LOCK_TIMEOUT_MS,
+            attempts: int = Config.MIGRATION_LOCK_ATTEMPTS,
+            lock_wait_s: float = Config.MIGRATION_LOCK_WAIT_S) -> list[str]:
     """Apply every pending migration in order; return the versions applied."""
     migrations = discover(directory)
     conn = connect(database_url, "migrate")
@@ -110,41 +112,41 @@ def upgrade(database_url, directory=MIGRATIONS_DIR, log=print,
             try:
                 # Every later wait for a lock gives way after lock_timeout (the advisory lock is polled,
                 # not waited for).
-                cur.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(lock_timeout_ms)}ms",))
+                cur.execute(queries.set_lock_timeout, {"lock_timeout": f"{int(lock_timeout_ms)}ms"})
                 _ensure_table(cur)
                 applied = _applied(cur)
                 _check_unchanged(migrations, applied)
-                done = []
+                done: list[str] = []
                 for migration in migrations:
                     if migration.version in applied:
                         continue
                     retrying = _Retrying(migration, lock_timeout_ms, attempts, log)
                     if migration.transactional:
                         log(f"applying {migration.path.name}")
-                        retrying.run(lambda migration=migration: _apply_in_transaction(cur, migration))
+                        retrying.run(partial(_apply_in_transaction, cur, migration))
                     else:
                         log(f"applying {migration.path.name} (outside a transaction)")
                         _apply_statements(cur, migration, retrying, log)
                     done.append(migration.version)
                 return done
             finally:
-                cur.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
+                cur.execute(queries.advisory_unlock, {"key": ADVISORY_LOCK_KEY})
     finally:
         conn.close()
 
 
-def _wait_for_advisory_lock(cur: Any, wait_s: float) -> None:
+def _wait_for_advisory_lock(cur: Cursor, wait_s: float) -> None:
     """Take the migrations' session lock, polling for at most `wait_s` seconds (then MigrationError): a session
     blocked in pg_advisory_lock() would be one that CREATE INDEX CONCURRENTLY (run by the lock's holder) waits
     for, a deadlock; and a runner stuck behind a hung one must say so rather than wait for ever."""
     deadline = time.monotonic() + wait_s
     while True:
-        cur.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
-        if cur.fetchone()[0]:
+        cur.execute(queries.try_advisory_lock, {"key": ADVISORY_LOCK_KEY})
+        row = cur.fetchone()
+        if row is not None and row[0]:
             return
         if time.monotonic() >= deadline:
-            cur.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                        "AND ((classid::bigint << 32) | objid::bigint) = %s", (ADVISORY_LOCK_KEY,))
+            cur.execute(queries.advisory_lock_holder, {"key": ADVISORY_LOCK_KEY})
             holder = cur.fetchone()
             raise MigrationError(
                 f"another migration runner (backend pid {holder[0] if holder else 'unknown'}) has held the "
@@ -156,10 +158,10 @@ def _wait_for_advisory_lock(cur: Any, wait_s: float) -> None:
 class _Retrying:
     """Run a step of one migration again after a lock timeout, a few times, pausing longer each time."""
 
-    def __init__(self, migration, lock_timeout_ms, attempts, log):
+    def __init__(self, migration: Migration, lock_timeout_ms: int, attempts: int, log: Log) -> None:
         self.migration, self.lock_timeout_ms, self.attempts, self.log = migration, lock_timeout_ms, attempts, log
 
-    def run(self, step, cleanup=lambda: None):
+    def run(self, step: Callable[[], Result], cleanup: Callable[[], object] = lambda: None) -> Result:
         """Return step(); after a lock timeout call cleanup() and try again, up to `attempts` tries in all."""
         for attempt in range(1, self.attempts + 1):
             try:
@@ -174,30 +176,31 @@ class _Retrying:
                 self.log(f"{self.migration.path.name}: lock timeout after {self.lock_timeout_ms} ms, "
                          f"trying again ({attempt}/{self.attempts})")
                 time.sleep(RETRY_PAUSE_SECONDS * attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _apply_in_transaction(cur, migration):
-    cur.execute("BEGIN")
+def _apply_in_transaction(cur: Cursor, migration: Migration) -> None:
+    cur.execute(queries.begin)
     try:
         cur.execute(migration.sql)
         _record(cur, migration)
-        cur.execute("COMMIT")
+        cur.execute(queries.commit)
     except BaseException:
-        cur.execute("ROLLBACK")
+        cur.execute(queries.rollback)
         raise
 
 
-def _apply_statements(cur, migration, retrying, log):
+def _apply_statements(cur: Cursor, migration: Migration, retrying: _Retrying, log: Log) -> None:
     """Run a `-- no-transaction` migration statement by statement, then check the indexes it built."""
     invalid_before = _invalid_indexes(cur)
 
-    def drop_new_invalid():
+    def drop_new_invalid() -> list[str]:
         return _drop_invalid_indexes(cur, _invalid_indexes(cur) - invalid_before, log)
 
     for statement in split_statements(migration.sql):
         try:
             # A concurrent build that fails (lock timeout included) leaves an invalid index behind.
-            retrying.run(lambda statement=statement: cur.execute(statement), cleanup=drop_new_invalid)
+            retrying.run(partial(cur.execute, statement), cleanup=drop_new_invalid)
         except BaseException as exc:
             try:
                 dropped = drop_new_invalid()
@@ -217,16 +220,13 @@ def _apply_statements(cur, migration, retrying, log):
     _record(cur, migration)
 
 
-def _invalid_indexes(cur):
+def _invalid_indexes(cur: Cursor) -> set[tuple[str, str]]:
     """Return the (schema, name) of every index of this database that cannot serve queries."""
-    cur.execute("""
-        SELECT n.nspname, c.relname
-        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT i.indisvalid""")
+    cur.execute(queries.list_invalid_indexes)
     return set(cur.fetchall())
 
 
-def _drop_invalid_indexes(cur, indexes, log):
+def _drop_invalid_indexes(cur: Cursor, indexes: set[tuple[str, str]], log: Log) -> list[str]:
     """Drop `indexes` without blocking writers; return their names."""
     names = []
     for schema, name in sorted(indexes):
@@ -237,12 +237,12 @@ def _drop_invalid_indexes(cur, indexes, log):
     return names
 
 
-def _record(cur, migration):
-    cur.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                (migration.version, migration.name, migration.checksum))
+def _record(cur: Cursor, migration: Migration) -> None:
+    cur.execute(queries.record_migration, {"version": migration.version, "name": migration.name,
+                                           "checksum": migration.checksum})
 
 
-def status(database_url, directory=MIGRATIONS_DIR):
+def status(database_url: str, directory: Path | str = MIGRATIONS_DIR) -> tuple[list[tuple[Any, ...]], list[Migration]]:
     """Return (applied, pending): applied rows and pending Migration objects."""
     migrations = discover(directory)
     conn = connect(database_url, "migrate")

@@ -11,11 +11,15 @@ import itertools
 import logging
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import psycopg2
 
 from ..runtime.background import Background
-from .base import Probe
+from .base import HealthProbe
+from .connect import Settings
+from .pool import ConnectionPool
 from .queries import Queries
 
 log = logging.getLogger(__name__)
@@ -26,24 +30,31 @@ STALE_SECONDS = 0.8      # no good check for this long: out of rotation (so with
 HISTORY_SECONDS = 120.0  # primary positions kept to date a replica's replay position
 
 
+def _row(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    if row is None:
+        raise psycopg2.OperationalError("the position query returned no row")
+    return row
+
+
 class Replica:
     """One standby: its pool, and what the monitor last learned about it."""
 
-    def __init__(self, name, url, pool, watch):
+    def __init__(self, name: str, url: str, pool: ConnectionPool, watch: HealthProbe) -> None:
         self.name, self.url, self.pool, self._watch = name, url, pool, watch
-        self.in_recovery, self.position = None, None
+        self.in_recovery: bool | None = None
+        self.position: Any = None  # the replayed WAL position (pg_lsn as text)
         self.last_ok = 0.0          # monotonic time of the last good check (0: never, or failed since)
         self.caught_up_at = 0.0     # time of the newest primary sample this replica has replayed
-        self.lag_s = None
-        self.last_error = None
+        self.lag_s: float | None = None
+        self.last_error: str | None = None
         self.failures = 0
 
-    def in_rotation(self, now, max_lag):
+    def in_rotation(self, now: float, max_lag: float) -> bool:
         """Tell whether reads may go here: checked lately, a standby, and not lagging."""
         return (self.in_recovery is True and now - self.last_ok <= STALE_SECONDS
                 and self.lag_s is not None and self.lag_s <= max_lag)
 
-    def state(self, now, max_lag):
+    def state(self, now: float, max_lag: float) -> str:
         """Return "in_rotation", "lagging", "promoted" (it answers but is a primary now: out of rotation, its
         reads go to the primary, which after a failover is this same server) or "down"."""
         if self.in_rotation(now, max_lag):
@@ -58,18 +69,19 @@ class Replica:
 class ReplicaSet:
     """The replicas of one process, a thread that keeps their state current, and the choice of one."""
 
-    def __init__(self, primary_dsn, replica_urls, open_pool, max_lag, config=None, primary_down=lambda: False):
+    def __init__(self, primary_dsn: str, replica_urls: Sequence[str], open_pool: Callable[[str], ConnectionPool],
+                 max_lag: float, config: Settings = None, primary_down: Callable[[], bool] = lambda: False) -> None:
         self.max_lag, self._primary_down = max_lag, primary_down
-        self._primary = Probe(primary_dsn, "monitor", config)
-        self.replicas = [Replica(f"replica{index}", url, open_pool(url), Probe(url, "replica-monitor", config))
+        self._primary = HealthProbe(primary_dsn, "monitor", config)
+        self.replicas = [Replica(f"replica{index}", url, open_pool(url), HealthProbe(url, "replica-monitor", config))
                          for index, url in enumerate(replica_urls, 1)]
-        self._history = deque()     # (monotonic time before asking, primary position)
-        self.primary_error = None
+        self._history: deque[tuple[float, Any]] = deque()  # (monotonic time before asking, primary position)
+        self.primary_error: str | None = None
         self._turn = itertools.count()
         # Without the monitor every replica leaves rotation: Background logs a failed round and goes on.
         self._monitor = Background("replica-monitor", self.check, CHECK_SECONDS).start()
 
-    def choose(self, fresh_after=0.0):
+    def choose(self, fresh_after: float = 0.0) -> Replica | None:
         """Return a replica in rotation that has replayed everything committed before `fresh_after`, or None."""
         now = time.monotonic()
         ready = [replica for replica in self.replicas
@@ -82,7 +94,7 @@ class ReplicaSet:
                      if replica.in_recovery is False and now - replica.last_ok <= STALE_SECONDS]
         return ready[next(self._turn) % len(ready)] if ready else None
 
-    def failed(self, replica, exc):
+    def failed(self, replica: Replica, exc: BaseException) -> None:
         """Take `replica` out of rotation until its next good check (a request saw it fail)."""
         replica.last_ok = 0.0
         replica.failures += 1
@@ -90,13 +102,13 @@ class ReplicaSet:
         log.warning("replica %s failed a read (%s); reads go elsewhere until it answers again",
                     replica.name, replica.last_error)
 
-    def check(self):
+    def check(self) -> None:
         """Sample the primary's position, then every replica's; update their lag and rotation."""
         asked_at = time.monotonic()
         try:
             if self._primary_down():  # its breaker's probe watches it: don't wait on a connect each round
                 raise psycopg2.OperationalError("the primary is down")
-            (primary_position,) = self._primary.run(queries.get_primary_position, STALE_SECONDS)
+            (primary_position,) = _row(self._primary.run(queries.get_primary_position, STALE_SECONDS))
             self._history.append((asked_at, primary_position))
             self.primary_error = None
         except psycopg2.Error as exc:
@@ -105,7 +117,8 @@ class ReplicaSet:
             self._history.popleft()
         for replica in self.replicas:
             try:
-                replica.in_recovery, replica.position = replica._watch.run(queries.get_replica_position, STALE_SECONDS)
+                replica.in_recovery, replica.position = _row(replica._watch.run(queries.get_replica_position,
+                                                                                STALE_SECONDS))
             except psycopg2.Error as exc:
                 replica.last_error = type(exc).__name__
                 continue
@@ -120,14 +133,14 @@ class ReplicaSet:
             # lag pushes the standby that now serves every read out of rotation).
             replica.last_ok, replica.last_error = time.monotonic(), None
 
-    def stats(self):
+    def stats(self) -> list[dict[str, Any]]:
         """Return each replica's name, state, lag, position and pool statistics (never its address)."""
         now = time.monotonic()
         return [{"name": replica.name, "role": "replica", "state": replica.state(now, self.max_lag),
                  "lag_s": replica.lag_s, "position": replica.position, "failures": replica.failures,
                  "last_error": replica.last_error, "pool": replica.pool.stats()} for replica in self.replicas]
 
-    def close(self):
+    def close(self) -> None:
         """Stop the monitor and close every replica's pool and connections."""
         self._monitor.stop(2)
         self._primary.close()

@@ -9,9 +9,10 @@ import re
 DOLLAR_TAG = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*\$|\$\$")
 
 
-def split_statements(text):
+def split_statements(text: str) -> list[str]:
     """Return the statements of `text` (without their final semicolon), skipping empty ones."""
-    statements, start, i, n = [], 0, 0, len(text)
+    statements: list[str] = []
+    start, i, n = 0, 0, len(text)
     while i < n:
         char = text[i]
         if text.startswith("--", i):
@@ -34,7 +35,7 @@ def split_statements(text):
     return [statement.strip() for statement in statements if _has_code(statement)]
 
 
-def _after_quoted(text, i, quote):
+def _after_quoted(text: str, i: int, quote: str) -> int:
     """Return the index just past the quoted string or identifier opening at `i` (doubled quotes stay in)."""
     i += 1
     while i < len(text):
@@ -47,7 +48,7 @@ def _after_quoted(text, i, quote):
     return i
 
 
-def _has_code(statement):
+def _has_code(statement: str) -> bool:
     """Tell whether `statement` holds more than whitespace and comments."""
     without_comments = re.sub(r"--[^\n]*|/\*.*?\*/", "", statement, flags=re.S)
     return bool(without_comments.strip())

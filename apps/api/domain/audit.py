@@ -1,70 +1,53 @@
 """The audit trail: every write records who, what, when, the changed fields and the client IP.
 
-Who acts is an explicit value, not a request object: the web layer says `acting(user_id, ip)` when it has
-verified a request (web/auth.py), and every rule below records and notifies on behalf of that actor.
+Who acts comes from the request context (runtime/context.py), set once by the web layer when a request
+starts and when its token is verified; every rule below records and notifies on behalf of that user.
 """
-from contextvars import ContextVar
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 from psycopg2.extras import Json
 
+from ..db import Cursor, Queries
+from ..runtime import context
 
-class Actor(NamedTuple):
-    """Who performs the current writes: a user id (None before login), the client's address, and the device
-    (a tablet) the user's session was opened on, if any."""
-
-    user_id: int | None
-    ip: str | None
-    device_id: int | None = None
+queries = Queries("audit_logs.sql")
 
 
-NOBODY = Actor(None, None)
-_actor = ContextVar("printshop_actor", default=NOBODY)
+def actor_id() -> int | None:
+    """Return the id of the user the current writes are made for (None before login and outside a request)."""
+    return context.current().user_id
 
 
-def acting(user_id, ip, device_id=None):
-    """Make (`user_id`, `ip`, `device_id`) the actor of this thread's writes until the next call (once per
-    request)."""
-    _actor.set(Actor(user_id, ip, device_id))
-
-
-def actor():
-    """Return the current actor."""
-    return _actor.get()
-
-INSERT_AUDIT = """
-    INSERT INTO audit_logs (user_id, action, entity, entity_id, changes, ip, device_id)
-    VALUES (%(user_id)s, %(action)s, %(entity)s, %(entity_id)s, %(changes)s, %(ip)s, %(device_id)s)
-"""
-
-
-def record(cur, action, entity, entity_id=None, changes=None, user_id=None):
+def record(cur: Cursor, action: str, entity: str, entity_id: object = None,
+           changes: Mapping[str, Any] | None = None, user_id: int | None = None) -> None:
     """Write one audit row inside the caller's transaction."""
-    cur.execute(INSERT_AUDIT, {
-        "user_id": user_id if user_id is not None else _actor.get().user_id,
+    acting = context.current()
+    cur.execute(queries.insert_audit_log, {
+        "user_id": user_id if user_id is not None else acting.user_id,
         "action": action, "entity": entity, "entity_id": entity_id,
-        "changes": Json(_jsonable(changes or {})), "ip": _actor.get().ip, "device_id": _actor.get().device_id,
+        "changes": Json(_jsonable(changes or {})), "ip": acting.address, "device_id": acting.device_id,
     })
 
 
-def record_create(cur, entity, entity_id, fields):
+def record_create(cur: Cursor, entity: str, entity_id: object, fields: Mapping[str, Any]) -> None:
     """Record the creation of `entity_id` with its initial `fields` (each as {"old": None, "new"})."""
     record(cur, "create", entity, entity_id, changed_fields({}, fields))
 
 
-def record_delete(cur, entity, before, entity_id=None):
+def record_delete(cur: Cursor, entity: str, before: Mapping[str, Any], entity_id: object = None) -> None:
     """Record the deletion of the row `before` (each field as {"old", "new": None})."""
     record(cur, "delete", entity, before["id"] if entity_id is None else entity_id,
            changed_fields(before, dict.fromkeys(before)))
 
 
-def changed_fields(before, after):
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """Return {field: {"old", "new"}} for the fields whose value differs."""
     return {key: {"old": _jsonable(before.get(key)), "new": _jsonable(value)}
             for key, value in after.items() if before.get(key) != value}
 
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

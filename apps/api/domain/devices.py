@@ -6,10 +6,10 @@ itself: a board reads the board feed, a tablet reads its operators and opens PIN
 """
 import hashlib
 import secrets
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
-DEVICE_KINDS = ("board", "tablet")
-DeviceKind = Literal[DEVICE_KINDS]
+DeviceKind = Literal["board", "tablet"]
+DEVICE_KINDS: tuple[DeviceKind, ...] = get_args(DeviceKind)
 TOKEN_PREFIX = "dev_"  # tells a device token from a JWT at a glance (a JWT has dots, this never does)
 DEFAULT_IDLE_SECONDS = 120
 

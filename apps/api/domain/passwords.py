@@ -8,7 +8,7 @@ METHOD = "scrypt:32768:8:1"
 
 
 @cache
-def _dummy_hash(method):
+def _dummy_hash(method: str) -> str:
     """A hash to compare against when the username is unknown, so both paths cost one scrypt (no user
     enumeration); one per method, made once."""
     return generate_password_hash("not-a-real-password", method=method)
@@ -17,12 +17,12 @@ def _dummy_hash(method):
 _dummy_hash(METHOD)  # made now, so that the first unknown username costs no more than any other
 
 
-def hash_password(password):
+def hash_password(password: str) -> str:
     """Return a salted scrypt hash of `password`."""
     return generate_password_hash(password, method=METHOD)
 
 
-def verify_password(password_hash, password):
+def verify_password(password_hash: str | None, password: str) -> bool:
     """Tell whether `password` matches `password_hash`; costs the same when the hash is None."""
     if password_hash is None:
         check_password_hash(_dummy_hash(METHOD), password)

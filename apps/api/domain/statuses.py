@@ -1,18 +1,22 @@
 """Every status a job, a step or a machine can have, and the job priorities: one tuple each.
 
-The database's CHECK constraints (migrations/0001) hold the same sets; tests/test_statuses.py compares them.
+The database's CHECK constraints (migrations/0001) hold the same sets; tests/test_overdue_rule.py compares them.
 """
-from typing import Literal
+from typing import Literal, get_args
 
-JOB_STATUSES = ("draft", "active", "in_progress", "on_hold", "completed", "cancelled")
-STEP_STATUSES = ("pending", "in_progress", "paused", "completed", "skipped")
-MACHINE_STATUSES = ("active", "idle", "maintenance", "offline")
-PRIORITIES = ("low", "normal", "high", "urgent")
+# Written as Literal types (a checker reads only literal values there), the tuples taken from them.
+JobStatus = Literal["draft", "active", "in_progress", "on_hold", "completed", "cancelled"]
+StepStatus = Literal["pending", "in_progress", "paused", "completed", "skipped"]
+MachineStatus = Literal["active", "idle", "maintenance", "offline"]
+Priority = Literal["low", "normal", "high", "urgent"]
 
-JobStatus = Literal[JOB_STATUSES]
-StepStatus = Literal[STEP_STATUSES]
-MachineStatus = Literal[MACHINE_STATUSES]
-Priority = Literal[PRIORITIES]
+JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
+STEP_STATUSES: tuple[StepStatus, ...] = get_args(StepStatus)
+MACHINE_STATUSES: tuple[MachineStatus, ...] = get_args(MachineStatus)
+PRIORITIES: tuple[Priority, ...] = get_args(Priority)
+
+Role = Literal["viewer", "operator", "manager", "admin"]  # weakest first
+ROLES: tuple[Role, ...] = get_args(Role)
 
 # How the page shows each status: (badge background, its text colour (>= 4.5:1 on it), a non-colour mark).
 # Light tints with dark text, hues from the Okabe-Ito set so that they stay apart for the colour-blind.
@@ -54,4 +58,4 @@ def page_rules() -> dict[str, object]:
                                    for end in targets if end in STEP_VERBS] for start, targets in steps.items()},
             "working_job_statuses": list(WORKING_JOB), "closed_job_statuses": list(CLOSED_JOB),
             "closed_step_statuses": list(CLOSED_STEP_STATUSES),
-            "roles": ["viewer", "operator", "manager", "admin"], "priorities": _described(PRIORITIES)}
+            "roles": list(ROLES), "priorities": _described(PRIORITIES)}

@@ -1,23 +1,28 @@
 """A job's steps as a rule shared by the jobs and steps views: their limit, their references, their insertion."""
-from psycopg2.extras import Json
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from ..db import Queries
+from psycopg2.extras import Json
+from pydantic import BaseModel
+
+from ..db import Cursor, Queries, Row
 
 queries = Queries("steps.sql")
 
 MAX_STEPS = 100  # per job
 
 
-def _rows_by_id(cur, statement, ids):
+def _rows_by_id(cur: Cursor, statement: str, ids: Iterable[int]) -> dict[int, Row]:
     if not ids:
         return {}
     cur.execute(statement, {"ids": sorted(ids)})
     return {row["id"]: row for row in cur.fetchall()}
 
 
-def reference_errors(cur, steps, new=True):
+def reference_errors(cur: Cursor, steps: Sequence[tuple[str, dict[str, Any]]],
+                     new: bool = True) -> list[dict[str, str]]:
     """Return 422 field errors for (prefix, step) pairs naming unknown, inactive or unfit records."""
-    def ids(key):
+    def ids(key: str) -> set[int]:
         return {step[key] for _, step in steps if step.get(key) is not None}
 
     processes = _rows_by_id(cur, queries.find_processes, ids("process_id")) if new else {}
@@ -40,7 +45,7 @@ def reference_errors(cur, steps, new=True):
     return errors
 
 
-def insert_steps(cur, job_id, steps, first_order):
+def insert_steps(cur: Cursor, job_id: int, steps: Sequence[BaseModel], first_order: int) -> list[Row]:
     """Insert `steps` (StepIn) as the job's steps from `first_order` on and notify their assignees."""
     payload = [dict(step.model_dump(), step_order=first_order + index) for index, step in enumerate(steps)]
     if not payload:

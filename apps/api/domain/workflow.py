@@ -5,7 +5,10 @@ the steps move their job: the first started step makes a draft or active job in_
 completed or skipped one makes it completed. Every function here runs inside the caller's
 transaction with the job's row locked (jobs before steps, always), so automatic moves are never lost.
 """
-from ..db import Queries
+from collections.abc import Mapping
+from typing import Any
+
+from ..db import Cursor, Queries, one_row
 from . import audit
 from .errors import ApiError
 from .statuses import JOB_STATUSES, PRIORITIES, STEP_STATUSES, JobStatus, Priority
@@ -15,7 +18,7 @@ __all__ = ["JOB_STATUSES", "STEP_STATUSES", "PRIORITIES", "JobStatus", "Priority
 queries = Queries("workflow.sql")
 
 # The legal manual job changes; anything else is 409.
-JOB_TRANSITIONS = {
+JOB_TRANSITIONS: dict[str, set[str]] = {
     "draft": {"active", "in_progress", "cancelled"},
     "active": {"draft", "in_progress", "on_hold", "cancelled"},
     "in_progress": {"on_hold", "completed", "cancelled"},
@@ -25,8 +28,9 @@ JOB_TRANSITIONS = {
 }
 # What a step's status may become; anything else is 409. in_progress <-> paused is pause and resume;
 # completed or skipped -> pending is a manager's reopen, with a reason (REOPEN_FROM).
-STEP_TRANSITIONS = {"pending": {"in_progress", "skipped"}, "in_progress": {"paused", "completed", "skipped"},
-                    "paused": {"in_progress", "skipped"}, "completed": {"pending"}, "skipped": {"pending"}}
+STEP_TRANSITIONS: dict[str, set[str]] = {
+    "pending": {"in_progress", "skipped"}, "in_progress": {"paused", "completed", "skipped"},
+    "paused": {"in_progress", "skipped"}, "completed": {"pending"}, "skipped": {"pending"}}
 REOPEN_FROM = ("completed", "skipped")
 # Steps whose clock runs: an open work segment (in_progress) or pause segment (paused).
 TIMED_STEP = ("in_progress", "paused")
@@ -35,7 +39,7 @@ WORKING_JOB = ("draft", "active", "in_progress")
 CLOSED_JOB = ("completed", "cancelled")
 
 
-def check_job_transition(cur, job_id, old, new):
+def check_job_transition(cur: Cursor, job_id: int, old: str, new: str) -> None:
     """Raise 409 unless a job may go from `old` to `new` (completed only with no open steps)."""
     if new == old:
         return
@@ -44,11 +48,11 @@ def check_job_transition(cur, job_id, old, new):
         raise ApiError(409, f"A {old} job cannot become {new} (allowed: {allowed}).")
     if new == "completed":
         cur.execute(queries.count_open_steps, {"job_id": job_id})
-        if cur.fetchone()["open"]:
+        if one_row(cur)["open"]:
             raise ApiError(409, "The job still has pending or in-progress steps; complete or skip them first.")
 
 
-def check_step_transition(job, step, status):
+def check_step_transition(job: Mapping[str, Any], step: Mapping[str, Any], status: str) -> None:
     """Raise 409 unless `step` may become `status` while its job is in its current status."""
     if status not in STEP_TRANSITIONS[step["status"]]:
         raise ApiError(409, f"A {step['status']} step cannot become {status}.")
@@ -59,25 +63,25 @@ def check_step_transition(job, step, status):
         raise ApiError(409, f"The job is {job['status']}; its steps cannot change status.")
 
 
-def check_job_open(job, doing):
+def check_job_open(job: Mapping[str, Any], doing: str) -> None:
     """Raise 409 when the job is completed or cancelled (`doing` says what was refused)."""
     if job["status"] in CLOSED_JOB:
         raise ApiError(409, f"The job is {job['status']}; {doing}.")
 
 
-def notify_status_change(cur, job_id):
+def notify_status_change(cur: Cursor, job_id: int) -> None:
     """Tell the job's step assignees, except the caller, that the job changed status."""
-    cur.execute(queries.notify_job_status, {"job_id": job_id, "actor_id": audit.actor().user_id})
+    cur.execute(queries.notify_job_status, {"job_id": job_id, "actor_id": audit.actor_id()})
 
 
-def _set_job_status(cur, job, status):
+def _set_job_status(cur: Cursor, job: Mapping[str, Any], status: str) -> str:
     cur.execute(queries.set_job_status, {"job_id": job["id"], "status": status})
     audit.record(cur, "update", "jobs", job["id"], {"status": {"old": job["status"], "new": status}})
     notify_status_change(cur, job["id"])
     return status
 
 
-def follow_steps(cur, job, step_status):
+def follow_steps(cur: Cursor, job: Mapping[str, Any], step_status: str) -> str:
     """Move the job along after one of its steps became `step_status`; return the job's status.
 
     A started step makes a draft or active job in_progress. However the last open step closes (completed,
@@ -88,13 +92,13 @@ def follow_steps(cur, job, step_status):
     if step_status == "pending":
         if job["status"] == "completed":
             return _set_job_status(cur, job, "in_progress")
-        return job["status"]
+        return str(job["status"])
     if step_status == "in_progress":
         if job["status"] in ("draft", "active"):
             return _set_job_status(cur, job, "in_progress")
-        return job["status"]
+        return str(job["status"])
     cur.execute(queries.count_open_steps, {"job_id": job["id"]})
-    counts = cur.fetchone()
+    counts = one_row(cur)
     if counts["open"] == 0 and counts["total"] > 0 and job["status"] not in CLOSED_JOB + ("on_hold",):
         return _set_job_status(cur, job, "completed")
-    return job["status"]
+    return str(job["status"])

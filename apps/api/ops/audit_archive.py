@@ -33,7 +33,7 @@ def add_months_ahead(conn, now=None):
     for ahead in range(MONTHS_AHEAD + 1):
         month = (now.replace(day=1) + timedelta(days=32 * ahead)).replace(day=1)
         with conn, conn.cursor() as cur:
-            cur.execute("SET LOCAL lock_timeout = %s", (LOCK_TIMEOUT,))
+            cur.execute(queries.set_lock_timeout, {"lock_timeout": LOCK_TIMEOUT})
             cur.execute(queries.add_audit_month, {"at": month})
             name = cur.fetchone()[0]
         if name:
@@ -48,7 +48,7 @@ def archive_expired(conn, days, directory):
         expired = [row[0] for row in cur.fetchall()]
     for name in expired:
         with conn, conn.cursor() as cur:
-            cur.execute("SET LOCAL lock_timeout = %s", (LOCK_TIMEOUT,))
+            cur.execute(queries.set_lock_timeout, {"lock_timeout": LOCK_TIMEOUT})
             cur.execute(sql.SQL("ALTER TABLE audit_logs DETACH PARTITION {}").format(sql.Identifier(name)))
     with conn, conn.cursor() as cur:
         cur.execute(queries.list_detached_audit_partitions)

@@ -11,6 +11,7 @@ import os
 import threading
 from collections import deque
 from datetime import UTC, datetime
+from typing import Any
 
 from ..runtime.background import Background
 
@@ -22,7 +23,11 @@ INTERVAL = 0.05
 MAX_QUEUED = 100_000
 
 
-def format_request_line(item):
+# A queued item: a ready line, a request tuple (see format_request_line), or an Event to set once written.
+Item = str | tuple[Any, ...] | threading.Event
+
+
+def format_request_line(item: tuple[Any, ...]) -> str:
     """Return the JSON line of a queued request: (created, level, message, logger, fields, request id)."""
     created, level, message, logger, fields, request_id = item
     line = {"ts": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
@@ -36,28 +41,30 @@ def format_request_line(item):
 class LineWriter:
     """Queue log lines (ready text, or request tuples formatted later) and write them from one thread."""
 
-    def __init__(self, fd):
+    def __init__(self, fd: int) -> None:
         self.fd = fd
         self._reset()
         os.register_at_fork(after_in_child=self._reset)  # the parent's queue and thread stay the parent's
         atexit.register(self.flush)
 
-    def _reset(self):
-        self.queue, self.thread, self.pid = deque(maxlen=MAX_QUEUED), None, os.getpid()
+    def _reset(self) -> None:
+        self.queue: deque[Item] = deque(maxlen=MAX_QUEUED)
+        self.thread: Background | None = None
+        self.pid = os.getpid()
 
-    def put(self, item):
+    def put(self, item: Item) -> None:
         """Queue one line: a str, a request tuple (see format_request_line), or a threading.Event to set."""
         if self.thread is None:
             self._start()
         self.queue.append(item)
 
-    def _start(self):
+    def _start(self) -> None:
         loop = Background("log-writer", self._round, INTERVAL)
         if self.thread is None:  # two first lines at once start at most one extra loop, which only drains
             self.thread = loop
             loop.start()
 
-    def flush(self, timeout=5.0):
+    def flush(self, timeout: float = 5.0) -> None:
         """Wait until every line queued so far is written (at exit, and by tests)."""
         if self.thread is None or self.pid != os.getpid():
             return
@@ -66,8 +73,8 @@ class LineWriter:
         self.thread.run_now()
         written.wait(timeout)
 
-    def _round(self):
-        batch = []
+    def _round(self) -> None:
+        batch: list[Item] = []
         try:
             while True:
                 batch.append(self.queue.popleft())
@@ -76,8 +83,9 @@ class LineWriter:
         if batch:
             self._write(batch)
 
-    def _write(self, batch):
-        chunk, events = [], []
+    def _write(self, batch: list[Item]) -> None:
+        chunk: list[bytes] = []
+        events: list[threading.Event] = []
         size = 0
         for item in batch:
             if isinstance(item, threading.Event):
@@ -99,7 +107,7 @@ class LineWriter:
         for event in events:
             event.set()
 
-    def _write_all(self, data):
+    def _write_all(self, data: bytes) -> None:
         try:
             while data:
                 data = data[os.write(self.fd, data):]

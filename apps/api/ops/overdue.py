@@ -14,7 +14,7 @@ import time
 import psycopg2
 
 from .. import db
-from ..db import Queries, connect
+from ..db import Queries, connect, one_row
 from ..runtime.background import Background
 from ..runtime.per_process import PerProcess
 from . import retention
@@ -76,7 +76,7 @@ class OverdueScheduler:
         if not self.leader:
             with self._conn.cursor() as cur:
                 cur.execute(queries.try_lead, {"key": LOCK_KEY})
-                self.leader = cur.fetchone()[0]
+                self.leader = one_row(cur)[0]
         if self.leader:
             self._conn.autocommit = False
             try:

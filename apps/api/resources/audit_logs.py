@@ -11,7 +11,7 @@ from ..web.auth import require_role
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import one_or_404
-from ..web.validation import Id, PageQuery, Text, accepts
+from ..web.validation import Id, Name50, Name64, PageQuery, accepts
 
 bp = Blueprint("audit_logs", __name__, url_prefix="/api/audit-logs")
 queries = Queries("audit_logs.sql")
@@ -38,7 +38,7 @@ class AuditLog(BaseModel):
 
 
 class AuditLogQuery(PageQuery):
-    entity: Text(50, 1) | None = None
+    entity: Name50 | None = None
     entity_id: Id | None = None
     user_id: Id | None = None
     action: Action | None = None
@@ -65,7 +65,7 @@ class FailedLogin(BaseModel):
 
 
 class FailedLoginQuery(PageQuery):
-    username: Text(64, 1) | None = None
+    username: Name64 | None = None
     ip: IPv4Address | IPv6Address | None = None
 
 

@@ -15,7 +15,7 @@ from ..web.errors import ApiError
 from ..web.openapi import documented
 from ..web.proxies import client_ip
 from ..web.ratelimit import rate_limited
-from ..web.validation import Body, Password, Text, accepts
+from ..web.validation import OMITTED, Body, Name64, Password1, accepts
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 queries = Queries("auth.sql")
@@ -23,8 +23,8 @@ BAD_CREDENTIALS = "Unknown user, wrong password, or inactive account."
 
 
 class LoginBody(Body):
-    username: Text(64, 1)
-    password: Password(1)  # exactly as typed at creation: never stripped
+    username: Name64
+    password: Password1  # exactly as typed at creation: never stripped
 
 
 class LoginUser(BaseModel):
@@ -178,10 +178,18 @@ def delete_session(session_id):
     return "", 204
 
 
+class TokenClaims(BaseModel):
+    """What the presented token says."""
+
+    user_id: int = OMITTED
+    role: str = OMITTED
+    type: str = OMITTED
+    issued_at: int = OMITTED
+    expires_at: int = OMITTED
+
+
 @bp.get("/token")
-@documented(schema={"title": "TokenClaims", "type": "object", "properties": {
-    "user_id": {"type": "integer"}, "role": {"type": "string"}, "type": {"type": "string"},
-    "issued_at": {"type": "integer"}, "expires_at": {"type": "integer"}}})
+@documented(schema=TokenClaims)
 @require_role("viewer")
 def get_token():
     """Describe the presented token (who, role, when it expires) without touching the database."""

@@ -1,7 +1,9 @@
 """The response cache seen from outside: this worker's statistics, and a clear that reaches every worker."""
 import logging
+from typing import Any
 
 from flask import Blueprint, g, request
+from pydantic import BaseModel, Field
 
 from ..cache import get_cache
 from ..db import Queries, cursor
@@ -9,7 +11,7 @@ from ..ops import heartbeat
 from ..web.auth import has_role, require_role
 from ..web.errors import ApiError
 from ..web.openapi import documented
-from ..web.validation import Body, Text, accepts, parse_body
+from ..web.validation import OMITTED, Body, Text200, accepts, parse_body
 from .health_schema import ScopeQuery, admin_detail
 
 bp = Blueprint("cache_admin", __name__, url_prefix="/api/health/cache")
@@ -19,18 +21,32 @@ log = logging.getLogger(__name__)
 
 class CacheQuery(ScopeQuery):
     # A route path such as /api/dashboard/stats; admins may also give a key prefix (with |user=...|role=...).
-    prefix: Text(200) = ""
+    prefix: Text200 = ""
 
 
 class ClearBody(Body):
-    prefix: Text(200) = ""
+    prefix: Text200 = ""
+
+
+class CacheStats(BaseModel):
+    """The answering worker's cache statistics (and, with scope=all, every live worker's)."""
+
+    status: str = OMITTED
+    cache_stats: dict[str, Any] = Field(OMITTED, description=(
+        "Entries (total, active, expired) under `prefix`, hits, misses, evictions, hit rate, per-route counts, "
+        "and the answering worker's pid, boot time and listener state."))
+
+
+class CacheCleared(BaseModel):
+    """How many entries this worker dropped under `prefix`."""
+
+    status: str = OMITTED
+    cleared: int = OMITTED
+    prefix: str = OMITTED
 
 
 @bp.get("")
-@documented(schema={"title": "CacheStats", "type": "object", "properties": {
-    "status": {"type": "string"}, "cache_stats": {
-    "type": "object", "description": "Entries (total, active, expired) under `prefix`, hits, misses, "
-    "evictions, hit rate, per-route counts, and the answering worker's pid, boot time and listener state."}}})
+@documented(schema=CacheStats)
 @require_role("viewer")
 @accepts(query=CacheQuery)
 def get_cache_stats(query):
@@ -49,8 +65,7 @@ def get_cache_stats(query):
 
 
 @bp.post("/clear")
-@documented(status=200, schema={"title": "CacheCleared", "type": "object", "properties": {
-    "status": {"type": "string"}, "cleared": {"type": "integer"}, "prefix": {"type": "string"}}})
+@documented(status=200, schema=CacheCleared)
 @require_role("admin")
 def clear_cache():
     """Drop cached answers under `prefix` (all when absent) in every worker of every instance, within 1 s.

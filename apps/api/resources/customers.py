@@ -4,7 +4,7 @@ from datetime import datetime
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..web.auth import require_role
 from ..web.errors import ValidationError
@@ -15,7 +15,7 @@ from ..web.openapi import documented, page_model
 from ..web.proxies import client_ip
 from ..web.ratelimit import rate_limited
 from ..web.rows import merged, one_or_404
-from ..web.validation import Body, Email, Name, PageQuery, Text, accepts
+from ..web.validation import OMITTED, Body, Email, Name, PageQuery, Text50, Text200, Text10000, accepts
 
 bp = Blueprint("customers", __name__, url_prefix="/api/customers")
 queries = Queries("customers.sql")
@@ -39,32 +39,32 @@ class Customer(BaseModel):
 
 
 class CustomerQuery(PageQuery):
-    q: Text(200) | None = Field(None, description=f"Substring of name, email or phone (any case); {SEARCH_RULE}")
+    q: Text200 | None = Field(None, description=f"Substring of name, email or phone (any case); {SEARCH_RULE}")
 
 
 class CustomerBody(Body):
     name: Name
     email: Email | None = None
-    phone: Text(50) | None = None
-    company: Text(200) | None = None
-    notes: Text(10000) | None = None
+    phone: Text50 | None = None
+    company: Text200 | None = None
+    notes: Text10000 | None = None
 
 
 class CustomerPatch(Body):
     # `name` may be omitted but not null; the others may be set to null to clear them.
-    name: Name = None
+    name: Name = OMITTED
     email: Email | None = None
-    phone: Text(50) | None = None
-    company: Text(200) | None = None
-    notes: Text(10000) | None = None
+    phone: Text50 | None = None
+    company: Text200 | None = None
+    notes: Text10000 | None = None
 
 
 class ImportRow(Body):
     name: Name
     email: Email
-    phone: Text(50) | None = None
-    company: Text(200) | None = None
-    notes: Text(10000) | None = None
+    phone: Text50 | None = None
+    company: Text200 | None = None
+    notes: Text10000 | None = None
 
 
 class ImportBody(Body):
@@ -103,7 +103,7 @@ def create_customer(body):
     """Create a customer."""
     with cursor() as cur:
         cur.execute(queries.insert_customer, body.model_dump())
-        customer = cur.fetchone()
+        customer = one_row(cur)
         audit.record_create(cur, "customers", customer["id"], {key: customer[key] for key in EDITABLE})
     return with_etag(customer, 201, {"Location": f"/api/customers/{customer['id']}"})
 
@@ -154,7 +154,8 @@ def delete_customer(customer_id):
 
 def _duplicate_emails(rows):
     """Return a validation error per row whose email an earlier row of the payload already has."""
-    first_index, errors = {}, []
+    first_index: dict[str, int] = {}
+    errors: list[dict[str, str]] = []
     for index, row in enumerate(rows):
         if row.email in first_index:
             errors.append({"field": f"customers.{index}.email",
@@ -189,7 +190,7 @@ def import_customers(body):
     with cursor() as cur:
         cur.execute(queries.lock_imported_customers, params)
         cur.execute(queries.import_customers, params)
-        counts = cur.fetchone()
+        counts = one_row(cur)
         result = {"inserted": counts["inserted"], "updated": counts["updated"],
                   "unchanged": len(rows) - counts["inserted"] - counts["updated"]}
         audit.record(cur, "import", "customers", None, dict(result, rows=len(rows)))

@@ -1,15 +1,16 @@
-"""The dashboard: counts, recent jobs and charts, each cached per user (see cache.py)."""
+"""The dashboard: counts, recent jobs and charts, each cached per user (see web/cached.py)."""
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, g
-from pydantic import Field
+from pydantic import BaseModel, Field, create_model
 
-from ..db import Queries, read_cursor
-from ..domain.statuses import JOB_STATUSES, MACHINE_STATUSES, STEP_STATUSES
+from ..db import Queries, one_row, read_cursor
+from ..domain.statuses import JOB_STATUSES, MACHINE_STATUSES, STEP_STATUSES, JobStatus
 from ..web.auth import require_role
 from ..web.cached import cached_per_user
 from ..web.openapi import documented
-from ..web.validation import NoQuery, Query, accepts
+from ..web.validation import OMITTED, NoQuery, Query, accepts
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/dashboard")
 queries = Queries("dashboard.sql")
@@ -17,40 +18,73 @@ queries = Queries("dashboard.sql")
 USER_COUNTS = ("admins", "managers", "operators", "viewers", "active")
 
 
-def _counts(keys, description):
-    return {"type": "object", "description": description, "required": list(keys),
-            "properties": {key: {"type": "integer"} for key in keys}}
+def _counts(name: str, keys: tuple[str, ...], description: str) -> type[BaseModel]:
+    """Return a model of one integer per key (made from the status tuples, so it never restates them)."""
+    fields: dict[str, Any] = {key: (int, ...) for key in keys}
+    return create_model(name, __doc__=description, **fields)
 
 
-STATS_SCHEMA = {"title": "DashboardStats", "type": "object", "properties": {
-    "jobs": _counts(JOB_STATUSES + ("total", "overdue"),
-                    "Jobs per status; overdue: not completed or cancelled, due before today (UTC)."),
-    "tasks": _counts(STEP_STATUSES, "The caller's own assigned steps per status."),
-    "machines": _counts(MACHINE_STATUSES, "Machines in service (is_active) per status."),
-    "users": _counts(USER_COUNTS, "Users per role, deactivated ones included; active: the active users.")}}
-CHART_SCHEMA = {"title": "Chart", "type": "object", "properties": {
-    "labels": {"type": "array", "items": {"type": "string"}},
-    "values": {"type": "array", "items": {"type": "integer"}}}}
-RECENT_JOB_SCHEMA = {"title": "RecentJob", "type": "object", "properties": {
-    "id": {"type": "integer"}, "job_number": {"type": "string"}, "title": {"type": "string"},
-    "status": {"type": "string", "enum": list(JOB_STATUSES)}, "customer_name": {"type": "string"},
-    "due_date": {"type": ["string", "null"], "format": "date"},
-    "created_at": {"type": "string", "format": "date-time"}}}
-RECENT_JOBS_SCHEMA = {"title": "RecentJobs", "type": "object",
-                      "properties": {"items": {"type": "array", "items": RECENT_JOB_SCHEMA}}}
-OVERDUE_JOB_SCHEMA = {"title": "OverdueJob", "type": "object", "properties": {
-    "id": {"type": "integer"}, "job_number": {"type": "string"}, "title": {"type": "string"},
-    "status": {"type": "string", "enum": list(JOB_STATUSES)}, "priority": {"type": "string"},
-    "customer_name": {"type": "string"}, "due_date": {"type": "string", "format": "date"},
-    "days_overdue": {"type": "integer", "description": "Days since the due date (UTC), at least 1"}}}
-OVERDUE_JOBS_SCHEMA = {"title": "OverdueJobs", "type": "object", "required": ["items", "on_hold", "counts"],
-                       "properties": {
-    "items": {"type": "array", "items": OVERDUE_JOB_SCHEMA, "description": (
+# Made at import from the status tuples: a checker sees them as values, not as types.
+DashboardStats = create_model(
+    "DashboardStats",
+    jobs=(_counts("JobCounts", JOB_STATUSES + ("total", "overdue"),
+                  "Jobs per status; overdue: not completed or cancelled, due before today (UTC)."), OMITTED),
+    tasks=(_counts("TaskCounts", STEP_STATUSES, "The caller's own assigned steps per status."), OMITTED),
+    machines=(_counts("MachineCounts", MACHINE_STATUSES, "Machines in service (is_active) per status."), OMITTED),
+    users=(_counts("UserCounts", USER_COUNTS, "Users per role, deactivated ones included; active: the active users."),
+           OMITTED),
+)
+
+
+class Chart(BaseModel):
+    """A chart's labels and their values, in order."""
+
+    labels: list[str] = OMITTED
+    values: list[int] = OMITTED
+
+
+class RecentJob(BaseModel):
+    """A recent job with its customer's name."""
+
+    id: int = OMITTED
+    job_number: str = OMITTED
+    title: str = OMITTED
+    status: JobStatus = OMITTED
+    customer_name: str = OMITTED
+    due_date: date | None = None
+    created_at: datetime = OMITTED
+
+
+class RecentJobs(BaseModel):
+    """The newest jobs, newest first."""
+
+    items: list[RecentJob] = OMITTED
+
+
+class OverdueJob(BaseModel):
+    """An overdue job: open and due before today (UTC)."""
+
+    id: int = OMITTED
+    job_number: str = OMITTED
+    title: str = OMITTED
+    status: JobStatus = OMITTED
+    priority: str = OMITTED
+    customer_name: str = OMITTED
+    due_date: date = OMITTED
+    days_overdue: int = Field(OMITTED, description="Days since the due date (UTC), at least 1")
+
+
+OverdueCounts = _counts("OverdueCounts", ("needs_action", "on_hold"), "How many overdue jobs there are of each kind")
+
+
+class OverdueJobs(BaseModel):
+    """The overdue jobs that need action, and those on hold."""
+
+    items: list[OverdueJob] = Field(description=(
         "Overdue jobs that need action (draft, active, in progress): the most urgent priority first, then "
-        "the most recently due (still rescuable today), then the newest id")},
-    "on_hold": {"type": "array", "items": OVERDUE_JOB_SCHEMA,
-                "description": "Overdue jobs on hold, apart, in the same order"},
-    "counts": _counts(("needs_action", "on_hold"), "How many overdue jobs there are of each kind")}}
+        "the most recently due (still rescuable today), then the newest id"))
+    on_hold: list[OverdueJob] = Field(description="Overdue jobs on hold, apart, in the same order")
+    counts: OverdueCounts  # type: ignore[valid-type]  # a model made from the keys at import
 
 
 class RecentJobsQuery(Query):
@@ -71,7 +105,7 @@ def _pick(counts, keys):
 
 
 @bp.get("/stats")
-@documented(schema=STATS_SCHEMA, operation_id="getDashboardStats")
+@documented(schema=DashboardStats, operation_id="getDashboardStats")
 @require_role("viewer")
 @accepts(query=NoQuery)
 @cached_per_user(ttl="CACHE_TTL_STATS")
@@ -79,7 +113,7 @@ def get_stats(query):
     """Return job, task (the caller's own steps), machine and user counts."""
     with read_cursor() as cur:
         cur.execute(queries.get_stats, {"user_id": g.user_id})
-        row = cur.fetchone()
+        row = one_row(cur)
     jobs = _pick(row["jobs"], JOB_STATUSES)
     jobs.update(total=sum(jobs.values()), overdue=row["overdue"])
     return {"jobs": jobs, "tasks": _pick(row["tasks"], STEP_STATUSES),
@@ -87,7 +121,7 @@ def get_stats(query):
 
 
 @bp.get("/recent-jobs")
-@documented(schema=RECENT_JOBS_SCHEMA)
+@documented(schema=RecentJobs)
 @require_role("viewer")
 @accepts(query=RecentJobsQuery)
 @cached_per_user(ttl="CACHE_TTL_RECENT_JOBS")
@@ -99,7 +133,7 @@ def list_recent_jobs(query):
 
 
 @bp.get("/overdue-jobs")
-@documented(schema=OVERDUE_JOBS_SCHEMA)
+@documented(schema=OverdueJobs)
 @require_role("viewer")
 @accepts(query=OverdueJobsQuery)
 @cached_per_user(ttl="CACHE_TTL_OVERDUE_JOBS")
@@ -115,11 +149,11 @@ def list_overdue_jobs(query: OverdueJobsQuery) -> dict[str, Any]:
             cur.execute(queries.list_overdue_jobs, {"on_hold": on_hold, "limit": query.limit})
             lists[key] = cur.fetchall()
         cur.execute(queries.count_overdue_jobs)
-        return dict(lists, counts=cur.fetchone())
+        return dict(lists, counts=one_row(cur))
 
 
 @bp.get("/chart/jobs-by-status")
-@documented(schema=CHART_SCHEMA)
+@documented(schema=Chart)
 @require_role("viewer")
 @accepts(query=NoQuery)
 @cached_per_user(ttl="CACHE_TTL_JOBS_BY_STATUS")
@@ -132,7 +166,7 @@ def get_jobs_by_status(query):
 
 
 @bp.get("/chart/jobs-by-month")
-@documented(schema=CHART_SCHEMA)
+@documented(schema=Chart)
 @require_role("viewer")
 @accepts(query=JobsByMonthQuery)
 @cached_per_user(ttl="CACHE_TTL_JOBS_BY_MONTH")

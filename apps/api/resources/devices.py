@@ -4,7 +4,7 @@ from datetime import datetime
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..domain.devices import DEFAULT_IDLE_SECONDS, DeviceKind, new_token, token_hash
 from ..web.auth import forget_token_state, require_role
@@ -12,7 +12,7 @@ from ..web.devices import forget_devices
 from ..web.errors import ApiError, ValidationError
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
-from ..web.validation import Body, Id, PageQuery, Text, accepts
+from ..web.validation import Body, Id, Name100, PageQuery, accepts
 
 bp = Blueprint("devices", __name__, url_prefix="/api/devices")
 queries = Queries("devices.sql")
@@ -20,7 +20,7 @@ NEWEST_FIRST = Order("created_at.desc", ["d.created_at", "d.id"], descending=Tru
 
 
 class DeviceBody(Body):
-    name: Text(100, 1)
+    name: Name100
     kind: DeviceKind
     machine_id: Id | None = Field(None, description="The machine a tablet stands by (its operators' queue)")
     idle_seconds: int = Field(DEFAULT_IDLE_SECONDS, ge=15, le=86400,
@@ -68,11 +68,11 @@ def create_device(body):
     with cursor() as cur:
         if body.machine_id is not None:
             cur.execute(queries.machine_exists, {"machine_id": body.machine_id})
-            if not cur.fetchone()["found"]:
+            if not one_row(cur)["found"]:
                 raise ValidationError([{"field": "machine_id", "message": "No machine has this id."}])
         cur.execute(queries.insert_device, {**body.model_dump(), "token_hash": token_hash(token),
                                             "created_by": g.user_id})
-        device = cur.fetchone()
+        device = one_row(cur)
         audit.record_create(cur, "devices", device["id"], body.model_dump())
     return dict(device, token=token), 201
 

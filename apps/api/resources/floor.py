@@ -4,7 +4,7 @@ from datetime import date, datetime
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from ..db import Queries, read_cursor
+from ..db import Queries, one_row, read_cursor
 from ..web.cached import cached_per_user
 from ..web.devices import require_device
 from ..web.openapi import documented
@@ -105,7 +105,7 @@ def get_board():
         cur.execute(queries.board_next, {"per_machine": NEXT_PER_MACHINE})
         waiting = cur.fetchall()
         cur.execute(queries.board_late)
-        late = cur.fetchone()["late"]
+        late = one_row(cur)["late"]
         cur.execute(queries.board_done_today, {"limit": DONE_LIMIT})
         done = cur.fetchall()
     by_id = {machine["id"]: machine for machine in machines}

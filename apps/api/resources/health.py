@@ -7,7 +7,7 @@ from flask import Blueprint, current_app
 from pydantic import BaseModel, ConfigDict
 
 from ..config import default_workers
-from ..db import PoolError, PrimaryUnavailable, Queries, connection, database, get_pool
+from ..db import PoolError, PrimaryUnavailable, Queries, connection, database, get_pool, one_row
 from ..ops import heartbeat
 from ..ops.draining import draining
 from ..web.auth import has_role, require_role
@@ -106,7 +106,7 @@ def get_db_health(query):
     try:
         if database().primary_down():
             raise PrimaryUnavailable("the primary is down")
-        server = dict(zip(SERVER_KEYS, pool.probe(queries.get_server_limits)))
+        server = dict(zip(SERVER_KEYS, pool.probe(queries.get_server_limits) or ()))
     except (PoolError, psycopg2.Error) as exc:
         server = {"error": type(exc).__name__}
     stats = pool.stats()
@@ -143,7 +143,7 @@ def get_db_test():
         with connection() as conn, conn.cursor() as cur:
             acquired = time.perf_counter()
             cur.execute(queries.get_server_version)
-            (server_version,) = cur.fetchone()
+            (server_version,) = one_row(cur)
             answered = time.perf_counter()
     except (PoolError, psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         return problem(503, f"The database round trip failed: {type(exc).__name__}.", headers=_RETRY)

@@ -1,18 +1,18 @@
 """Jobs with their steps: any role reads, a manager creates, changes and deletes."""
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from flask import Blueprint, Response, g
 from psycopg2 import sql
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from .. import db
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
-from ..domain.workflow import JOB_STATUSES, PRIORITIES, JobStatus, Priority, check_job_transition, notify_status_change
+from ..domain.workflow import JobStatus, Priority, check_job_transition, notify_status_change
 from ..web.auth import has_role, require_role
 from ..web.csv_stream import csv_response, wants_csv
 from ..web.errors import ApiError, ValidationError
@@ -22,16 +22,14 @@ from ..web.listing import SEARCH_RULE, Order, like_pattern, page_of
 from ..web.openapi import documented, page_model
 from ..web.ratelimit import rate_limited
 from ..web.rows import merged, one_or_404
-from ..web.validation import Body, Id, Name, PageQuery, Text, accepts
-from .step_schema import STEP_SCHEMA, StepIn
+from ..web.validation import OMITTED, Body, Id, Name, PageQuery, Text200, Text10000, accepts
+from .step_schema import Step, StepIn
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 queries = Queries("jobs.sql")
-# The list pages through the count's own statement: the filters are written once, in match-jobs.
-LIST_JOBS = queries.list_jobs.replace("{match_jobs}", queries.match_jobs)
+# The list pages through the count's own statement ({match} in list-jobs): the filters are written once, in match-jobs.
 # GET /api/jobs with `Accept: text/csv`: every matching job, streamed from a server-side cursor in batches
 # of EXPORT_BATCH_ROWS (memory stays at a batch); not audited, as no read is (the request log names the caller).
-EXPORT_JOBS = queries.export_jobs.replace("{match_jobs}", queries.match_jobs)
 HEADER = ("job_number", "title", "customer", "status", "due_date", "priority", "steps")
 EXPORT_BATCH_ROWS = 2000
 EXPORT_DESCRIPTION = (
@@ -57,32 +55,40 @@ def may_export() -> None:
 
 def export_jobs(params: dict[str, Any], order: Any) -> Response:
     """Answer every job matching `params` in `order` as a streamed CSV attachment."""
-    statement = sql.SQL(EXPORT_JOBS).format(order_by=order.parts(False)["order_by"])
+    statement = sql.SQL(queries.export_jobs).format(match=sql.SQL(queries.match_jobs),
+                                                    order_by=order.parts(False)["order_by"])
     return csv_response("jobs.csv", HEADER, _rows(statement, params))
 
 
 FIELDS = ("customer_id", "title", "description", "status", "priority", "due_date")
 
-JOB_LIST_ITEM_SCHEMA = {
-    "title": "JobListItem", "type": "object",
-    "required": ["id", "job_number", "customer_id", "customer_name", "title", "status", "priority",
-                 "due_date", "steps_total", "steps_completed"],
-    "properties": {
-        "id": {"type": "integer"}, "job_number": {"type": "string"}, "customer_id": {"type": "integer"},
-        "customer_name": {"type": "string"}, "title": {"type": "string"},
-        "description": {"type": ["string", "null"]}, "status": {"type": "string", "enum": list(JOB_STATUSES)},
-        "priority": {"type": "string", "enum": list(PRIORITIES)},
-        "due_date": {"type": ["string", "null"], "format": "date"},
-        "created_by": {"type": ["integer", "null"]}, "is_overdue": {"type": "boolean"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-        "steps_total": {"type": "integer", "description": "How many steps the job has"},
-        "steps_completed": {"type": "integer", "description": "How many of them are completed or skipped"},
-    },
-}
-JOB_SCHEMA = dict(JOB_LIST_ITEM_SCHEMA, title="Job", required=JOB_LIST_ITEM_SCHEMA["required"] + ["steps"],
-                  properties=dict(JOB_LIST_ITEM_SCHEMA["properties"],
-                                  steps={"type": "array", "items": STEP_SCHEMA}))
+
+
+class JobListItem(BaseModel):
+    """A job as the list answers it: its fields and its progress."""
+
+    id: int
+    job_number: str
+    customer_id: int
+    customer_name: str
+    title: str
+    description: str | None = None
+    status: JobStatus
+    priority: Priority
+    due_date: date | None
+    created_by: int | None = None
+    is_overdue: bool = OMITTED
+    created_at: datetime = OMITTED
+    updated_at: datetime = OMITTED
+    steps_total: int = Field(description="How many steps the job has")
+    steps_completed: int = Field(description="How many of them are completed or skipped")
+
+
+class Job(JobListItem):
+    """A job with its steps in order."""
+
+    steps: list[Step]
+
 
 class JobListQuery(PageQuery):
     """Filters and order of the job list (overdue=false keeps the jobs that are not overdue)."""
@@ -92,7 +98,7 @@ class JobListQuery(PageQuery):
     overdue: bool | None = None
     due_from: date | None = Field(None, description="Jobs due on or after this day (none without a due date)")
     due_to: date | None = Field(None, description="Jobs due on or before this day (inclusive)")
-    q: Text(200) | None = Field(None, description=(
+    q: Text200 | None = Field(None, description=(
         "A whole job number (JOB-0000123, any case) finds that job exactly; anything else is a substring of "
         f"the job number, the title or the customer's name, any case; {SEARCH_RULE}"))
     sort: Literal["created_at", "updated_at", "due_date", "priority"] = Field("created_at", description=(
@@ -111,7 +117,7 @@ class JobCreate(Body):
 
     customer_id: Id
     title: Name
-    description: Text(10000) | None = None
+    description: Text10000 | None = None
     status: Literal["draft", "active"] = "draft"
     priority: Priority = "normal"
     due_date: date | None = None
@@ -122,14 +128,14 @@ class JobPatch(Body):
     """Change a job; status follows the legal-transition table (409 otherwise)."""
 
     # Omitted means unchanged; only description and due_date may be null (the other types have no None).
-    customer_id: Id = None
-    title: Name = None
-    description: Text(10000) | None = None
-    status: JobStatus = Field(None, description=(
+    customer_id: Id = OMITTED
+    title: Name = OMITTED
+    description: Text10000 | None = None
+    status: JobStatus = Field(OMITTED, description=(
         "Legal changes (else 409): draft -> active, in_progress, cancelled; active -> draft, in_progress, "
         "on_hold, cancelled; in_progress -> on_hold, completed (only with no open steps), cancelled; "
         "on_hold -> active, in_progress, cancelled; cancelled -> draft; completed is final."))
-    priority: Priority = None
+    priority: Priority = OMITTED
     due_date: date | None = None
 
 
@@ -192,7 +198,7 @@ def _order(query):
 
 
 @bp.get("")
-@documented(schema=page_model(JOB_LIST_ITEM_SCHEMA), media={"text/csv": EXPORT_DESCRIPTION},
+@documented(schema=page_model(JobListItem), media={"text/csv": EXPORT_DESCRIPTION},
             responses={403: "CSV asked for by a viewer or operator"})
 @require_role("viewer")
 @rate_limited("jobs-list", "RATE_LIMIT_LISTS", by="user")
@@ -209,7 +215,7 @@ def list_jobs(query):
     with read_cursor() as cur:
         params = job_filters(cur, query)
         if not as_csv:
-            return page_of(cur, queries.match_jobs, LIST_JOBS, params, query, _order(query))
+            return page_of(cur, queries.match_jobs, queries.list_jobs, params, query, _order(query))
     return export_jobs(params, _order(query))
 
 
@@ -233,7 +239,7 @@ def _customer_errors(cur, customer_id):
 
 
 @bp.get("/<int:job_id>")
-@documented(schema=JOB_SCHEMA, etag=True)
+@documented(schema=Job, etag=True)
 @require_role("viewer")
 def get_job(job_id):
     """Return one job with its steps, its progress and its customer's name."""
@@ -242,7 +248,7 @@ def get_job(job_id):
 
 
 @bp.post("")
-@documented(schema=JOB_SCHEMA)
+@documented(schema=Job)
 @require_role("manager")
 @idempotent
 @accepts(body=JobCreate)
@@ -256,7 +262,7 @@ def create_job(body):
             raise ValidationError(errors)
         fields = body.model_dump(exclude={"steps"})
         cur.execute(queries.insert_job, dict(fields, created_by=g.user_id))
-        created = cur.fetchone()
+        created = one_row(cur)
         insert_steps(cur, created["id"], body.steps, first_order=1)
         audit.record_create(cur, "jobs", created["id"],
                             dict(fields, job_number=created["job_number"], steps=steps or None))
@@ -265,7 +271,7 @@ def create_job(body):
 
 
 @bp.patch("/<int:job_id>")
-@documented(schema=JOB_SCHEMA, responses={409: "Illegal status transition"}, etag=True)
+@documented(schema=Job, responses={409: "Illegal status transition"}, etag=True)
 @require_role("manager")
 @accepts(body=JobPatch)
 def update_job(job_id, body):

@@ -1,10 +1,12 @@
 """Machines of the shop floor: any role reads, a manager writes."""
-from flask import Blueprint
-from pydantic import StrictBool
+from datetime import datetime
 
-from ..db import Queries, cursor, read_cursor
+from flask import Blueprint
+from pydantic import BaseModel, StrictBool
+
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
-from ..domain.statuses import MACHINE_STATUSES, MachineStatus
+from ..domain.statuses import MachineStatus
 from ..web.auth import require_role
 from ..web.errors import ValidationError
 from ..web.etags import precondition, with_etag
@@ -12,7 +14,7 @@ from ..web.idempotency import idempotent
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
-from ..web.validation import Body, Id, PageQuery, Text, accepts
+from ..web.validation import OMITTED, Body, Id, Name100, PageQuery, accepts
 
 bp = Blueprint("machines", __name__, url_prefix="/api/machines")
 queries = Queries("machines.sql")
@@ -20,18 +22,19 @@ BY_NAME = Order("name", ["name", "id"])
 
 FIELDS = ("name", "machine_type", "process_id", "status", "is_active")
 
-MACHINE_SCHEMA = {
-    "title": "Machine", "type": "object",
-    "required": ["id", "name", "machine_type", "process_id", "status", "is_active"],
-    "properties": {
-        "id": {"type": "integer"}, "name": {"type": "string"}, "machine_type": {"type": "string"},
-        "process_id": {"type": ["integer", "null"]},
-        "status": {"type": "string", "enum": list(MACHINE_STATUSES)},
-        "is_active": {"type": "boolean"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-    },
-}
+class Machine(BaseModel):
+    """A machine as the API answers it."""
+
+    id: int
+    name: str
+    machine_type: str
+    process_id: int | None
+    status: MachineStatus
+    is_active: bool
+    created_at: datetime = OMITTED
+    updated_at: datetime = OMITTED
+
+
 class MachineListQuery(PageQuery):
     status: MachineStatus | None = None
     process_id: Id | None = None
@@ -39,8 +42,8 @@ class MachineListQuery(PageQuery):
 
 
 class MachineCreate(Body):
-    name: Text(100, 1)
-    machine_type: Text(100, 1)
+    name: Name100
+    machine_type: Name100
     process_id: Id | None = None
     status: MachineStatus = "idle"
     is_active: StrictBool = True
@@ -48,15 +51,15 @@ class MachineCreate(Body):
 
 class MachinePatch(Body):
     # Omitted means unchanged; only process_id may be null (the other types have no None).
-    name: Text(100, 1) = None
-    machine_type: Text(100, 1) = None
+    name: Name100 = OMITTED
+    machine_type: Name100 = OMITTED
     process_id: Id | None = None
-    status: MachineStatus = None
-    is_active: StrictBool = None
+    status: MachineStatus = OMITTED
+    is_active: StrictBool = OMITTED
 
 
 @bp.get("")
-@documented(schema=page_model(MACHINE_SCHEMA))
+@documented(schema=page_model(Machine))
 @require_role("viewer")
 @accepts(query=MachineListQuery)
 def list_machines(query):
@@ -67,7 +70,7 @@ def list_machines(query):
 
 
 @bp.get("/<int:machine_id>")
-@documented(schema=MACHINE_SCHEMA, etag=True)
+@documented(schema=Machine, etag=True)
 @require_role("viewer")
 def get_machine(machine_id):
     """Return one machine."""
@@ -76,7 +79,7 @@ def get_machine(machine_id):
 
 
 @bp.post("")
-@documented(schema=MACHINE_SCHEMA, responses={409: "The name is taken"})
+@documented(schema=Machine, responses={409: "The name is taken"})
 @require_role("manager")
 @idempotent
 @accepts(body=MachineCreate)
@@ -85,13 +88,13 @@ def create_machine(body):
     with cursor() as cur:
         _check_process(cur, body.process_id)
         cur.execute(queries.insert_machine, body.model_dump())
-        machine = cur.fetchone()
+        machine = one_row(cur)
         audit.record_create(cur, "machines", machine["id"], body.model_dump())
     return with_etag(machine, 201, {"Location": f"/api/machines/{machine['id']}"})
 
 
 @bp.patch("/<int:machine_id>")
-@documented(schema=MACHINE_SCHEMA, responses={409: "The name is taken"}, etag=True)
+@documented(schema=Machine, responses={409: "The name is taken"}, etag=True)
 @require_role("manager")
 @accepts(body=MachinePatch)
 def update_machine(machine_id, body):

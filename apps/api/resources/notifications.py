@@ -1,23 +1,24 @@
 """The caller's own notifications: list (optionally unread only), read one, mark read."""
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..web.auth import require_role
 from ..web.etags import with_etag
 from ..web.listing import Order, page_of
-from ..web.openapi import documented, page_model
+from ..web.openapi import Pagination, documented
 from ..web.rows import one_or_404
 from ..web.validation import PageQuery, accepts
 
 bp = Blueprint("notifications", __name__, url_prefix="/api/notifications")
 queries = Queries("notifications.sql")
 
-KINDS = ("step_assigned", "job_status", "job_overdue", "system")
+NotificationKind = Literal["step_assigned", "job_status", "job_overdue", "system"]
+KINDS: tuple[NotificationKind, ...] = get_args(NotificationKind)
 NEWEST_FIRST = Order("created_at.desc", ["created_at", "id"], descending=True)
 
 
@@ -25,7 +26,7 @@ class Notification(BaseModel):
     """A notification as its owner sees it."""
 
     id: int
-    kind: Literal[KINDS] = Field(description=(
+    kind: NotificationKind = Field(description=(
         "step_assigned: a step was assigned to you; job_status: a job one of your steps belongs to changed "
         "status (not by you); job_overdue: an open job you work on, or any open job for a manager, is past "
         "its due date (once per due date); system: a message from the operators of the service"))
@@ -40,9 +41,11 @@ class NotificationQuery(PageQuery):
     unread: bool = Field(False, description="true: only notifications not read yet")
 
 
-class NotificationPage(page_model(Notification)):
+class NotificationPage(BaseModel):
     """A page of the caller's notifications, with how many of all of them are unread."""
 
+    items: list[Notification]
+    pagination: Pagination
     unread: int
 
 
@@ -62,7 +65,7 @@ def list_notifications(query):
     with read_cursor() as cur:
         page = page_of(cur, queries.match_notifications, queries.list_notifications, params, query, NEWEST_FIRST)
         cur.execute(queries.count_unread_notifications, params)
-        page["unread"] = cur.fetchone()["unread"]
+        page["unread"] = one_row(cur)["unread"]
     return page
 
 
@@ -104,7 +107,7 @@ def mark_all_read():
     """Mark every unread notification of the caller read."""
     with cursor() as cur:
         cur.execute(queries.mark_all_notifications_read, {"user_id": g.user_id})
-        marked = cur.fetchone()["marked"]
+        marked = one_row(cur)["marked"]
         if marked:
             audit.record(cur, "update", "notifications", None,
                          {"is_read": {"old": False, "new": True}, "marked": marked})

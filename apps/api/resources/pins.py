@@ -2,7 +2,7 @@
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from ..db import Queries, cursor
+from ..db import Queries, cursor, one_row
 from ..domain import audit, pins
 from ..web import sessions
 from ..web.auth import ROLE_RANK, has_role, require_role
@@ -11,7 +11,7 @@ from ..web.errors import ApiError
 from ..web.openapi import documented
 from ..web.proxies import client_ip
 from ..web.ratelimit import rate_limited
-from ..web.validation import Body, Text, accepts
+from ..web.validation import Body, Name64, accepts
 
 bp = Blueprint("pins", __name__, url_prefix="/api")
 queries = Queries("pins.sql")
@@ -24,7 +24,7 @@ class PinBody(Body):
 
 
 class PinLoginBody(Body):
-    username: Text(64, 1)
+    username: Name64
     pin: pins.Pin = Field(description="4 to 8 digits")
 
 
@@ -95,7 +95,7 @@ def pin_login(body):
         failures = 0
         if user is not None:
             cur.execute(queries.recent_failures, dict(window, user_id=user["id"]))
-            recent = cur.fetchone()
+            recent = one_row(cur)
             failures = recent["failures"]
             if failures >= pins.MAX_FAILURES:
                 locked_for = max(1, recent["seconds_left"])

@@ -1,46 +1,62 @@
 """Production processes (any role reads, admin writes) and which roles may execute each."""
+from datetime import datetime
 from typing import Annotated
 
 import psycopg2
 from flask import Blueprint
-from pydantic import Field, StrictBool
+from flask.blueprints import BlueprintSetupState
+from pydantic import BaseModel, Field, StrictBool
 from werkzeug.routing import BaseConverter
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
-from ..web.auth import ROLES, require_role
+from ..domain.statuses import ROLES, Role
+from ..web.auth import require_role
 from ..web.errors import ApiError, ValidationError
 from ..web.etags import precondition, with_etag
 from ..web.idempotency import idempotent
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
-from ..web.validation import Body, Id, PageQuery, Text, accepts
+from ..web.validation import OMITTED, Body, Id, Name100, PageQuery, accepts
 
 bp = Blueprint("processes", __name__, url_prefix="/api")
 queries = Queries("processes.sql")
 IN_ORDER = Order("default_order", ["default_order", "id"])
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Order = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Position = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a default order: not listing.Order
 
-PROCESS_SCHEMA = {"title": "Process", "type": "object",
-                  "required": ["id", "code", "name", "default_order", "is_active"],
-                  "properties": {"id": {"type": "integer"}, "code": {"type": "string"},
-                                 "name": {"type": "string"}, "default_order": {"type": "integer"},
-                                 "is_active": {"type": "boolean"},
-                                 "created_at": {"type": "string", "format": "date-time"},
-                                 "updated_at": {"type": "string", "format": "date-time"}}}
-PERMISSIONS_SCHEMA = {
-    "title": "RolePermissions", "type": "object", "required": ["role", "process_ids", "permissions"],
-    "properties": {
-        "role": {"type": "string", "enum": list(ROLES)},
-        "process_ids": {"type": "array", "items": {"type": "integer"}},
-        "permissions": {"type": "array", "items": {"type": "object", "properties": {
-            "process_id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
-            "is_active": {"type": "boolean"}, "can_execute": {"type": "boolean"}}}},
-    },
-}
+
+
+class Process(BaseModel):
+    """A production process (a kind of step) as the API answers it."""
+
+    id: int
+    code: str
+    name: str
+    default_order: int
+    is_active: bool
+    created_at: datetime = OMITTED
+    updated_at: datetime = OMITTED
+
+
+class ProcessPermission(BaseModel):
+    """One process and whether the role may execute it."""
+
+    process_id: int = OMITTED
+    code: str = OMITTED
+    name: str = OMITTED
+    is_active: bool = OMITTED
+    can_execute: bool = OMITTED
+
+
+class RolePermissions(BaseModel):
+    """Which processes a role may execute."""
+
+    role: Role
+    process_ids: list[int]
+    permissions: list[ProcessPermission]
 
 
 class RoleConverter(BaseConverter):
@@ -50,7 +66,9 @@ class RoleConverter(BaseConverter):
 
 
 # The converter must be known before the first rule that uses it is added to the app's URL map.
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("role", RoleConverter))
+@bp.record_once
+def _add_role_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("role", RoleConverter)
 
 
 class ProcessListQuery(PageQuery):
@@ -59,17 +77,17 @@ class ProcessListQuery(PageQuery):
 
 class ProcessCreate(Body):
     code: Code
-    name: Text(100, 1)
-    default_order: Order
+    name: Name100
+    default_order: Position
     is_active: StrictBool = True
 
 
 class ProcessPatch(Body):
     # Omitted means unchanged; none of these may be null (the types have no None).
-    code: Code = None
-    name: Text(100, 1) = None
-    default_order: Order = None
-    is_active: StrictBool = None
+    code: Code = OMITTED
+    name: Name100 = OMITTED
+    default_order: Position = OMITTED
+    is_active: StrictBool = OMITTED
 
 
 class PermissionsBody(Body):
@@ -79,7 +97,7 @@ class PermissionsBody(Body):
 
 
 @bp.get("/processes")
-@documented(schema=page_model(PROCESS_SCHEMA))
+@documented(schema=page_model(Process))
 @require_role("viewer")
 @accepts(query=ProcessListQuery)
 def list_processes(query):
@@ -90,7 +108,7 @@ def list_processes(query):
 
 
 @bp.get("/processes/<int:process_id>")
-@documented(schema=PROCESS_SCHEMA, etag=True)
+@documented(schema=Process, etag=True)
 @require_role("viewer")
 def get_process(process_id):
     """Return one process."""
@@ -99,7 +117,7 @@ def get_process(process_id):
 
 
 @bp.post("/processes")
-@documented(schema=PROCESS_SCHEMA, responses={409: "The code is taken"})
+@documented(schema=Process, responses={409: "The code is taken"})
 @require_role("admin")
 @idempotent
 @accepts(body=ProcessCreate)
@@ -107,13 +125,13 @@ def create_process(body):
     """Create a process."""
     with cursor() as cur:
         cur.execute(queries.insert_process, body.model_dump())
-        process = cur.fetchone()
+        process = one_row(cur)
         audit.record_create(cur, "processes", process["id"], body.model_dump())
     return with_etag(process, 201, {"Location": f"/api/processes/{process['id']}"})
 
 
 @bp.patch("/processes/<int:process_id>")
-@documented(schema=PROCESS_SCHEMA, responses={409: "The code is taken"}, etag=True)
+@documented(schema=Process, responses={409: "The code is taken"}, etag=True)
 @require_role("admin")
 @accepts(body=ProcessPatch)
 def update_process(process_id, body):
@@ -140,7 +158,7 @@ def delete_process(process_id):
         before = one_or_404(cur, queries.lock_process, {"process_id": process_id}, "process")
         precondition(before)
         cur.execute(queries.count_process_steps, {"process_id": process_id})
-        if cur.fetchone()["steps"]:
+        if one_row(cur)["steps"]:
             raise ApiError(409, "Job steps use this process; set is_active to false instead.")
         try:
             cur.execute(queries.delete_process, {"process_id": process_id})
@@ -152,7 +170,7 @@ def delete_process(process_id):
 
 
 @bp.get("/roles/<role:role>/permissions")
-@documented(schema=PERMISSIONS_SCHEMA)
+@documented(schema=RolePermissions)
 @require_role("viewer")
 def get_role_permissions(role):
     """Return, for every process, whether the role may execute its steps."""
@@ -161,7 +179,7 @@ def get_role_permissions(role):
 
 
 @bp.put("/roles/<role:role>/permissions")
-@documented(status=200, schema=PERMISSIONS_SCHEMA)
+@documented(status=200, schema=RolePermissions)
 @require_role("admin", fresh=True)
 @accepts(body=PermissionsBody)
 def replace_role_permissions(role, body):

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from flask import Blueprint, g
 from pydantic import BaseModel, Field
 
-from ..db import Queries, read_cursor
+from ..db import Queries, one_row, read_cursor
 from ..domain.statuses import JobStatus, Priority, StepStatus
 from ..web.auth import require_role
 from ..web.errors import ApiError
@@ -93,7 +93,7 @@ def list_machine_queue(machine_id, query):
     params = {"machine_id": machine_id}
     with read_cursor() as cur:
         cur.execute(queries.machine_exists, params)
-        if not cur.fetchone()["found"]:
+        if not one_row(cur)["found"]:
             raise ApiError(404, "No machine has this id.")
         return _with_etags(page_of(cur, queries.match_machine_queue, queries.list_machine_queue, params, query,
                                    MOST_URGENT))

@@ -3,43 +3,62 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from flask import Blueprint, current_app
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from ..db import Queries, read_cursor
 from ..web.auth import require_role
 from ..web.errors import ValidationError
 from ..web.openapi import documented
-from ..web.validation import NoQuery, Query, accepts
+from ..web.validation import OMITTED, NoQuery, Query, accepts
 
 bp = Blueprint("reports", __name__, url_prefix="/api/reports")
 queries = Queries("reports.sql")
 
 MAX_RANGE_DAYS = 366
 RUNNING_TIMERS_LISTED = 100
-_SECONDS = {"type": "number", "description": "Seconds (0.1 s resolution)"}
-STEP_TIMES_SCHEMA = {"title": "StepTimes", "type": "object", "required": ["items"], "properties": {"items": {
-    "type": "array", "items": {"type": "object", "required": [
-        "key", "label", "steps", "worked_median_seconds", "worked_p90_seconds", "paused_seconds_by_reason"],
-        "properties": {
-            "key": {"type": ["integer", "null"], "description": (
-                "The process, machine or operator id (null: steps without a machine, or unassigned)")},
-            "label": {"type": "string"}, "steps": {"type": "integer"},
-            "worked_median_seconds": _SECONDS, "worked_p90_seconds": _SECONDS,
-            "paused_seconds_by_reason": {"type": "object", "additionalProperties": _SECONDS,
-                                         "description": "Paused seconds per pause reason code"}}}}}}
-RUNNING_TIMERS_SCHEMA = {
-    "title": "RunningTimers", "type": "object",
-    "required": ["limit_hours", "shift_end", "shift_timezone", "total", "items"],
-    "properties": {
-        "limit_hours": {"type": "number"}, "shift_end": {"type": "string", "description": "HH:MM"},
-        "shift_timezone": {"type": "string"},
-        "total": {"type": "integer", "description": f"How many are flagged (at most {RUNNING_TIMERS_LISTED} listed)"},
-        "items": {"type": "array", "items": {"type": "object", "properties": {
-            "step_id": {"type": "integer"}, "job_id": {"type": "integer"}, "job_number": {"type": "string"},
-            "name": {"type": "string"}, "assigned_to": {"type": ["integer", "null"]},
-            "machine_id": {"type": ["integer", "null"]},
-            "running_since": {"type": "string", "format": "date-time"}, "running_seconds": {"type": "integer"},
-            "over_limit": {"type": "boolean"}, "past_shift_end": {"type": "boolean"}}}}}}
+
+
+class StepTimesRow(BaseModel):
+    """The time of the steps of one process, machine or operator."""
+
+    key: int | None = Field(description="The process, machine or operator id (null: steps without a machine, "
+                                        "or unassigned)")
+    label: str
+    steps: int
+    worked_median_seconds: float = Field(description="Seconds (0.1 s resolution)")
+    worked_p90_seconds: float = Field(description="Seconds (0.1 s resolution)")
+    paused_seconds_by_reason: dict[str, float] = Field(description="Paused seconds per pause reason code")
+
+
+class StepTimes(BaseModel):
+    """Time per step over a date range, by process, machine or operator."""
+
+    items: list[StepTimesRow]
+
+
+class RunningTimer(BaseModel):
+    """A step whose clock has run too long."""
+
+    step_id: int = OMITTED
+    job_id: int = OMITTED
+    job_number: str = OMITTED
+    name: str = OMITTED
+    assigned_to: int | None = None
+    machine_id: int | None = None
+    running_since: datetime = OMITTED
+    running_seconds: int = OMITTED
+    over_limit: bool = OMITTED
+    past_shift_end: bool = OMITTED
+
+
+class RunningTimers(BaseModel):
+    """The timers left running past the limit or the shift's end."""
+
+    limit_hours: float
+    shift_end: str = Field(description="HH:MM")
+    shift_timezone: str
+    total: int = Field(description=f"How many are flagged (at most {RUNNING_TIMERS_LISTED} listed)")
+    items: list[RunningTimer]
 
 
 class StepTimesQuery(Query):
@@ -63,7 +82,7 @@ def _utc_midnight(day: date) -> datetime:
 
 
 @bp.get("/step-times")
-@documented(schema=STEP_TIMES_SCHEMA)
+@documented(schema=StepTimes)
 @require_role("manager")
 @accepts(query=StepTimesQuery)
 def get_step_times(query: StepTimesQuery) -> dict[str, Any]:
@@ -82,7 +101,7 @@ def get_step_times(query: StepTimesQuery) -> dict[str, Any]:
 
 
 @bp.get("/running-timers")
-@documented(schema=RUNNING_TIMERS_SCHEMA)
+@documented(schema=RunningTimers)
 @require_role("manager")
 @accepts(query=NoQuery)
 def list_running_timers(query: NoQuery) -> dict[str, Any]:

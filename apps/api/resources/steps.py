@@ -4,7 +4,7 @@ from typing import Any, Literal
 from flask import Blueprint, g
 from pydantic import Field, model_validator
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit, step_time
 from ..domain.steps import MAX_STEPS, insert_steps, reference_errors
 from ..domain.workflow import REOPEN_FROM, check_job_open, check_step_transition, follow_steps
@@ -15,8 +15,8 @@ from ..web.idempotency import idempotent
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
-from ..web.validation import Body, Code, Id, PageQuery, Text, accepts
-from .step_schema import STEP_SCHEMA, StepIn
+from ..web.validation import OMITTED, Body, Code, Id, Name500, PageQuery, Text500, accepts
+from .step_schema import Step, StepIn
 
 bp = Blueprint("steps", __name__, url_prefix="/api")
 queries = Queries("steps.sql")
@@ -26,7 +26,7 @@ class StepPatch(Body):
     """Start, pause, resume, complete or skip a step (its operator or a manager); reopen or assign it (a manager)."""
 
     # Omitted means unchanged; status may not be null (the type has no None), the others may.
-    status: Literal["pending", "in_progress", "paused", "completed", "skipped"] = Field(None, description=(
+    status: Literal["pending", "in_progress", "paused", "completed", "skipped"] = Field(OMITTED, description=(
         "pending -> in_progress (start) -> completed; in_progress -> paused (with pause_reason) -> "
         "in_progress (resume); pending, in_progress or paused -> skipped; completed or skipped -> pending "
         "(a manager's reopen, with reason); else 409. Only while the job is draft, active or in_progress "
@@ -34,8 +34,8 @@ class StepPatch(Body):
         "start moves the job to in_progress, closing its last open step moves it to completed."))
     pause_reason: Code | None = Field(None, description="With status paused (required then): a code of "
                                       "GET /api/pause-reasons (an unknown code is 422)")
-    note: Text(500) | None = Field(None, description="With status paused: a free note on the pause")
-    reason: Text(500, 1) | None = Field(None, description="With status pending (required then): why the "
+    note: Text500 | None = Field(None, description="With status paused: a free note on the pause")
+    reason: Name500 | None = Field(None, description="With status pending (required then): why the "
                                         "step is reopened; recorded in the audit log")
     assigned_to: Id | None = None
     machine_id: Id | None = None
@@ -58,7 +58,7 @@ class StepPatch(Body):
 
 
 @bp.get("/jobs/<int:job_id>/steps")
-@documented(schema=page_model(STEP_SCHEMA))
+@documented(schema=page_model(Step))
 @require_role("viewer")
 @accepts(query=PageQuery)
 def list_job_steps(job_id, query):
@@ -69,7 +69,7 @@ def list_job_steps(job_id, query):
 
 
 @bp.post("/jobs/<int:job_id>/steps")
-@documented(schema=STEP_SCHEMA, responses={409: "The job is completed or cancelled, or has 100 steps"})
+@documented(schema=Step, responses={409: "The job is completed or cancelled, or has 100 steps"})
 @require_role("manager")
 @idempotent
 @accepts(body=StepIn)
@@ -82,7 +82,7 @@ def add_job_step(job_id, body):
             raise ValidationError(errors)
         check_job_open(job, "it takes no new steps")
         cur.execute(queries.next_step_order, {"job_id": job_id})
-        step_order = cur.fetchone()["step_order"]
+        step_order = one_row(cur)["step_order"]
         if step_order > MAX_STEPS:
             raise ApiError(409, f"A job has at most {MAX_STEPS} steps.")
         step = insert_steps(cur, job_id, [body], step_order)[0]
@@ -93,7 +93,7 @@ def add_job_step(job_id, body):
 
 
 @bp.get("/steps/<int:step_id>")
-@documented(schema=STEP_SCHEMA, etag=True)
+@documented(schema=Step, etag=True)
 @require_role("viewer")
 def get_step(step_id):
     """Return one step."""
@@ -128,7 +128,7 @@ def _check_may_execute(cur: Any, job: dict[str, Any], step: dict[str, Any], stat
 
 def _status_change(cur: Any, step: dict[str, Any], body: StepPatch) -> dict[str, Any]:
     """Check the pause reason, move the step's clock; return the update's time and pause parameters."""
-    if body.status == "paused" and not step_time.reason_exists(cur, body.pause_reason):
+    if body.status == "paused" and not step_time.reason_exists(cur, body.pause_reason or ""):
         raise ValidationError([{"field": "pause_reason", "message": f"no pause reason has code {body.pause_reason}"}])
     change = step_time.change_status(cur, step, body.status, g.user_id, body.pause_reason, body.note)
     return dict(change, pause_reason=body.pause_reason if body.status == "paused" else None)
@@ -145,7 +145,7 @@ def _audited(step: dict[str, Any], after: dict[str, Any], body: StepPatch) -> di
 
 
 @bp.patch("/steps/<int:step_id>")
-@documented(schema=STEP_SCHEMA, responses={
+@documented(schema=Step, responses={
     409: "Illegal status transition, or the job is not open", 403: "Not the step's operator; a reopen by a "
     "non-manager", 422: "Unknown pause reason; pause without pause_reason; reopen without reason"}, etag=True)
 @require_role("operator")
@@ -177,7 +177,7 @@ def update_step(step_id: int, body: StepPatch) -> Any:
         changes = {name: getattr(body, name) for name in sent}
         cur.execute(queries.update_step, dict(merged(step, changes, ("status", "assigned_to", "machine_id")),
                                               step_id=step_id, **timing))
-        after = cur.fetchone()
+        after = one_row(cur)
         audit.record(cur, "update", "job_steps", step_id, _audited(step, after, body))
         if after["assigned_to"] is not None and after["assigned_to"] != step["assigned_to"]:
             cur.execute(queries.notify_assignees, {"step_ids": [step_id]})

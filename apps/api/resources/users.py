@@ -1,22 +1,23 @@
 """Users: admins create, list, read, change and delete; managers list and read a summary to assign work."""
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from flask import Blueprint, g
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
-from ..db import Queries, cursor, read_cursor
+from ..db import Queries, cursor, one_row, read_cursor
 from ..domain import audit
 from ..domain.passwords import hash_password
+from ..domain.statuses import Role
 from ..web import sessions
-from ..web.auth import ROLES, forget_token_state, has_role, require_fresh, require_role
+from ..web.auth import forget_token_state, has_role, require_fresh, require_role
 from ..web.errors import ApiError
 from ..web.etags import precondition, with_etag
 from ..web.idempotency import idempotent
 from ..web.listing import Order, page_of
 from ..web.openapi import documented, page_model
 from ..web.rows import merged, one_or_404
-from ..web.validation import Body, Email, PageQuery, Password, Text, accepts
+from ..web.validation import OMITTED, Body, Email, PageQuery, Password8, Text200, accepts
 
 bp = Blueprint("users", __name__, url_prefix="/api/users")
 queries = Queries("users.sql")
@@ -29,7 +30,6 @@ FRESH_FIELDS = ("email", "is_active", "password", "role")
 # What a manager sees of a user: enough to assign work, no email or history.
 SUMMARY = ("id", "username", "full_name", "role", "is_active")
 SUMMARY_VARIANT = "-summary"  # the summary is another representation: another ETag
-Role = Literal[ROLES]
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
@@ -42,8 +42,8 @@ class User(BaseModel):
     role: Role
     is_active: bool
     email: str | None = Field(None, description="Admins only")
-    created_at: datetime = Field(None, description="Admins only")
-    updated_at: datetime = Field(None, description="Admins only")
+    created_at: datetime = Field(OMITTED, description="Admins only")
+    updated_at: datetime = Field(OMITTED, description="Admins only")
 
 
 class UserQuery(PageQuery):
@@ -53,20 +53,20 @@ class UserQuery(PageQuery):
 
 class UserBody(Body):
     username: Username
-    password: Password(8)
+    password: Password8
     role: Role
-    full_name: Text(200) = ""
+    full_name: Text200 = ""
     email: Email | None = None
     is_active: StrictBool = True
 
 
 class UserPatch(Body):
     # Omitted fields keep their value; only `email` may be set to null.
-    full_name: Text(200) = None
+    full_name: Text200 = OMITTED
     email: Email | None = None
-    role: Role = None
-    is_active: StrictBool = None
-    password: Password(8) = None
+    role: Role = OMITTED
+    is_active: StrictBool = OMITTED
+    password: Password8 = OMITTED
 
 
 def _lock_for_change(cur, user_id, role=None, is_active=None):
@@ -120,7 +120,7 @@ def create_user(body):
     fields = body.model_dump(exclude={"password"})
     with cursor() as cur:
         cur.execute(queries.insert_user, dict(fields, password_hash=hash_password(body.password)))
-        user = cur.fetchone()
+        user = one_row(cur)
         audit.record_create(cur, "users", user["id"], fields)
     return with_etag(user, 201, {"Location": f"/api/users/{user['id']}"})
 

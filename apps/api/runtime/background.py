@@ -1,7 +1,8 @@
-"""One stoppable background loop: the shape of every thread a worker runs beside its requests
-(pool maintenance, replica monitor, cache listener, heartbeat, overdue scheduler)."""
+"""One stoppable background loop: the shape of every thread a worker runs beside its requests, seven kinds
+(pool maintenance, breaker probe, replica monitor, cache listener, heartbeat, overdue scheduler, log writer)."""
 import logging
 import threading
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -16,19 +17,20 @@ class Background:
     is told of new work (the log writer's flush).
     """
 
-    def __init__(self, name, round, interval, wake=None):
+    def __init__(self, name: str, round: Callable[[], float | None], interval: float,
+                 wake: Callable[[], object] | None = None) -> None:
         self.name, self.interval = name, interval
         self._round, self._wake = round, wake
         self._stopping = threading.Event()
         self._soon = threading.Event()  # ends the pause between rounds: set by stop() and run_now()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def start(self):
+    def start(self) -> "Background":
         """Start the thread (the first round runs at once); return self."""
         self._thread.start()
         return self
 
-    def stop(self, timeout=2.0):
+    def stop(self, timeout: float = 2.0) -> None:
         """Ask the loop to end and wait up to `timeout` seconds for the round in progress to finish."""
         self._stopping.set()
         self._soon.set()
@@ -37,26 +39,26 @@ class Background:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
-    def run_now(self):
+    def run_now(self) -> None:
         """End the pause before the next round (new work came): it starts at once, or right after this one."""
         self._soon.set()
 
     @property
-    def stopping(self):
+    def stopping(self) -> bool:
         """Tell whether stop() was called."""
         return self._stopping.is_set()
 
-    def alive(self):
+    def alive(self) -> bool:
         """Tell whether the thread still runs."""
         return self._thread.is_alive()
 
-    def wait(self, seconds):
+    def wait(self, seconds: float) -> bool:
         """Sleep up to `seconds` inside a round; return True at once when the loop is asked to stop."""
         return self._stopping.wait(seconds)
 
-    def _run(self):
+    def _run(self) -> None:
         while not self._stopping.is_set():
-            pause = None
+            pause: float | None = None
             try:
                 pause = self._round()
             except Exception:  # never let the loop die: the next round tries again

@@ -1,7 +1,7 @@
 """The current request's time accounts: database and cache milliseconds, for Server-Timing and the log line.
 
 A context variable, not Flask's `g`: the database and the cache add to it without knowing about requests.
-ops/logs.py opens the accounts when a request starts and reads them when it ends.
+web/context.py opens the accounts when a request starts; web/request_log.py reads them when it ends.
 """
 from contextvars import ContextVar
 
@@ -11,28 +11,28 @@ class Accounts:
 
     __slots__ = ("db_ms", "cache_ms")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.db_ms = self.cache_ms = 0.0
 
 
-_accounts = ContextVar("printshop_timings", default=None)
+_accounts: ContextVar[Accounts | None] = ContextVar("printshop_timings", default=None)
 
 
-def open_accounts():
+def open_accounts() -> Accounts:
     """Start counting for the request this thread begins; return its accounts."""
     accounts = Accounts()
     _accounts.set(accounts)
     return accounts
 
 
-def add_db_time(milliseconds):
+def add_db_time(milliseconds: float) -> None:
     """Count `milliseconds` of database time against the current request, if one is counting."""
     accounts = _accounts.get()
     if accounts is not None:
         accounts.db_ms += milliseconds
 
 
-def add_cache_time(milliseconds):
+def add_cache_time(milliseconds: float) -> None:
     """Count `milliseconds` of cache time against the current request, if one is counting."""
     accounts = _accounts.get()
     if accounts is not None:

@@ -1,4 +1,4 @@
--- The audit trail, read-only: filters are NULL for "any", newest first.
+-- The audit trail: read with filters (NULL for "any", newest first), written by domain/audit.py.
 
 -- name: match-audit-logs
 -- The audit rows matching the filters, for the count.
@@ -49,3 +49,8 @@ WHERE (%(username)s::text IS NULL OR username = %(username)s)
   AND {after}
 ORDER BY {order_by}
 LIMIT %(limit)s OFFSET %(offset)s;
+
+-- name: insert-audit-log
+-- One row of the trail, written inside the transaction of the change it records (domain/audit.py).
+INSERT INTO audit_logs (user_id, action, entity, entity_id, changes, ip, device_id)
+VALUES (%(user_id)s, %(action)s, %(entity)s, %(entity_id)s, %(changes)s, %(ip)s, %(device_id)s);

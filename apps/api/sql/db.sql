@@ -25,3 +25,7 @@ SELECT pg_is_in_recovery() AS in_recovery,
 -- may hold it, and the advisory lock it keeps, for longer.
 SET statement_timeout = %(statement_timeout)s;
 SET idle_in_transaction_session_timeout = %(idle_timeout)s;
+
+-- name: ping
+-- One round trip: the connection answers (and, in a transaction, its settings go with it).
+SELECT 1;

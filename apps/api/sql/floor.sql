@@ -35,7 +35,7 @@ ORDER BY machine_id, place;
 
 -- name: board-late
 -- How many open jobs are past their due date.
-SELECT count(*) AS late FROM jobs WHERE job_is_open(status) AND due_date < today_utc();
+SELECT count(*) AS late FROM jobs WHERE job_is_overdue(status, due_date);
 
 -- name: board-done-today
 -- Steps completed since midnight UTC (the overdue rule's day), newest first, and how many.

@@ -7,7 +7,7 @@
 
 -- name: match-jobs
 -- The jobs matching the list filters (status, customer, overdue, due range, q over job number, title and
--- the customer's name): counted as is, and the rows list-jobs pages through ({match_jobs}; the planner
+-- the customer's name): counted as is, and the rows list-jobs pages through ({match}; the planner
 -- flattens it, so it keeps its indexes). The customers whose name matches q come as a list of ids
 -- (customer_ids, from customer-ids-named: a constant array, hashed when the planner walks an order's
 -- index, one btree probe each in a BitmapOr with the trigram indexes when the word is rare), or, when there
@@ -36,7 +36,7 @@ WHERE (%(status)s::text IS NULL OR (j.status >= %(status)s AND j.status <= %(sta
 SELECT id FROM customers WHERE name ILIKE %(pattern)s LIMIT %(limit)s;
 
 -- name: list-jobs
--- One page of the jobs of match-jobs ({match_jobs}) with their progress; {cursor_key}, {after} and
+-- One page of the jobs of match-jobs ({match}, composed by listing.page_of) with their progress; {cursor_key}, {after} and
 -- {order_by} come from a whitelisted listing.Order (each order has its index, migration 0050). The page's
 -- ids are cut first, so an index that holds every column the filters need serves it without reading the
 -- table (index-only: the overdue list, deep offsets), then only that page's jobs are read and their steps
@@ -47,7 +47,7 @@ SELECT j.id, j.job_number, j.customer_id, c.name AS customer_name, j.title, j.de
        n.steps_total, n.steps_completed, {cursor_key}
 FROM (
     SELECT j.id
-    FROM ({match_jobs}) j
+    FROM ({match}) j
     WHERE {after}
     ORDER BY {order_by}
     LIMIT %(limit)s OFFSET %(offset)s
@@ -58,11 +58,11 @@ CROSS JOIN LATERAL job_step_counts(j.id) n
 ORDER BY {order_by};
 
 -- name: export-jobs
--- Every job of match-jobs ({match_jobs}) as the CSV's columns, in the list's order ({order_by}, served by
+-- Every job of match-jobs ({match}, composed) as the CSV's columns, in the list's order ({order_by}, served by
 -- the same indexes), read through a server-side cursor (db.stream): the first rows leave at once.
 SELECT j.job_number, j.title, c.name AS customer, j.status, j.due_date, j.priority,
        n.steps_completed, n.steps_total
-FROM ({match_jobs}) j
+FROM ({match}) j
 JOIN customers c ON c.id = j.customer_id
 CROSS JOIN LATERAL job_step_counts(j.id) n
 ORDER BY {order_by};

@@ -55,6 +55,10 @@ WHERE c.relkind = 'r' AND NOT c.relispartition
   AND (c.relname ~ '^audit_logs_\d{4}_\d{2}$' OR c.relname = 'audit_logs_legacy')
 ORDER BY c.relname;
 
+-- name: set-lock-timeout
+-- DDL on the audit log waits at most this long for its lock, so requests never queue behind it.
+SET LOCAL lock_timeout = %(lock_timeout)s;
+
 -- name: purge-expired-idempotency-keys
 -- Delete one batch of idempotency keys past their 24 hours (idx_idempotency_keys_expires_at); `days` unused.
 WITH old AS (

@@ -1,4 +1,4 @@
--- The job and step workflow (apps/api/workflow.py): what moves a job along as its steps change.
+-- The job and step workflow (apps/api/domain/workflow.py): what moves a job along as its steps change.
 
 -- name: count-open-steps
 -- How many of a job's steps are still pending, in progress or paused, and how many it has.

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 
+from ..db import Queries, one_row
 from ..db.connect import connect
 from ..private_files import UnsafeFile, create_new, private_directory
 
@@ -90,10 +91,8 @@ def user_tables(database_url):
     conn = connect(database_url, "backup")
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                        "WHERE c.relkind IN ('r', 'p') "
-                        "AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')")
-            return cur.fetchone()[0]
+            cur.execute(Queries("tools.sql").count_user_tables)
+            return one_row(cur)[0]
     finally:
         conn.close()
 

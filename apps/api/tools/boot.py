@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from ..config import PROJECT_ROOT, Config, ConfigError, environment
-from ..db import migrate
+from ..db import Queries, migrate, one_row
 from .embedded_pg import DEV_DATABASE, dev_server
 
 DEMO_JOBS = 3000
@@ -35,8 +35,8 @@ def _has_users(database_url):
     conn = connect(database_url, "boot")
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("SELECT EXISTS (SELECT 1 FROM users)")
-            return cur.fetchone()[0]
+            cur.execute(Queries("tools.sql").has_users)
+            return one_row(cur)[0]
     finally:
         conn.close()
 

@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .. import db
-from ..db import Queries, migrate
+from ..db import Queries, migrate, one_row
 from . import backup
 from .embedded_pg import running_dev_url
 from .seed import seed
@@ -98,7 +98,7 @@ def counter_drift(database_url):
         conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
         with conn, conn.cursor() as cur:
             cur.execute(queries.list_counter_drift)
-            names = [column.name for column in cur.description]
+            names = [column.name for column in cur.description or ()]
             return [dict(zip(names, row)) for row in cur.fetchall()]
     finally:
         conn.close()
@@ -110,7 +110,7 @@ def rebuild_counters(database_url):
     try:
         with conn, conn.cursor() as cur:
             cur.execute(queries.rebuild_counters)
-            return cur.fetchone()[0]
+            return one_row(cur)[0]
     finally:
         conn.close()
 

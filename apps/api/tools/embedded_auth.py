@@ -72,20 +72,22 @@ def set_password(url, superuser, password, data_dir):
     it (a cluster made when it trusted local connections gets it at its next start)."""
     from psycopg2 import sql
 
+    from ..db import Queries
     from ..db.connect import connect
 
+    queries = Queries("tools.sql")
     conn = connect(url, "embedded-auth")  # a trusting cluster takes any password
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            cur.execute("SET scram_iterations = %s", (SCRAM_ITERATIONS,))
+            cur.execute(queries.set_scram_iterations, {"iterations": SCRAM_ITERATIONS})
             cur.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(superuser)), (password,))
             hba = data_dir / "pg_hba.conf"
             hba.write_text("\n".join(
                 line.rsplit("trust", 1)[0] + AUTH_METHOD
                 if line.split()[-1:] == ["trust"] and not line.lstrip().startswith("#") else line
                 for line in hba.read_text().splitlines()) + "\n")
-            cur.execute("SELECT pg_reload_conf()")
+            cur.execute(queries.reload_configuration)
     finally:
         conn.close()
     (data_dir / MARKER).touch()

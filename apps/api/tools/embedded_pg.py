@@ -184,13 +184,14 @@ class EmbeddedPostgres:
         """Create database `name` (optionally from `template`) unless it exists."""
         from psycopg2 import sql
 
+        from ..db import Queries
         from ..db.connect import connect
 
         conn = connect(self.url(), "embedded-pg")
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                cur.execute(Queries("tools.sql").database_exists, {"name": name})
                 if cur.fetchone():
                     return
                 statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))

@@ -2,7 +2,7 @@
 import time
 from datetime import UTC, datetime
 
-from ..db import Queries, connect
+from ..db import Queries, connect, one_row
 from ..domain.passwords import hash_password
 
 queries = Queries("seed.sql")
@@ -39,9 +39,9 @@ def _progress_line(label, done, total, started):
 
 def _skip_reference_checks(cur):
     """Skip foreign-key triggers for this session when allowed (superuser): rows are valid by construction."""
-    cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-    if cur.fetchone()[0]:
-        cur.execute("SET session_replication_role = replica")
+    cur.execute(queries.is_superuser)
+    if one_row(cur)[0]:
+        cur.execute(queries.skip_reference_checks)
         return True
     return False
 
@@ -53,12 +53,12 @@ def seed(database_url, jobs, customers, seed_value=42, password="demo", progress
     started = time.monotonic()
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("SET max_parallel_workers_per_gather = 0")
+            cur.execute(queries.no_parallel_workers)
             cur.execute(queries.create_seed_rand)
             seed_users(cur, password)
             cur.execute(queries.insert_machines)
             cur.execute(queries.customer_count)
-            have = cur.fetchone()[0]
+            have = one_row(cur)[0]
             if customers:
                 cur.execute(queries.insert_customers, {"seed": seed_value, "start": have + 1,
                                                        "stop": have + customers, "now": now})
@@ -71,18 +71,18 @@ def seed(database_url, jobs, customers, seed_value=42, password="demo", progress
                 cur.execute(queries.create_seed_rand)
                 _skip_reference_checks(cur)
                 cur.execute(queries.job_id_bounds)
-                first_id = cur.fetchone()[0] + 1
+                first_id = one_row(cur)[0] + 1
                 params = {"seed": seed_value, "start": start, "stop": stop, "total": jobs, "now": now}
                 cur.execute(queries.insert_jobs, params)
                 cur.execute(queries.job_id_bounds)
-                last_id = cur.fetchone()[0]
+                last_id = one_row(cur)[0]
                 cur.execute(queries.insert_steps, dict(params, first_id=first_id, last_id=last_id))
                 cur.execute(queries.insert_step_segments, {"first_id": first_id, "last_id": last_id})
             progress(_progress_line("jobs", stop, jobs, job_started))
         with conn, conn.cursor() as cur:
             # The batches above ran without triggers (as superuser), so count the dashboard afresh.
-            cur.execute("SELECT dashboard_rebuild_counters()")
-            cur.execute("ANALYZE")
+            cur.execute(queries.rebuild_dashboard_counters)
+            cur.execute(queries.analyze)
     finally:
         conn.close()
     elapsed = time.monotonic() - started

@@ -2,16 +2,15 @@
 from datetime import timedelta
 from functools import wraps
 
-from flask import g, request
+from flask import g
 from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 
-from .. import db
-from ..domain import audit
+from ..domain.statuses import ROLES
+from ..runtime import context
 from . import devices, sessions, verified_tokens
 from .errors import ApiError, problem
 
-ROLES = ("viewer", "operator", "manager", "admin")
-ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+ROLE_RANK: dict[str | None, int] = {role: rank for rank, role in enumerate(ROLES)}
 ALGORITHM = "HS256"
 
 jwt = JWTManager()
@@ -31,16 +30,6 @@ def init_app(app):
     sessions.init_app(app)
     verified_tokens.init_app(app)
     devices.init_app(app)
-    app.before_request(_anonymous_actor)
-
-
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-def _anonymous_actor():
-    # Threads serve one request after another: every request starts as nobody, from its own address.
-    audit.acting(None, request.remote_addr)
-    db.serving(writes=request.method not in SAFE_METHODS)
 
 
 def _unauthorized(detail):
@@ -115,14 +104,11 @@ def require_role(minimum="viewer", refresh=False, fresh=False):
             role = claims.get("role")
             if ROLE_RANK.get(role, -1) < ROLE_RANK[minimum]:
                 raise ApiError(403, f"This action needs the {minimum} role or higher.")
-            g.user_id = int(claims["sub"])
-            g.role = role
-            audit.acting(g.user_id, request.remote_addr, claims.get("dev"))  # "dev": a PIN session's tablet
-            db.serving_user(g.user_id)
+            # g.user_id and g.role read it (web/context.py); "dev": a PIN session's tablet
+            context.identify(int(claims["sub"]), role, claims.get("dev"))
             return view(*args, **kwargs)
 
-        wrapper.required_role = minimum
-        wrapper.needs_fresh = fresh
+        vars(wrapper).update(required_role=minimum, needs_fresh=fresh)  # read by the OpenAPI document
         return wrapper
 
     return decorator

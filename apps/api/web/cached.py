@@ -91,7 +91,7 @@ def cached_per_user(ttl):
                 add_cache_time((time.perf_counter() - started - in_view[0]) * 1000)
             return _respond(entry, outcome)
 
-        wrapper.cache_ttl = ttl
+        vars(wrapper).update(cache_ttl=ttl)
         return wrapper
 
     return decorator

@@ -13,8 +13,8 @@ from typing import Any
 from flask import current_app, g, request
 
 from ..db import Queries, connection
-from ..domain import audit
 from ..domain.devices import Device, looks_like_token, token_hash
+from ..runtime import context
 from .errors import ApiError
 
 queries = Queries("devices.sql")
@@ -87,8 +87,7 @@ def require_device(kind: str) -> Callable[[Callable[..., Any]], Callable[..., An
                                     "(a revoked device's token is refused).")
             g.device = device
             # Who the request serves, for the cache's key and the logs: every device of a kind sees the same.
-            g.user_id, g.role = None, f"device:{kind}"
-            audit.acting(None, request.remote_addr, device.id)
+            context.identify(None, f"device:{kind}", device.id)  # g.user_id and g.role read it
             return view(*args, **kwargs)
 
         wrapper.device_kind = kind  # type: ignore[attr-defined]

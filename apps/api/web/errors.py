@@ -81,7 +81,7 @@ def _constraint_problem(exc):
             diag = getattr(exc, "diag", None)
             constraint = getattr(diag, "constraint_name", None) if diag else None
             log.info("constraint violation answered %d: %s", status, constraint or type(exc).__name__)
-            errors = [{"field": FIELD_OF_CONSTRAINT.get(constraint, "body"), "message": detail}]
+            errors = [{"field": FIELD_OF_CONSTRAINT.get(constraint or "", "body"), "message": detail}]
             return problem(status, detail, errors=errors)
     return None
 

@@ -99,5 +99,5 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             _keep(cur, params, response)
         return response
 
-    wrapper.idempotent = True
+    vars(wrapper).update(idempotent=True)
     return wrapper

@@ -12,6 +12,7 @@ from typing import Any
 from flask import after_this_request, current_app, request
 from psycopg2 import sql
 
+from ..db import Queries
 from . import list_cursor
 from .errors import ApiError, ValidationError
 
@@ -20,6 +21,8 @@ from .errors import ApiError, ValidationError
 _TRIGRAM_RUN = re.compile(r"[^\W_]{3}")
 SEARCH_RULE = ("at least three letters or digits in a row: shorter terms cannot use the trigram index "
                "and would read the whole table (422)")
+
+queries = Queries("listing.sql")
 
 
 # An estimate this many times past LIST_EXACT_COUNT_LIMIT (and at least the floor) is answered without the
@@ -44,7 +47,7 @@ class Order:
         """Return the `{cursor_key}`, `{after}` and `{order_by}` fragments (after: continue a cursor)."""
         keys = [sql.SQL(key) for key in self.keys]
         direction = sql.SQL(" DESC" if self.descending else "")
-        predicate = sql.SQL("TRUE")
+        predicate: sql.Composable = sql.SQL("TRUE")
         if after:
             # A row comparison: one btree range over an index on exactly these keys, in either direction.
             predicate = sql.SQL("({keys}) {op} ({values})").format(
@@ -91,7 +94,8 @@ def _count(cur, match_sql, params, exact, order=None):
     A search within a filter (`order.filter_key`, ?status=&q=) is counted along the page's own index, so
     it reads at most the rows of that filter; left to itself the planner walked every open job instead.
     """
-    match = plain = sql.SQL(match_sql)
+    plain = sql.SQL(match_sql)
+    match: sql.Composable = plain
     if exact:  # bounded by the connection's statement timeout (a 503 past it)
         cur.execute(sql.SQL("SELECT count(*) AS total FROM ({}) m").format(match), params)
         return cur.fetchone()["total"], False
@@ -107,14 +111,14 @@ def _count(cur, match_sql, params, exact, order=None):
     along = order is not None and order.filter_key and params.get("pattern") is not None
     if along:
         match = sql.SQL("{} ORDER BY {}").format(match, order.parts(False)["order_by"])
-        cur.execute("SET LOCAL enable_sort = off")  # the order comes from the filter's index, not a sort
+        cur.execute(queries.sort_off)  # the order comes from the filter's index, not a sort
     try:
         cur.execute(sql.SQL("SELECT count(*) AS total FROM ({} LIMIT %(count_limit)s) m").format(match),
                     dict(params, count_limit=limit + 1))
         counted = cur.fetchone()["total"]
     finally:
         if along:
-            cur.execute("SET LOCAL enable_sort = on")
+            cur.execute(queries.sort_on)
     if counted <= limit:
         return counted, False
     if estimate is None:
@@ -150,10 +154,10 @@ def _fetch(cur, statement, params, by_bitmap):
     # the matches sit far along it ('Oak ...' customers by name); the trigram bitmap reads only the matches.
     # No `finally`: after a failed statement (a statement timeout) the transaction is aborted, a SET would raise
     # InFailedSqlTransaction over the real error, and the rollback restores the setting anyway.
-    cur.execute("SET LOCAL enable_indexscan = off")
+    cur.execute(queries.index_scans_off)
     cur.execute(statement, params)
     rows = cur.fetchall()
-    cur.execute("SET LOCAL enable_indexscan = on")
+    cur.execute(queries.index_scans_on)
     return rows
 
 
@@ -172,7 +176,8 @@ def page_of(cur, match_sql, list_sql, params, query, order):
         counted = _count(cur, match_sql, params, exact)
     by_bitmap = counted is not None and counted[0] <= current_app.config["LIST_SEARCH_SORT_LIMIT"]
     values = {f"after_{i}": value for i, value in enumerate(after or ())}
-    items = _fetch(cur, sql.SQL(list_sql).format(**order.parts(after is not None)),
+    # A list statement may read its match statement as a subquery: {match} (composed, never spliced as text).
+    items = _fetch(cur, sql.SQL(list_sql).format(match=sql.SQL(match_sql), **order.parts(after is not None)),
                    dict(params, **values, limit=query.per_page + 1, offset=offset), by_bitmap)
     has_next = len(items) > query.per_page
     items = items[:query.per_page]

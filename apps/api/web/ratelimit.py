@@ -10,7 +10,7 @@ from cachetools import TTLCache
 from flask import current_app, g
 
 from .. import db
-from ..db import Queries, connection
+from ..db import Queries, connection, one_row
 from .errors import ApiError
 from .proxies import client_ip, rate_limit_key
 
@@ -33,7 +33,7 @@ class LocalCounts:
     """One worker's fixed-window counters, for while the primary (where the shared ones live) is down."""
 
     def __init__(self):
-        self._counts = TTLCache(maxsize=100_000, ttl=3600)
+        self._counts: TTLCache[tuple[str, int, float], int] = TTLCache(maxsize=100_000, ttl=3600)
         self._lock = threading.Lock()
 
     def hit(self, bucket, window):
@@ -52,7 +52,7 @@ def _count(bucket, limit):
         try:
             with connection() as conn, conn.cursor() as cur:
                 cur.execute(queries.hit_bucket, {"bucket": _storable(bucket)[:300], "window": limit.window})
-                hits, seconds_left = cur.fetchone()
+                hits, seconds_left = one_row(cur)
                 if random.randrange(PURGE_EVERY) == 0:
                     cur.execute(queries.purge_old_windows)
             return hits, seconds_left

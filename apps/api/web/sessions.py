@@ -86,8 +86,8 @@ def _load_role(sid, subject):
     # The last-used stamp waits for the primary's return.
     with db.read_cursor() as cur:
         cur.execute(queries.get_session_role, params)
-        row = cur.fetchone()
-    return row["role"] if row else None
+        found = cur.fetchone()
+    return found["role"] if found else None
 
 
 def init_app(app):

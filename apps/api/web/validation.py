@@ -6,7 +6,7 @@ false and a date is YYYY-MM-DD (no "61.0" id, no "0" date, no "yes").
 """
 import re
 from functools import cache, wraps
-from typing import Annotated
+from typing import Annotated, Any
 
 from flask import request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -46,7 +46,21 @@ def Password(min_length=1, max_length=1024):
     return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)]
 
 
-Name = Text(200, 1)
+# The sizes the models use, as types a checker can read (a call such as Text(200) is not a type to it).
+Text50 = Annotated[str, StringConstraints(min_length=0, max_length=50), AfterValidator(_stripped(0))]
+Text200 = Annotated[str, StringConstraints(min_length=0, max_length=200), AfterValidator(_stripped(0))]
+Text500 = Annotated[str, StringConstraints(min_length=0, max_length=500), AfterValidator(_stripped(0))]
+Text10000 = Annotated[str, StringConstraints(min_length=0, max_length=10000), AfterValidator(_stripped(0))]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_stripped(1))]
+Name50 = Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(_stripped(1))]
+Name64 = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_stripped(1))]
+Name100 = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_stripped(1))]
+Name500 = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_stripped(1))]
+Password1 = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_no_nul)]
+Password8 = Annotated[str, StringConstraints(min_length=8, max_length=1024), AfterValidator(_no_nul)]
+# The default of a field that may be left out but, when sent, never null (a PATCH's name, say): pydantic
+# never validates a default, so the field's type keeps no None and a sent null is refused.
+OMITTED: Any = None
 # Surrounding whitespace is allowed (and stripped), as the pattern says.
 Email = Annotated[str, StringConstraints(to_lower=True, max_length=254,
                                          pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"),
@@ -189,8 +203,7 @@ def accepts(body=None, query=None):
                 kwargs["body"] = parse_body(body)
             return view(*args, **kwargs)
 
-        wrapper.body_model = body
-        wrapper.query_model = query
+        vars(wrapper).update(body_model=body, query_model=query)  # read by the OpenAPI document
         return wrapper
 
     return decorator
