@@ -7,6 +7,8 @@ from pathlib import Path
 
 from flask import Blueprint, render_template
 
+from ..domain.statuses import page_rules
+
 PACKAGE = Path(__file__).resolve().parent.parent
 # Everything from this origin; no inline script or style (no 'unsafe-inline' anywhere), no plugins, no <base>
 # games, forms post only here, and no other site may frame the page (clickjacking).
@@ -39,7 +41,7 @@ def add_page_headers(response):
 @bp.get("/")
 def get_index():
     """Serve the page's HTML shell (the login form and every view are drawn by static/app.js)."""
-    return render_template("index.html")
+    return render_template("index.html", rules=page_rules())
 
 
 # The floor devices' shells, each opened once as `/board#device=<token>` or `/tablet#device=<token>`: the token
@@ -54,4 +56,4 @@ def get_board_page():
 @bp.get("/tablet")
 def get_tablet_page():
     """Serve the shared tablet's shell (static/tablet.js draws it with a tablet's device token)."""
-    return render_template("tablet.html")
+    return render_template("tablet.html", rules=page_rules())  # the tablet works steps by the same rules
