@@ -56,4 +56,4 @@ def get_board_page():
 @bp.get("/tablet")
 def get_tablet_page():
     """Serve the shared tablet's shell (static/tablet.js draws it with a tablet's device token)."""
-    return render_template("tablet.html")
+    return render_template("tablet.html", rules=page_rules())  # the tablet works steps by the same rules

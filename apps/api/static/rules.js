@@ -1,34 +1,42 @@
-// The shop's rules as the server states them (apps.api.domain.statuses.page_rules(), in the page's
-// <script type="application/json" id="rules">): statuses with their words, colours and marks, transitions,
-// roles and priorities. The page never restates them.
+// The rules the server serves once with the page (#rules, built by apps/api/domain/statuses.page_rules()):
+// statuses with their words, colours and marks, the legal moves, the roles. Nothing here restates them.
 import {h} from "./dom.js";
 
 const source = document.getElementById("rules");
 export const rules = Object.freeze(source ? JSON.parse(source.textContent) : {
-  job_statuses: [], step_statuses: [], job_transitions: {}, step_transitions: {}, roles: [], priorities: []});
+  job_statuses: [], step_statuses: [], job_transitions: {}, step_transitions: {}, step_moves: {}, roles: [],
+  priorities: [], working_job_statuses: [], closed_job_statuses: [], closed_step_statuses: []});
 
-/** Return {code, label, colour, text, mark} for a job ("job") or step ("step") status code. */
-export function statusOf(kind, code) {
-  const found = (rules[`${kind}_statuses`] || []).find((status) => status.code === code);
-  return found || {code, label: String(code).replace(/_/g, " "), colour: "#5b6675", text: "#ffffff", mark: "•"};
+function listOf(kind) {
+  if (kind === "job") return rules.job_statuses;
+  if (kind === "step") return rules.step_statuses;
+  return rules.priorities || [];
 }
 
-/** Return a badge (mark and word, the server's colours) for a job or step status. */
+/** Return {code, label, colour, text, mark} of a job or step status (kind "job" | "step"). */
+export function statusOf(kind, code) {
+  return listOf(kind).find((status) => status.code === code)
+    || {code, label: String(code).replace(/_/g, " "), colour: "", text: "", mark: ""};
+}
+
+/** A badge for a status: its mark and its word, in its colours. */
 export function badge(kind, code) {
   const status = statusOf(kind, code);
-  const element = h("span", {className: "badge"}, `${status.mark} ${status.label}`);
-  element.style.background = status.colour;
-  element.style.color = status.text;
+  const element = h("span", {className: "badge", "data-status": code},
+    status.mark ? h("span", {"aria-hidden": "true"}, `${status.mark} `) : null, status.label);
+  if (status.colour) element.style.background = status.colour;
+  if (status.text) element.style.color = status.text;
   return element;
 }
 
-/** Say whether a job or step may move from `from` to `to`. */
+/** Whether the workflow lets a job or step go from `from` to `to`. */
 export function canMove(kind, from, to) {
-  return ((rules[`${kind}_transitions`] || {})[from] || []).includes(to);
+  const moves = (kind === "job" ? rules.job_transitions : rules.step_transitions)[from] || [];
+  return moves.includes(to);
 }
 
-/** Say whether `role` is at least `minimum` (roles weakest first). */
+/** Whether `role` is `minimum` or stronger. */
 export function roleAtLeast(role, minimum) {
-  const order = rules.roles.length ? rules.roles : ["viewer", "operator", "manager", "admin"];
-  return order.indexOf(role) >= order.indexOf(minimum) && order.indexOf(minimum) >= 0;
+  const order = rules.roles;
+  return order.indexOf(role) >= 0 && order.indexOf(role) >= order.indexOf(minimum);
 }

@@ -15,7 +15,7 @@ export function editForm(job, etag, changed) {
   const title = h("input", {id: "edit-title", type: "text", maxlength: 200, value: job.title});
   const description = h("textarea", {id: "edit-description", rows: 3}, job.description || "");
   const due = h("input", {id: "edit-due", type: "date", value: job.due_date || ""});
-  const priority = h("select", {id: "edit-priority"}, rules.priorities.map((each) =>
+  const priority = h("select", {id: "edit-priority"}, rules.priorities.map((look) => look.code || look).map((each) =>
     h("option", {value: each, selected: each === job.priority}, statusOf("priority", each).label)));
   const problem = h("p", {className: "form-error", role: "alert"});
   const save = h("button", {type: "submit", className: "primary"}, "Save");

@@ -69,7 +69,7 @@ function draw(main, context, options) {
   const title = h("input", {id: "job-title", type: "text", maxlength: 200, value: before.title || ""});
   const description = h("textarea", {id: "job-description", rows: 3}, before.description || "");
   const due = h("input", {id: "job-due", type: "date", value: before.due_date || ""});
-  const priority = h("select", {id: "job-priority"}, rules.priorities.map((each) =>
+  const priority = h("select", {id: "job-priority"}, rules.priorities.map((look) => look.code || look).map((each) =>
     h("option", {value: each, selected: each === (before.priority || "normal")}, statusOf("priority", each).label)));
   const steps = stepRows(options, before.steps || []);
   const save = h("button", {type: "submit", className: "primary"}, "Save");

@@ -2,13 +2,12 @@
 // past the end of a shift, from GET /api/reports/running-timers (the server keeps the limit and the shift).
 import * as api from "../api.js";
 import {count, fill, h, link, table} from "../dom.js";
-
-const MANAGERS = ["manager", "admin"];
+import {roleAtLeast} from "../rules.js";
 
 /** Whether the signed-in user sees the flag (the route answers managers and admins). */
 export function seesTimers() {
   const role = api.user() && api.user().role;
-  return MANAGERS.includes(role);
+  return Boolean(role) && roleAtLeast(role, "manager");
 }
 
 function duration(seconds) {
