@@ -398,7 +398,7 @@ def test_a_pending_submit_is_its_users_alone(page, shop):
 
 
 def test_the_list_says_when_the_server_cannot_be_reached_and_retries(page, shop):
-    open_view(page, shop, "/dashboard")
+    open_view(page, shop, "/jobs")  # the view's module is loaded (views load when first opened)
     page.execute_cdp_cmd("Network.enable", {})
     offline = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
     page.execute_cdp_cmd("Network.emulateNetworkConditions", offline)

@@ -242,6 +242,23 @@ export function flush() {
   return flushing;
 }
 
+/**
+ * POST a new resource with an `Idempotency-Key` (made once per form submission attempt and kept until it
+ * succeeds): a retry or a double click with the same key gets the first answer again, never a second one.
+ */
+export async function create(path, body, idempotencyKey) {
+  const response = await request("POST", path, {body, headers: {"Idempotency-Key": idempotencyKey}});
+  if (!response.ok) throw await problemOf(response);
+  return response.json();
+}
+
+/** GET `path` as `accept` (e.g. text/csv) with the bearer token; return the answer as a Blob. */
+export async function download(path, accept) {
+  const response = await request("GET", path, {headers: {Accept: accept}});
+  if (!response.ok) throw await problemOf(response);
+  return response.blob();
+}
+
 /** Find out who the refresh token belongs to (after a reload: the access token was only in memory). */
 export async function whoAmI() {
   currentUser = await get("/api/auth/me");
@@ -274,6 +291,9 @@ export async function logout() {
   const refreshToken = sessionStorage.getItem(REFRESH_KEY);
   forget();
   lastUserId = null;  // a logout is on purpose: nothing more is kept for this user's session
+  // Whatever a view kept in this tab goes too (a new job's unanswered submit: after an ended session it waits
+  // for the same user's next login; after a logout nobody should find it).
+  for (const name of Object.keys(sessionStorage)) if (name.startsWith("printshop.")) sessionStorage.removeItem(name);
   if (!refreshToken) return true;
   if (await tellServer(refreshToken)) return true;
   localStorage.setItem(PENDING_LOGOUT_KEY, refreshToken);
