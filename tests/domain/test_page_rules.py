@@ -29,6 +29,9 @@ def test_the_rules_follow_the_workflow():
     assert [s["code"] for s in rules["step_statuses"]] == list(statuses.STEP_STATUSES)
     assert {k: set(v) for k, v in rules["job_transitions"].items()} == JOB_TRANSITIONS
     assert {k: set(v) for k, v in rules["step_transitions"].items()} == STEP_TRANSITIONS
+    assert rules["step_transitions"] == {  # issue 26's workflow: a running step may pause, with its reason
+        "pending": ["in_progress", "skipped"], "in_progress": ["paused", "completed", "skipped"],
+        "paused": ["in_progress", "skipped"], "completed": ["pending"], "skipped": ["pending"]}
     assert rules["roles"] == ["viewer", "operator", "manager", "admin"]
     for start, moves in rules["step_moves"].items():
         assert {end for end, _ in moves} <= STEP_TRANSITIONS[start]

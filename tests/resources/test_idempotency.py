@@ -74,7 +74,7 @@ def test_a_malformed_key_is_a_400_and_creates_nothing(client, auth, db, key):
 
 
 def test_every_creating_post_takes_the_key(client, auth, db):
-    """Customers, jobs, a job's steps, machines, processes, users: each replays its first answer."""
+    """Customers, jobs, a job's steps, machines, processes, pause reasons, users: each replays its first answer."""
     customer = add_customer(db)
     job_id = client.post("/api/jobs", json={"customer_id": customer, "title": "T"},
                          headers=auth.headers("manager")).get_json()["id"]
@@ -82,6 +82,7 @@ def test_every_creating_post_takes_the_key(client, auth, db):
                  (f"/api/jobs/{job_id}/steps", {"process_id": process_ids(db)["print"]}, "job_steps"),
                  ("/api/machines", {"name": "Press 9", "machine_type": "offset"}, "machines"),
                  ("/api/processes", {"code": "foil", "name": "Foil", "default_order": 9}, "processes"),
+                 ("/api/pause-reasons", {"code": "ink", "label": "Waiting for ink"}, "pause_reasons"),
                  ("/api/users", {"username": "newbie", "password": "a long enough password", "role": "viewer",
                                  "full_name": "New Bie", "email": "newbie@example.com"}, "users")]
     for path, body, table in creations:
@@ -126,7 +127,7 @@ def test_a_concurrent_double_submit_creates_one_job(shared_app, auth, db):
 def test_the_openapi_document_names_the_header_on_creating_posts(client):
     document = client.get("/api/openapi.json").get_json()
     for path in ("/api/customers", "/api/jobs", "/api/jobs/{job_id}/steps", "/api/machines", "/api/processes",
-                 "/api/users"):
+                 "/api/pause-reasons", "/api/users"):
         names = [parameter["name"] for parameter in document["paths"][path]["post"]["parameters"]]
         assert "Idempotency-Key" in names, path
     assert "Idempotency-Key" not in [p["name"] for p in document["paths"]["/api/auth/login"]["post"]["parameters"]]

@@ -2,11 +2,14 @@
 //
 // Where the tokens live (SECURITY.md, "The web page"): the access token only in this module's memory, the
 // refresh token in sessionStorage (this tab only, gone when the tab closes) so that a reload does not log out.
+// Writes that cannot be sent now wait in the outbox (outbox.js) and are sent exactly once by flush().
+import * as outbox from "./outbox.js";
 
 const REFRESH_KEY = "printshop.refresh";
 
 let accessToken = null;
 let currentUser = null;
+let lastUserId = null;           // whose taps the outbox keeps when a session ends under a write
 let refreshing = null;            // one refresh at a time: a spent refresh token presented twice ends the session
 const validators = new Map();     // path -> {etag, body}: the last 200 of a conditional GET
 
@@ -84,6 +87,7 @@ export async function login(username, password) {
   const answer = await response.json();
   keep(answer);
   currentUser = answer.user;
+  lastUserId = currentUser.id;
   return currentUser;
 }
 
@@ -153,13 +157,44 @@ export async function getItem(path) {
   return {body: await response.json(), etag: response.headers.get("ETag")};
 }
 
+/** A write the page could not send now: it waits in the outbox (outbox.js) and is sent when it can be. */
+export class Queued extends Error {
+  constructor(entry) {
+    super(`${entry.label || "Your change"} is waiting to be sent.`);
+    this.entry = entry;
+  }
+}
+
+function down(status) {
+  return status === 0 || status === 502 || status === 503 || status === 504;
+}
+
+function writeHeaders(ifMatch, extraHeaders) {
+  return ifMatch ? {"If-Match": ifMatch, ...extraHeaders} : {...extraHeaders};
+}
+
 /**
  * Send a write (POST, PATCH, DELETE) with an optional If-Match and other headers (an Idempotency-Key for a
- * creating POST); return the JSON answer or null.
+ * creating POST); return the JSON answer or null. With `keep` ({label, stepId, expect}) a write that cannot
+ * reach the server or its database, or whose session ended, is kept in the outbox with its headers: Queued is
+ * thrown (SessionEnded after keeping it, so that a new login sends it).
  */
-export async function write(method, path, body, etag, extraHeaders = {}) {
-  const headers = etag ? {"If-Match": etag, ...extraHeaders} : {...extraHeaders};
-  const response = await request(method, path, {body, headers});
+export async function write(method, path, body, etag, extraHeaders = {}, keep = null) {
+  const userId = currentUser ? currentUser.id : lastUserId;
+  const kept = () => outbox.add({userId, method, path, body, ifMatch: etag || null, headers: extraHeaders, ...keep});
+  let response;
+  try {
+    response = await request(method, path, {body, headers: writeHeaders(etag, extraHeaders)});
+  } catch (error) {
+    if (!keep || userId === undefined || userId === null) throw error;
+    if (error instanceof SessionEnded) {
+      kept();
+      throw error;
+    }
+    if (error instanceof ApiError && down(error.status)) throw new Queued(kept());
+    throw error;
+  }
+  if (keep && down(response.status)) throw new Queued(kept());
   if (!response.ok) throw await problemOf(response);
   return response.status === 204 ? null : response.json();
 }
@@ -173,9 +208,85 @@ export async function logInAgain(password) {
   return user;
 }
 
+function matches(item, fields) {
+  return Boolean(item) && Object.entries(fields || {}).every(([name, value]) => !(name in item) || item[name] === value);
+}
+
+/** Whether the item at `path` already is as `entry` wanted it (an earlier try landed, its answer was lost). */
+async function landed(entry) {
+  if (entry.method !== "PATCH") return false;
+  return matches(await get(entry.path).catch(() => null), entry.body);
+}
+
+/** Send one waiting entry; return "sent" or "refused" (kept, shown, never sent again); throw while down. */
+async function replay(entry) {
+  let ifMatch = entry.ifMatch;
+  if (entry.expect) {  // no ETag at hand when tapped: the item must still be as it was shown
+    const {body, etag} = await getItem(entry.path);
+    if (matches(body, entry.body)) return "sent";
+    if (!matches(body, entry.expect)) return "refused";
+    ifMatch = etag;
+  }
+  const response = await request(entry.method, entry.path, {body: entry.body,
+                                                            headers: writeHeaders(ifMatch, entry.headers || {})});
+  if (down(response.status)) throw await problemOf(response);
+  if (response.ok) return "sent";
+  if ((response.status === 412 || response.status === 409) && await landed(entry)) return "sent";
+  entry.detail = response.status === 412 || response.status === 409 ? "Someone else changed it meanwhile."
+    : (await problemOf(response)).message;
+  return "refused";
+}
+
+async function sendWaiting() {
+  const userId = currentUser && currentUser.id;
+  let sent = 0;
+  for (const entry of outbox.entries(userId)) {  // read again inside the lock: another tab may have sent some
+    if (userId === undefined || userId === null || entry.state !== "waiting") continue;
+    const outcome = await replay(entry);
+    if (outcome === "sent") {
+      outbox.remove(entry.id);
+      sent += 1;
+    } else {
+      outbox.refuse(entry.id, entry.detail || "Someone else changed it meanwhile.");
+    }
+  }
+  return sent;
+}
+
+let flushing = null;
+
+/**
+ * Send the user's waiting writes, oldest first, one tab at a time (Web Locks), each exactly once; return how
+ * many were sent. Throws ApiError while the server or database is down, SessionEnded when the session ended.
+ */
+export function flush() {
+  const run = () => sendWaiting();
+  flushing = flushing || (navigator.locks ? navigator.locks.request("printshop-outbox", run) : run())
+    .finally(() => { flushing = null; });
+  return flushing;
+}
+
+/**
+ * POST a new resource with an `Idempotency-Key` (made once per form submission attempt and kept until it
+ * succeeds): a retry or a double click with the same key gets the first answer again, never a second one.
+ */
+export async function create(path, body, idempotencyKey) {
+  const response = await request("POST", path, {body, headers: {"Idempotency-Key": idempotencyKey}});
+  if (!response.ok) throw await problemOf(response);
+  return response.json();
+}
+
+/** GET `path` as `accept` (e.g. text/csv) with the bearer token; return the answer as a Blob. */
+export async function download(path, accept) {
+  const response = await request("GET", path, {headers: {Accept: accept}});
+  if (!response.ok) throw await problemOf(response);
+  return response.blob();
+}
+
 /** Find out who the refresh token belongs to (after a reload: the access token was only in memory). */
 export async function whoAmI() {
   currentUser = await get("/api/auth/me");
+  lastUserId = currentUser.id;
   return currentUser;
 }
 
@@ -203,6 +314,10 @@ async function tellServer(refreshToken) {
 export async function logout() {
   const refreshToken = sessionStorage.getItem(REFRESH_KEY);
   forget();
+  lastUserId = null;  // a logout is on purpose: nothing more is kept for this user's session
+  // Whatever a view kept in this tab goes too (a new job's unanswered submit: after an ended session it waits
+  // for the same user's next login; after a logout nobody should find it).
+  for (const name of Object.keys(sessionStorage)) if (name.startsWith("printshop.")) sessionStorage.removeItem(name);
   if (!refreshToken) return true;
   if (await tellServer(refreshToken)) return true;
   localStorage.setItem(PENDING_LOGOUT_KEY, refreshToken);
@@ -257,5 +372,6 @@ export async function pinLogin(deviceToken, username, pin) {
   const answer = await response.json();
   keep(answer);
   currentUser = answer.user;
+  lastUserId = currentUser.id;
   return answer;
 }

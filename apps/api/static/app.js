@@ -1,34 +1,35 @@
 // The shop-floor page: log in, then route by the URL fragment to the dashboard, my queue, a job or a machine.
 import * as api from "./api.js";
 import {fill, h} from "./dom.js";
-import {explain, notice} from "./live.js";
-import * as loginView from "./views/login.js";
-import * as dashboardView from "./views/dashboard.js";
-import * as queueView from "./views/queue.js";
-import * as jobView from "./views/job.js";
-import * as machineView from "./views/machine.js";
-import * as customersView from "./views/customers.js";
-import * as peopleView from "./views/people.js";
-import * as devicesView from "./views/devices.js";
+import {explain, notice, retryButton, sendNow, watchOutbox} from "./live.js";
 import {roleAtLeast} from "./rules.js";
+import * as loginView from "./views/login.js";
+import {listenForShortcuts} from "./shortcuts.js";
 import {jobIdOf, jobOf, listenForScans} from "./scanner.js";
 
+// Each view's module is fetched when its route is first opened: a first load moves only what it shows.
 const ROUTES = [
-  [/^\/dashboard$/, dashboardView, "Dashboard"],
-  [/^\/queue$/, queueView, "My queue"],
-  [/^\/jobs\/(\d+)$/, jobView, "Job"],
-  [/^\/machines(?:\/(\d+))?$/, machineView, "Machines"],
-  [/^\/customers(?:\/(\d+))?(?:\?.*)?$/, customersView, "Customers"],
-  [/^\/people$/, peopleView, "People"],
-  [/^\/devices$/, devicesView, "Devices"],
+  [/^\/dashboard$/, () => import("./views/dashboard.js"), "Dashboard"],
+  [/^\/queue$/, () => import("./views/queue.js"), "My queue"],
+  [/^\/jobs$/, () => import("./views/jobs.js"), "Jobs"],
+  [/^\/jobs\/new$/, () => import("./views/job_form.js"), "New job"],
+  [/^\/jobs\/(\d+)$/, () => import("./views/job.js"), "Job"],
+  [/^\/jobs\/(\d+)\/ticket$/, () => import("./views/ticket.js"), "Job ticket"],
+  [/^\/machines(?:\/(\d+))?$/, () => import("./views/machine.js"), "Machines"],
+  [/^\/customers(?:\/(\d+))?(?:\?.*)?$/, () => import("./views/customers.js"), "Customers"],
+  [/^\/people$/, () => import("./views/people.js"), "People"],
+  [/^\/reports$/, () => import("./views/reports.js"), "Reports"],
+  [/^\/devices$/, () => import("./views/devices.js"), "Devices"],
 ];
 // The main navigation: [route, words, the weakest role that sees it].
-const NAV = [["/dashboard", "Dashboard", "viewer"], ["/customers", "Customers", "viewer"],
-  ["/machines", "Machines", "viewer"], ["/people", "People", "admin"], ["/queue", "My queue", "viewer"],
-  ["/devices", "Devices", "manager"]];
+const NAV = [["/dashboard", "Dashboard", "viewer"], ["/jobs", "Jobs", "viewer"], ["/customers", "Customers", "viewer"],
+  ["/queue", "My queue", "viewer"], ["/machines", "Machines", "viewer"], ["/people", "People", "admin"],
+  ["/reports", "Reports", "manager"], ["/devices", "Devices", "manager"]];
+const INTENDED = "printshop.intended";  // the page a login returns to (an ended session keeps it)
 
 const main = document.getElementById("main");
 let stopView = () => {};
+let routing = 0;  // the latest route() call: a view whose module arrives after another route is dropped
 
 function home() {
   const role = api.user() && api.user().role;
@@ -40,8 +41,8 @@ function showBar(route) {
   document.getElementById("bar").hidden = !current;
   if (!current) return;
   fill(document.getElementById("who"), `${current.username} · ${current.role}`);
-  fill(document.getElementById("nav"), NAV.filter(([, , minimum]) => roleAtLeast(current.role, minimum))
-    .map(([path, text]) => h("a", {href: `#${path}`, "aria-current": route.startsWith(path) ? "page" : undefined}, text)));
+  fill(document.getElementById("nav"), NAV.filter(([, , role]) => roleAtLeast(current.role, role)).map(([path, text]) =>
+    h("a", {href: `#${path}`, "aria-current": route.startsWith(path) ? "page" : undefined}, text)));
 }
 
 /** Clear every view, timer and value on the page (logout, an ended session, a page shown from bfcache). */
@@ -55,19 +56,27 @@ function clearPage() {
 
 function toLogin(message) {
   clearPage();
+  const path = location.hash.replace(/^#/, "");
+  if (path && path !== "/login" && path !== "/") sessionStorage.setItem(INTENDED, path);
   if (location.hash !== "#/login") history.replaceState(null, "", "#/login");
-  stopView = loginView.render(main, {message, done: () => { location.hash = `#${home()}`; }});
+  stopView = loginView.render(main, {message, done: () => {
+    const back = sessionStorage.getItem(INTENDED);
+    sessionStorage.removeItem(INTENDED);
+    location.hash = `#${back || home()}`;
+    sendNow();  // taps kept while the session had ended
+  }});
 }
 
 async function route() {
-  const path = location.hash.replace(/^#/, "") || "/";
+  const mine = ++routing;
+  const [path, search = ""] = (location.hash.replace(/^#/, "") || "/").split("?");
   if (!api.loggedIn()) return toLogin();
   if (!api.user()) {
     try {
       await api.whoAmI();
     } catch (error) {
       if (error instanceof api.SessionEnded) return toLogin(error.message);
-      notice(`${explain(error)} Retrying in 3 s.`, "error");
+      notice(`${explain(error)} Retrying in 3 s.`, "error", retryButton(() => route()));
       setTimeout(route, 3000);
       return undefined;
     }
@@ -77,14 +86,24 @@ async function route() {
     history.replaceState(null, "", `#${home()}`);
     return route();
   }
-  const [found, view, title] = match;
+  const [found, load, title] = match;
   stopView();
+  stopView = () => {};
   notice(null);
   showBar(path);
   document.title = `${title} · Shop floor`;
   main.setAttribute("aria-busy", "true");
   fill(main, h("p", {className: "loading"}, "Loading…"));
-  stopView = view.render(main, {params: found.slice(1), user: api.user(), sessionEnded: toLogin}) || (() => {});
+  let view;
+  try {
+    view = await load();
+  } catch (error) {  // the module could not be fetched (network down): say so and offer another try
+    notice("This page could not be loaded. Check the network.", "error", retryButton(() => route()));
+    return undefined;
+  }
+  if (mine !== routing) return undefined;
+  stopView = view.render(main, {params: found.slice(1), query: new URLSearchParams(search),
+                                 user: api.user(), sessionEnded: toLogin}) || (() => {});
   main.focus({preventScroll: true});  // keyboard and screen reader users start in the new view
   return undefined;
 }
@@ -107,6 +126,7 @@ function retryLogoutUntilTold() {
 
 document.getElementById("logout").addEventListener("click", async () => {
   clearPage();
+  sessionStorage.removeItem(INTENDED);
   let told = true;
   try {
     told = await api.logout();  // the tokens are dropped here whatever the answer
@@ -115,6 +135,7 @@ document.getElementById("logout").addEventListener("click", async () => {
   }
   history.replaceState(null, "", "#/login");
   toLogin(told ? "You are logged out." : NOT_TOLD);
+  sessionStorage.removeItem(INTENDED);
   retryLogoutUntilTold();
 });
 
@@ -127,6 +148,7 @@ window.addEventListener("pageshow", (event) => {
   if (event.persisted && !api.loggedIn()) toLogin();
 });
 window.addEventListener("hashchange", route);
+listenForShortcuts(() => api.user());
 // A scanned ticket (its address or its job number, typed by a handheld scanner) opens the job.
 listenForScans(async (text) => {
   const scan = jobOf(text);
@@ -139,4 +161,5 @@ listenForScans(async (text) => {
     notice(explain(error), "error");
   }
 });
-route();
+watchOutbox(toLogin);
+route().then(() => sendNow());

@@ -8,7 +8,8 @@ const embedded = document.getElementById("rules");
 /** The rules: {job_statuses, step_statuses, machine_statuses, priority_badges, job_transitions, ...}. */
 export const rules = Object.freeze(embedded ? JSON.parse(embedded.textContent) : {
   job_statuses: [], step_statuses: [], machine_statuses: [], priority_badges: [],
-  job_transitions: {}, step_transitions: {}, roles: [], priorities: [],
+  job_transitions: {}, step_transitions: {}, step_moves: {}, roles: [], priorities: [],
+  working_job_statuses: [], closed_job_statuses: [], closed_step_statuses: [],
 });
 
 const LISTS = {job: "job_statuses", step: "step_statuses", machine: "machine_statuses", priority: "priority_badges"};

@@ -112,7 +112,9 @@ function showPinPad(person) {
 }
 
 function stepCard(step, processes, onMove, lead) {
-  const moves = movesFor(api.user(), step, step.job_status, processes).filter(([, status]) => status !== "skipped");
+  // one tap each on the shared tablet: no Skip, and no Pause (it asks a reason; My queue has it)
+  const moves = movesFor(api.user(), step, step.job_status, processes)
+    .filter(([, status]) => status === "in_progress" || status === "completed");
   return h("article", {className: lead ? "step-card scanned" : "step-card", "data-step-id": step.id},
     h("p", {className: "job-line"}, h("span", {className: "job"}, step.job_number), " ", badge("step", step.status)),
     h("p", {className: "title"}, step.title),
@@ -131,7 +133,7 @@ async function showQueue() {
   const [page, processes] = await Promise.all([api.get(path), processesOf(api.user())]);
   const open = page.items.filter((step) => !rules.closed_step_statuses.includes(step.status));
   const onMove = async (step, status, label) => {
-    const outcome = await move(step, status, step.etag, label, {sessionEnded: (text) => signOut(text)});
+    const outcome = await move(step, {status}, step.etag, label, {sessionEnded: (text) => signOut(text)});
     if (outcome === "done" && status === "in_progress") scanned = null;
     if (api.user()) await showQueue().catch((error) => notice(explain(error), "error"));
   };

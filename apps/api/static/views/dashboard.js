@@ -11,8 +11,14 @@ export const POLL_MS = 2500;        // a job created anywhere shows within inval
 const FULL_EVERY_MS = 60000;        // charts and overdue jobs: when the counts move, and at least this often
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
+// What each tile opens: the list it counts.
+const TILE_LINKS = {"jobs.total": "#/jobs", "jobs.overdue": "#/jobs?overdue=true", "tasks.open": "#/queue",
+                    "machines.total": "#/machines"};
+
 function tile(key, label, value, detail, className = "") {
-  return h("div", {className: `tile ${className}`, "data-stat": key},
+  const status = key.startsWith("jobs.") && codes("job").includes(key.slice(5)) ? key.slice(5) : null;
+  const href = status ? `#/jobs?status=${status}` : TILE_LINKS[key];
+  return h(href ? "a" : "div", {className: `tile ${className}`, "data-stat": key, href},
     h("span", {className: "label"}, label),
     h("span", {className: "value"}, count(value)),
     detail ? h("span", {className: "detail"}, detail) : null);
@@ -103,7 +109,8 @@ export function render(main, context) {
     ]);
     if (byStatus.changed || !parts.byStatus.firstChild) {
       fill(parts.byStatus, rowChart("Jobs by status", byStatus.body.labels, byStatus.body.values, {
-        labelOf: (label) => statusOf("job", label).label, colourOf: (label) => statusOf("job", label).colour}),
+        labelOf: (label) => statusOf("job", label).label, colourOf: (label) => statusOf("job", label).colour,
+        hrefOf: (label) => `#/jobs?status=${encodeURIComponent(label)}`}),
       h("figcaption", {}, "Jobs by status"));
     }
     if (byMonth.changed || !parts.byMonth.firstChild) {

@@ -3,7 +3,7 @@
 import * as api from "../api.js";
 import {fill, h, moment, table} from "../dom.js";
 import {keepFresh, notice} from "../live.js";
-import {machineNames} from "./machine.js";
+import {machineNames} from "../steps.js";
 
 const LIST_MS = 30000;
 

@@ -1,15 +1,15 @@
-// A job's page: status, progress and its steps in order with who and which machine; managers change the
-// status (If-Match with the job's ETag) and the assignees there; operators work their own steps.
+// A job's page: status, progress and its steps in order as cards (who, which machine, time, actions); managers
+// change the job's status (If-Match with the job's ETag) and the assignees there; operators work their steps.
+// An unknown job says "not found" once and stops asking.
 import * as api from "../api.js";
-import {day, fill, h, link, moment as when} from "../dom.js";
+import {day, fill, h, link} from "../dom.js";
 import {keepFresh, notice} from "../live.js";
-import {badge, movesFrom, rules, statusOf} from "../rules.js";
-import {atLeast, move, moveButtons, movesFor, processesOf} from "../steps.js";
-import {machineNames} from "./machine.js";
+import {badge, rules, statusOf} from "../rules.js";
+import {asking, stepCard} from "../stepcard.js";
+import {atLeast, machineNames, processesOf} from "../steps.js";
+import {editForm} from "./job_edit.js";
 
 const JOB_MS = 15000;
-const HEADINGS = ["#", "Step", "Status", "Assigned to", "Machine", "Started", "Completed", ""];
-
 
 async function people(user) {
   if (!atLeast(user, "manager")) return null;  // only managers may list users (to assign work)
@@ -42,7 +42,7 @@ export function render(main, context) {
   }
 
   function statusForm(job, etag) {
-    const choices = movesFrom("job", job.status);  // the API's legal manual changes: the page offers nothing else
+    const choices = rules.job_transitions[job.status] || [];
     if (!atLeast(user, "manager") || !choices.length) return null;
     const select = h("select", {id: "job-status"}, choices.map((status) => h("option", {value: status},
       statusOf("job", status).label)));
@@ -50,7 +50,7 @@ export function render(main, context) {
       event.preventDefault();
       changed(async () => {
         await api.write("PATCH", `/api/jobs/${jobId}`, {status: select.value}, etag);
-        notice(`Job ${job.job_number} is now ${statusOf("job", select.value).label.toLowerCase()}.`, "ok");
+        notice(`Job ${job.job_number} is now ${statusOf("job", select.value).label}.`, "ok");
       });
     }}, h("label", {for: "job-status"}, "Change status to"), select,
     h("button", {type: "submit", className: "primary"}, "Change status"));
@@ -60,10 +60,10 @@ export function render(main, context) {
     const shown = step.assigned_to === null ? "—" : step.assigned_to === user.id ? `${user.username} (you)`
       : (staff && (staff.find((person) => person.id === step.assigned_to) || {}).full_name) || `user #${step.assigned_to}`;
     if (!staff || rules.closed_job_statuses.includes(job.status) || rules.closed_step_statuses.includes(step.status)) {
-      return shown;
+      return h("p", {className: "who"}, `Assigned to ${shown}`);
     }
     const id = `assign-${step.id}`;
-    const select = h("select", {id, "aria-label": `Assign ${step.name}`},
+    const select = h("select", {id},
       h("option", {value: ""}, "— nobody —"),
       staff.map((person) => h("option", {value: person.id, selected: person.id === step.assigned_to},
                                       `${person.full_name || person.username} (${person.role})`)));
@@ -74,30 +74,22 @@ export function render(main, context) {
                       {assigned_to: select.value ? Number(select.value) : null}, etag);
       notice(`${step.name} reassigned.`, "ok");
     }));
-    return select;
+    return h("p", {className: "who"}, h("label", {for: id}, `Assign ${step.name} to`), " ", select);
   }
 
   async function load(force) {
     const focused = document.activeElement;
-    if (!force && focused && focused.tagName === "SELECT" && main.contains(focused)) return;  // mid-choice
+    const typing = focused && ["SELECT", "INPUT", "TEXTAREA"].includes(focused.tagName) && main.contains(focused);
+    if (!force && (typing || section.querySelector("details.edit-job[open]"))) return;  // mid-choice or mid-edit
+    if (!force && asking(main)) return;  // someone is answering a card's question
     const [{body: job, etag}, processes, machines, staff] = await Promise.all([
       api.getItem(`/api/jobs/${jobId}`), processesOf(user), machineNames(), people(user)]);
-    const rows = job.steps.map((step) => {
-      const moves = movesFor(user, step, job.status, processes);
-      const cells = [String(step.step_order), step.name, badge("step", step.status), assignee(step, job, staff),
-        step.machine_id ? link(`/machines/${Number(step.machine_id)}`, machines.get(step.machine_id) || `#${step.machine_id}`)
-          : "—",
-        when(step.started_at), when(step.completed_at),
-        moves.length ? moveButtons(moves, step.name, async (status, label) => {
-          const stepEtag = await stillAsShown(step).catch(() => null);
-          if (!stepEtag) notice(`Someone else changed ${step.name} meanwhile; it is shown again as it is now.`, "warn");
-          else await move(dict(step, job), status, stepEtag, label, context);
-          await load(true).catch(() => {});
-        }) : ""];
-      return h("tr", {"data-step-id": step.id}, cells.map((cell, index) => h("td", {"data-label": HEADINGS[index]}, cell)));
-    });
+    const cards = job.steps.map((step) => stepCard({...step, job_number: job.job_number}, {
+      user, processes, machines, jobStatus: job.status, showJob: false, context, etagOf: stillAsShown,
+      extra: [assignee(step, job, staff)], done: () => load(true).catch(() => {})}));
     fill(section,
-      h("p", {}, link(atLeast(user, "manager") || user.role === "viewer" ? "/dashboard" : "/queue", "← Back")),
+      h("p", {className: "job-links"}, link(user.role === "operator" ? "/queue" : "/jobs", "← Back"),
+        h("a", {href: `#/jobs/${jobId}/ticket`, className: "button"}, "Print ticket")),
       h("h1", {}, `${job.job_number} · ${job.title}`),
       h("dl", {className: "facts"},
         h("dt", {}, "Status"), h("dd", {id: "job-status-value"}, badge("job", job.status)),
@@ -109,16 +101,15 @@ export function render(main, context) {
           ` ${job.steps_completed} of ${job.steps_total} steps done`)),
       job.description ? h("p", {className: "description"}, job.description) : null,
       statusForm(job, etag),
-      h("section", {className: "card"}, h("div", {className: "table-wrap wide"}, h("table", {},
-        h("caption", {}, "Steps in order"),
-        h("thead", {}, h("tr", {}, HEADINGS.map((text) => h("th", {scope: "col"}, text)))),
-        h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", {colspan: HEADINGS.length, className: "empty"},
-                                                            "This job has no steps.")))))));
+      atLeast(user, "manager") && !rules.closed_job_statuses.includes(job.status) ? editForm(job, etag, changed) : null,
+      h("h2", {}, "Steps in order"),
+      h("section", {className: "cards", id: "job-steps", "aria-label": "Steps in order"},
+        cards.length ? cards : h("p", {className: "hint empty"}, "This job has no steps.")));
   }
 
-  function dict(step, job) {
-    return {...step, job_number: job.job_number};
-  }
-
-  return keepFresh(load, JOB_MS, context);
+  return keepFresh(load, JOB_MS, {...context, notFound: () => {
+    document.title = "Job not found · Shop floor";
+    fill(main, h("h1", {}, "Job not found"), h("p", {}, `No job has the number ${jobId}. `,
+      link(atLeast(user, "manager") ? "/dashboard" : "/queue", "Back")));
+  }});
 }

@@ -1,22 +1,16 @@
 // Machines: the list with what runs and waits on each (managers change a status there), and one machine's
-// queue (its running and waiting steps in the order to work them).
+// queue (its running and waiting steps in the order to work them) as cards with their actions, paged to its
+// end with Load more and a count "N of TOTAL".
 import * as api from "../api.js";
-import {count, day, fill, h, link, table} from "../dom.js";
+import {count, fill, h, link, table} from "../dom.js";
 import {busy} from "../forms.js";
 import {keepFresh, notice} from "../live.js";
 import {badge, codes, statusOf} from "../rules.js";
-import {atLeast, move, moveButtons, movesFor, processesOf} from "../steps.js";
+import {asking, stepCard} from "../stepcard.js";
+import {atLeast, machineNames, processesOf} from "../steps.js";
 
 export const QUEUE_MS = 15000;
-let names = null;
-
-/** Return a Map of machine id -> name (read once per page load; machines rarely change). */
-export function machineNames() {
-  names = names || api.get("/api/machines?per_page=100")
-    .then((page) => new Map(page.items.map((machine) => [machine.id, machine.name])))
-    .catch((error) => { names = null; throw error; });
-  return names;
-}
+export const PAGE = 50;
 
 const NEXT_SHOWN = 3;  // waiting steps named in the list; the machine's page shows them all
 
@@ -77,28 +71,53 @@ function renderList(main, context) {
 function renderQueue(main, machineId, context) {
   const {user} = context;
   const title = h("h1", {}, "Machine queue");
-  const section = h("section", {className: "card", id: "machine-queue"});
-  fill(main, h("p", {}, link("/machines", "← All machines")), title, section);
+  const section = h("section", {className: "cards", id: "machine-queue", "aria-label": "Running and waiting"});
+  const tally = h("p", {className: "tally", id: "machine-count", "aria-live": "polite"});
+  const more = h("button", {type: "button", className: "quiet more", hidden: true, onclick: () => loadMore()}, "Load more");
+  fill(main, h("p", {}, link("/machines", "← All machines")), title, section, tally, more);
+  let items = [], cursor = null, total = 0, processes = null, machines = null;
 
-  async function load() {
-    const [machine, page, processes] = await Promise.all([
-      api.get(`/api/machines/${machineId}`), api.get(`/api/machines/${machineId}/queue?per_page=50`),
-      processesOf(user)]);
-    fill(title, `${machine.name} `, badge("machine", machine.status));
-    fill(section, table(`Running and waiting on ${machine.name}`,
-      ["Job", "Title", "Customer", "Due", "Priority", "Step", "Status", ""],
-      page.items.map((step) => {
-        const moves = movesFor(user, step, step.job_status, processes);
-        return [link(`/jobs/${Number(step.job_id)}`, step.job_number), step.title, step.customer_name,
-          day(step.due_date), badge("priority", step.priority), `${step.step_order}. ${step.name}`, badge("step", step.status),
-          moves.length ? moveButtons(moves, `${step.name} of job ${step.job_number}`, async (status, label) => {
-            await move(step, status, step.etag, label, context);
-            await load().catch(() => {});
-          }) : ""];
-      }), "Nothing waiting on this machine."));
+  function draw() {
+    fill(section, items.length ? items.map((step) => stepCard(step, {user, processes, machines,
+      jobStatus: step.job_status, context, done: () => load(true).catch(() => {})}))
+      : h("p", {className: "hint empty"}, "Nothing waiting on this machine."));
+    fill(tally, `${count(items.length)} of ${count(total)}`);
+    more.hidden = !cursor;
   }
 
-  return keepFresh(load, QUEUE_MS, context);
+  async function load(force) {
+    if (!force && asking(section)) return;  // a Skip or a Pause is being answered: the next period redraws
+    const wanted = Math.max(PAGE, items.length);
+    const [machine, known, names_] = await Promise.all([api.get(`/api/machines/${machineId}`), processesOf(user),
+                                                         machineNames()]);
+    let loaded = [], after = null, page;
+    do {
+      const next = after ? `&cursor=${encodeURIComponent(after)}` : "";
+      page = await api.get(`/api/machines/${machineId}/queue?per_page=${Math.min(100, wanted - loaded.length)}${next}`);
+      loaded = loaded.concat(page.items);
+      after = page.pagination.next_cursor;
+    } while (after && loaded.length < wanted);
+    [items, cursor, total, processes, machines] = [loaded, after, page.pagination.total, known, names_];
+    fill(title, `${machine.name} `, badge("machine", machine.status));
+    draw();
+  }
+
+  async function loadMore() {
+    more.disabled = true;
+    try {
+      const page = await api.get(`/api/machines/${machineId}/queue?per_page=${PAGE}&cursor=${encodeURIComponent(cursor)}`);
+      [items, cursor, total] = [items.concat(page.items), page.pagination.next_cursor, page.pagination.total];
+      draw();
+    } catch (error) {
+      if (error instanceof api.SessionEnded) context.sessionEnded(error.message);
+      else notice(`${error.message} Try Load more again.`, "error");
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  return keepFresh(load, QUEUE_MS, {...context, notFound: () => fill(main, h("h1", {}, "Machine not found"),
+    h("p", {}, "No machine has this number. ", link("/machines", "All machines")))});
 }
 
 /** Draw the machine list, or one machine's queue when the route names it. */
