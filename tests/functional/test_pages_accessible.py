@@ -43,11 +43,12 @@ def visit_all_widths(driver, where, found):
 
 @pytest.fixture(scope="module")
 def findings(shop):
-    """Visit every page as the role that uses it; return what axe found and what scrolled sideways."""
+    """Visit every page (jobs list, new job, ticket, reports and devices too) as the role that uses it; return
+    what axe found and what scrolled sideways."""
     base_url, ids = shop
     job, customer, machine = ids["job"], ids["customer"], ids["machines"][0]
-    routes = ["/dashboard", "/jobs", f"/jobs/{job}", f"/jobs/{job}/ticket", "/customers", f"/customers/{customer}",
-              "/machines", f"/machines/{machine}", "/people"]
+    routes = ["/dashboard", "/jobs", "/jobs/new", f"/jobs/{job}", f"/jobs/{job}/ticket", "/customers",
+              f"/customers/{customer}", "/machines", f"/machines/{machine}", "/people", "/reports", "/devices"]
     found = {"axe": [], "sideways": [], "visited": []}
     with chromium() as driver:
         driver.get(base_url + "/")
@@ -89,6 +90,8 @@ def findings(shop):
 def test_the_pages_were_visited_with_the_long_names_on_them(findings):
     assert "#/customers" in findings["visited"] and "#/people" in findings["visited"]
     assert "#/queue" in findings["visited"]
+    for route in ("#/jobs", "#/jobs/new", "#/reports", "#/devices"):
+        assert route in findings["visited"]
 
 
 def test_the_checks_see_a_planted_fault(findings):
