@@ -12,11 +12,12 @@ function svg(tag, attributes = {}, text) {
   return element;
 }
 
+/** The axis's top: four equal whole steps of 1, 2 or 5 times a power of ten (0, 2, 4, 6, 8; never 1.25). */
 function niceMax(value) {
-  if (value <= 5) return 5;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  const steps = [1, 2, 2.5, 5, 10].map((step) => step * magnitude);
-  return steps.find((step) => step >= value) || 10 * magnitude;
+  const quarter = Math.max(value, 4) / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(quarter));
+  const step = [1, 2, 5, 10].map((factor) => factor * magnitude).find((candidate) => candidate >= quarter);
+  return step * 4;
 }
 
 /** A number short enough for an axis or a bar: 950 stays, 1,250 becomes "1.3K", 1,003,000 "1M". */
