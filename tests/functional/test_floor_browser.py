@@ -14,9 +14,9 @@ from selenium.webdriver.common.keys import Keys
 
 from apps.api.config import PROJECT_ROOT
 from tests.support.apps import module_app
-from tests.support.browser import by_css, chromium, console_errors, foreign_requests, log_in, screenshot, wait_for
+from tests.support.browser import by_css, console_errors, foreign_requests, log_in, screenshot, wait_for
 from tests.support.floor import register_device
-from tests.support.gunicorn import GunicornServer
+from tests.support.gunicorn import page_server
 from tests.support.shop_floor import arrange_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,8 +30,7 @@ def floor(test_database):
     """A small shop served by gunicorn (2 workers), a board, a tablet by the first printer, operator1's PIN."""
     with module_app(test_database) as (app, auth, conn):
         ids = arrange_shop(conn, auth.user_id("operator1"))
-        env = {"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"}
-        with GunicornServer(test_database[0], workers=2, threads=4, env=env) as server:
+        with page_server(test_database[0]) as server:
             def manager(method, path, body=None):
                 status, _, answer = server.request(method, path, body, auth.headers("manager"))
                 return status, answer
@@ -41,12 +40,6 @@ def floor(test_database):
                                     auth.headers("operator1"))[0]
             assert status == 204
             yield {"server": server, "auth": auth, "conn": conn, "ids": ids, "board": board, "tablet": tablet}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as driver:
-        yield driver
 
 
 def button(driver, words):

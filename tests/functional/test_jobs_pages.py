@@ -12,9 +12,9 @@ from selenium.webdriver.support.ui import Select
 
 from apps.api.config import PROJECT_ROOT
 from tests.support.apps import module_app
-from tests.support.browser import by_css, chromium, console_errors, log_in, rows, screenshot, wait_for
+from tests.support.browser import by_css, console_errors, log_in, rows, screenshot, wait_for
 from tests.support.factories import add_customer, add_job
-from tests.support.gunicorn import GunicornServer
+from tests.support.gunicorn import page_server
 from tests.support.shop_floor import arrange_shop
 from tests.support.system import ensure_program
 
@@ -27,15 +27,8 @@ def shop(test_database):
     """The reset test database with a small shop, served by a real gunicorn (2 workers)."""
     with module_app(test_database) as (app, auth, conn):
         ids = arrange_shop(conn, auth.user_id("operator1"))
-        with GunicornServer(test_database[0], workers=2, threads=4,
-                            env={"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"}) as server:
+        with page_server(test_database[0]) as server:
             yield server, auth, conn, ids
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as driver:
-        yield driver
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from selenium.webdriver.support.ui import Select
 
 from apps.api.config import PROJECT_ROOT
 from tests.support.apps import module_app
-from tests.support.browser import by_css, chromium, console_errors, log_in, screenshot, wait_for
+from tests.support.browser import by_css, console_errors, log_in, screenshot, wait_for
 from tests.support.factories import add_customer
-from tests.support.gunicorn import GunicornServer
+from tests.support.gunicorn import page_server
 from tests.support.shop_floor import arrange_shop
 from tests.support.words import button, field, has_button, text_of
 
@@ -26,15 +26,8 @@ def shop(test_database):
         ids = arrange_shop(conn, auth.user_id("operator1"))
         for number in range(30):  # more than one page of the list (25)
             add_customer(conn, f"Zephyr Displays {number:02d}")
-        with GunicornServer(test_database[0], workers=2, threads=4,
-                            env={"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"}) as server:
+        with page_server(test_database[0]) as server:
             yield server, auth, ids
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as driver:
-        yield driver
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from selenium.webdriver.support.ui import Select
 from apps.api.config import PROJECT_ROOT
 from tests.support.apps import module_app
 from tests.support.browser import by_css, chromium, console_errors, log_in, screenshot, texts, wait_for
-from tests.support.gunicorn import GunicornServer
+from tests.support.gunicorn import page_server
 from tests.support.operator_screen import (
     add_many_steps,
     buttons,
@@ -42,8 +42,7 @@ def shop(test_database):
         ids["many"] = add_many_steps(conn, auth.user_id("operator2"), ids["machines"][1], 200)
         # one pending step for each test of operator1's that uses one up, whatever the shop holds
         add_many_steps(conn, auth.user_id("operator1"), ids["machines"][0], 10, "Short run", "Few Steps Ltd")
-        with GunicornServer(test_database[0], workers=2, threads=4,
-                            env={"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"}) as server:
+        with page_server(test_database[0]) as server:
             yield server, auth, conn, ids
 
 

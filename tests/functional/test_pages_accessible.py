@@ -7,7 +7,7 @@ import pytest
 from tests.support.apps import module_app
 from tests.support.axe import grave_violations, sideways
 from tests.support.browser import by_css, chromium, log_in, wait_for
-from tests.support.gunicorn import GunicornServer
+from tests.support.gunicorn import page_server
 from tests.support.shop_floor import arrange_long_names, arrange_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -20,8 +20,7 @@ def shop(test_database):
         operator = auth.user_id("operator1")
         ids = arrange_shop(conn, operator)
         ids.update(arrange_long_names(conn, operator, ids["machines"][0]))
-        with GunicornServer(test_database[0], workers=2, threads=4,
-                            env={"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"}) as server:
+        with page_server(test_database[0]) as server:
             yield server.base_url, ids
 
 

@@ -17,7 +17,6 @@ from apps.api.config import PROJECT_ROOT
 from tests.support.apps import NO_DATABASE, module_app
 from tests.support.browser import (
     by_css,
-    chromium,
     console_errors,
     foreign_requests,
     log_in,
@@ -26,7 +25,7 @@ from tests.support.browser import (
     texts,
     wait_for,
 )
-from tests.support.gunicorn import GunicornServer
+from tests.support.gunicorn import GunicornServer, page_server
 from tests.support.shop_floor import arrange_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -39,15 +38,8 @@ def shop(test_database):
     """The reset test database with a small shop, served by a real gunicorn (2 workers)."""
     with module_app(test_database) as (app, auth, conn):
         ids = arrange_shop(conn, auth.user_id("operator1"))
-        with GunicornServer(test_database[0], workers=2, threads=4,
-                            env={"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"}) as server:
+        with page_server(test_database[0]) as server:
             yield server, auth, conn, ids
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as driver:
-        yield driver
 
 
 @pytest.fixture

@@ -104,3 +104,10 @@ def _decode(raw):
         return json.loads(raw)
     except ValueError:
         return raw.decode(errors="replace")
+
+
+def page_server(database_url):
+    """Return a gunicorn for the page's browser tests: 2 workers of 4 threads, no rate limits (a test logs in
+    often) and no overdue sweeps (their notices would race a test's clicks)."""
+    return GunicornServer(database_url, workers=2, threads=4,
+                          env={"RATE_LIMITS_ENABLED": "false", "OVERDUE_CHECK_SECONDS": "0"})
